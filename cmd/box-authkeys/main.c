@@ -1,0 +1,149 @@
+/*
+ * box-authkeys: sshd's AuthorizedKeysCommand.  Prints at most one
+ * authorized_keys line for the offered key and nothing else on stdout.
+ * No side effects: sshd runs it for probes and before signatures are
+ * checked.  Any failure prints no line and exits non-zero.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "box.h"
+#include "log.h"
+#include "priv.h"
+#include "sshkey.h"
+#include "util.h"
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: box-authkeys [-c FILE] USER TYPE KEY [FINGERPRINT]\n"
+	    "sshd's AuthorizedKeysCommand for sshbox; see box-authkeys(8).\n"
+	    "  -c FILE   configuration (default %s/sshbox/sshbox.yaml)\n"
+	    "In sshd_config:\n"
+	    "  AuthorizedKeysCommand /path/box-authkeys -c FILE %%u %%t %%k %%f\n",
+	    SYSCONFDIR);
+}
+
+/* sshd's expiry-time option: YYYYMMDDHHMMSS with a Z for UTC. */
+static int
+expiry_time(int64_t t, char *buf, size_t bufsz)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (gmtime_r(&tt, &tm) == NULL ||
+	    strftime(buf, bufsz, "%Y%m%d%H%M%SZ", &tm) == 0)
+		return -1;
+	return 0;
+}
+
+/* No quote or backslash may reach the command="..." option. */
+static int
+quotable(const char *s)
+{
+	return strpbrk(s, "\"\\\n\r") == NULL;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *conf = SYSCONFDIR "/sshbox/sshbox.yaml";
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	char keytext[BOX_SSHKEY_B64_MAX + BOX_SSHKEY_TYPE_MAX + 2];
+	char line[sizeof(keytext) + 2 * PATH_MAX + 128], exp[32];
+	char safe[128];
+	struct box_binding b;
+	struct box_sshkey key;
+	struct box_error err;
+	struct box_ctx ctx;
+	int ch, n, rc = 1;
+
+	box_log_init("box-authkeys", BOX_LOG_STDERR | BOX_LOG_SYSLOG);
+	while ((ch = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			conf = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 3 || argc > 4) {
+		usage(stderr);
+		return 2;
+	}
+	if (box_priv_drop(&err) < 0) {
+		box_log(LOG_ERR, "%s", err.msg);
+		return 1;
+	}
+	if (box_sshkey_parse(argv[1], argv[2], &key, &err) < 0) {
+		box_log(LOG_WARNING, "refusing key: %s", err.msg);
+		return 1;
+	}
+	if (argc == 4 && strcmp(argv[3], key.fp) != 0) {
+		box_log(LOG_WARNING, "refusing key: fingerprint %.60s does not "
+		    "match the key (%s)", box_log_safe(argv[3], safe,
+		    sizeof(safe)), key.fp);
+		return 1;
+	}
+	if (box_ctx_open(&ctx, conf, 0, &err) < 0) {
+		box_log(LOG_ERR, "%s", err.msg);
+		return 1;
+	}
+	if (strcmp(argv[0], ctx.cfg.box_user) != 0) {
+		rc = 0;		/* not our account: no keys, not a failure */
+		goto out;
+	}
+	if (!quotable(ctx.cfg.shell_path) || !quotable(ctx.cfg.path)) {
+		box_log(LOG_ERR, "shell or configuration path holds a quote");
+		goto out;
+	}
+	if (box_sshkey_format(&key, keytext, sizeof(keytext)) < 0)
+		goto out;
+	if (box_state_binding_get(ctx.st, key.fp, &b, &err) < 0) {
+		if (err.kind != BOX_E_NOTFOUND) {
+			box_log(LOG_ERR, "%s", err.msg);
+			goto out;
+		}
+		/* Unknown key: it may only reach the redeem step, which
+		 * box-shell enforces from the same state. */
+		n = snprintf(line, sizeof(line),
+		    "restrict,pty,command=\"%s -c %s\" %s\n",
+		    ctx.cfg.shell_path, ctx.cfg.path, keytext);
+	} else {
+		if (b.revoked_at != 0 || b.deadline <= box_now()) {
+			rc = 0;	/* revoked or over: no line */
+			goto out;
+		}
+		if (expiry_time(b.deadline, exp, sizeof(exp)) < 0)
+			goto out;
+		n = snprintf(line, sizeof(line),
+		    "restrict,pty,expiry-time=\"%s\",command=\"%s -c %s\" %s\n",
+		    exp, ctx.cfg.shell_path, ctx.cfg.path, keytext);
+	}
+	if (n < 0 || (size_t)n >= sizeof(line))
+		goto out;
+	if (fwrite(line, 1, (size_t)n, stdout) != (size_t)n ||
+	    fflush(stdout) != 0)
+		goto out;
+	rc = 0;
+out:
+	box_ctx_close(&ctx);
+	return rc;
+}

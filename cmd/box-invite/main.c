@@ -1,0 +1,649 @@
+/*
+ * box-invite: the administrator's tool on the bastion.  Sets up the
+ * signing key and state (init), creates, lists, shows and revokes invites,
+ * and lists and kills boxes.  Human output by default, --json for scripts.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "box.h"
+#include "log.h"
+#include "token.h"
+#include "util.h"
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
+
+#define DEFAULT_EXPIRES	(7 * 86400)
+#define MAX_USES	1000
+
+static const char *conf = SYSCONFDIR "/sshbox/sshbox.yaml";
+static int json;
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+"usage: box-invite [-c FILE] COMMAND [ARGS] [--json]\n"
+"Create and manage sshbox invites and boxes; see box-invite(1).\n"
+"\n"
+"  init                        create the signing key and the state\n"
+"  create --profile NAME [--ttl DURATION] [--uses N] [--expires DURATION]\n"
+"         [--note TEXT]        create an invite and print the guest's command\n"
+"  list                        list invites\n"
+"  show ID                     show one invite and its boxes\n"
+"  revoke ID                   revoke an invite and destroy its boxes\n"
+"  boxes [--all]               list live boxes (--all: ended ones too)\n"
+"  kill BOX                    destroy a box now\n"
+"\n"
+"  -c FILE    configuration (default %s/sshbox/sshbox.yaml)\n"
+"  --json     machine-readable output\n"
+"Durations: 90s, 30m, 2h, 1h30m, 7d.\n", SYSCONFDIR);
+}
+
+static int
+die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int
+die(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "box-invite: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return code;
+}
+
+static void
+print_json(struct json_object *o)
+{
+	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+	    JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+}
+
+/* ------------------------------------------------------------------ init */
+
+static int
+ensure_dir(const char *path, mode_t mode, uid_t uid, gid_t gid, int chown_it)
+{
+	struct stat st;
+
+	if (mkdir(path, mode) < 0 && errno != EEXIST)
+		return die(1, "cannot create %s: %s", path, strerror(errno));
+	if (lstat(path, &st) < 0 || !S_ISDIR(st.st_mode))
+		return die(1, "%s is not a directory", path);
+	if (chown_it && (chown(path, uid, gid) < 0 || chmod(path, mode) < 0))
+		return die(1, "cannot set owner of %s: %s", path,
+		    strerror(errno));
+	return 0;
+}
+
+static int
+cmd_init(int argc, char **argv)
+{
+	struct box_config cfg;
+	struct box_state *st;
+	struct box_error err;
+	struct passwd *pw;
+	char db[PATH_MAX], dir[PATH_MAX], *slash;
+	int root = geteuid() == 0, made_key = 0;
+
+	if (argc > 1)
+		return die(2, "init takes no arguments");
+	if (box_config_load(conf, &cfg, &err) < 0)
+		return die(1, "%s", err.msg);
+	pw = getpwnam(cfg.box_user);
+	if (pw == NULL && root)
+		return die(1, "the box account \"%s\" does not exist: create "
+		    "it first (see README)", cfg.box_user);
+	if (ensure_dir(cfg.state_dir, 0750, pw ? pw->pw_uid : 0,
+	    pw ? pw->pw_gid : 0, root) != 0)
+		return 1;
+	box_strlcpy(dir, cfg.signing_key, sizeof(dir));
+	if ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
+		*slash = '\0';
+		if (ensure_dir(dir, 0755, 0, 0, 0) != 0)
+			return 1;
+	}
+	if (access(cfg.signing_key, F_OK) < 0) {
+		if (access(cfg.verify_key, F_OK) == 0)
+			return die(1, "%s exists but %s does not: restore the "
+			    "signing key or remove both", cfg.verify_key,
+			    cfg.signing_key);
+		if (box_token_keygen(cfg.signing_key, cfg.verify_key, &err) < 0)
+			return die(1, "%s", err.msg);
+		made_key = 1;
+	} else if (access(cfg.verify_key, F_OK) < 0) {
+		return die(1, "%s exists but %s does not", cfg.signing_key,
+		    cfg.verify_key);
+	}
+	if (box_config_state_db(&cfg, db, sizeof(db)) < 0)
+		return die(1, "state_dir too long");
+	if (box_state_open(db, 1, &st, &err) < 0)
+		return die(1, "%s", err.msg);
+	box_state_close(st);
+	if (root && pw != NULL) {
+		const char *sfx[] = { "", "-wal", "-shm" };
+		char path[PATH_MAX + 8];
+		size_t i;
+
+		for (i = 0; i < 3; i++) {
+			snprintf(path, sizeof(path), "%s%s", db, sfx[i]);
+			if (chown(path, pw->pw_uid, pw->pw_gid) < 0 &&
+			    errno != ENOENT)
+				return die(1, "chown %s: %s", path,
+				    strerror(errno));
+			if (chmod(path, 0600) < 0 && errno != ENOENT)
+				return die(1, "chmod %s: %s", path,
+				    strerror(errno));
+		}
+	}
+	if (json) {
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "state", json_object_new_string(db));
+		json_object_object_add(o, "signing_key",
+		    json_object_new_string(cfg.signing_key));
+		json_object_object_add(o, "key_created",
+		    json_object_new_boolean(made_key));
+		print_json(o);
+	} else {
+		printf("signing key: %s%s\nstate: %s (schema %d)\n",
+		    cfg.signing_key, made_key ? " (created)" : "", db,
+		    BOX_STATE_SCHEMA);
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- create */
+
+static void
+guest_commands(const struct box_config *cfg, const char *token,
+    char *redeem, size_t rsz, char *connect, size_t csz)
+{
+	char port[16] = "";
+
+	if (cfg->port != 22)
+		snprintf(port, sizeof(port), "-p %d ", cfg->port);
+	snprintf(redeem, rsz, "ssh -t %s%s@%s redeem %s", port, cfg->box_user,
+	    cfg->host, token);
+	snprintf(connect, csz, "ssh %s%s@%s", port, cfg->box_user, cfg->host);
+}
+
+static int
+printable(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 0;
+	return 1;
+}
+
+static int
+cmd_create(struct box_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "profile", required_argument, NULL, 'p' },
+		{ "ttl", required_argument, NULL, 't' },
+		{ "uses", required_argument, NULL, 'u' },
+		{ "expires", required_argument, NULL, 'e' },
+		{ "note", required_argument, NULL, 'n' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *profile = NULL, *ttl_s = NULL, *note = "";
+	char token[BOX_TOKEN_MAX + 1], redeem[1024], connect[1024], when[32];
+	char ttlbuf[32];
+	int64_t ttl, expires = DEFAULT_EXPIRES, now = box_now();
+	long long uses = 1;
+	struct box_token_claims claims;
+	struct box_invite inv;
+	struct box_profile prof;
+	struct box_error err;
+	EVP_PKEY *key;
+	int ch;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "p:t:u:e:n:j", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'p': profile = optarg; break;
+		case 't': ttl_s = optarg; break;
+		case 'u':
+			if (box_parse_int(optarg, 1, MAX_USES, &uses, &err) < 0)
+				return die(2, "--uses: %s", err.msg);
+			break;
+		case 'e':
+			if (box_parse_duration(optarg, &expires, &err) < 0 ||
+			    expires <= 0)
+				return die(2, "--expires: %s", expires <= 0 ?
+				    "must be more than 0s" : err.msg);
+			break;
+		case 'n':
+			if (strlen(optarg) >= BOX_NOTE_MAX || !printable(optarg))
+				return die(2, "--note: at most %d printable "
+				    "characters", BOX_NOTE_MAX - 1);
+			note = optarg;
+			break;
+		case 'j': json = 1; break;
+		default: return die(2, "create: see box-invite --help");
+		}
+	}
+	if (optind != argc)
+		return die(2, "create: unexpected argument \"%.60s\"",
+		    argv[optind]);
+	if (profile == NULL)
+		return die(2, "create: --profile NAME is required");
+	if (box_config_load_profile(&ctx->cfg, profile, &prof, &err) < 0)
+		return die(1, "profile %.40s: %s", profile, err.msg);
+	ttl = prof.ttl;
+	if (ttl_s != NULL && (box_parse_duration(ttl_s, &ttl, &err) < 0 ||
+	    ttl <= 0))
+		return die(2, "--ttl: %s", ttl <= 0 ? "must be more than 0s" :
+		    err.msg);
+	if (ttl > prof.max_ttl)
+		return die(2, "--ttl %s is more than profile %s allows (%s)",
+		    ttl_s, profile, box_format_duration(prof.max_ttl, ttlbuf,
+		    sizeof(ttlbuf)));
+	if (box_token_load_private(ctx->cfg.signing_key, &key, &err) < 0)
+		return die(1, "%s", err.msg);
+	memset(&claims, 0, sizeof(claims));
+	if (box_random_hex(claims.invite_id, BOX_ID_LEN / 2, &err) < 0) {
+		EVP_PKEY_free(key);
+		return die(1, "%s", err.msg);
+	}
+	box_strlcpy(claims.profile, profile, sizeof(claims.profile));
+	claims.issued_at = now;
+	claims.redeem_by = now + expires;
+	claims.ttl = ttl;
+	if (box_token_sign(key, &claims, token, sizeof(token), &err) < 0) {
+		EVP_PKEY_free(key);
+		return die(1, "%s", err.msg);
+	}
+	EVP_PKEY_free(key);
+	memset(&inv, 0, sizeof(inv));
+	box_strlcpy(inv.id, claims.invite_id, sizeof(inv.id));
+	box_strlcpy(inv.profile, profile, sizeof(inv.profile));
+	inv.ttl = ttl;
+	inv.created_at = now;
+	inv.redeem_by = claims.redeem_by;
+	inv.uses_total = inv.uses_left = (int)uses;
+	box_strlcpy(inv.note, note, sizeof(inv.note));
+	box_token_hash(token, inv.token_hash);
+	if (box_state_invite_add(ctx->st, &inv, &err) < 0)
+		return die(1, "%s", err.msg);
+	box_state_audit(ctx->st, now, "invite-created", inv.id, NULL, NULL,
+	    NULL, note);
+	guest_commands(&ctx->cfg, token, redeem, sizeof(redeem), connect,
+	    sizeof(connect));
+	box_format_time(inv.redeem_by, when, sizeof(when));
+	box_format_duration(ttl, ttlbuf, sizeof(ttlbuf));
+	if (json) {
+		struct json_object *o = json_object_new_object();
+		struct json_object *c = json_object_new_object();
+
+		json_object_object_add(o, "id", json_object_new_string(inv.id));
+		json_object_object_add(o, "token",
+		    json_object_new_string(token));
+		json_object_object_add(o, "profile",
+		    json_object_new_string(profile));
+		json_object_object_add(o, "ttl", json_object_new_int64(ttl));
+		json_object_object_add(o, "uses", json_object_new_int(inv.uses_total));
+		json_object_object_add(o, "redeem_by",
+		    json_object_new_string(when));
+		json_object_object_add(c, "redeem",
+		    json_object_new_string(redeem));
+		json_object_object_add(c, "connect",
+		    json_object_new_string(connect));
+		json_object_object_add(o, "commands", c);
+		print_json(o);
+		return 0;
+	}
+	printf("Invite %s: profile %s, box time %s, %d use%s, redeem by %s.\n"
+	    "\nThe guest runs:\n\n    %s\n\n"
+	    "and later, to come back to the same box with the same key:\n\n"
+	    "    %s\n", inv.id, profile, ttlbuf, inv.uses_total,
+	    inv.uses_total == 1 ? "" : "s", when, redeem, connect);
+	return 0;
+}
+
+/* ------------------------------------------------------- list, show, boxes */
+
+static const char *
+invite_state(const struct box_invite *inv, int64_t now)
+{
+	if (inv->revoked_at != 0)
+		return "revoked";
+	if (inv->uses_left == 0)
+		return "used";
+	if (inv->redeem_by != 0 && now > inv->redeem_by)
+		return "expired";
+	return "open";
+}
+
+static struct json_object *
+invite_json(const struct box_invite *inv)
+{
+	struct json_object *o = json_object_new_object();
+	char t[32];
+
+	json_object_object_add(o, "id", json_object_new_string(inv->id));
+	json_object_object_add(o, "profile",
+	    json_object_new_string(inv->profile));
+	json_object_object_add(o, "ttl", json_object_new_int64(inv->ttl));
+	json_object_object_add(o, "uses", json_object_new_int(inv->uses_total));
+	json_object_object_add(o, "uses_left",
+	    json_object_new_int(inv->uses_left));
+	json_object_object_add(o, "state",
+	    json_object_new_string(invite_state(inv, box_now())));
+	json_object_object_add(o, "created",
+	    json_object_new_string(box_format_time(inv->created_at, t,
+	    sizeof(t))));
+	json_object_object_add(o, "redeem_by", inv->redeem_by ?
+	    json_object_new_string(box_format_time(inv->redeem_by, t,
+	    sizeof(t))) : NULL);
+	json_object_object_add(o, "note", json_object_new_string(inv->note));
+	return o;
+}
+
+static int
+list_invite_cb(void *arg, const struct box_invite *inv)
+{
+	char ttl[32], when[32];
+
+	if (json) {
+		json_object_array_add(arg, invite_json(inv));
+		return 0;
+	}
+	printf("%-16s  %-14s  %-8s  %3d/%-3d  %-8s  %-20s  %s\n", inv->id,
+	    inv->profile, box_format_duration(inv->ttl, ttl, sizeof(ttl)),
+	    inv->uses_left, inv->uses_total, invite_state(inv, box_now()),
+	    box_format_time(inv->redeem_by, when, sizeof(when)), inv->note);
+	return 0;
+}
+
+static int
+cmd_list(struct box_ctx *ctx, int argc, char **argv)
+{
+	struct json_object *arr = json ? json_object_new_array() : NULL;
+	struct box_error err;
+
+	if (argc > 1)
+		return die(2, "list takes no arguments");
+	if (!json)
+		printf("%-16s  %-14s  %-8s  %-7s  %-8s  %-20s  %s\n", "ID",
+		    "PROFILE", "TTL", "LEFT", "STATE", "REDEEM BY", "NOTE");
+	if (box_state_invite_list(ctx->st, list_invite_cb, arr, &err) < 0)
+		return die(1, "%s", err.msg);
+	if (json)
+		print_json(arr);
+	return 0;
+}
+
+static struct json_object *
+box_json(const struct box_box *b)
+{
+	struct json_object *o = json_object_new_object();
+	char t[32];
+
+	json_object_object_add(o, "id", json_object_new_string(b->id));
+	json_object_object_add(o, "invite", json_object_new_string(b->invite_id));
+	json_object_object_add(o, "profile", json_object_new_string(b->profile));
+	json_object_object_add(o, "key", json_object_new_string(b->fp));
+	json_object_object_add(o, "status", json_object_new_string(b->status));
+	json_object_object_add(o, "ref", json_object_new_string(b->ref));
+	json_object_object_add(o, "sessions", json_object_new_int(b->sessions));
+	json_object_object_add(o, "created", json_object_new_string(
+	    box_format_time(b->created_at, t, sizeof(t))));
+	json_object_object_add(o, "deadline", json_object_new_string(
+	    box_format_time(b->deadline, t, sizeof(t))));
+	json_object_object_add(o, "end_reason",
+	    json_object_new_string(b->end_reason));
+	return o;
+}
+
+struct box_filter {
+	const char *invite;		/* only this invite's boxes, or NULL */
+	struct json_object *arr;
+	int count;
+};
+
+static int
+list_box_cb(void *arg, const struct box_box *b)
+{
+	struct box_filter *f = arg;
+	char left[32];
+
+	if (f->invite != NULL && strcmp(f->invite, b->invite_id) != 0)
+		return 0;
+	f->count++;
+	if (json) {
+		json_object_array_add(f->arr, box_json(b));
+		return 0;
+	}
+	printf("%-16s  %-16s  %-14s  %-9s  %8d  %-9s  %s\n", b->id,
+	    b->invite_id, b->profile, b->status, b->sessions,
+	    strcmp(b->status, BOX_STATUS_RUNNING) == 0 ||
+	    strcmp(b->status, BOX_STATUS_CREATING) == 0 ?
+	    box_format_duration(b->deadline - box_now(), left, sizeof(left)) :
+	    "-", b->end_reason);
+	return 0;
+}
+
+static void
+box_header(void)
+{
+	printf("%-16s  %-16s  %-14s  %-9s  %8s  %-9s  %s\n", "BOX", "INVITE",
+	    "PROFILE", "STATUS", "SESSIONS", "LEFT", "ENDED BECAUSE");
+}
+
+static int
+cmd_show(struct box_ctx *ctx, int argc, char **argv)
+{
+	struct box_filter f = { NULL, NULL, 0 };
+	struct box_invite inv;
+	struct box_error err;
+	char ttl[32], t1[32], t2[32];
+
+	if (argc != 2)
+		return die(2, "usage: box-invite show ID");
+	if (box_state_invite_get(ctx->st, argv[1], &inv, &err) < 0)
+		return die(1, "no invite %.40s", argv[1]);
+	f.invite = inv.id;
+	if (json) {
+		struct json_object *o = invite_json(&inv);
+
+		f.arr = json_object_new_array();
+		if (box_state_box_list(ctx->st, 0, list_box_cb, &f, &err) < 0)
+			return die(1, "%s", err.msg);
+		json_object_object_add(o, "boxes", f.arr);
+		print_json(o);
+		return 0;
+	}
+	printf("invite:    %s\nprofile:   %s\nbox time:  %s\nuses:      "
+	    "%d of %d left\nstate:     %s\ncreated:   %s\nredeem by: %s\n"
+	    "note:      %s\n\n", inv.id, inv.profile,
+	    box_format_duration(inv.ttl, ttl, sizeof(ttl)), inv.uses_left,
+	    inv.uses_total, invite_state(&inv, box_now()),
+	    box_format_time(inv.created_at, t1, sizeof(t1)),
+	    box_format_time(inv.redeem_by, t2, sizeof(t2)), inv.note);
+	box_header();
+	if (box_state_box_list(ctx->st, 0, list_box_cb, &f, &err) < 0)
+		return die(1, "%s", err.msg);
+	return 0;
+}
+
+static int
+cmd_boxes(struct box_ctx *ctx, int argc, char **argv)
+{
+	struct box_filter f = { NULL, NULL, 0 };
+	struct box_error err;
+	int all = 0, i;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--all") == 0)
+			all = 1;
+		else
+			return die(2, "boxes: unknown argument \"%.60s\"",
+			    argv[i]);
+	}
+	if (json)
+		f.arr = json_object_new_array();
+	else
+		box_header();
+	if (box_state_box_list(ctx->st, !all, list_box_cb, &f, &err) < 0)
+		return die(1, "%s", err.msg);
+	if (json)
+		print_json(f.arr);
+	return 0;
+}
+
+/* ---------------------------------------------------------- revoke, kill */
+
+static int
+collect_live(void *arg, const struct box_box *b)
+{
+	struct box_filter *f = arg;
+	struct box_box *v = (struct box_box *)f->arr;
+
+	if (f->invite != NULL && strcmp(f->invite, b->invite_id) != 0)
+		return 0;
+	if (f->count < 64)
+		v[f->count++] = *b;
+	return 0;
+}
+
+static int
+cmd_revoke(struct box_ctx *ctx, int argc, char **argv)
+{
+	static struct box_box live[64];
+	struct box_filter f = { NULL, (void *)live, 0 };
+	struct box_error err;
+	int i, failed = 0;
+
+	if (argc != 2)
+		return die(2, "usage: box-invite revoke ID");
+	if (box_state_invite_revoke(ctx->st, argv[1], box_now(), &err) < 0)
+		return die(1, err.kind == BOX_E_NOTFOUND ? "no invite %.40s" :
+		    "%.40s", err.kind == BOX_E_NOTFOUND ? argv[1] : err.msg);
+	box_state_audit(ctx->st, box_now(), "invite-revoked", argv[1], NULL,
+	    NULL, NULL, NULL);
+	f.invite = argv[1];
+	if (box_state_box_list(ctx->st, 1, collect_live, &f, &err) < 0)
+		return die(1, "%s", err.msg);
+	for (i = 0; i < f.count; i++) {
+		if (box_destroy(ctx, &live[i], "invite revoked", &err) < 0) {
+			failed++;
+			fprintf(stderr, "box-invite: box %s: %s (box-reaper "
+			    "will retry)\n", live[i].id, err.msg);
+		}
+	}
+	if (json) {
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "revoked",
+		    json_object_new_string(argv[1]));
+		json_object_object_add(o, "boxes_destroyed",
+		    json_object_new_int(f.count - failed));
+		print_json(o);
+	} else {
+		printf("invite %s revoked; %d box%s destroyed\n", argv[1],
+		    f.count - failed, f.count - failed == 1 ? "" : "es");
+	}
+	return failed ? 1 : 0;
+}
+
+static int
+cmd_kill(struct box_ctx *ctx, int argc, char **argv)
+{
+	struct box_error err;
+	struct box_box b;
+
+	if (argc != 2)
+		return die(2, "usage: box-invite kill BOX");
+	if (box_state_box_get(ctx->st, argv[1], &b, &err) < 0)
+		return die(1, "no box %.40s", argv[1]);
+	if (strcmp(b.status, BOX_STATUS_RUNNING) != 0 &&
+	    strcmp(b.status, BOX_STATUS_CREATING) != 0)
+		return die(1, "box %s has already ended (%s)", b.id,
+		    b.end_reason);
+	if (box_destroy(ctx, &b, "killed by an administrator", &err) < 0)
+		return die(1, "box %s: %s", b.id, err.msg);
+	if (json) {
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "killed",
+		    json_object_new_string(b.id));
+		print_json(o);
+	} else {
+		printf("box %s destroyed\n", b.id);
+	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		int (*fn)(struct box_ctx *, int, char **);
+	} cmds[] = {
+		{ "create", cmd_create }, { "list", cmd_list },
+		{ "show", cmd_show }, { "revoke", cmd_revoke },
+		{ "boxes", cmd_boxes }, { "kill", cmd_kill },
+	};
+	struct box_error err;
+	struct box_ctx ctx;
+	char *args[64];
+	int i, n = 0, rc;
+	size_t c;
+
+	box_log_init("box-invite", BOX_LOG_STDERR);
+	/* Global options may come before or after the command. */
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
+			conf = argv[++i];
+		} else if (strcmp(argv[i], "--json") == 0) {
+			json = 1;
+		} else if (strcmp(argv[i], "-h") == 0 ||
+		    strcmp(argv[i], "--help") == 0) {
+			usage(stdout);
+			return 0;
+		} else if ((size_t)n < sizeof(args) / sizeof(args[0]) - 1) {
+			args[n++] = argv[i];
+		} else {
+			return die(2, "too many arguments");
+		}
+	}
+	args[n] = NULL;
+	if (n == 0) {
+		usage(stderr);
+		return 2;
+	}
+	if (strcmp(args[0], "init") == 0)
+		return cmd_init(n, args);
+	for (c = 0; c < sizeof(cmds) / sizeof(cmds[0]); c++)
+		if (strcmp(args[0], cmds[c].name) == 0)
+			break;
+	if (c == sizeof(cmds) / sizeof(cmds[0]))
+		return die(2, "unknown command \"%.40s\" (see --help)", args[0]);
+	if (box_ctx_open(&ctx, conf, 0, &err) < 0)
+		return die(1, "%s", err.msg);
+	rc = cmds[c].fn(&ctx, n, args);
+	box_ctx_close(&ctx);
+	return rc;
+}

@@ -1,0 +1,159 @@
+/*
+ * box-reaper: the authority on expiry.  Destroys boxes past their deadline
+ * or their linger time, ends sessions of dead box-shells, and reconciles
+ * the state with the runtime both ways.  Run from a timer (--once) or as a
+ * loop; a lock file keeps two runs from racing.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "box.h"
+#include "log.h"
+#include "util.h"
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
+
+static volatile sig_atomic_t stop;
+
+static void
+on_signal(int sig)
+{
+	stop = 1;
+}
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: box-reaper [-c FILE] [--once] [--interval DURATION]"
+	    " [--json]\n"
+	    "Destroy expired and orphaned sshbox boxes; see box-reaper(8).\n"
+	    "  -c FILE          configuration (default %s/sshbox/sshbox.yaml)\n"
+	    "  --once           one pass, then exit (for timers and cron)\n"
+	    "  --interval D     time between passes when looping (30s)\n"
+	    "  --json           print each pass's counts as JSON\n",
+	    SYSCONFDIR);
+}
+
+static int
+pass(const char *conf, int json)
+{
+	struct box_reap_stats rs;
+	struct box_error err;
+	struct box_ctx ctx;
+	int lock, rc = 0;
+
+	if (box_ctx_open(&ctx, conf, 0, &err) < 0) {
+		box_log(LOG_ERR, "%s", err.msg);
+		return 1;
+	}
+	lock = box_reaper_lock(&ctx.cfg, &err);
+	if (lock == -2) {
+		box_log(LOG_NOTICE, "another box-reaper is running; "
+		    "skipping this pass");
+		box_ctx_close(&ctx);
+		return 0;
+	}
+	if (lock < 0) {
+		box_log(LOG_ERR, "%s", err.msg);
+		box_ctx_close(&ctx);
+		return 1;
+	}
+	if (box_reap(&ctx, box_now(), &rs, &err) < 0) {
+		box_log(LOG_ERR, "reconciliation with the runtime failed: %s",
+		    err.msg);
+		rc = 1;
+	}
+	if (rs.errors > 0)
+		rc = 1;
+	if (json) {
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "expired", json_object_new_int(rs.expired));
+		json_object_object_add(o, "lingered",
+		    json_object_new_int(rs.lingered));
+		json_object_object_add(o, "stuck", json_object_new_int(rs.stuck));
+		json_object_object_add(o, "stale_sessions",
+		    json_object_new_int(rs.stale_sessions));
+		json_object_object_add(o, "vanished",
+		    json_object_new_int(rs.vanished));
+		json_object_object_add(o, "orphans", json_object_new_int(rs.orphans));
+		json_object_object_add(o, "errors", json_object_new_int(rs.errors));
+		puts(json_object_to_json_string(o));
+		fflush(stdout);
+		json_object_put(o);
+	}
+	if (rs.expired + rs.lingered + rs.stuck + rs.stale_sessions +
+	    rs.vanished + rs.orphans > 0)
+		box_log(LOG_NOTICE, "destroyed %d expired, %d lingered, %d stuck;"
+		    " %d stale sessions; %d vanished; %d orphans removed; "
+		    "%d errors", rs.expired, rs.lingered, rs.stuck,
+		    rs.stale_sessions, rs.vanished, rs.orphans, rs.errors);
+	close(lock);
+	box_ctx_close(&ctx);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *conf = SYSCONFDIR "/sshbox/sshbox.yaml";
+	static const struct option longopts[] = {
+		{ "once", no_argument, NULL, 'o' },
+		{ "interval", required_argument, NULL, 'i' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct box_error err;
+	struct sigaction sa;
+	int64_t interval = 30;
+	int ch, once = 0, json = 0, rc;
+
+	box_log_init("box-reaper", BOX_LOG_STDERR | BOX_LOG_SYSLOG);
+	box_log_set_level(LOG_NOTICE);
+	while ((ch = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': conf = optarg; break;
+		case 'o': once = 1; break;
+		case 'j': json = 1; break;
+		case 'i':
+			if (box_parse_duration(optarg, &interval, &err) < 0 ||
+			    interval < 1) {
+				fprintf(stderr, "box-reaper: --interval: %s\n",
+				    interval < 1 ? "at least 1s" : err.msg);
+				return 2;
+			}
+			break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (once)
+		return pass(conf, json);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	while (!stop) {
+		struct timespec ts = { (time_t)interval, 0 };
+
+		rc = pass(conf, json);
+		(void)rc;
+		while (!stop && nanosleep(&ts, &ts) < 0 && errno == EINTR)
+			;
+	}
+	return 0;
+}

@@ -1,0 +1,360 @@
+/*
+ * box-shell: sshd's ForceCommand for the box account.  Learns the guest's
+ * key from SSH_USER_AUTH, redeems an invite for an unknown key, then
+ * provisions or attaches to the key's box and relays the session into it.
+ * The guest's command only ever runs inside the guest's own box.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "box.h"
+#include "command.h"
+#include "log.h"
+#include "priv.h"
+#include "relay.h"
+#include "sshkey.h"
+#include "token.h"
+#include "util.h"
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: box-shell [-c FILE]\n"
+	    "sshd's ForceCommand for sshbox guests; see box-shell(8).\n"
+	    "  -c FILE   configuration (default %s/sshbox/sshbox.yaml)\n"
+	    "Guests reach it through ssh:\n"
+	    "  ssh -t box@HOST redeem TOKEN     redeem an invite, open a shell\n"
+	    "  ssh box@HOST [COMMAND]           shell or command in your box\n",
+	    SYSCONFDIR);
+}
+
+/* One line to the guest, and the same to the log. */
+static int
+fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int
+fail(int code, const char *fmt, ...)
+{
+	char msg[BOX_ERROR_MSG_MAX + 64], safe[BOX_ERROR_MSG_MAX + 64];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	box_log_safe(msg, safe, sizeof(safe));
+	fprintf(stderr, "sshbox: %s\n", safe);
+	box_log_init(box_log_prog(), BOX_LOG_SYSLOG);
+	box_log(LOG_NOTICE, "exit %d: %s", code, safe);
+	return code;
+}
+
+/* The client's address from SSH_CONNECTION, checked to be one. */
+static void
+source_address(char *out, size_t outsz)
+{
+	const char *c = getenv("SSH_CONNECTION");
+	size_t i;
+
+	box_strlcpy(out, "unknown", outsz);
+	if (c == NULL)
+		return;
+	for (i = 0; c[i] != '\0' && c[i] != ' ' && i + 1 < outsz; i++)
+		if (strchr("0123456789abcdefABCDEF.:", c[i]) == NULL)
+			return;
+	if (i == 0 || (c[i] != ' ' && c[i] != '\0'))
+		return;
+	memcpy(out, c, i);
+	out[i] = '\0';
+}
+
+/* Read a token at a prompt with echo off.  0 or -1. */
+static int
+prompt_token(char *out, size_t outsz)
+{
+	struct termios saved, quiet;
+	char buf[BOX_TOKEN_MAX + 64];
+	size_t len = 0;
+	int restore = 0;
+
+	/* Echo goes off before the prompt shows, and without flushing, so
+	 * that a token typed or pasted at once is neither lost nor shown. */
+	if (tcgetattr(0, &saved) == 0) {
+		quiet = saved;
+		quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
+		quiet.c_lflag |= ICANON;
+		restore = tcsetattr(0, TCSANOW, &quiet) == 0;
+	}
+	fputs("This key has no sshbox invite yet.\r\nInvite token: ", stderr);
+	fflush(stderr);
+	while (len + 1 < sizeof(buf)) {
+		char c;
+		ssize_t n = read(0, &c, 1);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0 || c == '\n' || c == '\r')
+			break;
+		buf[len++] = c;
+	}
+	buf[len] = '\0';
+	if (restore)
+		tcsetattr(0, TCSANOW, &saved);
+	fputs("\r\n", stderr);
+	while (len > 0 && (buf[len - 1] == ' ' || buf[len - 1] == '\t'))
+		buf[--len] = '\0';
+	if (len == 0 || len > BOX_TOKEN_MAX)
+		return -1;
+	return box_strlcpy(out, buf + strspn(buf, " \t"), outsz);
+}
+
+/* Verify token and bind key to its invite.  0 or -1 with err. */
+static int
+redeem(struct box_ctx *ctx, const char *token, const struct box_sshkey *key,
+    const char *source, struct box_binding *b, struct box_error *err)
+{
+	struct box_token_claims claims;
+	char hash[BOX_TOKEN_HASH_LEN + 1];
+	EVP_PKEY *pub = NULL;
+	int64_t now = box_now();
+	int rc;
+
+	if (box_state_rate_check(ctx->st, source, now, ctx->cfg.redeem_window,
+	    ctx->cfg.redeem_max, err) < 0)
+		return -1;
+	if (box_token_load_public(ctx->cfg.verify_key, &pub, err) < 0) {
+		err->kind = BOX_E_CONFIG;
+		return -1;
+	}
+	rc = box_token_verify(pub, token, &claims, err);
+	EVP_PKEY_free(pub);
+	if (rc < 0) {
+		err->kind = BOX_E_DENIED;
+		return box_error_wrap(err, "this is not a valid invite token");
+	}
+	if (claims.redeem_by != 0 && now > claims.redeem_by)
+		return box_error_set(err, BOX_E_DENIED, 0,
+		    "this invite has expired");
+	box_token_hash(token, hash);
+	return box_state_redeem(ctx->st, claims.invite_id, hash, key->fp,
+	    source, now, b, err);
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *conf = SYSCONFDIR "/sshbox/sshbox.yaml";
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	char source[BOX_SOURCE_MAX], token[BOX_TOKEN_MAX + 1], when[32];
+	char term[80], *auth = NULL;
+	const char *p, *env[2] = { NULL, NULL };
+	const char *argv_exec[4];
+	struct box_exec_opts eo;
+	struct relay_opts ro;
+	struct box_exec *ex = NULL;
+	struct box_profile prof;
+	struct box_binding b;
+	struct box_sshkey key;
+	struct box_error err;
+	struct box_box box;
+	struct box_ctx ctx;
+	struct box_cmd cmd;
+	int64_t session = -1;
+	int ch, end, status = 0, last, rc, interactive;
+
+	box_log_init("box-shell", BOX_LOG_SYSLOG);
+	while ((ch = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			conf = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return BOX_EXIT_USAGE;
+		}
+	}
+	if (box_priv_drop(&err) < 0)
+		return fail(BOX_EXIT_CONFIG, "%s", err.msg);
+	if ((p = getenv("SSH_USER_AUTH")) == NULL)
+		return fail(BOX_EXIT_CONFIG, "sshd did not say which key was "
+		    "used (ExposeAuthInfo yes is required)");
+	if (box_read_file(p, 65536, &auth, NULL, &err) < 0)
+		return fail(BOX_EXIT_CONFIG, "cannot read SSH_USER_AUTH: %s",
+		    err.msg);
+	rc = box_sshkey_from_auth_info(auth, strlen(auth), &key, &err);
+	free(auth);
+	if (rc < 0)
+		return fail(BOX_EXIT_DENIED, "%s", err.msg);
+	source_address(source, sizeof(source));
+	if (box_command_parse(getenv("SSH_ORIGINAL_COMMAND"), &cmd, &err) < 0)
+		return fail(BOX_EXIT_USAGE, "%s", err.msg);
+	if (box_ctx_open(&ctx, conf, 0, &err) < 0)
+		return fail(box_exit_code(&err), "%s", err.msg);
+
+	interactive = isatty(0);
+	if (box_state_binding_get(ctx.st, key.fp, &b, &err) < 0) {
+		if (err.kind != BOX_E_NOTFOUND) {
+			rc = fail(box_exit_code(&err), "%s", err.msg);
+			goto out;
+		}
+		if (cmd.kind == BOX_CMD_REDEEM) {
+			box_strlcpy(token, cmd.token, sizeof(token));
+		} else if (cmd.kind == BOX_CMD_SHELL && interactive) {
+			if (prompt_token(token, sizeof(token)) < 0) {
+				rc = fail(BOX_EXIT_DENIED, "no token given");
+				goto out;
+			}
+		} else {
+			rc = fail(BOX_EXIT_DENIED, "this key has not redeemed "
+			    "an invite: run ssh -t %s@%s redeem TOKEN first",
+			    ctx.cfg.box_user, ctx.cfg.host);
+			goto out;
+		}
+		if (redeem(&ctx, token, &key, source, &b, &err) < 0) {
+			box_state_audit(ctx.st, box_now(), "redeem-refused",
+			    NULL, NULL, key.fp, source, err.msg);
+			rc = fail(box_exit_code(&err), "cannot redeem: %s",
+			    err.msg);
+			goto out;
+		}
+		box_state_audit(ctx.st, box_now(), "redeemed", b.invite_id,
+		    NULL, key.fp, source, NULL);
+		box_log(LOG_INFO, "key %s redeemed invite %s from %s", key.fp,
+		    b.invite_id, source);
+		fprintf(stderr, "sshbox: invite redeemed: this key has a %s box "
+		    "until %s\n", b.profile,
+		    box_format_time(b.deadline, when, sizeof(when)));
+		if (cmd.bind_only) {
+			rc = 0;
+			goto out;
+		}
+		cmd.kind = BOX_CMD_SHELL;
+	} else if (b.revoked_at != 0) {
+		rc = fail(BOX_EXIT_DENIED, "this key's invite was revoked");
+		goto out;
+	} else if (b.deadline <= box_now()) {
+		rc = fail(BOX_EXIT_EXPIRED, "this key's box time is over");
+		goto out;
+	} else if (cmd.kind == BOX_CMD_REDEEM) {
+		if (cmd.bind_only) {
+			rc = 0;		/* idempotent for box-proxy */
+			goto out;
+		}
+		rc = fail(BOX_EXIT_DENIED, "this key has already redeemed an "
+		    "invite: connect without \"redeem\"");
+		goto out;
+	}
+
+	if (box_config_load_profile(&ctx.cfg, b.profile, &prof, &err) < 0) {
+		rc = fail(BOX_EXIT_CONFIG, "profile %s: %s", b.profile,
+		    err.msg);
+		goto out;
+	}
+	if (box_provision(&ctx, &b, &prof, &box, &err) < 0) {
+		rc = fail(box_exit_code(&err), "cannot start your box: %s",
+		    err.msg);
+		goto out;
+	}
+	if (box_state_session_add(ctx.st, box.id, (long)getpid(),
+	    box_pid_start((long)getpid()), source, box_now(), &session,
+	    &err) < 0) {
+		rc = fail(BOX_EXIT_GONE, "your box ended: %s", err.msg);
+		goto out;
+	}
+	if (box_ctx_runtime(&ctx, &prof, &err) < 0) {
+		rc = fail(box_exit_code(&err), "%s", err.msg);
+		goto out;
+	}
+
+	memset(&eo, 0, sizeof(eo));
+	if (cmd.kind == BOX_CMD_SHELL) {
+		argv_exec[0] = prof.shell;
+		argv_exec[1] = "-l";
+		argv_exec[2] = NULL;
+	} else {
+		argv_exec[0] = prof.shell;
+		argv_exec[1] = "-c";
+		argv_exec[2] = cmd.exec;
+		argv_exec[3] = NULL;
+	}
+	eo.argv = argv_exec;
+	eo.tty = interactive;
+	eo.stdin_open = 1;
+	eo.user = prof.user;
+	eo.workdir = prof.workdir;
+	if (interactive) {
+		p = getenv("TERM");
+		if (p == NULL || strlen(p) > 64 ||
+		    strspn(p, "abcdefghijklmnopqrstuvwxyz0123456789-+._") !=
+		    strlen(p))
+			p = "xterm";
+		snprintf(term, sizeof(term), "TERM=%s", p);
+		env[0] = term;
+		eo.env = env;
+	}
+	if (ctx.rt->ops->exec_start(ctx.rt, box.ref, &eo, &ex, &err) < 0) {
+		rc = fail(box_exit_code(&err), "cannot reach your box: %s",
+		    err.msg);
+		goto end_session;
+	}
+	memset(&ro, 0, sizeof(ro));
+	ro.tty = eo.tty;
+	ro.stdin_open = 1;
+	ro.deadline = box.deadline;
+	ro.warn = prof.warn;
+	ro.nwarn = prof.nwarn;
+	end = relay_run(ctx.rt, ex, &ro, &status, &err);
+	ctx.rt->ops->exec_free(ex);
+	/* A process that ended because its box was destroyed under it
+	 * (killed, revoked, reaped) reports why, not the signal's status. */
+	if (end == RELAY_EXITED && box_state_box_get(ctx.st, box.id, &box,
+	    &err) == 0 && strcmp(box.status, BOX_STATUS_RUNNING) != 0)
+		end = RELAY_GONE;
+	switch (end) {
+	case RELAY_EXITED:
+		rc = status;
+		break;
+	case RELAY_DEADLINE:
+		box_destroy(&ctx, &box, "expired", &err);
+		rc = fail(BOX_EXIT_EXPIRED, "time is up; the box was "
+		    "destroyed");
+		goto out;
+	case RELAY_HANGUP:
+		rc = BOX_EXIT_GONE;
+		break;
+	case RELAY_GONE:
+		if (box_state_box_get(ctx.st, box.id, &box, &err) == 0 &&
+		    box.end_reason[0] != '\0')
+			rc = fail(BOX_EXIT_GONE, "your box was destroyed (%s)",
+			    box.end_reason);
+		else
+			rc = fail(BOX_EXIT_GONE, "your box went away");
+		goto out;
+	default:
+		rc = fail(box_exit_code(&err), "session failed: %s", err.msg);
+		break;
+	}
+end_session:
+	if (session >= 0 && box_state_session_end(ctx.st, session, box_now(),
+	    prof.linger, &last, &err) == 0 && last && prof.linger == 0)
+		box_destroy(&ctx, &box, "last session ended", &err);
+out:
+	box_ctx_close(&ctx);
+	return rc;
+}

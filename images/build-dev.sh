@@ -1,0 +1,20 @@
+#!/bin/sh
+# Build the sshbox/dev image offline-from-registries: a minimal Debian 12
+# root made with debootstrap from Debian's mirror, with a guest user, then
+# imported into Docker.  Takes a few minutes; the result is cached.
+# Usage: images/build-dev.sh [TAG]   (default sshbox/dev:latest)
+set -eu
+tag=${1:-sshbox/dev:latest}
+mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+command -v debootstrap >/dev/null || { echo "build-dev: apt-get install debootstrap" >&2; exit 1; }
+root=$(mktemp -d /var/tmp/sshbox-dev.XXXXXX)
+trap 'rm -rf "$root"' EXIT
+debootstrap --variant=minbase --include=procps,less,nano,ca-certificates,iproute2 \
+	bookworm "$root" "$mirror" >/dev/null
+chroot "$root" useradd --create-home --uid 1000 --shell /bin/bash guest
+rm -rf "$root/var/cache/apt/archives/"*.deb "$root/var/lib/apt/lists/"*
+tar -C "$root" --numeric-owner -c . | docker import \
+	--change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+	--change 'ENV HOME=/home/guest' \
+	--message 'sshbox dev image (debootstrap bookworm minbase)' - "$tag" >/dev/null
+echo "built $tag"

@@ -1,0 +1,1224 @@
+/* The docker runtime driver: the Docker Engine API over its unix socket. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <curl/curl.h>
+#include <json-c/json.h>
+
+#include "dstream.h"
+#include "log.h"
+#include "runtime.h"
+#include "util.h"
+
+#define DK_API		"http://localhost/v1.41"
+#define DK_BODY_MAX	(4 * 1024 * 1024)
+#define DK_JSON_DEPTH	32
+#define DK_CONNECT_TIMEOUT 5L
+#define DK_MSG_MAX	200
+#define DK_HEAD_MAX	(16 * 1024)
+/*
+ * Docker holds back stdin bytes that start the detach sequence and ends
+ * the session on a match; its default, ctrl-p ctrl-q, is common typing.
+ */
+#define DK_DETACH_KEYS	"ctrl-@,ctrl-],ctrl-@,ctrl-]"
+
+struct dk_reply {
+	char	*buf;
+	size_t	 len;
+	size_t	 cap;
+	int	 overflow;
+	long	 code;
+};
+
+static void
+dk_reply_reset(struct dk_reply *r)
+{
+	free(r->buf);
+	memset(r, 0, sizeof(*r));
+}
+
+/* Copy len untrusted bytes into out with control and non-ASCII escaped. */
+static void
+dk_safe(const char *in, size_t len, char *out, size_t outsz)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i, o = 0;
+
+	if (outsz == 0)
+		return;
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)in[i];
+
+		if (c >= 0x20 && c < 0x7f && c != '\\') {
+			if (o + 1 >= outsz)
+				break;
+			out[o++] = (char)c;
+		} else {
+			if (o + 4 >= outsz)
+				break;
+			out[o++] = '\\';
+			out[o++] = 'x';
+			out[o++] = hex[c >> 4];
+			out[o++] = hex[c & 0xf];
+		}
+	}
+	out[o] = '\0';
+}
+
+static int
+dk_is_hex(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+		    (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
+static int
+dk_valid_box_id(const char *s)
+{
+	return s != NULL && strlen(s) == BOX_ID_LEN &&
+	    dk_is_hex(s, BOX_ID_LEN);
+}
+
+/* Percent-encode in for a query string; -1 if out is too small. */
+static int
+dk_escape(const char *in, char *out, size_t outsz)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t o = 0;
+
+	for (; *in != '\0'; in++) {
+		unsigned char c = (unsigned char)*in;
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+		    c == '_' || c == '~') {
+			if (o + 1 >= outsz)
+				return -1;
+			out[o++] = (char)c;
+		} else {
+			if (o + 3 >= outsz)
+				return -1;
+			out[o++] = '%';
+			out[o++] = hex[c >> 4];
+			out[o++] = hex[c & 0xf];
+		}
+	}
+	if (o >= outsz)
+		return -1;
+	out[o] = '\0';
+	return 0;
+}
+
+/* JSON replies */
+
+static json_object *
+dk_json_parse(const char *json, size_t len, struct box_error *err)
+{
+	struct json_tokener *tok;
+	enum json_tokener_error jerr;
+	json_object *o;
+	size_t end;
+
+	if (json == NULL || len == 0)
+		goto bad;
+	if (len > DK_BODY_MAX || memchr(json, '\0', len) != NULL)
+		goto bad;
+	if ((tok = json_tokener_new_ex(DK_JSON_DEPTH)) == NULL) {
+		box_error_set(err, BOX_E_INTERNAL, ENOMEM, "JSON parser");
+		return NULL;
+	}
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	o = json_tokener_parse_ex(tok, json, (int)len);
+	jerr = json_tokener_get_error(tok);
+#if JSON_C_VERSION_NUM >= 0x000f00
+	end = json_tokener_get_parse_end(tok);
+#else
+	end = (size_t)tok->char_offset;
+#endif
+	json_tokener_free(tok);
+	if (o == NULL || jerr != json_tokener_success) {
+		json_object_put(o);
+		goto bad;
+	}
+	for (; end < len; end++) {
+		if (json[end] != ' ' && json[end] != '\n' &&
+		    json[end] != '\r' && json[end] != '\t') {
+			json_object_put(o);
+			goto bad;
+		}
+	}
+	return o;
+ bad:
+	box_error_set(err, BOX_E_RUNTIME, 0,
+	    "Docker daemon sent malformed JSON");
+	return NULL;
+}
+
+/* A string member of o, or NULL; *len is its length. */
+static const char *
+dk_get_str(json_object *o, const char *key, size_t *len)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return NULL;
+	*len = (size_t)json_object_get_string_len(v);
+	return json_object_get_string(v);
+}
+
+static int
+dk_list_entry(json_object *e, struct box_runtime_obj *obj)
+{
+	json_object *labels;
+	const char *s;
+	size_t len;
+	long long v;
+
+	memset(obj, 0, sizeof(*obj));
+	if (!json_object_is_type(e, json_type_object))
+		return -1;
+	if ((s = dk_get_str(e, "Id", &len)) == NULL || len == 0 ||
+	    len >= sizeof(obj->ref) || !dk_is_hex(s, len))
+		return -1;
+	memcpy(obj->ref, s, len);
+	if (!json_object_object_get_ex(e, "Labels", &labels) ||
+	    !json_object_is_type(labels, json_type_object))
+		return -1;
+	if ((s = dk_get_str(labels, BOX_LABEL_BOX, &len)) == NULL ||
+	    len != BOX_ID_LEN || !dk_is_hex(s, len))
+		return -1;
+	memcpy(obj->box_id, s, len);
+	/* A box with a bad deadline is still ours: the reaper must see it. */
+	if ((s = dk_get_str(labels, BOX_LABEL_DEADLINE, &len)) != NULL &&
+	    strlen(s) == len && box_parse_int(s, 0, INT64_MAX, &v, NULL) == 0)
+		obj->deadline = v;
+	if ((s = dk_get_str(e, "State", &len)) != NULL && len == 7 &&
+	    memcmp(s, "running", 7) == 0)
+		obj->running = 1;
+	return 0;
+}
+
+int
+box_docker_parse_list(const char *json, size_t len,
+    struct box_runtime_obj **objs, size_t *nobjs, struct box_error *err)
+{
+	struct box_runtime_obj *arr;
+	json_object *root;
+	size_t i, n, k = 0;
+
+	*objs = NULL;
+	*nobjs = 0;
+	if ((root = dk_json_parse(json, len, err)) == NULL)
+		return -1;
+	if (!json_object_is_type(root, json_type_array)) {
+		json_object_put(root);
+		return box_error_set(err, BOX_E_RUNTIME, 0,
+		    "Docker container list is not an array");
+	}
+	n = json_object_array_length(root);
+	if ((arr = calloc(n == 0 ? 1 : n, sizeof(*arr))) == NULL) {
+		json_object_put(root);
+		return box_error_set(err, BOX_E_INTERNAL, errno,
+		    "container list");
+	}
+	for (i = 0; i < n; i++)
+		if (dk_list_entry(json_object_array_get_idx(root, i),
+		    &arr[k]) == 0)
+			k++;
+	json_object_put(root);
+	*objs = arr;
+	*nobjs = k;
+	return 0;
+}
+
+int
+box_docker_parse_exec_inspect(const char *json, size_t len, int *running,
+    int *status, struct box_error *err)
+{
+	json_object *root, *v;
+	int64_t code;
+	int ret = -1;
+
+	if ((root = dk_json_parse(json, len, err)) == NULL)
+		return -1;
+	if (!json_object_is_type(root, json_type_object) ||
+	    !json_object_object_get_ex(root, "Running", &v) ||
+	    !json_object_is_type(v, json_type_boolean)) {
+		box_error_set(err, BOX_E_RUNTIME, 0,
+		    "Docker exec inspect reply has no Running flag");
+		goto out;
+	}
+	*running = json_object_get_boolean(v) ? 1 : 0;
+	*status = -1;
+	if (json_object_object_get_ex(root, "ExitCode", &v) && v != NULL) {
+		if (!json_object_is_type(v, json_type_int)) {
+			box_error_set(err, BOX_E_RUNTIME, 0,
+			    "Docker exec inspect reply has a bad ExitCode");
+			goto out;
+		}
+		errno = 0;
+		code = json_object_get_int64(v);
+		if (errno == 0 && code >= 0 && code <= 255)
+			*status = (int)code;
+	}
+	ret = 0;
+ out:
+	json_object_put(root);
+	return ret;
+}
+
+int
+box_docker_parse_id(const char *json, size_t len, char *ref, size_t refsz,
+    struct box_error *err)
+{
+	json_object *root;
+	const char *s;
+	size_t n;
+	int ret = -1;
+
+	if (refsz > 0)
+		ref[0] = '\0';
+	if ((root = dk_json_parse(json, len, err)) == NULL)
+		return -1;
+	if (!json_object_is_type(root, json_type_object) ||
+	    (s = dk_get_str(root, "Id", &n)) == NULL) {
+		box_error_set(err, BOX_E_RUNTIME, 0,
+		    "Docker reply has no Id");
+		goto out;
+	}
+	if (n == 0 || n >= refsz || !dk_is_hex(s, n)) {
+		box_error_set(err, BOX_E_RUNTIME, 0,
+		    "Docker reply has an invalid Id");
+		goto out;
+	}
+	memcpy(ref, s, n);
+	ref[n] = '\0';
+	ret = 0;
+ out:
+	json_object_put(root);
+	return ret;
+}
+
+void
+box_docker_parse_message(const char *json, size_t len, char *msg,
+    size_t msgsz)
+{
+	json_object *root;
+	const char *s;
+	size_t n;
+
+	if (msgsz == 0)
+		return;
+	msg[0] = '\0';
+	if (json == NULL || len == 0)
+		return;
+	if ((root = dk_json_parse(json, len, NULL)) != NULL) {
+		if (json_object_is_type(root, json_type_object) &&
+		    (s = dk_get_str(root, "message", &n)) != NULL) {
+			dk_safe(s, n > DK_MSG_MAX ? DK_MSG_MAX : n, msg, msgsz);
+			json_object_put(root);
+			return;
+		}
+		json_object_put(root);
+	}
+	/* Not the usual {"message": ...}: show the start of the text. */
+	while (len > 0 && (json[len - 1] == '\n' || json[len - 1] == '\r' ||
+	    json[len - 1] == ' '))
+		len--;
+	dk_safe(json, len > DK_MSG_MAX ? DK_MSG_MAX : len, msg, msgsz);
+}
+
+static int
+dk_parse_inspect(const char *json, size_t len, int *running,
+    struct box_error *err)
+{
+	json_object *root, *state, *v;
+	int ret = -1;
+
+	if ((root = dk_json_parse(json, len, err)) == NULL)
+		return -1;
+	if (!json_object_is_type(root, json_type_object) ||
+	    !json_object_object_get_ex(root, "State", &state) ||
+	    !json_object_is_type(state, json_type_object) ||
+	    !json_object_object_get_ex(state, "Running", &v) ||
+	    !json_object_is_type(v, json_type_boolean)) {
+		box_error_set(err, BOX_E_RUNTIME, 0,
+		    "Docker inspect reply has no State.Running");
+		goto out;
+	}
+	*running = json_object_get_boolean(v) ? 1 : 0;
+	ret = 0;
+ out:
+	json_object_put(root);
+	return ret;
+}
+
+/* Building request bodies */
+
+static int
+dk_add(json_object *o, const char *key, json_object *v)
+{
+	if (v == NULL)
+		return -1;
+	if (json_object_object_add(o, key, v) != 0) {
+		json_object_put(v);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+dk_push(json_object *a, json_object *v)
+{
+	if (v == NULL)
+		return -1;
+	if (json_object_array_add(a, v) != 0) {
+		json_object_put(v);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+dk_add_str(json_object *o, const char *key, const char *s)
+{
+	return dk_add(o, key, json_object_new_string(s));
+}
+
+static int
+dk_add_bool(json_object *o, const char *key, int b)
+{
+	return dk_add(o, key, json_object_new_boolean(b ? 1 : 0));
+}
+
+static int
+dk_add_int(json_object *o, const char *key, int64_t v)
+{
+	return dk_add(o, key, json_object_new_int64(v));
+}
+
+/* Add key: [strs...] from a NULL-terminated list or a count. */
+static int
+dk_add_strv(json_object *o, const char *key, const char *const *v,
+    size_t n)
+{
+	json_object *a;
+	size_t i;
+
+	if ((a = json_object_new_array()) == NULL)
+		return -1;
+	for (i = 0; v != NULL && (n == SIZE_MAX ? v[i] != NULL : i < n); i++)
+		if (dk_push(a, json_object_new_string(v[i])) == -1) {
+			json_object_put(a);
+			return -1;
+		}
+	return dk_add(o, key, a);
+}
+
+static const char *
+dk_network(const struct box_profile *p)
+{
+	return p->network[0] == '\0' ? "none" : p->network;
+}
+
+static int
+dk_host_config(json_object *hc, const struct box_profile *p)
+{
+	static const char *const drop[] = { "ALL", NULL };
+	static const char *const secopt[] = { "no-new-privileges", NULL };
+	const char *caps[BOX_PROFILE_MAX_CAPS];
+	json_object *tmpfs, *restart;
+	char opts[128];
+	size_t i;
+
+	for (i = 0; i < p->ncap_add && i < BOX_PROFILE_MAX_CAPS; i++)
+		caps[i] = p->cap_add[i];
+	if (dk_add_bool(hc, "Init", 1) == -1 ||
+	    dk_add_str(hc, "NetworkMode", dk_network(p)) == -1 ||
+	    dk_add_strv(hc, "CapDrop", drop, SIZE_MAX) == -1 ||
+	    dk_add_strv(hc, "CapAdd", caps, i) == -1 ||
+	    dk_add_strv(hc, "SecurityOpt", secopt, SIZE_MAX) == -1 ||
+	    dk_add_bool(hc, "ReadonlyRootfs", p->read_only) == -1 ||
+	    dk_add_bool(hc, "AutoRemove", 0) == -1 ||
+	    dk_add_str(hc, "IpcMode", "private") == -1 ||
+	    dk_add_bool(hc, "Privileged", 0) == -1)
+		return -1;
+	if (p->pids > 0 && dk_add_int(hc, "PidsLimit", p->pids) == -1)
+		return -1;
+	if (p->memory > 0 && (dk_add_int(hc, "Memory", p->memory) == -1 ||
+	    dk_add_int(hc, "MemorySwap", p->memory) == -1))
+		return -1;
+	if (p->nano_cpus > 0 &&
+	    dk_add_int(hc, "NanoCpus", p->nano_cpus) == -1)
+		return -1;
+	if ((restart = json_object_new_object()) == NULL ||
+	    dk_add(hc, "RestartPolicy", restart) == -1 ||
+	    dk_add_str(restart, "Name", "no") == -1)
+		return -1;
+	if ((tmpfs = json_object_new_object()) == NULL ||
+	    dk_add(hc, "Tmpfs", tmpfs) == -1)
+		return -1;
+	for (i = 0; i < p->ntmpfs && i < BOX_PROFILE_MAX_TMPFS; i++) {
+		if (p->tmpfs_size > 0)
+			snprintf(opts, sizeof(opts),
+			    "rw,nosuid,nodev,size=%lld,mode=1777",
+			    (long long)p->tmpfs_size);
+		else
+			snprintf(opts, sizeof(opts),
+			    "rw,nosuid,nodev,mode=1777");
+		if (dk_add_str(tmpfs, p->tmpfs[i], opts) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static json_object *
+dk_create_body(const struct box_spec *spec)
+{
+	static const char *const cmd[] = { "sleep", "infinity", NULL };
+	static const char *const env[] = { "TERM=xterm", NULL };
+	const struct box_profile *p = spec->profile;
+	json_object *o, *labels, *hc;
+	char host[4 + 8 + 1], deadline[32];
+
+	snprintf(host, sizeof(host), "box-%.8s", spec->box_id);
+	snprintf(deadline, sizeof(deadline), "%lld",
+	    (long long)spec->deadline);
+	if ((o = json_object_new_object()) == NULL)
+		return NULL;
+	if (dk_add_str(o, "Image", p->image) == -1 ||
+	    dk_add_str(o, "Hostname", host) == -1 ||
+	    dk_add_strv(o, "Cmd", cmd, SIZE_MAX) == -1 ||
+	    dk_add_strv(o, "Env", env, SIZE_MAX) == -1 ||
+	    dk_add_bool(o, "Tty", 0) == -1 ||
+	    dk_add_bool(o, "OpenStdin", 0) == -1 ||
+	    dk_add_bool(o, "AttachStdin", 0) == -1 ||
+	    dk_add_bool(o, "AttachStdout", 0) == -1 ||
+	    dk_add_bool(o, "AttachStderr", 0) == -1)
+		goto fail;
+	if (p->user[0] != '\0' && dk_add_str(o, "User", p->user) == -1)
+		goto fail;
+	if (p->workdir[0] != '\0' &&
+	    dk_add_str(o, "WorkingDir", p->workdir) == -1)
+		goto fail;
+	if (strcmp(dk_network(p), "none") == 0 &&
+	    dk_add_bool(o, "NetworkDisabled", 1) == -1)
+		goto fail;
+	if ((labels = json_object_new_object()) == NULL ||
+	    dk_add(o, "Labels", labels) == -1 ||
+	    dk_add_str(labels, BOX_LABEL_BOX, spec->box_id) == -1 ||
+	    dk_add_str(labels, BOX_LABEL_INSTANCE, spec->instance) == -1 ||
+	    dk_add_str(labels, BOX_LABEL_DEADLINE, deadline) == -1)
+		goto fail;
+	if ((hc = json_object_new_object()) == NULL ||
+	    dk_add(o, "HostConfig", hc) == -1 ||
+	    dk_host_config(hc, p) == -1)
+		goto fail;
+	return o;
+ fail:
+	json_object_put(o);
+	return NULL;
+}
+
+/* HTTP */
+
+static long
+dk_timeout(const struct box_runtime *rt)
+{
+	if (rt->cfg == NULL || rt->cfg->docker_timeout <= 0)
+		return 30;
+	if (rt->cfg->docker_timeout > 3600)
+		return 3600;
+	return (long)rt->cfg->docker_timeout;
+}
+
+static const char *
+dk_socket(const struct box_runtime *rt)
+{
+	if (rt->cfg == NULL || rt->cfg->docker_socket[0] == '\0')
+		return "/var/run/docker.sock";
+	return rt->cfg->docker_socket;
+}
+
+static size_t
+dk_write(char *ptr, size_t size, size_t nmemb, void *arg)
+{
+	struct dk_reply *r = arg;
+	size_t n = size * nmemb, cap;
+	char *nb;
+
+	if (n > DK_BODY_MAX - r->len) {
+		r->overflow = 1;
+		return 0;
+	}
+	if (r->len + n + 1 > r->cap) {
+		cap = r->cap == 0 ? 16384 : r->cap;
+		while (cap < r->len + n + 1)
+			cap *= 2;
+		if ((nb = realloc(r->buf, cap)) == NULL)
+			return 0;
+		r->buf = nb;
+		r->cap = cap;
+	}
+	memcpy(r->buf + r->len, ptr, n);
+	r->len += n;
+	r->buf[r->len] = '\0';
+	return n;
+}
+
+static int
+dk_setup(CURL *c, struct box_runtime *rt, char *errbuf)
+{
+	errbuf[0] = '\0';
+	if (curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH,
+	    dk_socket(rt)) != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf) != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT,
+	    DK_CONNECT_TIMEOUT) != CURLE_OK)
+		return -1;
+	return 0;
+}
+
+static int
+dk_curl_error(CURL *c, struct box_runtime *rt, CURLcode rc,
+    const char *errbuf, int overflow, struct box_error *err)
+{
+	const char *why = errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc);
+	long oserr = 0;
+
+	switch (rc) {
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_COULDNT_RESOLVE_HOST:
+		if (curl_easy_getinfo(c, CURLINFO_OS_ERRNO, &oserr) ==
+		    CURLE_OK && oserr != 0)
+			why = strerror((int)oserr);
+		return box_error_set(err, BOX_E_RUNTIME, 0,
+		    "cannot reach the Docker daemon at %.200s: %.120s "
+		    "(is dockerd running?)", dk_socket(rt), why);
+	case CURLE_OPERATION_TIMEDOUT:
+		return box_error_set(err, BOX_E_RUNTIME, 0,
+		    "Docker daemon did not answer within %lds",
+		    dk_timeout(rt));
+	case CURLE_WRITE_ERROR:
+		if (overflow)
+			return box_error_set(err, BOX_E_RUNTIME, 0,
+			    "Docker daemon reply is over %d bytes",
+			    DK_BODY_MAX);
+		/* FALLTHROUGH */
+	default:
+		return box_error_set(err, BOX_E_RUNTIME, 0,
+		    "Docker API request failed: %.200s", why);
+	}
+}
+
+/*
+ * One API call: method, path below DK_API, an optional JSON body.  The
+ * HTTP status is in r->code; only transport failures return -1.
+ */
+static int
+dk_call(struct box_runtime *rt, const char *method, const char *path,
+    json_object *body, struct dk_reply *r, struct box_error *err)
+{
+	char url[1024], errbuf[CURL_ERROR_SIZE];
+	struct curl_slist *hdrs = NULL, *h;
+	const char *data = "";
+	CURLcode rc;
+	CURL *c;
+	int ret = -1;
+
+	memset(r, 0, sizeof(*r));
+	if ((size_t)snprintf(url, sizeof(url), "%s%s", DK_API, path) >=
+	    sizeof(url))
+		return box_error_set(err, BOX_E_INTERNAL, 0,
+		    "Docker API path too long");
+	if (body != NULL && (data = json_object_to_json_string_ext(body,
+	    JSON_C_TO_STRING_PLAIN)) == NULL)
+		return box_error_set(err, BOX_E_INTERNAL, ENOMEM,
+		    "Docker request");
+	if ((c = curl_easy_init()) == NULL)
+		return box_error_set(err, BOX_E_INTERNAL, 0,
+		    "cannot initialise libcurl");
+	if ((h = curl_slist_append(hdrs, "Content-Type: application/json"))
+	    == NULL)
+		goto oom;
+	hdrs = h;
+	if ((h = curl_slist_append(hdrs, "Expect:")) == NULL)
+		goto oom;
+	hdrs = h;
+	if (dk_setup(c, rt, errbuf) == -1 ||
+	    curl_easy_setopt(c, CURLOPT_URL, url) != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_TIMEOUT, dk_timeout(rt)) != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs) != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, dk_write) != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_WRITEDATA, r) != CURLE_OK)
+		goto oom;
+	if (strcmp(method, "GET") == 0)
+		rc = curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+	else if (strcmp(method, "POST") == 0) {
+		rc = curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE,
+		    (long)strlen(data));
+		if (rc == CURLE_OK)
+			rc = curl_easy_setopt(c, CURLOPT_POSTFIELDS, data);
+	} else
+		rc = curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	if (rc != CURLE_OK)
+		goto oom;
+	if ((rc = curl_easy_perform(c)) != CURLE_OK) {
+		dk_curl_error(c, rt, rc, errbuf, r->overflow, err);
+		dk_reply_reset(r);
+		goto out;
+	}
+	if (curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->code) !=
+	    CURLE_OK) {
+		box_error_set(err, BOX_E_RUNTIME, 0,
+		    "Docker daemon sent no HTTP status");
+		dk_reply_reset(r);
+		goto out;
+	}
+	ret = 0;
+	goto out;
+ oom:
+	box_error_set(err, BOX_E_INTERNAL, ENOMEM, "Docker request");
+ out:
+	curl_slist_free_all(hdrs);
+	curl_easy_cleanup(c);
+	return ret;
+}
+
+static int
+dk_http_error(const struct dk_reply *r, const char *what,
+    enum box_error_kind kind, struct box_error *err)
+{
+	char msg[256];
+
+	box_docker_parse_message(r->buf, r->len, msg, sizeof(msg));
+	return box_error_set(err, kind, 0, "%s: %s (HTTP %ld)", what,
+	    msg[0] != '\0' ? msg : "no message from the daemon", r->code);
+}
+
+static int
+dk_check_ref(const char *ref, struct box_error *err)
+{
+	char safe[64];
+
+	if (ref == NULL || !box_valid_name(ref, BOX_REF_MAX - 1))
+		return box_error_set(err, BOX_E_INPUT, 0,
+		    "invalid box reference \"%s\"",
+		    box_log_safe(ref != NULL ? ref : "", safe, sizeof(safe)));
+	return 0;
+}
+
+/* Force-remove a container; 404 and removal in progress are success. */
+static int
+dk_remove(struct box_runtime *rt, const char *ref, struct box_error *err)
+{
+	struct dk_reply r;
+	char path[256];
+	int ret = -1;
+
+	if (dk_check_ref(ref, err) == -1)
+		return -1;
+	snprintf(path, sizeof(path), "/containers/%s?force=1&v=1", ref);
+	if (dk_call(rt, "DELETE", path, NULL, &r, err) == -1)
+		return box_error_wrap(err, "cannot remove box %.80s", ref);
+	if (r.code == 204 || r.code == 200 || r.code == 404)
+		ret = 0;
+	else if (r.code == 409 && r.buf != NULL &&
+	    strstr(r.buf, "already in progress") != NULL)
+		ret = 0;
+	else
+		dk_http_error(&r, "cannot remove box", BOX_E_RUNTIME, err);
+	dk_reply_reset(&r);
+	return ret;
+}
+
+/* Driver operations */
+
+static int
+docker_create(struct box_runtime *rt, const struct box_spec *spec,
+    char *ref, size_t refsz, struct box_error *err)
+{
+	char path[128], name[64], id[BOX_REF_MAX];
+	struct box_error ignore;
+	struct dk_reply r;
+	json_object *body;
+	int rc;
+
+	if (refsz > 0)
+		ref[0] = '\0';
+	if (spec == NULL || spec->profile == NULL ||
+	    !dk_valid_box_id(spec->box_id))
+		return box_error_set(err, BOX_E_INPUT, 0,
+		    "invalid box specification");
+	if (spec->instance == NULL || !box_valid_name(spec->instance, 32))
+		return box_error_set(err, BOX_E_INPUT, 0,
+		    "invalid instance name");
+	if (spec->profile->image[0] == '\0')
+		return box_error_set(err, BOX_E_CONFIG, 0,
+		    "profile %.40s names no image", spec->profile->name);
+	snprintf(name, sizeof(name), "sshbox-%s", spec->box_id);
+	snprintf(path, sizeof(path), "/containers/create?name=%s", name);
+	if ((body = dk_create_body(spec)) == NULL)
+		return box_error_set(err, BOX_E_INTERNAL, ENOMEM,
+		    "container specification");
+	rc = dk_call(rt, "POST", path, body, &r, err);
+	json_object_put(body);
+	if (rc == -1) {
+		/* The daemon may have created it before we gave up. */
+		dk_remove(rt, name, &ignore);
+		return box_error_wrap(err, "cannot create box");
+	}
+	if (r.code != 201) {
+		dk_http_error(&r, "cannot create box", BOX_E_RUNTIME, err);
+		dk_reply_reset(&r);
+		return -1;
+	}
+	rc = box_docker_parse_id(r.buf, r.len, id, sizeof(id), err);
+	dk_reply_reset(&r);
+	if (rc == -1) {
+		dk_remove(rt, name, &ignore);
+		return box_error_wrap(err, "cannot create box");
+	}
+	if (strlen(id) >= refsz) {
+		dk_remove(rt, id, &ignore);
+		return box_error_set(err, BOX_E_INTERNAL, 0,
+		    "box reference does not fit");
+	}
+	snprintf(path, sizeof(path), "/containers/%s/start", id);
+	if (dk_call(rt, "POST", path, NULL, &r, err) == -1) {
+		dk_remove(rt, id, &ignore);
+		return box_error_wrap(err, "cannot start box");
+	}
+	if (r.code != 204 && r.code != 304) {
+		dk_http_error(&r, "cannot start box", BOX_E_RUNTIME, err);
+		dk_reply_reset(&r);
+		dk_remove(rt, id, &ignore);
+		return -1;
+	}
+	dk_reply_reset(&r);
+	box_strlcpy(ref, id, refsz);
+	return 0;
+}
+
+static int
+docker_destroy(struct box_runtime *rt, const char *ref,
+    struct box_error *err)
+{
+	return dk_remove(rt, ref, err);
+}
+
+static int
+docker_inspect(struct box_runtime *rt, const char *ref, int *exists,
+    int *running, struct box_error *err)
+{
+	struct dk_reply r;
+	char path[256];
+	int ret = -1;
+
+	*exists = 0;
+	*running = 0;
+	if (dk_check_ref(ref, err) == -1)
+		return -1;
+	snprintf(path, sizeof(path), "/containers/%s/json", ref);
+	if (dk_call(rt, "GET", path, NULL, &r, err) == -1)
+		return box_error_wrap(err, "cannot inspect box");
+	if (r.code == 404)
+		ret = 0;
+	else if (r.code != 200)
+		dk_http_error(&r, "cannot inspect box", BOX_E_RUNTIME, err);
+	else if (dk_parse_inspect(r.buf, r.len, running, err) == 0) {
+		*exists = 1;
+		ret = 0;
+	}
+	dk_reply_reset(&r);
+	return ret;
+}
+
+static int64_t
+dk_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+dk_sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
+static int
+dk_wait(curl_socket_t sock, short events, int64_t deadline, long timeout,
+    struct box_error *err)
+{
+	struct pollfd pfd;
+	int64_t left;
+	int n;
+
+	for (;;) {
+		if ((left = deadline - dk_now_ms()) <= 0)
+			return box_error_set(err, BOX_E_RUNTIME, 0,
+			    "Docker daemon did not answer within %lds",
+			    timeout);
+		pfd.fd = sock;
+		pfd.events = events;
+		pfd.revents = 0;
+		n = poll(&pfd, 1, left > INT32_MAX ? INT32_MAX : (int)left);
+		if (n > 0)
+			return 0;
+		if (n == -1 && errno != EINTR)
+			return box_error_set(err, BOX_E_RUNTIME, errno,
+			    "exec connection");
+	}
+}
+
+static int
+dk_send_all(CURL *c, curl_socket_t sock, const char *buf, size_t len,
+    int64_t deadline, long timeout, struct box_error *err)
+{
+	size_t off = 0, n;
+	CURLcode rc;
+
+	while (off < len) {
+		n = 0;
+		rc = curl_easy_send(c, buf + off, len - off, &n);
+		if (rc == CURLE_AGAIN) {
+			if (dk_wait(sock, POLLOUT, deadline, timeout,
+			    err) == -1)
+				return -1;
+			continue;
+		}
+		if (rc != CURLE_OK)
+			return box_error_set(err, BOX_E_RUNTIME, 0,
+			    "cannot send to the Docker daemon: %s",
+			    curl_easy_strerror(rc));
+		off += n;
+	}
+	return 0;
+}
+
+/* POST /exec/ID/start, upgraded to a raw stream that becomes ex->fd. */
+static int
+dk_hijack(struct box_runtime *rt, struct box_exec *ex,
+    struct box_error *err)
+{
+	char errbuf[CURL_ERROR_SIZE], req[512], head[DK_HEAD_MAX +
+	    sizeof(ex->pending)], msg[256];
+	curl_socket_t sock = CURL_SOCKET_BAD;
+	json_object *body;
+	const char *bs;
+	size_t n = 0, got, want;
+	int64_t deadline;
+	long timeout = dk_timeout(rt), hl = 0;
+	int status = 0, flags, len;
+	CURLcode rc;
+	CURL *c;
+
+	if ((c = curl_easy_init()) == NULL)
+		return box_error_set(err, BOX_E_INTERNAL, 0,
+		    "cannot initialise libcurl");
+	ex->priv = c;
+	if (dk_setup(c, rt, errbuf) == -1 ||
+	    curl_easy_setopt(c, CURLOPT_URL, DK_API "/") != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_CONNECT_ONLY, 1L) != CURLE_OK)
+		return box_error_set(err, BOX_E_INTERNAL, ENOMEM,
+		    "exec connection");
+	if ((rc = curl_easy_perform(c)) != CURLE_OK)
+		return dk_curl_error(c, rt, rc, errbuf, 0, err);
+	if (curl_easy_getinfo(c, CURLINFO_ACTIVESOCKET, &sock) != CURLE_OK ||
+	    sock == CURL_SOCKET_BAD)
+		return box_error_set(err, BOX_E_RUNTIME, 0,
+		    "exec connection has no socket");
+
+	if ((body = json_object_new_object()) == NULL)
+		return box_error_set(err, BOX_E_INTERNAL, ENOMEM, "exec");
+	if (dk_add_bool(body, "Detach", 0) == -1 ||
+	    dk_add_bool(body, "Tty", ex->tty) == -1 ||
+	    (bs = json_object_to_json_string_ext(body,
+	    JSON_C_TO_STRING_PLAIN)) == NULL) {
+		json_object_put(body);
+		return box_error_set(err, BOX_E_INTERNAL, ENOMEM, "exec");
+	}
+	len = snprintf(req, sizeof(req),
+	    "POST /v1.41/exec/%s/start HTTP/1.1\r\n"
+	    "Host: localhost\r\n"
+	    "Content-Type: application/json\r\n"
+	    "Connection: Upgrade\r\n"
+	    "Upgrade: tcp\r\n"
+	    "Content-Length: %zu\r\n\r\n%s", ex->id, strlen(bs), bs);
+	json_object_put(body);
+	if (len < 0 || (size_t)len >= sizeof(req))
+		return box_error_set(err, BOX_E_INTERNAL, 0,
+		    "exec request too long");
+
+	deadline = dk_now_ms() + (int64_t)timeout * 1000;
+	if (dk_send_all(c, sock, req, (size_t)len, deadline, timeout,
+	    err) == -1)
+		return -1;
+	/* Read at most sizeof(pending) at a time so that what follows the
+	 * head always fits in pending. */
+	for (;;) {
+		want = sizeof(head) - n;
+		if (want > sizeof(ex->pending))
+			want = sizeof(ex->pending);
+		got = 0;
+		rc = curl_easy_recv(c, head + n, want, &got);
+		if (rc == CURLE_AGAIN) {
+			if (dk_wait(sock, POLLIN, deadline, timeout, err) == -1)
+				return -1;
+			continue;
+		}
+		if (rc != CURLE_OK)
+			return box_error_set(err, BOX_E_RUNTIME, 0,
+			    "cannot read from the Docker daemon: %s",
+			    curl_easy_strerror(rc));
+		if (got == 0)
+			return box_error_set(err, BOX_E_RUNTIME, 0,
+			    "Docker daemon closed the exec connection");
+		n += got;
+		if ((hl = box_http_parse_head(head, n, &status, err)) == -1)
+			return -1;
+		if (hl > 0)
+			break;
+	}
+	if (status != 101 && status != 200) {
+		box_docker_parse_message(head + hl, n - (size_t)hl, msg,
+		    sizeof(msg));
+		return box_error_set(err, BOX_E_RUNTIME, 0,
+		    "cannot start exec: %s (HTTP %d)",
+		    msg[0] != '\0' ? msg : "no message from the daemon",
+		    status);
+	}
+	ex->npending = n - (size_t)hl;
+	memcpy(ex->pending, head + hl, ex->npending);
+	if ((flags = fcntl(sock, F_GETFL)) == -1 ||
+	    fcntl(sock, F_SETFL, flags & ~O_NONBLOCK) == -1)
+		return box_error_set(err, BOX_E_INTERNAL, errno,
+		    "exec connection");
+	ex->fd = sock;
+	return 0;
+}
+
+static int
+docker_exec_resize(struct box_runtime *rt, struct box_exec *ex,
+    unsigned rows, unsigned cols, struct box_error *err)
+{
+	struct dk_reply r;
+	char path[256];
+	int ret = -1;
+
+	if (rows == 0 || cols == 0 || rows > 65535 || cols > 65535)
+		return box_error_set(err, BOX_E_INPUT, 0,
+		    "invalid terminal size %ux%u", cols, rows);
+	snprintf(path, sizeof(path), "/exec/%s/resize?h=%u&w=%u", ex->id,
+	    rows, cols);
+	if (dk_call(rt, "POST", path, NULL, &r, err) == -1)
+		return box_error_wrap(err, "cannot resize terminal");
+	if (r.code == 200 || r.code == 201)
+		ret = 0;
+	else
+		dk_http_error(&r, "cannot resize terminal", BOX_E_RUNTIME,
+		    err);
+	dk_reply_reset(&r);
+	return ret;
+}
+
+static void
+docker_exec_free(struct box_exec *ex)
+{
+	if (ex == NULL)
+		return;
+	if (ex->priv != NULL)
+		curl_easy_cleanup(ex->priv);
+	free(ex);
+}
+
+static int
+docker_exec_start(struct box_runtime *rt, const char *ref,
+    const struct box_exec_opts *opts, struct box_exec **out,
+    struct box_error *err)
+{
+	struct box_error rerr;
+	struct box_exec *ex;
+	struct dk_reply r;
+	json_object *body;
+	char path[256];
+	int i, rc;
+
+	*out = NULL;
+	if (dk_check_ref(ref, err) == -1)
+		return -1;
+	if (opts == NULL || opts->argv == NULL || opts->argv[0] == NULL)
+		return box_error_set(err, BOX_E_INPUT, 0, "no command to run");
+	if ((body = json_object_new_object()) == NULL)
+		return box_error_set(err, BOX_E_INTERNAL, ENOMEM, "exec");
+	if (dk_add_bool(body, "AttachStdin", opts->stdin_open) == -1 ||
+	    dk_add_bool(body, "AttachStdout", 1) == -1 ||
+	    dk_add_bool(body, "AttachStderr", 1) == -1 ||
+	    dk_add_bool(body, "Tty", opts->tty) == -1 ||
+	    (opts->tty &&
+	    dk_add_str(body, "DetachKeys", DK_DETACH_KEYS) == -1) ||
+	    dk_add_strv(body, "Cmd", opts->argv, SIZE_MAX) == -1 ||
+	    (opts->env != NULL &&
+	    dk_add_strv(body, "Env", opts->env, SIZE_MAX) == -1) ||
+	    (opts->user != NULL && opts->user[0] != '\0' &&
+	    dk_add_str(body, "User", opts->user) == -1) ||
+	    (opts->workdir != NULL && opts->workdir[0] != '\0' &&
+	    dk_add_str(body, "WorkingDir", opts->workdir) == -1)) {
+		json_object_put(body);
+		return box_error_set(err, BOX_E_INTERNAL, ENOMEM, "exec");
+	}
+	snprintf(path, sizeof(path), "/containers/%s/exec", ref);
+	rc = dk_call(rt, "POST", path, body, &r, err);
+	json_object_put(body);
+	if (rc == -1)
+		return box_error_wrap(err, "cannot run a command in the box");
+	if (r.code != 201) {
+		dk_http_error(&r, "cannot run a command in the box",
+		    r.code == 404 ? BOX_E_NOTFOUND : BOX_E_RUNTIME, err);
+		dk_reply_reset(&r);
+		return -1;
+	}
+	if ((ex = calloc(1, sizeof(*ex))) == NULL) {
+		dk_reply_reset(&r);
+		return box_error_set(err, BOX_E_INTERNAL, errno, "exec");
+	}
+	ex->fd = -1;
+	ex->tty = opts->tty ? 1 : 0;
+	rc = box_docker_parse_id(r.buf, r.len, ex->id, sizeof(ex->id), err);
+	dk_reply_reset(&r);
+	if (rc == -1 || dk_hijack(rt, ex, err) == -1) {
+		docker_exec_free(ex);
+		return box_error_wrap(err, "cannot run a command in the box");
+	}
+	/* The process may not be running yet: retry as docker(1) does. */
+	if (ex->tty && opts->rows > 0 && opts->cols > 0) {
+		for (i = 0; i < 10; i++) {
+			if (docker_exec_resize(rt, ex, opts->rows, opts->cols,
+			    &rerr) == 0)
+				break;
+			dk_sleep_ms(10L * (i + 1));
+		}
+	}
+	*out = ex;
+	return 0;
+}
+
+static int
+docker_exec_status(struct box_runtime *rt, struct box_exec *ex,
+    int *status, struct box_error *err)
+{
+	struct dk_reply r;
+	char path[256];
+	int64_t until = dk_now_ms() + 2000;
+	int running, rc;
+
+	*status = -1;
+	snprintf(path, sizeof(path), "/exec/%s/json", ex->id);
+	for (;;) {
+		if (dk_call(rt, "GET", path, NULL, &r, err) == -1)
+			return box_error_wrap(err, "cannot get exit status");
+		if (r.code == 404) {
+			dk_reply_reset(&r);
+			return 0;
+		}
+		if (r.code != 200) {
+			dk_http_error(&r, "cannot get exit status",
+			    BOX_E_RUNTIME, err);
+			dk_reply_reset(&r);
+			return -1;
+		}
+		rc = box_docker_parse_exec_inspect(r.buf, r.len, &running,
+		    status, err);
+		dk_reply_reset(&r);
+		if (rc == -1)
+			return box_error_wrap(err, "cannot get exit status");
+		if (!running)
+			return 0;
+		*status = -1;
+		if (dk_now_ms() >= until)
+			return 0;
+		dk_sleep_ms(50);
+	}
+}
+
+static int
+docker_list(struct box_runtime *rt, const char *instance,
+    struct box_runtime_obj **objs, size_t *nobjs, struct box_error *err)
+{
+	char label[128], filters[512], path[768];
+	const char *lv[2];
+	const char *fs;
+	json_object *f;
+	struct dk_reply r;
+	int ret = -1;
+
+	*objs = NULL;
+	*nobjs = 0;
+	if (instance == NULL || !box_valid_name(instance, 32))
+		return box_error_set(err, BOX_E_INPUT, 0,
+		    "invalid instance name");
+	snprintf(label, sizeof(label), "%s=%s", BOX_LABEL_INSTANCE, instance);
+	lv[0] = label;
+	lv[1] = NULL;
+	if ((f = json_object_new_object()) == NULL)
+		return box_error_set(err, BOX_E_INTERNAL, ENOMEM, "list");
+	if (dk_add_strv(f, "label", lv, SIZE_MAX) == -1 ||
+	    (fs = json_object_to_json_string_ext(f,
+	    JSON_C_TO_STRING_PLAIN)) == NULL ||
+	    dk_escape(fs, filters, sizeof(filters)) == -1) {
+		json_object_put(f);
+		return box_error_set(err, BOX_E_INTERNAL, 0,
+		    "cannot build the list filter");
+	}
+	json_object_put(f);
+	snprintf(path, sizeof(path), "/containers/json?all=1&filters=%s",
+	    filters);
+	if (dk_call(rt, "GET", path, NULL, &r, err) == -1)
+		return box_error_wrap(err, "cannot list boxes");
+	if (r.code != 200)
+		dk_http_error(&r, "cannot list boxes", BOX_E_RUNTIME, err);
+	else if (box_docker_parse_list(r.buf, r.len, objs, nobjs, err) == 0)
+		ret = 0;
+	else
+		box_error_wrap(err, "cannot list boxes");
+	dk_reply_reset(&r);
+	return ret;
+}
+
+static void
+docker_free(struct box_runtime *rt)
+{
+	rt->priv = NULL;
+}
+
+const struct box_runtime_ops box_docker_ops = {
+	.name = "docker",
+	.create = docker_create,
+	.destroy = docker_destroy,
+	.inspect = docker_inspect,
+	.exec_start = docker_exec_start,
+	.exec_resize = docker_exec_resize,
+	.exec_status = docker_exec_status,
+	.exec_free = docker_exec_free,
+	.list = docker_list,
+	.free = docker_free,
+};

@@ -1,0 +1,18 @@
+/*
+ * Privilege helpers (libcap): the guest-facing programs shed every
+ * capability they might have inherited and set no_new_privs before they
+ * touch untrusted input.
+ */
+#ifndef BOX_PRIV_H
+#define BOX_PRIV_H
+
+#include "error.h"
+
+/* Clear effective, permitted and inheritable capabilities and set
+ * PR_SET_NO_NEW_PRIVS.  0 or -1. */
+int	box_priv_drop(struct box_error *err);
+
+/* 1 if the process holds any effective capability, 0 if not, -1 on error. */
+int	box_priv_has_caps(void);
+
+#endif

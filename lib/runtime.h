@@ -1,0 +1,133 @@
+/*
+ * The runtime driver interface: everything sshbox asks of a container (or
+ * later microVM) runtime.  One driver today, "docker" (Docker Engine API
+ * over its unix socket; Podman's compatible socket works too).  Later
+ * drivers (oci: runc/crun/runsc; firecracker) implement the same ops.
+ */
+#ifndef BOX_RUNTIME_H
+#define BOX_RUNTIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "error.h"
+
+#define BOX_REF_MAX	80	/* runtime's id for a box */
+
+/* Labels every box carries, for reconciliation by box-reaper. */
+#define BOX_LABEL_BOX		"io.sshbox.box"
+#define BOX_LABEL_INSTANCE	"io.sshbox.instance"
+#define BOX_LABEL_DEADLINE	"io.sshbox.deadline"
+
+struct box_runtime;
+
+/* What to create. */
+struct box_spec {
+	const char	*box_id;	/* 16 hex, also in the name and label */
+	const char	*instance;	/* cfg->instance */
+	int64_t		 deadline;	/* unix time, in a label */
+	const struct box_profile *profile;
+};
+
+/* How to run a process inside a box. */
+struct box_exec_opts {
+	const char *const *argv;	/* NULL-terminated */
+	const char *const *env;		/* NULL-terminated "K=V", may be NULL */
+	const char	*user;		/* "" or NULL: the box's default */
+	const char	*workdir;	/* "" or NULL: the box's default */
+	int		 tty;		/* allocate a TTY in the box */
+	int		 stdin_open;	/* attach stdin */
+	unsigned	 rows, cols;	/* initial size when tty */
+};
+
+/*
+ * A running exec.  fd is a bidirectional byte stream: with tty, raw
+ * terminal bytes; without, writes are stdin and reads are multiplexed
+ * (see dstream.h).  shutdown(fd, SHUT_WR) closes the process's stdin.
+ * Leftover bytes already read past the protocol head are in pending.
+ */
+struct box_exec {
+	int	 fd;
+	int	 tty;
+	char	 id[128];
+	uint8_t	 pending[4096];
+	size_t	 npending;
+	void	*priv;			/* driver data */
+};
+
+/* An object the runtime has, as listed for reconciliation. */
+struct box_runtime_obj {
+	char	 ref[BOX_REF_MAX];
+	char	 box_id[BOX_ID_LEN + 1];	/* from the label */
+	int64_t	 deadline;			/* from the label, 0 if none */
+	int	 running;
+};
+
+struct box_runtime_ops {
+	const char *name;
+	/* Create and start a box; on any failure nothing is left behind.
+	 * Writes the runtime's reference into ref. */
+	int	(*create)(struct box_runtime *, const struct box_spec *,
+		    char *ref, size_t refsz, struct box_error *);
+	/* Stop and remove; a box that is already gone is success. */
+	int	(*destroy)(struct box_runtime *, const char *ref,
+		    struct box_error *);
+	/* *exists and *running; a missing box is not an error. */
+	int	(*inspect)(struct box_runtime *, const char *ref, int *exists,
+		    int *running, struct box_error *);
+	/* Start a process in the box and return its stream. */
+	int	(*exec_start)(struct box_runtime *, const char *ref,
+		    const struct box_exec_opts *, struct box_exec **,
+		    struct box_error *);
+	int	(*exec_resize)(struct box_runtime *, struct box_exec *,
+		    unsigned rows, unsigned cols, struct box_error *);
+	/* After the stream ended: the exit status (0..255), or -1 if the
+	 * runtime does not know it (box killed). */
+	int	(*exec_status)(struct box_runtime *, struct box_exec *,
+		    int *status, struct box_error *);
+	void	(*exec_free)(struct box_exec *);
+	/* All boxes labelled with instance.  *objs freed by the caller. */
+	int	(*list)(struct box_runtime *, const char *instance,
+		    struct box_runtime_obj **objs, size_t *nobjs,
+		    struct box_error *);
+	void	(*free)(struct box_runtime *);
+};
+
+struct box_runtime {
+	const struct box_runtime_ops *ops;
+	const struct box_config *cfg;
+	void	*priv;
+};
+
+/*
+ * Open the driver called name ("docker") for cfg.  Does not contact the
+ * runtime yet.  *out freed with box_runtime_free().  0 or -1.
+ */
+int	box_runtime_open(const char *name, const struct box_config *cfg,
+	    struct box_runtime **out, struct box_error *err);
+void	box_runtime_free(struct box_runtime *rt);
+
+/* The docker driver's ops (lib/docker.c). */
+extern const struct box_runtime_ops box_docker_ops;
+
+/*
+ * Parse a Docker API JSON reply.  Exposed for tests and fuzzing: these are
+ * the only readers of runtime replies.
+ *  - container list: fills objs (freed by caller), skipping entries
+ *    without a valid box label;
+ *  - exec inspect: *running and *status (ExitCode);
+ *  - create: the container Id into ref;
+ *  - an error body: its "message" into msg (sanitised, bounded).
+ */
+int	box_docker_parse_list(const char *json, size_t len,
+	    struct box_runtime_obj **objs, size_t *nobjs,
+	    struct box_error *err);
+int	box_docker_parse_exec_inspect(const char *json, size_t len,
+	    int *running, int *status, struct box_error *err);
+int	box_docker_parse_id(const char *json, size_t len, char *ref,
+	    size_t refsz, struct box_error *err);
+void	box_docker_parse_message(const char *json, size_t len, char *msg,
+	    size_t msgsz);
+
+#endif

@@ -1,0 +1,69 @@
+/*
+ * Replays every seed in tests/fuzz/corpus/<target>/ through its fuzz
+ * target, so that make check (and the sanitizer build) exercises the
+ * parsers on the hostile inputs the fuzzers keep.  Prints TAP.
+ */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../unit/tap.h"
+#include "fuzz.h"
+#include "util.h"
+
+int fuzz_token(const uint8_t *, size_t);
+int fuzz_sshkey(const uint8_t *, size_t);
+int fuzz_config(const uint8_t *, size_t);
+int fuzz_dstream(const uint8_t *, size_t);
+int fuzz_command(const uint8_t *, size_t);
+
+static const struct {
+	const char *name;
+	int (*fn)(const uint8_t *, size_t);
+} targets[] = {
+	{ "token", fuzz_token },
+	{ "sshkey", fuzz_sshkey },
+	{ "config", fuzz_config },
+	{ "dstream", fuzz_dstream },
+	{ "command", fuzz_command },
+};
+
+int
+main(void)
+{
+	char dir[4096], path[4096 + 256];
+	struct box_error err;
+	struct dirent *de;
+	size_t i, len;
+	char *buf;
+	DIR *d;
+
+	for (i = 0; i < sizeof(targets) / sizeof(targets[0]); i++) {
+		int n = 0;
+
+		snprintf(dir, sizeof(dir), "%s/%s", FUZZ_CORPUS_DIR,
+		    targets[i].name);
+		if ((d = opendir(dir)) == NULL) {
+			ok(0, targets[i].name);
+			diag("no seed corpus at %s", dir);
+			continue;
+		}
+		while ((de = readdir(d)) != NULL) {
+			if (de->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+			if (box_read_file(path, 1 << 20, &buf, &len, &err) < 0) {
+				diag("%s", err.msg);
+				continue;
+			}
+			targets[i].fn((const uint8_t *)buf, len);
+			free(buf);
+			n++;
+		}
+		closedir(d);
+		printf("# %s: %d seeds\n", targets[i].name, n);
+		ok(n > 0, targets[i].name);
+	}
+	return tap_done();
+}

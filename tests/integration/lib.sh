@@ -1,0 +1,232 @@
+# Shared harness for the integration tests: a whole bastion in a temporary
+# directory (configuration, keys, state, profiles), a private sshd on a
+# loopback port with the project's own drop-in from etc/, the stock ssh
+# client, and real Docker boxes.  Prints TAP.  Sourced by each test.
+
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+: "${top_builddir:=$top_srcdir}"
+: "${SSHD:=/usr/sbin/sshd}"
+BOX_USER=box
+IMAGE=sshbox/busybox:latest
+
+t_n=0
+t_failed=0
+
+t_ok() {	# t_ok NAME COMMAND...: passes when COMMAND succeeds
+	name=$1; shift
+	t_n=$((t_n + 1))
+	if "$@"; then
+		echo "ok $t_n - $name"
+	else
+		echo "not ok $t_n - $name"
+		t_failed=$((t_failed + 1))
+	fi
+}
+
+t_is() {	# t_is NAME GOT EXPECTED
+	t_n=$((t_n + 1))
+	if [ "$2" = "$3" ]; then
+		echo "ok $t_n - $1"
+	else
+		echo "not ok $t_n - $1"
+		printf '#   got:      %s\n#   expected: %s\n' "$2" "$3" | head -20
+		t_failed=$((t_failed + 1))
+	fi
+}
+
+t_like() {	# t_like NAME GOT PATTERN (grep -E)
+	t_n=$((t_n + 1))
+	if printf '%s\n' "$2" | grep -Eq -- "$3"; then
+		echo "ok $t_n - $1"
+	else
+		echo "not ok $t_n - $1"
+		printf '#   got: %s\n#   wanted /%s/\n' "$2" "$3" | head -20
+		t_failed=$((t_failed + 1))
+	fi
+}
+
+t_skip_all() {
+	echo "1..0 # SKIP $*"
+	exit 0
+}
+
+t_done() {
+	echo "1..$t_n"
+	[ "$t_failed" -eq 0 ]
+}
+
+diag() { printf '# %s\n' "$*"; }
+
+# ---------------------------------------------------------------- capability
+[ "$(id -u)" = 0 ] || t_skip_all "needs root (creates the box account, runs sshd)"
+[ -x "$SSHD" ] || t_skip_all "no sshd at $SSHD"
+command -v ssh >/dev/null || t_skip_all "no ssh client"
+command -v docker >/dev/null || t_skip_all "no docker client"
+docker info >/dev/null 2>&1 || t_skip_all "Docker daemon not reachable"
+docker image inspect "$IMAGE" >/dev/null 2>&1 ||
+	t_skip_all "image $IMAGE missing (images/build-busybox.sh builds it)"
+command -v jq >/dev/null || t_skip_all "no jq"
+
+# The login account: created once, under a lock (tests run in parallel).
+(
+	flock 9
+	if ! id "$BOX_USER" >/dev/null 2>&1; then
+		useradd --system --shell /bin/sh --home-dir /var/lib/sshbox \
+			--no-create-home "$BOX_USER"
+	fi
+	# sshd chdirs to the home (and complains on stderr if it cannot).
+	mkdir -p /var/lib/sshbox
+	chown "$BOX_USER:" /var/lib/sshbox
+	chmod 750 /var/lib/sshbox
+	usermod -d /var/lib/sshbox -p '*' "$BOX_USER" # "!" locks it for sshd
+	getent group docker >/dev/null && usermod -aG docker "$BOX_USER"
+) 9>/run/sshbox-test-account.lock
+
+# ----------------------------------------------------------------- the bastion
+T=$(mktemp -d /tmp/sshbox-it.XXXXXX)
+chmod 755 "$T"
+INSTANCE="it-$(basename "$T" | tr -cd 'A-Za-z0-9')"
+mkdir -p "$T/profiles" "$T/keys" "$T/home"
+CONF=$T/sshbox.yaml
+INVITE="$top_builddir/box-invite -c $CONF"
+REAPER="$top_builddir/box-reaper -c $CONF"
+
+cleanup() {
+	[ -f "$T/sshd.pid" ] && kill "$(cat "$T/sshd.pid")" 2>/dev/null
+	docker ps -aq --filter "label=io.sshbox.instance=$INSTANCE" |
+		xargs -r docker rm -f >/dev/null 2>&1
+	if [ -n "${KEEP_TEST_DIR:-}" ]; then
+		echo "# kept $T" >&2
+	else
+		rm -rf "$T"
+	fi
+}
+trap cleanup EXIT
+
+write_conf() {	# write_conf PORT
+	cat > "$CONF" <<EOC
+box_user: $BOX_USER
+state_dir: state
+signing_key: keys/invite.key
+verify_key: keys/invite.pub
+profiles_dir: profiles
+shell: $top_builddir/box-shell
+host: 127.0.0.1
+port: $1
+instance: $INSTANCE
+runtime:
+  docker:
+    socket: /var/run/docker.sock
+    timeout: 60s
+redeem:
+  max_attempts: ${REDEEM_MAX:-50}
+  window: 60s
+EOC
+}
+
+# A test profile: the busybox image, short linger so tests are quick.
+write_profile() {	# write_profile NAME [EXTRA YAML LINES...]
+	name=$1; shift
+	{
+		echo "description: test profile"
+		echo "image: $IMAGE"
+		echo "ttl: 10m"
+		echo "max_ttl: 1h"
+		echo "linger: ${LINGER:-30s}"
+		echo "user: guest"
+		echo "shell: /bin/sh"
+		echo "workdir: /home/guest"
+		echo "memory: 64m"
+		echo "pids: 64"
+		for l in "$@"; do echo "$l"; done
+	} > "$T/profiles/$name.yaml"
+}
+
+start_sshd() {
+	mkdir -p /run/sshd
+	ssh-keygen -q -t ed25519 -N '' -f "$T/hostkey" >/dev/null
+	sed -e "s|@pkglibexecdir@|$top_builddir|g" \
+	    -e "s|@sshbox_config@|$CONF|g" \
+	    -e "s|@box_user@|$BOX_USER|g" \
+	    "$top_srcdir/etc/sshbox.conf.in" > "$T/sshbox.conf"
+	for try in 1 2 3 4 5 6 7 8; do
+		PORT=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 30000))
+		write_conf "$PORT"
+		cat > "$T/sshd_config" <<EOS
+Port $PORT
+ListenAddress 127.0.0.1
+HostKey $T/hostkey
+PidFile $T/sshd.pid
+UsePAM no
+LogLevel VERBOSE
+AuthorizedKeysFile none
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+Include $T/sshbox.conf
+EOS
+		"$SSHD" -t -f "$T/sshd_config" || { diag "sshd -t failed"; return 1; }
+		"$SSHD" -f "$T/sshd_config" -E "$T/sshd.log"
+		for i in $(seq 1 50); do
+			if (exec 3<>/dev/tcp/127.0.0.1/$PORT) 2>/dev/null; then
+				return 0
+			fi
+			[ -f "$T/sshd.pid" ] || sleep 0.1
+			sleep 0.1
+		done
+		diag "sshd did not come up on port $PORT, retrying"
+		[ -f "$T/sshd.pid" ] && kill "$(cat "$T/sshd.pid")" 2>/dev/null
+	done
+	return 1
+}
+
+# A bastion with state, signing key, the test profile and a running sshd.
+setup_bastion() {
+	write_profile test
+	cp "$top_srcdir/profiles/secure-shell.yaml" "$T/profiles/"
+	start_sshd || { echo "Bail out! sshd did not start"; exit 1; }
+	$INVITE init >/dev/null || { echo "Bail out! box-invite init failed"; exit 1; }
+}
+
+new_key() {	# new_key NAME: an ed25519 key pair at $T/NAME
+	ssh-keygen -q -t ed25519 -N '' -C "$1" -f "$T/$1" >/dev/null
+}
+
+fp_of() {	# fp_of NAME: the key's SHA256 fingerprint
+	ssh-keygen -lf "$T/$1.pub" | awk '{print $2}'
+}
+
+# gssh KEY [SSH ARGS...]: the stock ssh client as a guest using key KEY.
+gssh() {
+	key=$1; shift
+	ssh -F /dev/null -i "$T/$key" -o IdentitiesOnly=yes \
+		-o IdentityAgent=none -o BatchMode=yes \
+		-o UserKnownHostsFile="$T/known_hosts" \
+		-o StrictHostKeyChecking=no -o LogLevel=ERROR \
+		-o ConnectTimeout=20 -p "$PORT" "$BOX_USER@127.0.0.1" "$@"
+}
+
+new_invite() {	# new_invite [create args]: prints the token
+	$INVITE create --json "$@" | jq -r .token
+}
+
+box_of() {	# box_of KEYNAME: id of the key's live box, or empty
+	fp=$(fp_of "$1")
+	$INVITE boxes --json | jq -r --arg fp "$fp" \
+		'.[] | select(.key == $fp) | .id' | head -1
+}
+
+container_exists() {	# container_exists BOXID
+	docker ps -aq --filter "label=io.sshbox.box=$1" \
+		--filter "label=io.sshbox.instance=$INSTANCE" | grep -q .
+}
+
+no_container() { ! container_exists "$1"; }
+
+wait_for() {	# wait_for SECONDS COMMAND...: poll until true
+	limit=$1; shift
+	end=$(( $(date +%s) + limit ))
+	while ! "$@"; do
+		[ "$(date +%s)" -ge "$end" ] && return 1
+		sleep 0.2
+	done
+}

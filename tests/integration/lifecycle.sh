@@ -1,0 +1,113 @@
+#!/bin/bash
+# The end of boxes: the TTL warns and then ends the session and destroys
+# the box; a box without linger goes with its last session; box-reaper
+# cleans up after a SIGKILLed box-shell, reconciles both ways and keeps to
+# its lock; box-invite kill and revoke end sessions and logins.
+. "$(dirname "$0")/lib.sh"
+setup_bastion
+LINGER=0s write_profile nolinger
+write_profile short 'warn: [3s]'
+
+status_of() { $INVITE boxes --all --json | jq -r --arg b "$1" '.[] | select(.id == $b) | .status'; }
+reason_of() { $INVITE boxes --all --json | jq -r --arg b "$1" '.[] | select(.id == $b) | .end_reason'; }
+sessions_of() { $INVITE boxes --json | jq -r --arg b "$1" '.[] | select(.id == $b) | .sessions'; }
+
+# --- TTL: warned, then the session ends and the box is destroyed
+new_key t
+gssh t redeem --bind-only "$(new_invite --profile short --ttl 6s)" </dev/null 2>/dev/null
+gssh t 'sleep 120' </dev/null 2>"$T/ttl.err"; rc=$?
+tb=$(jq -r '.[0].id' <<<"$($INVITE boxes --all --json)")
+t_is "TTL end: session exits 253" "$rc" 253
+t_like "the guest was warned before the end" "$(cat "$T/ttl.err")" "will be destroyed in [0-9]+s"
+t_like "and told when time was up" "$(cat "$T/ttl.err")" "time is up"
+t_is "the box row is destroyed" "$(status_of "$tb")" destroyed
+t_is "because it expired" "$(reason_of "$tb")" expired
+t_ok "its container is gone" sh -c "! docker ps -aq --filter label=io.sshbox.box=$tb | grep -q ."
+out=$(gssh t true </dev/null 2>&1); rc=$?
+t_is "the expired key cannot log in again" "$rc" 255
+
+# --- no linger: the last session's end destroys the box
+new_key n
+gssh n redeem --bind-only "$(new_invite --profile nolinger)" </dev/null 2>/dev/null
+gssh n 'hostname' </dev/null >/dev/null
+nb=$($INVITE boxes --all --json | jq -r '.[] | select(.profile == "nolinger") | .id' | head -1)
+t_is "no linger: box destroyed after the last session" "$(status_of "$nb")" destroyed
+t_is "because its last session ended" "$(reason_of "$nb")" "last session ended"
+t_ok "its container is gone" no_container $nb
+
+# --- box-shell killed with SIGKILL: the reaper cleans up
+new_key d
+gssh d redeem --bind-only "$(new_invite --profile nolinger)" </dev/null 2>/dev/null
+gssh d 'sleep 300' </dev/null >/dev/null 2>&1 & sp=$!
+t_ok "a session is attached" wait_for 30 sh -c "$INVITE boxes --json | jq -e '.[] | select(.profile == \"nolinger\" and .sessions == 1)' >/dev/null"
+db=$($INVITE boxes --json | jq -r '.[] | select(.profile == "nolinger") | .id')
+pkill -KILL -u "$BOX_USER" -f "box-shell -c $CONF"
+wait $sp 2>/dev/null
+t_is "after SIGKILL the box is still there" "$(status_of "$db")" running
+t_ok "and so is its container" container_exists "$db"
+out=$($REAPER --once --json); rc=$?
+t_is "reaper run exits 0" "$rc" 0
+t_is "reaper ended the dead session" "$(jq -r .stale_sessions <<<"$out")" 1
+t_is "and destroyed the box" "$(status_of "$db")" destroyed
+t_ok "its container is gone" no_container $db
+
+# --- reconciliation both ways
+orphan=$(docker run -d --network none --label io.sshbox.box=0123456789abcdef \
+	--label "io.sshbox.instance=$INSTANCE" "$IMAGE" sleep 600)
+other=$(docker run -d --network none --label io.sshbox.box=0123456789abcdef \
+	--label "io.sshbox.instance=other-$INSTANCE" "$IMAGE" sleep 600)
+new_key v
+gssh v redeem --bind-only "$(new_invite --profile test)" </dev/null 2>/dev/null
+gssh v true </dev/null
+vb=$(box_of v)
+docker rm -f "sshbox-$vb" >/dev/null
+out=$($REAPER --once --json)
+t_is "orphan container (no row) removed" "$(jq -r .orphans <<<"$out")" 1
+t_ok "it is gone" sh -c "! docker inspect $orphan >/dev/null 2>&1"
+t_ok "another instance's container is left alone" \
+	sh -c "docker inspect $other >/dev/null"
+docker rm -f "$other" >/dev/null
+t_is "row whose container vanished is marked" "$(jq -r .vanished <<<"$out")" 1
+t_is "as destroyed" "$(status_of "$vb")" destroyed
+
+# --- the lock: a second reaper does nothing while one runs
+new_key l
+gssh l redeem --bind-only "$(new_invite --profile test --ttl 2s)" </dev/null 2>/dev/null
+gssh l true </dev/null
+lb=$($INVITE boxes --json | jq -r '.[] | select(.profile == "test") | .id' | head -1)
+sleep 3	# past the 2s deadline
+flock "$T/state/reaper.lock" sleep 5 & lk=$!
+sleep 0.5
+out=$($REAPER --once 2>&1); rc=$?
+t_is "locked out reaper exits 0" "$rc" 0
+t_like "and says another one runs" "$out" "another box-reaper is running"
+t_is "it destroyed nothing" "$(status_of "$lb")" running
+wait $lk
+$REAPER --once --json >"$T/r1" & $REAPER --once --json >"$T/r2" & wait
+t_is "two reapers at once: the box is destroyed once" \
+	"$(cat "$T/r1" "$T/r2" | jq -s 'map(.expired // 0) | add')" 1
+t_is "expired box destroyed" "$(reason_of "$lb")" expired
+t_ok "container gone" no_container $lb
+
+# --- box-invite kill ends a live session with a clear line
+new_key k
+inv=$($INVITE create --json --profile test)
+gssh k redeem --bind-only "$(jq -r .token <<<"$inv")" </dev/null 2>/dev/null
+gssh k 'sleep 120' </dev/null 2>"$T/kill.err" & kp=$!
+t_ok "session attached" wait_for 30 sh -c "[ \"\$($INVITE boxes --json | jq -r '.[] | select(.sessions == 1) | .id' | head -1)\" != '' ]"
+kb=$(box_of k)
+t_like "box-invite kill" "$($INVITE kill "$kb")" "destroyed"
+wait $kp; rc=$?
+t_is "the session ends with 247" "$rc" 247
+t_like "and one clear line" "$(cat "$T/kill.err")" "your box was destroyed \\(killed by an administrator\\)"
+t_ok "container gone" no_container $kb
+t_is "a new session gets a new box" "$(gssh k 'echo fresh' </dev/null)" fresh
+t_ok "which is another box" [ "$(box_of k)" != "$kb" ]
+
+# --- revoke: boxes destroyed, the key locked out
+rb=$(box_of k)
+$INVITE revoke "$(jq -r .id <<<"$inv")" >/dev/null
+t_is "revoke destroys the invite's boxes" "$(status_of "$rb")" destroyed
+gssh k true </dev/null 2>/dev/null; rc=$?
+t_is "a revoked key cannot log in" "$rc" 255
+t_done

@@ -1,0 +1,53 @@
+/* Unit tests for lib/command.c: what box-shell makes of a guest's command. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "command.h"
+#include "tap.h"
+
+int
+main(void)
+{
+	struct box_error err;
+	struct box_cmd cmd;
+	char *big;
+
+	ok(box_command_parse(NULL, &cmd, &err) == 0 &&
+	    cmd.kind == BOX_CMD_SHELL, "no command: shell");
+	ok(box_command_parse("", &cmd, &err) == 0 &&
+	    cmd.kind == BOX_CMD_SHELL, "empty command: shell");
+	ok(box_command_parse("ls -l", &cmd, &err) == 0 &&
+	    cmd.kind == BOX_CMD_EXEC && strcmp(cmd.exec, "ls -l") == 0,
+	    "a command is passed whole");
+	ok(box_command_parse("redeemer x", &cmd, &err) == 0 &&
+	    cmd.kind == BOX_CMD_EXEC, "redeemer is not redeem");
+	ok(box_command_parse("echo; rm -rf / $(x) `y` \n z", &cmd, &err) == 0
+	    && cmd.kind == BOX_CMD_EXEC, "metacharacters stay the guest's");
+	ok(box_command_parse("redeem sbx1_abc", &cmd, &err) == 0 &&
+	    cmd.kind == BOX_CMD_REDEEM && !cmd.bind_only &&
+	    strcmp(cmd.token, "sbx1_abc") == 0, "redeem TOKEN");
+	ok(box_command_parse("  redeem\tsbx1_abc \r\n", &cmd, &err) == 0 &&
+	    strcmp(cmd.token, "sbx1_abc") == 0, "redeem with spaces trimmed");
+	ok(box_command_parse("redeem --bind-only sbx1_x", &cmd, &err) == 0 &&
+	    cmd.bind_only && strcmp(cmd.token, "sbx1_x") == 0,
+	    "redeem --bind-only TOKEN");
+	ok(box_command_parse("redeem", &cmd, &err) < 0 &&
+	    strstr(err.msg, "usage") != NULL, "redeem without token");
+	ok(box_command_parse("redeem --bind-only", &cmd, &err) < 0,
+	    "bind-only without token");
+	ok(box_command_parse("redeem a b", &cmd, &err) < 0,
+	    "redeem with two words");
+	ok(box_command_parse("redeem a; rm -rf /", &cmd, &err) < 0,
+	    "redeem with trailing command refused");
+	ok(box_command_parse("redeem a\nls", &cmd, &err) < 0,
+	    "redeem with a second line refused");
+	big = malloc(BOX_COMMAND_MAX + 2);
+	memset(big, 'x', BOX_COMMAND_MAX + 1);
+	big[BOX_COMMAND_MAX + 1] = '\0';
+	ok(box_command_parse(big, &cmd, &err) < 0, "huge command refused");
+	memcpy(big, "redeem ", 7);
+	big[7 + BOX_TOKEN_MAX + 1] = '\0';
+	ok(box_command_parse(big, &cmd, &err) < 0, "huge token refused");
+	free(big);
+	return tap_done();
+}

@@ -1,0 +1,717 @@
+/* Unit tests for lib/config.c: sshbox.yaml and profiles. */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "tap.h"
+
+/* The same compile-time locations lib/config.c was built with. */
+#ifndef SYSCONFDIR
+#define SYSCONFDIR	"/etc"
+#endif
+#ifndef LOCALSTATEDIR
+#define LOCALSTATEDIR	"/var"
+#endif
+#ifndef LIBEXECDIR
+#define LIBEXECDIR	"/usr/libexec/sshbox"
+#endif
+#include "util.h"
+
+#define F	"/srv/bastion/sshbox.yaml"
+#define P	"/srv/bastion/profiles/t.yaml"
+
+static struct box_config cfg;
+static struct box_profile prof;
+static struct box_error err;
+
+static int
+cparse(const char *s)
+{
+	box_error_clear(&err);
+	return box_config_parse(s, strlen(s), F, &cfg, &err);
+}
+
+static int
+pparse(const char *s)
+{
+	box_error_clear(&err);
+	return box_config_parse_profile(s, strlen(s), P, "t", &prof, &err);
+}
+
+static int
+clean_msg(const char *m)
+{
+	for (; *m != '\0'; m++)
+		if ((unsigned char)*m < 0x20 || (unsigned char)*m == 0x7f)
+			return 0;
+	return 1;
+}
+
+/* The parse failed, with a message containing want. */
+static void
+check_fail(int rc, const char *want, const char *name)
+{
+	int good = rc == -1 && err.kind == BOX_E_CONFIG &&
+	    strstr(err.msg, want) != NULL && clean_msg(err.msg);
+
+	if (!ok(good, name))
+		diag("rc %d kind %d msg \"%s\", wanted \"%s\"", rc, err.kind,
+		    err.msg, want);
+}
+
+#define cfail(s, want, name)	check_fail(cparse(s), want, name)
+#define pfail(s, want, name)	check_fail(pparse(s), want, name)
+#define IMG	"image: x\n"
+
+static void
+test_defaults(void)
+{
+	is_int(cparse(""), 0, "empty sshbox.yaml is allowed");
+	is_str(cfg.path, F, "path recorded");
+	is_str(cfg.box_user, "box", "default box_user");
+	is_str(cfg.state_dir, LOCALSTATEDIR "/lib/sshbox", "default state_dir");
+	is_str(cfg.signing_key, SYSCONFDIR "/sshbox/invite.key",
+	    "default signing_key");
+	is_str(cfg.verify_key, SYSCONFDIR "/sshbox/invite.pub",
+	    "default verify_key");
+	is_str(cfg.profiles_dir, SYSCONFDIR "/sshbox/profiles",
+	    "default profiles_dir");
+	is_str(cfg.shell_path, LIBEXECDIR "/box-shell", "default shell");
+	is_str(cfg.host, "localhost", "default host");
+	is_int(cfg.port, 22, "default port");
+	is_str(cfg.instance, "default", "default instance");
+	is_str(cfg.docker_socket, "/var/run/docker.sock",
+	    "default docker socket");
+	is_int(cfg.docker_timeout, 30, "default docker timeout");
+	is_int(cfg.redeem_max, 10, "default redeem max");
+	is_int(cfg.redeem_window, 60, "default redeem window");
+	is_int(cfg.create_timeout, 120, "default create_timeout");
+	is_int(cparse("# only a comment\n"), 0, "comment-only file");
+	is_int(cparse("---\n"), 0, "empty document");
+	is_int(cparse("~\n"), 0, "null document");
+	cfail("\"\"\n", "expected a mapping", "quoted empty root refused");
+	cfail("- a\n", ":1: expected a mapping", "sequence root refused");
+	cfail("hello\n", ":1: expected a mapping", "scalar root refused");
+}
+
+static void
+test_full(void)
+{
+	char db[PATH_MAX];
+	const char *y =
+	    "# full\n"
+	    "box_user: guest_1\n"
+	    "state_dir: /var/tmp/st\n"
+	    "signing_key: /k/sign\n"
+	    "verify_key: /k/verify.pub\n"
+	    "profiles_dir: /p\n"
+	    "shell: /usr/lib/x/box-shell\n"
+	    "host: bastion.example.org\n"
+	    "port: 2222\n"
+	    "instance: ci-1\n"
+	    "runtime:\n"
+	    "  docker:\n"
+	    "    socket: /run/podman/podman.sock\n"
+	    "    timeout: 1m30s\n"
+	    "redeem:\n"
+	    "  max_attempts: 3\n"
+	    "  window: 10m\n"
+	    "create_timeout: 45s\n";
+
+	if (!ok(cparse(y) == 0, "full config parses"))
+		diag("%s", err.msg);
+	is_str(cfg.box_user, "guest_1", "box_user");
+	is_str(cfg.state_dir, "/var/tmp/st", "state_dir");
+	is_str(cfg.signing_key, "/k/sign", "signing_key");
+	is_str(cfg.verify_key, "/k/verify.pub", "verify_key");
+	is_str(cfg.profiles_dir, "/p", "profiles_dir");
+	is_str(cfg.shell_path, "/usr/lib/x/box-shell", "shell");
+	is_str(cfg.host, "bastion.example.org", "host");
+	is_int(cfg.port, 2222, "port");
+	is_str(cfg.instance, "ci-1", "instance");
+	is_str(cfg.docker_socket, "/run/podman/podman.sock", "docker socket");
+	is_int(cfg.docker_timeout, 90, "docker timeout");
+	is_int(cfg.redeem_max, 3, "redeem max");
+	is_int(cfg.redeem_window, 600, "redeem window");
+	is_int(cfg.create_timeout, 45, "create_timeout");
+	is_int(box_config_state_db(&cfg, db, sizeof(db)), 0, "state_db");
+	is_str(db, "/var/tmp/st/state.db", "state_db path");
+	is_int(box_config_state_db(&cfg, db, 8), -1, "state_db too small");
+
+	is_int(cparse("host: \"::1\"\nport: 65535\n"), 0, "IPv6 host");
+	is_str(cfg.host, "::1", "IPv6 host value");
+	is_int(cparse("{host: 10.0.0.1, port: 1}\n"), 0, "flow mapping");
+	is_int(cfg.port, 1, "flow mapping port");
+}
+
+static void
+test_relative(void)
+{
+	char cwd[PATH_MAX], want[PATH_MAX + 32];
+
+	is_int(cparse("state_dir: state\nsigning_key: keys/invite.key\n"
+	    "profiles_dir: ./profiles\nshell: ../bin/box-shell\n"
+	    "runtime: {docker: {socket: run/docker.sock}}\n"), 0,
+	    "relative paths");
+	is_str(cfg.state_dir, "/srv/bastion/state", "state_dir resolved");
+	is_str(cfg.signing_key, "/srv/bastion/keys/invite.key",
+	    "signing_key resolved");
+	is_str(cfg.profiles_dir, "/srv/bastion/./profiles",
+	    "profiles_dir resolved");
+	is_str(cfg.shell_path, "/srv/bastion/../bin/box-shell",
+	    "shell resolved");
+	is_str(cfg.docker_socket, "/srv/bastion/run/docker.sock",
+	    "docker socket resolved");
+	is_str(cfg.verify_key, SYSCONFDIR "/sshbox/invite.pub",
+	    "unset key keeps its default");
+
+	box_error_clear(&err);
+	ok(getcwd(cwd, sizeof(cwd)) != NULL, "getcwd");
+	is_int(box_config_parse("state_dir: s\n", 13, "conf/sshbox.yaml", &cfg,
+	    &err), 0, "relative config file name");
+	snprintf(want, sizeof(want), "%s/conf/s", cwd);
+	is_str(cfg.state_dir, want, "resolved against cwd/conf");
+	is_int(box_config_parse("state_dir: s\n", 13, "sshbox.yaml", &cfg,
+	    &err), 0, "bare config file name");
+	snprintf(want, sizeof(want), "%s/s", cwd);
+	is_str(cfg.state_dir, want, "resolved against cwd");
+	cfail("state_dir: \"\"\n", F ":1: state_dir: empty path",
+	    "empty path refused");
+}
+
+static void
+test_config_errors(void)
+{
+	char *big;
+
+	cfail("box_user: Root\n", F ":1: box_user:", "box_user upper case");
+	cfail("box_user: 9box\n", ":1: box_user:", "box_user digit first");
+	cfail("box_user: a.b\n", ":1: box_user:", "box_user with dot");
+	cfail("box_user: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n", ":1: box_user:",
+	    "box_user 33 chars");
+	is_int(cparse("box_user: _a-1\n"), 0, "box_user _a-1 allowed");
+	cfail("\nhost: a b\n", F ":2: host: not a host", "host with space");
+	cfail("host: -oProxyCommand=x\n", ":1: host: must not start with -",
+	    "host option injection");
+	cfail("host: \"\"\n", ":1: host:", "empty host");
+	cfail("host: a/b\n", ":1: host:", "host with slash");
+	cfail("port: 0\n", ":1: port: number out of range", "port 0");
+	cfail("port: 65536\n", ":1: port: number out of range", "port 65536");
+	cfail("port: -1\n", ":1: port:", "negative port");
+	cfail("port: 22x\n", ":1: port: not a number", "port garbage");
+	cfail("port: [22]\n", ":1: port: expected a single value, not a list",
+	    "port as a list");
+	cfail("port: {a: 1}\n", ":1: port: expected a single value, "
+	    "not a mapping", "port as a mapping");
+	cfail("instance: ../x\n", ":1: instance:", "instance with ../");
+	cfail("instance: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n", ":1: instance:",
+	    "instance 33 chars");
+	cfail("runtime:\n  docker:\n    timeout: 10x\n",
+	    F ":3: runtime.docker.timeout: bad duration",
+	    "docker timeout bad duration, dotted key");
+	cfail("runtime:\n  docker:\n    timeout: 0s\n",
+	    ":3: runtime.docker.timeout: must be at least 1s",
+	    "docker timeout zero");
+	cfail("runtime:\n  docker:\n    sock: /x\n",
+	    ":3: runtime.docker.sock: unknown key", "unknown nested key");
+	cfail("runtime:\n  podman: {}\n", ":2: runtime.podman: unknown key",
+	    "unknown runtime");
+	cfail("runtime: docker\n", ":1: runtime: expected a mapping",
+	    "runtime as a scalar");
+	cfail("runtime:\n  docker: [a]\n", ":2: runtime.docker: expected a "
+	    "mapping", "docker as a list");
+	cfail("redeem:\n  max_attempts: 0\n", ":2: redeem.max_attempts:",
+	    "redeem max 0");
+	cfail("redeem:\n  max_attempts: 10001\n", ":2: redeem.max_attempts:",
+	    "redeem max 10001");
+	cfail("redeem:\n  window: 1y\n", ":2: redeem.window: bad duration",
+	    "redeem window bad");
+	cfail("create_timeout: 400d\n", ":1: create_timeout: duration too long",
+	    "create_timeout too long");
+	cfail("create_timeout:\n", ":1: create_timeout: empty duration",
+	    "create_timeout empty");
+	cfail("hostname: x\n", F ":1: hostname: unknown key", "unknown key");
+	cfail("port: 22\n\nport: 23\n", ":3: port: duplicate key",
+	    "duplicate key");
+	cfail("redeem: {window: 1m, window: 2m}\n",
+	    ":1: redeem.window: duplicate key", "duplicate nested key");
+	cfail("[a]: 1\n", ":1: keys must be plain names", "sequence as key");
+	cfail("\"ho\\x1bst\": 1\n", ":1: control character",
+	    "escape in key refused, message clean");
+	cfail("\"\\x1b[31m\\x07\": 1\n", "control character",
+	    "control characters in key");
+	cfail("host: \"a\\nb\"\n", ":1: host: control character",
+	    "newline in value");
+	cfail("host: \"a\\0b\"\n", ":1: host: control character",
+	    "NUL escape in value");
+
+	cfail("a: &x 1\nb: *x\n", ":1: anchors (&name) are not allowed",
+	    "anchor refused");
+	cfail("host: *x\n", "aliases", "alias refused");
+	cfail("a: &a [1,2]\nb: [*a,*a,*a]\n", "not allowed",
+	    "billion laughs refused");
+	cfail("port: !!int 22\n", ":1: tags (!name) are not allowed",
+	    "tag refused");
+	cfail("port: 22\n---\nport: 23\n", ":2: only one YAML document",
+	    "two documents refused");
+	cfail("port: [\n", "syntax error", "unterminated flow sequence");
+	cfail("a:\n b: 1\n  c: 2\n", "syntax error", "bad indentation");
+	cfail("port: 22\n\tx: 1\n", F ":2: syntax error", "tab indentation");
+	cfail("[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]\n", "nested too deeply",
+	    "deep nesting refused");
+	box_error_clear(&err);
+	check_fail(box_config_parse("port: 22\0x", 10, F, &cfg, &err),
+	    "NUL byte", "NUL byte in file");
+	box_error_clear(&err);
+	check_fail(box_config_parse("host: \xff\xfe\n", 9, F, &cfg, &err),
+	    "invalid input", "invalid UTF-8");
+
+	big = malloc(BOX_CONFIG_MAX_BYTES + 2);
+	memset(big, '#', BOX_CONFIG_MAX_BYTES + 1);
+	big[BOX_CONFIG_MAX_BYTES + 1] = '\0';
+	cfail(big, "file too large", "oversized file refused");
+	big[BOX_CONFIG_MAX_BYTES] = '\0';
+	is_int(cparse(big), 0, "file of exactly the limit accepted");
+	free(big);
+}
+
+static void
+test_profile_defaults(void)
+{
+	if (!ok(pparse(IMG) == 0, "profile with only image"))
+		diag("%s", err.msg);
+	is_str(prof.name, "t", "name from argument");
+	is_str(prof.image, "x", "image");
+	is_str(prof.description, "", "no description");
+	is_str(prof.runtime, "docker", "default runtime");
+	is_int(prof.ttl, 1800, "default ttl");
+	is_int(prof.max_ttl, 14400, "default max_ttl");
+	is_int(prof.linger, 300, "default linger");
+	is_int(prof.nwarn, 2, "default warn count");
+	is_int(prof.warn[0], 300, "default warn 5m");
+	is_int(prof.warn[1], 60, "default warn 1m");
+	is_int(prof.memory, 512LL << 20, "default memory");
+	is_int(prof.nano_cpus, 1000000000LL, "default cpus");
+	is_int(prof.pids, 256, "default pids");
+	is_str(prof.network, "none", "default network");
+	is_str(prof.user, "root", "default user");
+	is_str(prof.shell, "/bin/sh", "default shell");
+	is_str(prof.workdir, "", "default workdir");
+	is_int(prof.read_only, 0, "default read_only");
+	is_int(prof.ntmpfs, 0, "default tmpfs");
+	is_int(prof.tmpfs_size, 64LL << 20, "default tmpfs_size");
+	is_int(prof.ncap_add, 0, "default cap_add");
+
+	pfail("", P ":1: image: required key is missing",
+	    "empty profile refused");
+	pfail("---\n", "image: required", "empty document profile refused");
+	pfail("ttl: 1m\n", "image: required", "profile without image");
+	box_error_clear(&err);
+	is_int(box_config_parse_profile(IMG, 9, P, "../x", &prof, &err), -1,
+	    "parse refuses bad name");
+	box_error_clear(&err);
+	is_int(box_config_parse_profile(IMG, 9, P, NULL, &prof, &err), -1,
+	    "parse refuses NULL name");
+}
+
+static void
+test_profile_full(void)
+{
+	const char *y =
+	    "description: \"A box \xc3\xa9t\xc3\xa9\"\n"
+	    "image: registry.local:5000/team/img@sha256:abc-1_2\n"
+	    "runtime: docker\n"
+	    "ttl: 1h\n"
+	    "max_ttl: 1d\n"
+	    "linger: 0\n"
+	    "warn: [10m, 2m, 30s]\n"
+	    "memory: 2g\n"
+	    "cpus: 0.25\n"
+	    "pids: 1024\n"
+	    "network: lab_net\n"
+	    "user: \"1000:1000\"\n"
+	    "shell: /bin/bash\n"
+	    "workdir: /work\n"
+	    "read_only: yes\n"
+	    "tmpfs:\n"
+	    "  - /tmp\n"
+	    "  - /var/cache/apt\n"
+	    "tmpfs_size: 16m\n"
+	    "cap_add:\n"
+	    "  - NET_BIND_SERVICE\n"
+	    "  - CHOWN\n";
+
+	if (!ok(pparse(y) == 0, "full profile parses"))
+		diag("%s", err.msg);
+	is_str(prof.description, "A box \xc3\xa9t\xc3\xa9", "description");
+	is_str(prof.image, "registry.local:5000/team/img@sha256:abc-1_2",
+	    "image");
+	is_int(prof.ttl, 3600, "ttl");
+	is_int(prof.max_ttl, 86400, "max_ttl");
+	is_int(prof.linger, 0, "linger 0 allowed");
+	is_int(prof.nwarn, 3, "warn count");
+	is_int(prof.warn[2], 30, "warn 30s");
+	is_int(prof.memory, 2LL << 30, "memory");
+	is_int(prof.nano_cpus, 250000000LL, "cpus 0.25");
+	is_int(prof.pids, 1024, "pids");
+	is_str(prof.network, "lab_net", "network");
+	is_str(prof.user, "1000:1000", "uid:gid");
+	is_str(prof.shell, "/bin/bash", "shell");
+	is_str(prof.workdir, "/work", "workdir");
+	is_int(prof.read_only, 1, "read_only yes");
+	is_int(prof.ntmpfs, 2, "tmpfs count");
+	is_str(prof.tmpfs[1], "/var/cache/apt", "tmpfs path");
+	is_int(prof.tmpfs_size, 16LL << 20, "tmpfs_size");
+	is_int(prof.ncap_add, 2, "cap count");
+	is_str(prof.cap_add[0], "NET_BIND_SERVICE", "cap 0");
+
+	is_int(pparse(IMG "warn: []\ncap_add: []\ntmpfs: []\n"), 0,
+	    "empty lists");
+	is_int(prof.nwarn, 0, "no warnings");
+	is_int(pparse(IMG "cpus: 2\nread_only: False\nuser: \"1000\"\n"), 0,
+	    "integer cpus");
+	is_int(prof.nano_cpus, 2000000000LL, "cpus 2");
+	is_int(prof.read_only, 0, "read_only False");
+	is_str(prof.user, "1000", "numeric uid");
+	is_int(pparse(IMG "cpus: 0.000000001\n"), -1, "cpus below 0.01");
+	is_int(pparse(IMG "cpus: 64.0\nworkdir: \"\"\n"), 0, "cpus 64");
+	is_int(prof.nano_cpus, 64000000000LL, "cpus 64 value");
+	is_int(pparse(IMG "ttl: 4h\nmax_ttl: 4h\n"), 0, "ttl equal max_ttl");
+}
+
+static void
+test_profile_errors(void)
+{
+	char y[1024];
+	size_t i, o;
+	static const char *denied[] = {
+		"SYS_ADMIN", "SYS_MODULE", "SYS_PTRACE", "SYS_RAWIO",
+		"SYS_BOOT", "MAC_ADMIN", "MAC_OVERRIDE", "NET_ADMIN",
+		"SYS_TIME", "DAC_READ_SEARCH", "BPF", "PERFMON", "SYSLOG",
+		"LINUX_IMMUTABLE", "SETPCAP", "SETFCAP", "ALL",
+	};
+	static const char *allowed[] = {
+		"AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID",
+		"KILL", "SETGID", "SETUID", "NET_BIND_SERVICE", "NET_RAW",
+		"SYS_CHROOT", "MKNOD", "IPC_LOCK", "SYS_NICE", "LEASE",
+		"SYS_RESOURCE", "WAKE_ALARM",
+	};
+
+	pfail("image: \"\"\n", P ":1: image: must be 1 to 255",
+	    "empty image");
+	pfail("image: \"ubuntu latest\"\n", ":1: image: not an image",
+	    "image with space");
+	pfail("image: \"-x\"\n", ":1: image: must start", "image with -");
+	pfail("image: [a]\n", ":1: image: expected a single value",
+	    "image as list");
+	pfail(IMG "runtime: runc\n", ":2: runtime: unknown runtime \"runc\"",
+	    "runtime other than docker");
+	pfail(IMG "ttl: 2h\nmax_ttl: 1h\n", ":2: ttl: 2h is longer than "
+	    "max_ttl 1h", "ttl above max_ttl");
+	pfail(IMG "max_ttl: 10m\n", ":2: ttl: 30m is longer than max_ttl",
+	    "default ttl above max_ttl");
+	pfail(IMG "ttl: 0\n", ":2: ttl: must be at least 1s", "ttl 0");
+	pfail(IMG "ttl: 30\n" "max_ttl: 0s\n", ":3: max_ttl: must be at least",
+	    "max_ttl 0");
+	pfail(IMG "linger: -1m\n", ":2: linger: bad duration",
+	    "negative linger");
+	pfail(IMG "warn: [5m, 4m, 3m, 2m, 1m]\n", ":2: warn: at most 4",
+	    "five warnings");
+	pfail(IMG "warn: 5m\n", ":2: warn: expected a list",
+	    "warn as scalar");
+	pfail(IMG "warn:\n  - 5m\n  - soon\n", ":4: warn[1]: bad duration",
+	    "bad warn item, line of the item");
+	pfail(IMG "warn: [0s]\n", "warn[0]: must be at least 1s", "warn 0");
+	pfail(IMG "warn: [[1m]]\n", "warn[0]: expected a single value",
+	    "nested list in warn");
+	pfail(IMG "memory: 1m\n", ":2: memory: must be at least 4m",
+	    "memory 1m");
+	pfail(IMG "memory: 1t\n", ":2: memory: bad size", "memory 1t");
+	pfail(IMG "memory: \"\"\n", ":2: memory: bad size", "memory empty");
+	pfail(IMG "memory: 99999999999999999999g\n", ":2: memory: bad size",
+	    "memory overflow");
+	pfail(IMG "cpus: 0\n", ":2: cpus:", "cpus 0");
+	pfail(IMG "cpus: 0.001\n", ":2: cpus:", "cpus 0.001");
+	pfail(IMG "cpus: 65\n", ":2: cpus:", "cpus 65");
+	pfail(IMG "cpus: 64.5\n", ":2: cpus:", "cpus 64.5");
+	pfail(IMG "cpus: .5\n", ":2: cpus:", "cpus .5");
+	pfail(IMG "cpus: 1.\n", ":2: cpus:", "cpus 1.");
+	pfail(IMG "cpus: 1e3\n", ":2: cpus:", "cpus 1e3");
+	pfail(IMG "cpus: 99999999999999999999\n", ":2: cpus:", "cpus huge");
+	pfail(IMG "cpus: 0.1234567891\n", ":2: cpus:", "cpus 10 decimals");
+	pfail(IMG "pids: 15\n", ":2: pids: number out of range", "pids 15");
+	pfail(IMG "pids: 65537\n", ":2: pids: number out of range",
+	    "pids 65537");
+	pfail(IMG "network: host\n", ":2: network: host networking is too "
+	    "powerful", "network host");
+	pfail(IMG "network: container:abc\n", ":2: network: expected none",
+	    "network container:");
+	pfail(IMG "network: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n",
+	    ":2: network:", "network 32 chars");
+	pfail(IMG "user: \"a b\"\n", ":2: user: expected a user name",
+	    "user with space");
+	pfail(IMG "user: \"1000:\"\n", ":2: user:", "user 1000:");
+	pfail(IMG "user: \"1000:x\"\n", ":2: user:", "user 1000:x");
+	pfail(IMG "user: \"99999999999:1\"\n", ":2: user:", "uid too large");
+	pfail(IMG "shell: bash\n", ":2: shell: must be an absolute path",
+	    "relative shell");
+	pfail(IMG "shell: /bin/../x\n", ":2: shell: must not contain ..",
+	    "shell with ..");
+	pfail(IMG "workdir: home\n", ":2: workdir: must be an absolute",
+	    "relative workdir");
+	pfail(IMG "read_only: maybe\n", ":2: read_only: expected true or false",
+	    "bad bool");
+	pfail(IMG "read_only: 1\n", ":2: read_only:", "numeric bool");
+	pfail(IMG "tmpfs: /tmp\n", ":2: tmpfs: expected a list",
+	    "tmpfs as scalar");
+	pfail(IMG "tmpfs: [tmp]\n", ":2: tmpfs[0]: must be an absolute",
+	    "relative tmpfs");
+	pfail(IMG "tmpfs: [/tmp/../etc]\n", "tmpfs[0]: must not contain ..",
+	    "tmpfs with ..");
+	pfail(IMG "tmpfs: [/a/..]\n", "must not contain ..", "tmpfs ending ..");
+	pfail(IMG "tmpfs: [\"/tmp:exec\"]\n", "tmpfs[0]: only",
+	    "tmpfs with mount options");
+	pfail(IMG "tmpfs: [/]\n", "tmpfs[0]: cannot mount over /",
+	    "tmpfs over /");
+	pfail(IMG "tmpfs: [/a,/b,/c,/d,/e,/f,/g,/h,/i]\n",
+	    ":2: tmpfs: at most 8", "nine tmpfs");
+	is_int(pparse(IMG "tmpfs: [/a..b, /.x]\n"), 0,
+	    "dots inside names are fine");
+	pfail(IMG "tmpfs_size: 0\n", ":2: tmpfs_size: must be at least 4k",
+	    "tmpfs_size 0");
+	pfail(IMG "tmpfs_size: big\n", ":2: tmpfs_size: bad size",
+	    "tmpfs_size bad");
+	for (i = 0; i < sizeof(denied) / sizeof(denied[0]); i++) {
+		char name[64], want[96];
+
+		snprintf(y, sizeof(y), IMG "cap_add: [CHOWN, %s]\n", denied[i]);
+		snprintf(want, sizeof(want), ":2: cap_add[1]: %s is too "
+		    "powerful for a guest box", denied[i]);
+		snprintf(name, sizeof(name), "cap_add %s refused", denied[i]);
+		pfail(y, want, name);
+	}
+	pfail(IMG "cap_add: [CAP_CHOWN]\n", "cap_add[0]: write capabilities "
+	    "without CAP_", "CAP_ prefix refused");
+	pfail(IMG "cap_add: [chown]\n", "cap_add[0]: unknown capability",
+	    "lower case capability");
+	pfail(IMG "cap_add: [FLY]\n", "unknown capability \"FLY\"",
+	    "unknown capability");
+	pfail(IMG "cap_add: [KILL, KILL]\n", "cap_add[1]: KILL is listed twice",
+	    "duplicate capability");
+	pfail(IMG "cap_add: KILL\n", ":2: cap_add: expected a list",
+	    "cap_add as scalar");
+	pfail(IMG "cap_add: [{a: b}]\n", "cap_add[0]: expected a single value",
+	    "mapping in cap_add");
+	o = (size_t)snprintf(y, sizeof(y), IMG "cap_add: [");
+	for (i = 0; i < 17; i++)
+		o += (size_t)snprintf(y + o, sizeof(y) - o, "%s%s",
+		    i ? "," : "", allowed[i]);
+	snprintf(y + o, sizeof(y) - o, "]\n");
+	pfail(y, "cap_add: at most 16", "seventeen capabilities");
+	pfail(IMG "imag: y\n", ":2: imag: unknown key", "unknown profile key");
+	pfail(IMG "image: y\n", ":2: image: duplicate key",
+	    "duplicate profile key");
+	pfail("image: &i x\n", "anchors", "anchor in profile");
+	pfail(IMG "---\n" IMG, "only one YAML document",
+	    "two profile documents");
+	pfail("- image: x\n", ":1: expected a mapping", "profile as a list");
+}
+
+/* The shipped template, with make's substitutions, gives the defaults. */
+static void
+test_template(void)
+{
+	const char *top = getenv("top_srcdir");
+	char path[PATH_MAX], *in = NULL, out[8192];
+	static const struct {
+		const char *from, *to;
+	} subst[] = {
+		{ "@sysconfdir@", SYSCONFDIR },
+		{ "@localstatedir@", LOCALSTATEDIR },
+		{ "@pkglibexecdir@", LIBEXECDIR },
+	};
+	struct box_config def;
+	size_t len, i, o = 0, j;
+
+	snprintf(path, sizeof(path), "%s/etc/sshbox.yaml.in",
+	    top != NULL ? top : ".");
+	if (!ok(box_read_file(path, 65536, &in, &len, &err) == 0,
+	    "read etc/sshbox.yaml.in")) {
+		diag("%s", err.msg);
+		return;
+	}
+	for (i = 0; i < len && o + 32 < sizeof(out); ) {
+		for (j = 0; j < sizeof(subst) / sizeof(subst[0]); j++)
+			if (strncmp(in + i, subst[j].from,
+			    strlen(subst[j].from)) == 0)
+				break;
+		if (j < sizeof(subst) / sizeof(subst[0])) {
+			memcpy(out + o, subst[j].to, strlen(subst[j].to));
+			o += strlen(subst[j].to);
+			i += strlen(subst[j].from);
+		} else
+			out[o++] = in[i++];
+	}
+	out[o] = '\0';
+	free(in);
+	ok(i == len && strchr(out, '@') == NULL, "all placeholders replaced");
+	is_int(cparse(""), 0, "defaults");
+	def = cfg;
+	if (!ok(cparse(out) == 0, "template parses"))
+		diag("%s", err.msg);
+	is_str(cfg.box_user, def.box_user, "template box_user");
+	is_str(cfg.state_dir, def.state_dir, "template state_dir");
+	is_str(cfg.signing_key, def.signing_key, "template signing_key");
+	is_str(cfg.verify_key, def.verify_key, "template verify_key");
+	is_str(cfg.profiles_dir, def.profiles_dir, "template profiles_dir");
+	is_str(cfg.shell_path, def.shell_path, "template shell");
+	is_str(cfg.host, def.host, "template host");
+	is_int(cfg.port, def.port, "template port");
+	is_str(cfg.instance, def.instance, "template instance");
+	is_str(cfg.docker_socket, def.docker_socket, "template socket");
+	is_int(cfg.docker_timeout, def.docker_timeout, "template timeout");
+	is_int(cfg.redeem_max, def.redeem_max, "template max_attempts");
+	is_int(cfg.redeem_window, def.redeem_window, "template window");
+	is_int(cfg.create_timeout, def.create_timeout,
+	    "template create_timeout");
+}
+
+static int
+write_file(const char *path, const char *s)
+{
+	FILE *f = fopen(path, "w");
+
+	if (f == NULL)
+		return -1;
+	fputs(s, f);
+	return fclose(f);
+}
+
+static void
+test_load(void)
+{
+	char dir[] = "/tmp/test-config.XXXXXX", path[PATH_MAX];
+	const char *top = getenv("top_srcdir");
+	struct box_config scfg;
+	int rc;
+
+	memset(&scfg, 0, sizeof(scfg));
+	snprintf(scfg.profiles_dir, sizeof(scfg.profiles_dir), "%s/profiles",
+	    top != NULL ? top : ".");
+	box_error_clear(&err);
+	rc = box_config_load_profile(&scfg, "dev", &prof, &err);
+	if (!ok(rc == 0, "shipped dev profile loads"))
+		diag("%s", err.msg);
+	is_str(prof.name, "dev", "dev name");
+	is_str(prof.image, "sshbox/dev:latest", "dev image");
+	is_int(prof.ttl, 1800, "dev ttl");
+	is_int(prof.max_ttl, 4 * 3600, "dev max_ttl");
+	is_int(prof.linger, 300, "dev linger");
+	is_int(prof.memory, 1LL << 30, "dev memory");
+	is_int(prof.nano_cpus, 1000000000LL, "dev cpus");
+	is_int(prof.pids, 512, "dev pids");
+	is_str(prof.network, "none", "dev network");
+	is_str(prof.user, "guest", "dev user");
+	is_str(prof.shell, "/bin/sh", "dev shell");
+	is_str(prof.workdir, "/home/guest", "dev workdir");
+	is_int(prof.read_only, 0, "dev read_only");
+	is_int(prof.ncap_add, 6, "dev cap_add count");
+	is_str(prof.cap_add[5], "KILL", "dev cap_add KILL");
+
+	box_error_clear(&err);
+	rc = box_config_load_profile(&scfg, "secure-shell", &prof, &err);
+	if (!ok(rc == 0, "shipped secure-shell profile loads"))
+		diag("%s", err.msg);
+	is_str(prof.image, "sshbox/busybox:latest", "secure-shell image");
+	is_int(prof.ttl, 900, "secure-shell ttl");
+	is_int(prof.max_ttl, 3600, "secure-shell max_ttl");
+	is_int(prof.linger, 60, "secure-shell linger");
+	is_int(prof.memory, 128LL << 20, "secure-shell memory");
+	is_int(prof.nano_cpus, 500000000LL, "secure-shell cpus");
+	is_int(prof.pids, 64, "secure-shell pids");
+	is_int(prof.read_only, 1, "secure-shell read_only");
+	is_int(prof.ntmpfs, 2, "secure-shell tmpfs count");
+	is_str(prof.tmpfs[1], "/home/guest", "secure-shell tmpfs");
+	is_str(prof.user, "guest", "secure-shell user");
+	is_int(prof.ncap_add, 0, "secure-shell no caps");
+
+	box_error_clear(&err);
+	is_int(box_config_load_profile(&scfg, "../etc/passwd", &prof, &err),
+	    -1, "profile name with ../ refused");
+	ok(strstr(err.msg, "invalid profile name") != NULL,
+	    "../ message");
+	is_int(box_config_load_profile(&scfg, "a/b", &prof, &err), -1,
+	    "profile name with / refused");
+	is_int(box_config_load_profile(&scfg, ".hidden", &prof, &err), -1,
+	    "profile name with leading dot refused");
+	is_int(box_config_load_profile(&scfg, "", &prof, &err), -1,
+	    "empty profile name refused");
+	is_int(box_config_load_profile(&scfg,
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", &prof, &err), -1,
+	    "33-character profile name refused");
+	box_error_clear(&err);
+	is_int(box_config_load_profile(&scfg, "nosuch", &prof, &err), -1,
+	    "missing profile");
+	is_int(err.kind, BOX_E_NOTFOUND, "missing profile is NOTFOUND");
+
+	if (!ok(mkdtemp(dir) != NULL, "mkdtemp"))
+		return;
+	snprintf(path, sizeof(path), "%s/profiles", dir);
+	mkdir(path, 0700);
+	snprintf(path, sizeof(path), "%s/profiles/mini.yaml", dir);
+	write_file(path, "image: alpine:3\nttl: 5m\n");
+	snprintf(path, sizeof(path), "%s/profiles/bad.yaml", dir);
+	write_file(path, "image: alpine:3\nttl: forever\n");
+	snprintf(path, sizeof(path), "%s/sshbox.yaml", dir);
+	write_file(path, "profiles_dir: profiles\nport: 2022\n");
+	box_error_clear(&err);
+	is_int(box_config_load(path, &cfg, &err), 0, "box_config_load");
+	is_int(cfg.port, 2022, "loaded port");
+	is_int(box_config_load_profile(&cfg, "mini", &prof, &err), 0,
+	    "profile from relative profiles_dir");
+	is_int(prof.ttl, 300, "loaded profile ttl");
+	box_error_clear(&err);
+	is_int(box_config_load_profile(&cfg, "bad", &prof, &err), -1,
+	    "bad profile file");
+	ok(strstr(err.msg, "/profiles/bad.yaml:2: ttl: bad duration") != NULL,
+	    "error names file, line and key");
+	diag("%s", err.msg);
+	write_file(path, "port: 2022\nport: 1\n");
+	box_error_clear(&err);
+	is_int(box_config_load(path, &cfg, &err), -1, "load bad config");
+	ok(strstr(err.msg, "sshbox.yaml:2: port: duplicate key") != NULL,
+	    "load error message");
+	snprintf(path, sizeof(path), "%s/nonexistent.yaml", dir);
+	box_error_clear(&err);
+	is_int(box_config_load(path, &cfg, &err), -1, "missing config");
+	is_int(err.kind, BOX_E_CONFIG, "missing config is a config error");
+
+	snprintf(path, sizeof(path), "%s/profiles/mini.yaml", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/profiles/bad.yaml", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/profiles", dir);
+	rmdir(path);
+	snprintf(path, sizeof(path), "%s/sshbox.yaml", dir);
+	unlink(path);
+	rmdir(dir);
+}
+
+int
+main(void)
+{
+	test_defaults();
+	test_full();
+	test_relative();
+	test_config_errors();
+	test_profile_defaults();
+	test_profile_full();
+	test_profile_errors();
+	test_template();
+	test_load();
+	return tap_done();
+}

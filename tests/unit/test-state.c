@@ -1,0 +1,303 @@
+/* Unit tests for lib/state.c on a real SQLite file in a temporary dir. */
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "state.h"
+#include "tap.h"
+#include "util.h"
+
+static char dir[] = "/tmp/test-state.XXXXXX";
+static char db[128];
+
+static void
+mk_invite(struct box_state *st, const char *id, int uses, int64_t redeem_by)
+{
+	struct box_invite inv;
+	struct box_error err;
+
+	memset(&inv, 0, sizeof(inv));
+	box_strlcpy(inv.id, id, sizeof(inv.id));
+	box_strlcpy(inv.profile, "dev", sizeof(inv.profile));
+	inv.ttl = 600;
+	inv.created_at = 1000;
+	inv.redeem_by = redeem_by;
+	inv.uses_total = inv.uses_left = uses;
+	box_token_hash(id, inv.token_hash);	/* the "token" is the id */
+	if (box_state_invite_add(st, &inv, &err) < 0)
+		diag("invite_add: %s", err.msg);
+}
+
+static int
+uses_left(struct box_state *st, const char *id)
+{
+	struct box_invite inv;
+	struct box_error err;
+
+	if (box_state_invite_get(st, id, &inv, &err) < 0)
+		return -100;
+	return inv.uses_left;
+}
+
+static int
+redeem(struct box_state *st, const char *id, const char *token,
+    const char *fp, int64_t now, struct box_error *err)
+{
+	char hash[BOX_TOKEN_HASH_LEN + 1];
+	struct box_binding b;
+
+	box_token_hash(token, hash);
+	return box_state_redeem(st, id, hash, fp, "127.0.0.1", now, &b, err);
+}
+
+static void
+test_open(void)
+{
+	struct box_state *st;
+	struct box_error err;
+	sqlite3 *raw;
+
+	ok(box_state_open(db, 0, &st, &err) < 0 && err.kind == BOX_E_NOTFOUND,
+	    "open without create: missing file is NOTFOUND");
+	ok(box_state_open(db, 1, &st, &err) == 0, "create");
+	is_int(box_state_schema_version(st), BOX_STATE_SCHEMA, "schema set");
+	box_state_close(st);
+	ok(box_state_open(db, 0, &st, &err) == 0, "reopen");
+	box_state_close(st);
+
+	/* A newer schema is refused, an older one needs init. */
+	sqlite3_open(db, &raw);
+	sqlite3_exec(raw, "PRAGMA user_version=99", NULL, NULL, NULL);
+	sqlite3_close(raw);
+	ok(box_state_open(db, 1, &st, &err) < 0 &&
+	    strstr(err.msg, "newer") != NULL, "newer schema refused");
+	sqlite3_open(db, &raw);
+	sqlite3_exec(raw, "PRAGMA user_version=1", NULL, NULL, NULL);
+	sqlite3_close(raw);
+}
+
+static void
+test_corrupt(void)
+{
+	char bad[160];
+	struct box_state *st;
+	struct box_error err;
+	FILE *f;
+
+	snprintf(bad, sizeof(bad), "%s/corrupt.db", dir);
+	f = fopen(bad, "w");
+	fputs("this is not a database, it is a file full of words.........."
+	    "................................................................",
+	    f);
+	fclose(f);
+	ok(box_state_open(bad, 0, &st, &err) < 0 && err.kind == BOX_E_STATE,
+	    "corrupt file refused with a state error");
+	diag("%s", err.msg);
+}
+
+static void
+test_redeem(void)
+{
+	struct box_state *st;
+	struct box_error err;
+	struct box_binding b;
+	long long n = 0;
+
+	box_state_open(db, 0, &st, &err);
+	mk_invite(st, "aaaaaaaaaaaaaaaa", 1, 0);
+	mk_invite(st, "bbbbbbbbbbbbbbbb", 2, 2000);
+	mk_invite(st, "cccccccccccccccc", 1, 0);
+
+	ok(redeem(st, "aaaaaaaaaaaaaaaa", "wrong", "SHA256:k1", 1500,
+	    &err) < 0 && err.kind == BOX_E_DENIED &&
+	    strstr(err.msg, "does not match") != NULL,
+	    "token hash mismatch refused");
+	is_int(uses_left(st, "aaaaaaaaaaaaaaaa"), 1, "nothing consumed");
+	ok(redeem(st, "dddddddddddddddd", "dddddddddddddddd", "SHA256:k1",
+	    1500, &err) < 0 && err.kind == BOX_E_DENIED, "unknown invite");
+	ok(redeem(st, "aaaaaaaaaaaaaaaa", "aaaaaaaaaaaaaaaa", "SHA256:k1",
+	    1500, &err) == 0, "redeem");
+	is_int(uses_left(st, "aaaaaaaaaaaaaaaa"), 0, "one use consumed");
+	ok(box_state_binding_get(st, "SHA256:k1", &b, &err) == 0 &&
+	    strcmp(b.invite_id, "aaaaaaaaaaaaaaaa") == 0 &&
+	    b.deadline == 1500 + 600 && b.revoked_at == 0, "binding stored");
+	ok(redeem(st, "aaaaaaaaaaaaaaaa", "aaaaaaaaaaaaaaaa", "SHA256:k2",
+	    1500, &err) < 0 && strstr(err.msg, "already been used") != NULL,
+	    "reuse refused");
+	ok(redeem(st, "bbbbbbbbbbbbbbbb", "bbbbbbbbbbbbbbbb", "SHA256:k1",
+	    1500, &err) < 0 && strstr(err.msg, "already redeemed") != NULL,
+	    "a bound key cannot redeem again");
+	is_int(uses_left(st, "bbbbbbbbbbbbbbbb"), 2, "nothing consumed");
+	ok(redeem(st, "bbbbbbbbbbbbbbbb", "bbbbbbbbbbbbbbbb", "SHA256:k3",
+	    2001, &err) < 0 && strstr(err.msg, "expired") != NULL,
+	    "expired refused");
+	is_int(uses_left(st, "bbbbbbbbbbbbbbbb"), 2, "nothing consumed");
+	ok(box_state_invite_revoke(st, "cccccccccccccccc", 1600, &err) == 0,
+	    "revoke");
+	ok(redeem(st, "cccccccccccccccc", "cccccccccccccccc", "SHA256:k3",
+	    1700, &err) < 0 && strstr(err.msg, "revoked") != NULL,
+	    "revoked refused");
+	ok(box_state_invite_revoke(st, "eeeeeeeeeeeeeeee", 1600, &err) < 0 &&
+	    err.kind == BOX_E_NOTFOUND, "revoke of unknown invite");
+	ok(box_state_binding_get(st, "SHA256:nobody", &b, &err) < 0 &&
+	    err.kind == BOX_E_NOTFOUND, "unknown key NOTFOUND");
+	ok(box_state_audit(st, 1, "x", NULL, NULL, NULL, NULL, NULL) == 0 &&
+	    box_state_audit(st, 1, "x", "a", "b", "c", "d", "e") == 0 &&
+	    box_state_audit_count(st, "x", &n, &err) == 0 && n == 2, "audit");
+	box_state_close(st);
+}
+
+/* Eight processes race for one single-use invite: exactly one wins. */
+static void
+test_race(void)
+{
+	struct box_state *st;
+	struct box_error err;
+	int i, wins = 0, status;
+	pid_t pids[8];
+
+	box_state_open(db, 0, &st, &err);
+	mk_invite(st, "ffffffffffffffff", 1, 0);
+	box_state_close(st);
+	for (i = 0; i < 8; i++) {
+		if ((pids[i] = fork()) == 0) {
+			char fp[32];
+
+			snprintf(fp, sizeof(fp), "SHA256:race%d", i);
+			if (box_state_open(db, 0, &st, &err) < 0)
+				_exit(2);
+			_exit(redeem(st, "ffffffffffffffff",
+			    "ffffffffffffffff", fp, 1500, &err) == 0 ? 0 :
+			    err.kind == BOX_E_DENIED ? 1 : 3);
+		}
+	}
+	for (i = 0; i < 8; i++) {
+		waitpid(pids[i], &status, 0);
+		if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+			wins++;
+		else if (!WIFEXITED(status) || WEXITSTATUS(status) != 1)
+			diag("racer %d: unexpected status %d", i, status);
+	}
+	is_int(wins, 1, "exactly one of eight racers wins");
+	box_state_open(db, 0, &st, &err);
+	is_int(uses_left(st, "ffffffffffffffff"), 0, "use count is 0, not -7");
+	box_state_close(st);
+}
+
+static void
+test_rate(void)
+{
+	struct box_state *st;
+	struct box_error err;
+	int i, ok_count = 0;
+
+	box_state_open(db, 0, &st, &err);
+	for (i = 0; i < 5; i++)
+		if (box_state_rate_check(st, "10.0.0.1", 5000, 60, 3, &err) == 0)
+			ok_count++;
+	is_int(ok_count, 3, "three attempts allowed in the window");
+	ok(err.kind == BOX_E_RATE, "then refused with a rate error");
+	ok(box_state_rate_check(st, "10.0.0.2", 5000, 60, 3, &err) == 0,
+	    "another source is not limited");
+	ok(box_state_rate_check(st, "10.0.0.1", 5061, 60, 3, &err) == 0,
+	    "allowed again after the window");
+	box_state_close(st);
+}
+
+static int
+count_cb(void *arg, const struct box_box *b)
+{
+	(*(int *)arg)++;
+	return 0;
+}
+
+static void
+test_boxes(void)
+{
+	struct box_state *st;
+	struct box_error err;
+	struct box_binding b;
+	struct box_box box, box2;
+	int created = -1, last = -1, ended = -1, n = 0;
+	int64_t s1, s2;
+
+	box_state_open(db, 0, &st, &err);
+	box_state_binding_get(st, "SHA256:k1", &b, &err);
+	ok(box_state_box_claim(st, &b, "1111111111111111", 1500, &box,
+	    &created, &err) == 0 && created == 1 &&
+	    strcmp(box.status, "creating") == 0, "claim creates");
+	ok(box_state_box_claim(st, &b, "2222222222222222", 1501, &box2,
+	    &created, &err) == 0 && created == 0 &&
+	    strcmp(box2.id, "1111111111111111") == 0,
+	    "second claim attaches to the same box");
+	ok(box_state_box_set_running(st, box.id, "ref1", &err) == 0,
+	    "running");
+	ok(box_state_session_add(st, box.id, 100, 5, "s", 1502, &s1,
+	    &err) == 0, "session 1");
+	ok(box_state_session_add(st, box.id, 101, 6, "s", 1502, &s2,
+	    &err) == 0, "session 2");
+	box_state_box_get(st, box.id, &box, &err);
+	is_int(box.sessions, 2, "two sessions attached");
+	ok(box_state_session_end(st, s1, 1600, 30, &last, &err) == 0 &&
+	    last == 0, "ending one is not the last");
+	ok(box_state_session_end(st, s2, 1600, 30, &last, &err) == 0 &&
+	    last == 1, "ending the other is");
+	box_state_box_get(st, box.id, &box, &err);
+	is_int(box.linger_until, 1630, "linger clock started");
+	ok(box_state_box_end_idle(st, box.id, "linger over", 1620, &ended,
+	    &err) == 0 && ended == 0, "not ended before linger is over");
+	ok(box_state_session_add(st, box.id, 102, 7, "s", 1625, &s1,
+	    &err) == 0, "reattach during linger");
+	box_state_box_get(st, box.id, &box, &err);
+	is_int(box.linger_until, 0, "reattach stops the linger clock");
+	ok(box_state_box_end_idle(st, box.id, "linger over", 1700, &ended,
+	    &err) == 0 && ended == 0, "not ended with a session attached");
+	box_state_session_end(st, s1, 1700, 0, &last, &err);
+	ok(box_state_box_end_idle(st, box.id, "linger over", 1700, &ended,
+	    &err) == 0 && ended == 1, "ended when idle and linger over");
+	box_state_box_get(st, box.id, &box, &err);
+	is_str(box.status, "destroyed", "status destroyed");
+	is_str(box.end_reason, "linger over", "reason kept");
+	ok(box_state_session_add(st, box.id, 103, 8, "s", 1701, &s1,
+	    &err) < 0 && err.kind == BOX_E_NOTFOUND,
+	    "no session can attach to an ended box");
+	ok(box_state_box_end(st, box.id, "failed", "other", 1800, &err) == 0,
+	    "ending again is fine");
+	box_state_box_get(st, box.id, &box, &err);
+	is_str(box.end_reason, "linger over", "first reason kept");
+	ok(box_state_box_set_running(st, box.id, "x", &err) < 0,
+	    "an ended box cannot become running");
+	ok(box_state_box_claim(st, &b, "3333333333333333", 1800, &box2,
+	    &created, &err) == 0 && created == 1, "a new box after the end");
+	ok(box_state_box_list(st, 1, count_cb, &n, &err) == 0 && n == 1,
+	    "one live box listed");
+	n = 0;
+	ok(box_state_box_list(st, 0, count_cb, &n, &err) == 0 && n == 2,
+	    "two boxes in all");
+	box_state_close(st);
+}
+
+int
+main(void)
+{
+	if (mkdtemp(dir) == NULL)
+		return 1;
+	snprintf(db, sizeof(db), "%s/state.db", dir);
+	test_open();
+	test_corrupt();
+	test_redeem();
+	test_race();
+	test_rate();
+	test_boxes();
+	{
+		char cmd[160];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+		if (system(cmd) != 0)
+			diag("could not remove %s", dir);
+	}
+	return tap_done();
+}
