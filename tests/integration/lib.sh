@@ -129,7 +129,7 @@ write_profile() {	# write_profile NAME [EXTRA YAML LINES...]
 	name=$1; shift
 	{
 		echo "description: test profile"
-		echo "image: $IMAGE"
+		echo "image: ${PROFILE_IMAGE:-$IMAGE}"
 		echo "ttl: 10m"
 		echo "max_ttl: 1h"
 		echo "linger: ${LINGER:-30s}"

@@ -104,6 +104,21 @@ t_ok "container gone" no_container $kb
 t_is "a new session gets a new box" "$(gssh k 'echo fresh' </dev/null)" fresh
 t_ok "which is another box" [ "$(box_of k)" != "$kb" ]
 
+# --- a box that cannot be made: a clear line, exit 251, nothing left
+PROFILE_IMAGE=sshbox/no-such-image:latest write_profile noimage
+write_profile nonet 'network: sshbox-no-such-network'
+for p in noimage nonet; do
+	new_key "f$p"
+	gssh "f$p" redeem --bind-only "$(new_invite --profile $p)" </dev/null 2>/dev/null
+	out=$(gssh "f$p" true </dev/null 2>&1); rc=$?
+	t_is "$p: box-shell exits 251" "$rc" 251
+	t_like "$p: one clear line" "$out" "^sshbox: cannot start your box: .*(image|network)"
+	t_is "$p: the row is marked failed" \
+		"$($INVITE boxes --all --json | jq -r --arg p $p '.[] | select(.profile == $p) | .status' | head -1)" failed
+	t_is "$p: no container left behind" \
+		"$(docker ps -aq --filter "label=io.sshbox.instance=$INSTANCE" --filter "name=sshbox-$($INVITE boxes --all --json | jq -r --arg p $p '.[] | select(.profile == $p) | .id' | head -1)" | wc -l)" 0
+done
+
 # --- revoke: boxes destroyed, the key locked out
 rb=$(box_of k)
 $INVITE revoke "$(jq -r .id <<<"$inv")" >/dev/null

@@ -31,7 +31,7 @@ set timeout 60
 spawn ssh -F /dev/null -tt -i $T/k2 -o IdentitiesOnly=yes -o IdentityAgent=none -o UserKnownHostsFile=$T/known_hosts -o StrictHostKeyChecking=no -o LogLevel=ERROR -p $PORT box@127.0.0.1
 expect "Invite token: " { send "$tok2\r" } timeout { exit 10 }
 expect "invite redeemed" {} timeout { exit 11 }
-expect -re {[$#] } { send "echo marker-\$((6*7))\r" } timeout { exit 12 }
+expect -re {[\$#] } { send "echo marker-\\\$((6*7))\r" } timeout { exit 12 }
 expect "marker-42" { send "exit\r" } timeout { exit 13 }
 expect eof
 EOX

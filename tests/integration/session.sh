@@ -31,6 +31,16 @@ t_is "quotes and metacharacters are the box shell's" \
 	"$(gssh g 'printf "%s|" "a b" '"'"'$HOME'"'"' $(echo x)' </dev/null)" \
 	'a b|$HOME|x|'
 
+# --- guest input never reaches a shell on the host
+marker=/tmp/sshbox-host-marker-$$
+rm -f "$marker"
+gssh g "touch $marker; echo \$(touch $marker); \`touch $marker\`" </dev/null >/dev/null 2>&1
+gssh g redeem "x; touch $marker" </dev/null >/dev/null 2>&1
+SSH_ORIG=$(printf 'touch %s\nid' "$marker")
+gssh g "$SSH_ORIG" </dev/null >/dev/null 2>&1
+t_ok "no guest command touched the host" [ ! -e "$marker" ]
+t_is "it did run inside the box" "$(gssh g "ls $marker" </dev/null)" "$marker"
+
 # --- the same box on reconnect
 b1=$(box_of g)
 h1=$(gssh g hostname </dev/null)
@@ -77,7 +87,7 @@ cat > "$T/pty.exp" <<EOX
 set timeout 60
 set stty_init "rows 30 columns 100"
 spawn ssh -F /dev/null -tt -i $T/g -o IdentitiesOnly=yes -o IdentityAgent=none -o UserKnownHostsFile=$T/known_hosts -o StrictHostKeyChecking=no -o LogLevel=ERROR -p $PORT box@127.0.0.1
-expect -re {[$#] } { send "stty size\r" } timeout { exit 10 }
+expect -re {[\$#] } { send "stty size\r" } timeout { exit 10 }
 expect "30 100" {} timeout { exit 11 }
 stty rows 50 columns 132 < \$spawn_out(slave,name)
 sleep 1
