@@ -81,8 +81,18 @@ print_json(struct json_object *o)
 static int
 ensure_dir(const char *path, mode_t mode, uid_t uid, gid_t gid, int chown_it)
 {
+	char parent[PATH_MAX], *p;
 	struct stat st;
 
+	/* Parents that are missing are made root-owned, mode 0755. */
+	box_strlcpy(parent, path, sizeof(parent));
+	for (p = parent + 1; (p = strchr(p, '/')) != NULL; p++) {
+		*p = '\0';
+		if (mkdir(parent, 0755) < 0 && errno != EEXIST)
+			return die(1, "cannot create %s: %s", parent,
+			    strerror(errno));
+		*p = '/';
+	}
 	if (mkdir(path, mode) < 0 && errno != EEXIST)
 		return die(1, "cannot create %s: %s", path, strerror(errno));
 	if (lstat(path, &st) < 0 || !S_ISDIR(st.st_mode))
