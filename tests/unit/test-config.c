@@ -616,7 +616,7 @@ test_load(void)
 	is_int(prof.pids, 512, "dev pids");
 	is_str(prof.network, "none", "dev network");
 	is_str(prof.user, "guest", "dev user");
-	is_str(prof.shell, "/bin/sh", "dev shell");
+	is_str(prof.shell, "/bin/bash", "dev shell");
 	is_str(prof.workdir, "/home/guest", "dev workdir");
 	is_int(prof.read_only, 0, "dev read_only");
 	is_int(prof.ncap_add, 6, "dev cap_add count");
