@@ -149,22 +149,19 @@ out:
 	return ret;
 }
 
-int
-box_token_verify(EVP_PKEY *pub, const char *token,
-    struct box_token_claims *claims, struct box_error *err)
+/*
+ * Check the token's form and extract its claims without looking at the
+ * signature: raw gets the decoded bytes, *plen the payload length.
+ */
+static int
+token_decode(const char *token, uint8_t raw[BOX_TOKEN_MAX], size_t *plen,
+    struct box_token_claims *c, struct box_error *err)
 {
-	uint8_t raw[BOX_TOKEN_MAX], msg[sizeof(TOKEN_CONTEXT) + PAYLOAD_MAX];
-	size_t i, tlen, plen, prof, mlen, pfx = strlen(BOX_TOKEN_PREFIX);
-	struct box_token_claims c;
+	size_t i, tlen, prof, pfx = strlen(BOX_TOKEN_PREFIX);
 	uint64_t issued, redeem;
-	EVP_MD_CTX *ctx = NULL;
-	int ok;
 	long n;
 
-	memset(claims, 0, sizeof(*claims));
-	memset(&c, 0, sizeof(c));
-	if (check_ed25519(pub, err) < 0)
-		return -1;
+	memset(c, 0, sizeof(*c));
 	if (token == NULL || strncmp(token, BOX_TOKEN_PREFIX, pfx) != 0)
 		return box_error_set(err, BOX_E_INPUT, 0,
 		    "not an sshbox invite token");
@@ -172,7 +169,7 @@ box_token_verify(EVP_PKEY *pub, const char *token,
 	if (tlen > BOX_TOKEN_MAX)
 		return box_error_set(err, BOX_E_INPUT, 0,
 		    "invite token too long");
-	n = box_b64_decode(token + pfx, tlen - pfx, raw, sizeof(raw), 1);
+	n = box_b64_decode(token + pfx, tlen - pfx, raw, BOX_TOKEN_MAX, 1);
 	if (n < 0)
 		return box_error_set(err, BOX_E_INPUT, 0,
 		    "invite token is not valid base64url");
@@ -187,9 +184,44 @@ box_token_verify(EVP_PKEY *pub, const char *token,
 	    (size_t)n != PAYLOAD_FIXED + prof + TOKEN_SIG_LEN)
 		return box_error_set(err, BOX_E_INPUT, 0,
 		    "invite token has the wrong length");
-	plen = PAYLOAD_FIXED + prof;
-	mlen = signed_message(msg, raw, plen);
+	*plen = PAYLOAD_FIXED + prof;
+	for (i = 0; i < 8; i++) {
+		c->invite_id[2 * i] = "0123456789abcdef"[raw[1 + i] >> 4];
+		c->invite_id[2 * i + 1] = "0123456789abcdef"[raw[1 + i] & 15];
+	}
+	c->invite_id[BOX_ID_LEN] = '\0';
+	issued = get_be(raw + 9, 8);
+	redeem = get_be(raw + 17, 8);
+	if (issued > INT64_MAX || redeem > INT64_MAX)
+		return box_error_set(err, BOX_E_INPUT, 0,
+		    "invite token has a bad time");
+	c->issued_at = (int64_t)issued;
+	c->redeem_by = (int64_t)redeem;
+	c->ttl = (int64_t)get_be(raw + 25, 4);
+	if (memchr(raw + PAYLOAD_FIXED, '\0', prof) != NULL)
+		return box_error_set(err, BOX_E_INPUT, 0,
+		    "bad profile name in token claims");
+	memcpy(c->profile, raw + PAYLOAD_FIXED, prof);
+	c->profile[prof] = '\0';
+	return 0;
+}
 
+int
+box_token_verify(EVP_PKEY *pub, const char *token,
+    struct box_token_claims *claims, struct box_error *err)
+{
+	uint8_t raw[BOX_TOKEN_MAX], msg[sizeof(TOKEN_CONTEXT) + PAYLOAD_MAX];
+	struct box_token_claims c;
+	EVP_MD_CTX *ctx = NULL;
+	size_t plen, mlen;
+	int ok;
+
+	memset(claims, 0, sizeof(*claims));
+	if (check_ed25519(pub, err) < 0)
+		return -1;
+	if (token_decode(token, raw, &plen, &c, err) < 0)
+		return -1;
+	mlen = signed_message(msg, raw, plen);
 	if ((ctx = EVP_MD_CTX_new()) == NULL ||
 	    EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, pub) != 1) {
 		EVP_MD_CTX_free(ctx);
@@ -203,26 +235,23 @@ box_token_verify(EVP_PKEY *pub, const char *token,
 		return box_error_set(err, BOX_E_DENIED, 0,
 		    "invite token signature is not valid");
 	}
-
-	for (i = 0; i < 8; i++) {
-		c.invite_id[2 * i] = "0123456789abcdef"[raw[1 + i] >> 4];
-		c.invite_id[2 * i + 1] = "0123456789abcdef"[raw[1 + i] & 15];
-	}
-	c.invite_id[BOX_ID_LEN] = '\0';
-	issued = get_be(raw + 9, 8);
-	redeem = get_be(raw + 17, 8);
-	if (issued > INT64_MAX || redeem > INT64_MAX)
-		return box_error_set(err, BOX_E_INPUT, 0,
-		    "invite token has a bad time");
-	c.issued_at = (int64_t)issued;
-	c.redeem_by = (int64_t)redeem;
-	c.ttl = (int64_t)get_be(raw + 25, 4);
-	if (memchr(raw + PAYLOAD_FIXED, '\0', prof) != NULL)
-		return box_error_set(err, BOX_E_INPUT, 0,
-		    "bad profile name in token claims");
-	memcpy(c.profile, raw + PAYLOAD_FIXED, prof);
-	c.profile[prof] = '\0';
 	if (check_claims(&c, err) < 0)
+		return -1;
+	*claims = c;
+	return 0;
+}
+
+int
+box_token_peek(const char *token, struct box_token_claims *claims,
+    struct box_error *err)
+{
+	uint8_t raw[BOX_TOKEN_MAX];
+	struct box_token_claims c;
+	size_t plen;
+
+	memset(claims, 0, sizeof(*claims));
+	if (token_decode(token, raw, &plen, &c, err) < 0 ||
+	    check_claims(&c, err) < 0)
 		return -1;
 	*claims = c;
 	return 0;

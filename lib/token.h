@@ -67,6 +67,15 @@ int	box_token_sign(EVP_PKEY *key, const struct box_token_claims *claims,
 int	box_token_verify(EVP_PKEY *pub, const char *token,
 	    struct box_token_claims *claims, struct box_error *err);
 
+/*
+ * Read the claims of a well-formed token WITHOUT checking its signature:
+ * for the guest's side (box-proxy), which has no public key and only
+ * needs the invite id and times to name and expire its key.  Never use
+ * the result to grant anything.  0 or -1 (BOX_E_INPUT).
+ */
+int	box_token_peek(const char *token, struct box_token_claims *claims,
+	    struct box_error *err);
+
 /* Lowercase hex SHA-256 of the token text into out (65 bytes). */
 void	box_token_hash(const char *token, char out[BOX_TOKEN_HASH_LEN + 1]);
 

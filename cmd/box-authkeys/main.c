@@ -6,7 +6,9 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -44,11 +46,13 @@ expiry_time(int64_t t, char *buf, size_t bufsz)
 	return 0;
 }
 
-/* No quote or backslash may reach the command="..." option. */
+/* Only plain path characters may reach the command="..." option: it is
+ * run by the login shell if the ForceCommand is ever missing. */
 static int
 quotable(const char *s)
 {
-	return strpbrk(s, "\"\\\n\r") == NULL;
+	return s[0] == '/' && strspn(s, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._+-") == strlen(s);
 }
 
 int
@@ -61,6 +65,7 @@ main(int argc, char **argv)
 	};
 	char keytext[BOX_SSHKEY_B64_MAX + BOX_SSHKEY_TYPE_MAX + 2];
 	char line[sizeof(keytext) + 2 * PATH_MAX + 128], exp[32];
+	char confpath[PATH_MAX];
 	char safe[128];
 	struct box_binding b;
 	struct box_sshkey key;
@@ -110,8 +115,10 @@ main(int argc, char **argv)
 		rc = 0;		/* not our account: no keys, not a failure */
 		goto out;
 	}
-	if (!quotable(ctx.cfg.shell_path) || !quotable(ctx.cfg.path)) {
-		box_log(LOG_ERR, "shell or configuration path holds a quote");
+	if (realpath(conf, confpath) == NULL || !quotable(confpath) ||
+	    !quotable(ctx.cfg.shell_path)) {
+		box_log(LOG_ERR, "shell and configuration paths must be "
+		    "absolute and plain ([A-Za-z0-9/._+-])");
 		goto out;
 	}
 	if (box_sshkey_format(&key, keytext, sizeof(keytext)) < 0)
@@ -125,7 +132,7 @@ main(int argc, char **argv)
 		 * box-shell enforces from the same state. */
 		n = snprintf(line, sizeof(line),
 		    "restrict,pty,command=\"%s -c %s\" %s\n",
-		    ctx.cfg.shell_path, ctx.cfg.path, keytext);
+		    ctx.cfg.shell_path, confpath, keytext);
 	} else {
 		if (b.revoked_at != 0 || b.deadline <= box_now()) {
 			rc = 0;	/* revoked or over: no line */
@@ -135,7 +142,7 @@ main(int argc, char **argv)
 			goto out;
 		n = snprintf(line, sizeof(line),
 		    "restrict,pty,expiry-time=\"%s\",command=\"%s -c %s\" %s\n",
-		    exp, ctx.cfg.shell_path, ctx.cfg.path, keytext);
+		    exp, ctx.cfg.shell_path, confpath, keytext);
 	}
 	if (n < 0 || (size_t)n >= sizeof(line))
 		goto out;

@@ -182,9 +182,12 @@ cmd_init(int argc, char **argv)
 
 /* ---------------------------------------------------------------- create */
 
+/* The commands a guest runs: redeem, connect again, and the one-liner
+ * through box-proxy for a guest with nothing prepared. */
 static void
 guest_commands(const struct box_config *cfg, const char *token,
-    char *redeem, size_t rsz, char *connect, size_t csz)
+    char *redeem, size_t rsz, char *connect, size_t csz, char *proxy,
+    size_t psz)
 {
 	char port[16] = "";
 
@@ -193,6 +196,9 @@ guest_commands(const struct box_config *cfg, const char *token,
 	snprintf(redeem, rsz, "ssh -t %s%s@%s redeem %s", port, cfg->box_user,
 	    cfg->host, token);
 	snprintf(connect, csz, "ssh %s%s@%s", port, cfg->box_user, cfg->host);
+	snprintf(proxy, psz, "ssh -o 'IdentityAgent ~/.local/state/sshbox/"
+	    "agent.sock' -o 'ProxyCommand box-proxy --token %s --user %%r -- "
+	    "%%h %%p' %s%s@%s", token, port, cfg->box_user, cfg->host);
 }
 
 static int
@@ -218,6 +224,7 @@ cmd_create(struct box_ctx *ctx, int argc, char **argv)
 	};
 	const char *profile = NULL, *ttl_s = NULL, *note = "";
 	char token[BOX_TOKEN_MAX + 1], redeem[1024], connect[1024], when[32];
+	char proxy[1024];
 	char ttlbuf[32];
 	int64_t ttl, expires = DEFAULT_EXPIRES, now = box_now();
 	long long uses = 1;
@@ -299,7 +306,7 @@ cmd_create(struct box_ctx *ctx, int argc, char **argv)
 	box_state_audit(ctx->st, now, "invite-created", inv.id, NULL, NULL,
 	    NULL, note);
 	guest_commands(&ctx->cfg, token, redeem, sizeof(redeem), connect,
-	    sizeof(connect));
+	    sizeof(connect), proxy, sizeof(proxy));
 	box_format_time(inv.redeem_by, when, sizeof(when));
 	box_format_duration(ttl, ttlbuf, sizeof(ttlbuf));
 	if (json) {
@@ -319,6 +326,7 @@ cmd_create(struct box_ctx *ctx, int argc, char **argv)
 		    json_object_new_string(redeem));
 		json_object_object_add(c, "connect",
 		    json_object_new_string(connect));
+		json_object_object_add(c, "proxy", json_object_new_string(proxy));
 		json_object_object_add(o, "commands", c);
 		print_json(o);
 		return 0;
@@ -326,8 +334,10 @@ cmd_create(struct box_ctx *ctx, int argc, char **argv)
 	printf("Invite %s: profile %s, box time %s, %d use%s, redeem by %s.\n"
 	    "\nThe guest runs:\n\n    %s\n\n"
 	    "and later, to come back to the same box with the same key:\n\n"
+	    "    %s\n\n"
+	    "or, with nothing prepared (no key needed; box-proxy makes one):\n\n"
 	    "    %s\n", inv.id, profile, ttlbuf, inv.uses_total,
-	    inv.uses_total == 1 ? "" : "s", when, redeem, connect);
+	    inv.uses_total == 1 ? "" : "s", when, redeem, connect, proxy);
 	return 0;
 }
 

@@ -227,8 +227,12 @@ main(int argc, char **argv)
 			goto out;
 		}
 		if (redeem(&ctx, token, &key, source, &b, &err) < 0) {
-			box_state_audit(ctx.st, box_now(), "redeem-refused",
-			    NULL, NULL, key.fp, source, err.msg);
+			/* Refusals for the rate limit are not written: a
+			 * flood must not grow the state without bound. */
+			if (err.kind != BOX_E_RATE)
+				box_state_audit(ctx.st, box_now(),
+				    "redeem-refused", NULL, NULL, key.fp,
+				    source, err.msg);
 			rc = fail(box_exit_code(&err), "cannot redeem: %s",
 			    err.msg);
 			goto out;
@@ -279,7 +283,7 @@ main(int argc, char **argv)
 	}
 	if (box_ctx_runtime(&ctx, &prof, &err) < 0) {
 		rc = fail(box_exit_code(&err), "%s", err.msg);
-		goto out;
+		goto end_session;
 	}
 
 	memset(&eo, 0, sizeof(eo));
@@ -334,7 +338,7 @@ main(int argc, char **argv)
 		box_destroy(&ctx, &box, "expired", &err);
 		rc = fail(BOX_EXIT_EXPIRED, "time is up; the box was "
 		    "destroyed");
-		goto out;
+		break;
 	case RELAY_HANGUP:
 		rc = BOX_EXIT_GONE;
 		break;
@@ -345,11 +349,13 @@ main(int argc, char **argv)
 			    box.end_reason);
 		else
 			rc = fail(BOX_EXIT_GONE, "your box went away");
-		goto out;
+		break;
 	default:
 		rc = fail(box_exit_code(&err), "session failed: %s", err.msg);
 		break;
 	}
+	/* Every path after the session was added ends it here (a no-op
+	 * when the box already ended and took its sessions along). */
 end_session:
 	if (session >= 0 && box_state_session_end(ctx.st, session, box_now(),
 	    prof.linger, &last, &err) == 0 && last && prof.linger == 0)

@@ -92,6 +92,8 @@ INVITE="$top_builddir/box-invite -c $CONF"
 REAPER="$top_builddir/box-reaper -c $CONF"
 
 cleanup() {
+	# Processes a test left running as its guest account (agents).
+	[ -n "${GUEST_USER:-}" ] && pkill -u "$GUEST_USER" 2>/dev/null
 	[ -f "$T/sshd.pid" ] && kill "$(cat "$T/sshd.pid")" 2>/dev/null
 	docker ps -aq --filter "label=io.sshbox.instance=$INSTANCE" |
 		xargs -r docker rm -f >/dev/null 2>&1

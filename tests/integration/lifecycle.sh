@@ -26,6 +26,20 @@ t_ok "its container is gone" sh -c "! docker ps -aq --filter label=io.sshbox.box
 out=$(gssh t true </dev/null 2>&1); rc=$?
 t_is "the expired key cannot log in again" "$rc" 255
 
+# --- a stalled peer cannot wedge box-shell: the box ignores its stdin
+# while the guest floods it, then writes 30 MB
+new_key w
+gssh w redeem --bind-only "$(new_invite --profile test)" </dev/null 2>/dev/null
+t_is "flooded stdin, unread by the box: output still complete" \
+	"$(head -c 20000000 /dev/zero | gssh w 'head -c 30000000 /dev/zero' | wc -c)" 30000000
+# ... and a guest that stops reading still meets the deadline
+new_key s
+gssh s redeem --bind-only "$(new_invite --profile short --ttl 6s)" </dev/null 2>/dev/null
+gssh s 'yes' 2>/dev/null | sleep 15
+sb=$($INVITE boxes --all --json | jq -r --arg fp "$(fp_of s)" '.[] | select(.key == $fp) | .id')
+t_is "a guest not reading output: box-shell still ends the box at its deadline" \
+	"$(status_of "$sb") $(reason_of "$sb")" "destroyed expired"
+
 # --- no linger: the last session's end destroys the box
 new_key n
 gssh n redeem --bind-only "$(new_invite --profile nolinger)" </dev/null 2>/dev/null

@@ -99,6 +99,10 @@ while [ $n -lt $((REDEEM_MAX + 5)) ]; do
 	if [ $rc = 248 ]; then limited=$out; break; fi
 done
 t_like "redemption is rate limited per source" "$limited" "too many redemption attempts"
+audits() { sqlite3 "$T/state/state.db" "select count(*) from audit"; }
+a0=$(audits)
+for i in 1 2 3; do gssh k3 redeem sbx1_junk </dev/null >/dev/null 2>&1; done
+t_is "refusals while limited do not grow the state" "$(audits)" "$a0"
 out=$(gssh k3 redeem "$tok3" </dev/null 2>&1); rc=$?
 t_is "even a good token is refused while limited" "$rc" 248
 t_is "and consumes nothing" "$(uses_left "$id3")" 2

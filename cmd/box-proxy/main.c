@@ -1,0 +1,693 @@
+/*
+ * box-proxy: the guest's one-command way in, as an ssh ProxyCommand.
+ * Makes an ephemeral Ed25519 key for the invite, redeems the token for it
+ * with a nested stock ssh, puts the key in an ssh-agent with a lifetime
+ * equal to the box's remaining time, then relays bytes to the bastion.
+ * Host, port and token are data: no shell ever sees them.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <netdb.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <dirent.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "token.h"
+#include "util.h"
+
+#define PROXY_EXIT	255	/* ssh's own failure status */
+#define STATE_SUBDIR	".local/state/sshbox"
+#define MAX_AGENT_KEYS	5	/* more, and sshd's MaxAuthTries bites */
+
+static char statedir[PATH_MAX], keydir[PATH_MAX], agent_sock[PATH_MAX];
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+"usage: box-proxy --token TOKEN [--user USER] [--] HOST PORT\n"
+"       box-proxy config --token TOKEN --hostname HOST [--port PORT]\n"
+"                 [--host ALIAS] [--user USER]\n"
+"       box-proxy forget [INVITE-ID]\n"
+"Reach an sshbox box with nothing prepared; see box-proxy(1).  As an ssh\n"
+"ProxyCommand:\n"
+"  ssh -o 'IdentityAgent ~/" STATE_SUBDIR "/agent.sock' \\\n"
+"      -o 'ProxyCommand box-proxy --token TOKEN -- %%h %%p' box@HOST\n");
+}
+
+static int
+fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int
+fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("box-proxy: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return PROXY_EXIT;
+}
+
+/* Host names and addresses as ssh passes %h: a DNS name or an IP. */
+static int
+valid_host(const char *h)
+{
+	size_t n = strlen(h);
+
+	return n > 0 && n <= 253 && h[0] != '-' && h[0] != '.' &&
+	    strspn(h, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789.-:") == n;
+}
+
+static int
+valid_user(const char *u)
+{
+	size_t n = strlen(u);
+
+	return n > 0 && n <= 32 && u[0] != '-' &&
+	    strspn(u, "abcdefghijklmnopqrstuvwxyz0123456789_-") == n;
+}
+
+/* The state directory, from the passwd home as ssh's "~" is. */
+static int
+setup_dirs(void)
+{
+	struct passwd *pw = getpwuid(getuid());
+	const char *parts[] = { ".local", ".local/state", STATE_SUBDIR };
+	char path[PATH_MAX];
+	struct stat st;
+	size_t i;
+
+	if (pw == NULL || pw->pw_dir == NULL || pw->pw_dir[0] != '/')
+		return fail("cannot find your home directory");
+	for (i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), "%s/%s", pw->pw_dir, parts[i]);
+		if (mkdir(path, 0700) < 0 && errno != EEXIST)
+			return fail("cannot create %s: %s", path,
+			    strerror(errno));
+	}
+	/* Unix socket paths are short (108 bytes): keep everything small. */
+	if (strlen(pw->pw_dir) > 64)
+		return fail("home directory path too long: %.80s", pw->pw_dir);
+	if (snprintf(statedir, sizeof(statedir), "%s/%s", pw->pw_dir,
+	    STATE_SUBDIR) < 0 ||
+	    snprintf(keydir, sizeof(keydir), "%.200s/keys", statedir) < 0 ||
+	    snprintf(agent_sock, sizeof(agent_sock), "%.200s/agent.sock",
+	    statedir) < 0)
+		return fail("bad home directory");
+	if (mkdir(keydir, 0700) < 0 && errno != EEXIST)
+		return fail("cannot create %s: %s", keydir, strerror(errno));
+	for (i = 0; i < 2; i++) {
+		const char *d = i == 0 ? statedir : keydir;
+
+		if (lstat(d, &st) < 0 || !S_ISDIR(st.st_mode) ||
+		    st.st_uid != getuid() || (st.st_mode & 077) != 0)
+			return fail("%s must be a directory of yours with "
+			    "mode 0700", d);
+	}
+	return 0;
+}
+
+/* Read fd to its end into buf (bounded, NUL-terminated). */
+static void
+slurp(int fd, char *buf, size_t bufsz)
+{
+	size_t len = 0;
+	char tmp[512];
+	ssize_t n;
+
+	for (;;) {
+		n = read(fd, tmp, sizeof(tmp));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		if (len + 1 < bufsz) {
+			size_t c = (size_t)n < bufsz - 1 - len ? (size_t)n :
+			    bufsz - 1 - len;
+			memcpy(buf + len, tmp, c);
+			len += c;
+		}
+	}
+	buf[len] = '\0';
+}
+
+/*
+ * Run argv (no shell) with stdin on /dev/null and extra environment
+ * variable env ("K=V" or NULL).  Standard output goes to out and standard
+ * error to errbuf (each bounded; NULL means /dev/null).
+ * Returns the exit status, or -1.
+ */
+static int
+run(char *const argv[], const char *env, char *out, size_t outsz,
+    char *errbuf, size_t errsz)
+{
+	int opipe[2] = { -1, -1 }, epipe[2] = { -1, -1 }, status, devnull;
+	pid_t pid;
+
+	if ((out != NULL && pipe(opipe) < 0) ||
+	    (errbuf != NULL && pipe(epipe) < 0))
+		return -1;
+	if ((pid = fork()) < 0)
+		return -1;
+	if (pid == 0) {
+		if ((devnull = open("/dev/null", O_RDWR)) < 0)
+			_exit(127);
+		/* Nothing of ours may stay open in a daemon (ssh-agent): it
+		 * would hold ssh's channel or the guest's terminal open. */
+		dup2(devnull, 0);
+		dup2(out != NULL ? opipe[1] : devnull, 1);
+		dup2(errbuf != NULL ? epipe[1] : devnull, 2);
+		closefrom(3);
+		if (env != NULL)
+			putenv((char *)env);
+		execvp(argv[0], argv);
+		fprintf(stderr, "cannot run %s: %s\n", argv[0],
+		    strerror(errno));
+		_exit(127);
+	}
+	/* ssh-agent keeps its stdout only until it daemonizes; the pipes
+	 * are read one after the other, stdout first. */
+	if (out != NULL) {
+		close(opipe[1]);
+		slurp(opipe[0], out, outsz);
+		close(opipe[0]);
+	}
+	if (errbuf != NULL) {
+		close(epipe[1]);
+		slurp(epipe[0], errbuf, errsz);
+		close(epipe[0]);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static void
+key_paths(const char *id, char *key, char *pub, char *dl, size_t sz)
+{
+	snprintf(key, sz, "%.200s/%.16s", keydir, id);
+	snprintf(pub, sz, "%.200s/%.16s.pub", keydir, id);
+	snprintf(dl, sz, "%.200s/%.16s.deadline", keydir, id);
+}
+
+static void
+remove_key(const char *id)
+{
+	char key[PATH_MAX], pub[PATH_MAX], dl[PATH_MAX];
+
+	key_paths(id, key, pub, dl, sizeof(key));
+	unlink(key);
+	unlink(pub);
+	unlink(dl);
+}
+
+/* The box deadline recorded for a key, or 0. */
+static int64_t
+key_deadline(const char *id)
+{
+	char key[PATH_MAX], pub[PATH_MAX], dl[PATH_MAX], *buf;
+	struct box_error err;
+	long long v = 0;
+
+	key_paths(id, key, pub, dl, sizeof(key));
+	if (access(key, R_OK) < 0 ||
+	    box_read_file(dl, 32, &buf, NULL, &err) < 0)
+		return 0;
+	buf[strcspn(buf, "\n")] = '\0';
+	if (box_parse_int(buf, 0, INT64_MAX, &v, &err) < 0)
+		v = 0;
+	free(buf);
+	return (int64_t)v;
+}
+
+/* Remove keys whose box time is over (and leftovers of failed runs). */
+static void
+prune_keys(void)
+{
+	struct dirent *de;
+	DIR *d;
+
+	if ((d = opendir(keydir)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		char id[BOX_ID_LEN + 1];
+
+		if (strlen(de->d_name) < BOX_ID_LEN ||
+		    strspn(de->d_name, "0123456789abcdef") != BOX_ID_LEN)
+			continue;
+		memcpy(id, de->d_name, BOX_ID_LEN);
+		id[BOX_ID_LEN] = '\0';
+		if (key_deadline(id) <= box_now())
+			remove_key(id);
+	}
+	closedir(d);
+}
+
+static int
+write_deadline(const char *id, int64_t deadline)
+{
+	char key[PATH_MAX], pub[PATH_MAX], dl[PATH_MAX], buf[32];
+	int fd, n;
+
+	key_paths(id, key, pub, dl, sizeof(key));
+	fd = open(dl, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+	    0600);
+	if (fd < 0)
+		return -1;
+	n = snprintf(buf, sizeof(buf), "%lld\n", (long long)deadline);
+	if (write(fd, buf, (size_t)n) != n) {
+		close(fd);
+		return -1;
+	}
+	return close(fd);
+}
+
+/* Make a key for the invite and redeem the token for it. */
+static int
+make_and_redeem(const struct box_token_claims *c, const char *token,
+    const char *user, const char *host, const char *port)
+{
+	char key[PATH_MAX], pub[PATH_MAX], dl[PATH_MAX], comment[64];
+	char dest[300], errbuf[2048], *line, *next;
+	int rc;
+
+	key_paths(c->invite_id, key, pub, dl, sizeof(key));
+	remove_key(c->invite_id);
+	snprintf(comment, sizeof(comment), "sshbox-%s", c->invite_id);
+	{
+		char *argv[] = { "ssh-keygen", "-q", "-t", "ed25519", "-N", "",
+		    "-C", comment, "-f", key, NULL };
+
+		if (run(argv, NULL, NULL, 0, errbuf, sizeof(errbuf)) != 0) {
+			remove_key(c->invite_id);
+			return fail("cannot make a key with ssh-keygen: %.200s",
+			    errbuf);
+		}
+	}
+	snprintf(dest, sizeof(dest), "%s@%s", user, host);
+	{
+		char *argv[] = { "ssh", "-F", "/dev/null", "-i", key,
+		    "-o", "IdentitiesOnly=yes", "-o", "IdentityAgent=none",
+		    "-o", "BatchMode=yes", "-o", "ConnectTimeout=30",
+		    "-o", "StrictHostKeyChecking=accept-new",
+		    "-o", "LogLevel=ERROR", "-p", (char *)port, "--", dest,
+		    "redeem", "--bind-only", (char *)token, NULL };
+
+		rc = run(argv, NULL, NULL, 0, errbuf, sizeof(errbuf));
+	}
+	if (rc != 0) {
+		remove_key(c->invite_id);
+		/* Pass on the bastion's own "sshbox: ..." lines. */
+		for (line = errbuf; line != NULL && *line; line = next) {
+			next = strchr(line, '\n');
+			if (next != NULL)
+				*next++ = '\0';
+			if (strncmp(line, "sshbox: ", 8) == 0)
+				return fail("cannot redeem the invite: %.300s",
+				    line + 8);
+		}
+		return fail("cannot redeem the invite (ssh exit %d): %.300s",
+		    rc, errbuf[0] ? errbuf : "no message");
+	}
+	if (write_deadline(c->invite_id, box_now() + c->ttl) < 0) {
+		remove_key(c->invite_id);
+		return fail("cannot write %s: %s", dl, strerror(errno));
+	}
+	return 0;
+}
+
+/* 0 or 1 if an agent answers at sock (ssh-add -l: 1 = no keys), else
+ * -1; *nkeys counts its identities. */
+static int
+agent_alive(const char *sock, int *nkeys)
+{
+	char env[PATH_MAX + 16], out[8192];
+	char *argv[] = { "ssh-add", "-l", NULL };
+	size_t i;
+	int rc;
+
+	*nkeys = 0;
+	snprintf(env, sizeof(env), "SSH_AUTH_SOCK=%s", sock);
+	rc = run(argv, env, out, sizeof(out), NULL, 0);
+	if (rc == 0)
+		for (i = 0; out[i] != '\0'; i++)
+			if (out[i] == '\n')
+				(*nkeys)++;
+	return rc == 0 || rc == 1 ? rc : -1;
+}
+
+/*
+ * Point agent.sock at an agent: the guest's own (SSH_AUTH_SOCK) when it
+ * answers and holds few keys, else a private ssh-agent started on demand.
+ */
+static int
+choose_agent(void)
+{
+	const char *user_sock = getenv("SSH_AUTH_SOCK");
+	char tmp[PATH_MAX + 32];
+	struct stat st;
+	int n;
+
+	if (user_sock != NULL && user_sock[0] == '/' &&
+	    strcmp(user_sock, agent_sock) != 0 &&
+	    agent_alive(user_sock, &n) >= 0 && n < MAX_AGENT_KEYS) {
+		snprintf(tmp, sizeof(tmp), "%s.%ld", agent_sock, (long)getpid());
+		unlink(tmp);
+		if (symlink(user_sock, tmp) < 0 || rename(tmp, agent_sock) < 0)
+			return fail("cannot link %s: %s", agent_sock,
+			    strerror(errno));
+		return 0;
+	}
+	if (lstat(agent_sock, &st) == 0) {
+		if (S_ISSOCK(st.st_mode) && agent_alive(agent_sock, &n) >= 0)
+			return 0;
+		unlink(agent_sock);	/* stale socket, or a link */
+	}
+	{
+		char *argv[] = { "ssh-agent", "-s", "-a", agent_sock, NULL };
+		char out[1024], pidpath[PATH_MAX + 8], *p;
+		int fd;
+
+		if (run(argv, NULL, out, sizeof(out), NULL, 0) != 0 ||
+		    agent_alive(agent_sock, &n) < 0)
+			return fail("cannot start ssh-agent at %s",
+			    agent_sock);
+		/* Remember its pid for "box-proxy forget". */
+		snprintf(pidpath, sizeof(pidpath), "%s.pid", agent_sock);
+		if ((p = strstr(out, "SSH_AGENT_PID=")) != NULL &&
+		    (fd = open(pidpath, O_WRONLY | O_CREAT | O_TRUNC |
+		    O_NOFOLLOW | O_CLOEXEC, 0600)) >= 0) {
+			p += strlen("SSH_AGENT_PID=");
+			if (write(fd, p, strspn(p, "0123456789")) < 0)
+				unlink(pidpath);
+			close(fd);
+		}
+	}
+	return 0;
+}
+
+static int
+add_to_agent(const char *id, int64_t deadline)
+{
+	char key[PATH_MAX], pub[PATH_MAX], dl[PATH_MAX], life[32];
+	char env[PATH_MAX + 16], errbuf[1024];
+	int64_t left = deadline - box_now();
+	char *argv[] = { "ssh-add", "-q", "-t", life, key, NULL };
+
+	key_paths(id, key, pub, dl, sizeof(key));
+	snprintf(life, sizeof(life), "%lld", (long long)(left > 0 ? left : 1));
+	snprintf(env, sizeof(env), "SSH_AUTH_SOCK=%s", agent_sock);
+	if (run(argv, env, NULL, 0, errbuf, sizeof(errbuf)) != 0)
+		return fail("cannot add the key to the agent: %.200s", errbuf);
+	return 0;
+}
+
+static int
+write_all(int fd, const char *p, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Connect to host:port (IPv4 or IPv6) and relay stdin/stdout. */
+static int
+relay(const char *host, const char *port)
+{
+	struct addrinfo hints, *res, *ai;
+	int fd = -1, rc, in_open = 1;
+	char buf[32768];
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV;
+	if ((rc = getaddrinfo(host, port, &hints, &res)) != 0)
+		return fail("%s: %s", host, gai_strerror(rc));
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
+		    ai->ai_protocol);
+		if (fd < 0)
+			continue;
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+			break;
+		rc = errno;
+		close(fd);
+		fd = -1;
+		errno = rc;
+	}
+	freeaddrinfo(res);
+	if (fd < 0)
+		return fail("cannot connect to %s port %s: %s", host, port,
+		    strerror(errno));
+	for (;;) {
+		struct pollfd pfd[2] = { { fd, POLLIN, 0 }, { 0, POLLIN, 0 } };
+		ssize_t n;
+
+		if (poll(pfd, in_open ? 2 : 1, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+			n = read(fd, buf, sizeof(buf));
+			if (n <= 0)
+				break;
+			if (write_all(1, buf, (size_t)n) < 0)
+				break;
+		}
+		if (in_open && (pfd[1].revents & (POLLIN | POLLHUP | POLLERR))) {
+			n = read(0, buf, sizeof(buf));
+			if (n <= 0) {
+				in_open = 0;
+				shutdown(fd, SHUT_WR);
+			} else if (write_all(fd, buf, (size_t)n) < 0) {
+				break;
+			}
+		}
+	}
+	close(fd);
+	return 0;
+}
+
+/* An untrusted string made safe for one line of an error message. */
+static const char *
+safe(const char *s, char *buf, size_t bufsz)
+{
+	return box_log_safe(s, buf, bufsz);
+}
+
+static int
+cmd_proxy(const char *token, const char *user, const char *host,
+    const char *port)
+{
+	struct box_token_claims c;
+	struct box_error err;
+	long long portnum;
+	int64_t deadline;
+	char sb[128];
+	int rc;
+
+	if (!valid_host(host))
+		return fail("bad host name \"%s\"", safe(host, sb, 64));
+	if (box_parse_int(port, 1, 65535, &portnum, &err) < 0)
+		return fail("bad port \"%s\" (1 to 65535)", safe(port, sb, 24));
+	if (!valid_user(user))
+		return fail("bad user name \"%s\"", safe(user, sb, 40));
+	if (box_token_peek(token, &c, &err) < 0)
+		return fail("this is not an sshbox invite token: %s", err.msg);
+	if ((rc = setup_dirs()) != 0)
+		return rc;
+	prune_keys();
+	deadline = key_deadline(c.invite_id);
+	if (deadline <= box_now()) {
+		if (c.redeem_by != 0 && box_now() > c.redeem_by)
+			return fail("this invite has expired");
+		if ((rc = make_and_redeem(&c, token, user, host, port)) != 0)
+			return rc;
+		deadline = key_deadline(c.invite_id);
+	}
+	if ((rc = choose_agent()) != 0 ||
+	    (rc = add_to_agent(c.invite_id, deadline)) != 0)
+		return rc;
+	return relay(host, port);
+}
+
+static int
+cmd_config(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "token", required_argument, NULL, 't' },
+		{ "host", required_argument, NULL, 'a' },
+		{ "hostname", required_argument, NULL, 'H' },
+		{ "port", required_argument, NULL, 'p' },
+		{ "user", required_argument, NULL, 'u' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *token = NULL, *alias = "sshbox", *hostname = NULL;
+	const char *port = "22", *user = "box";
+	char self[PATH_MAX], sb[128];
+	struct box_token_claims c;
+	struct box_error err;
+	long long portnum;
+	ssize_t n;
+	int ch;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 't': token = optarg; break;
+		case 'a': alias = optarg; break;
+		case 'H': hostname = optarg; break;
+		case 'p': port = optarg; break;
+		case 'u': user = optarg; break;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (token == NULL || hostname == NULL || optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (box_token_peek(token, &c, &err) < 0)
+		return fail("this is not an sshbox invite token: %s", err.msg);
+	if (!valid_host(hostname))
+		return fail("bad host name \"%s\"", safe(hostname, sb, 64));
+	if (!box_valid_name(alias, 64))
+		return fail("bad alias \"%s\"", safe(alias, sb, 64));
+	if (box_parse_int(port, 1, 65535, &portnum, &err) < 0)
+		return fail("bad port \"%s\"", safe(port, sb, 24));
+	if (!valid_user(user))
+		return fail("bad user name \"%s\"", safe(user, sb, 40));
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0)
+		box_strlcpy(self, "box-proxy", sizeof(self));
+	else
+		self[n] = '\0';
+	if (strpbrk(self, " \t\"'\\%") != NULL)
+		box_strlcpy(self, "box-proxy", sizeof(self));
+	printf("# sshbox invite %s (profile %s): then just \"ssh %s\"\n"
+	    "Host %s\n"
+	    "\tHostName %s\n"
+	    "\tPort %s\n"
+	    "\tUser %s\n"
+	    "\tIdentityAgent ~/" STATE_SUBDIR "/agent.sock\n"
+	    "\tProxyCommand %s --token %s --user %%r -- %%h %%p\n",
+	    c.invite_id, c.profile, alias, alias, hostname, port, user, self,
+	    token);
+	return 0;
+}
+
+static int
+cmd_forget(int argc, char **argv)
+{
+	struct box_error err;
+	struct dirent *de;
+	int rc, removed = 0;
+	DIR *d;
+
+	if (argc > 2 || (argc == 2 && (strlen(argv[1]) != BOX_ID_LEN ||
+	    strspn(argv[1], "0123456789abcdef") != BOX_ID_LEN)))
+		return fail("usage: box-proxy forget [INVITE-ID]");
+	if ((rc = setup_dirs()) != 0)
+		return rc;
+	if ((d = opendir(keydir)) != NULL) {
+		while ((de = readdir(d)) != NULL) {
+			char id[BOX_ID_LEN + 1];
+
+			if (strlen(de->d_name) < BOX_ID_LEN ||
+			    strspn(de->d_name, "0123456789abcdef") != BOX_ID_LEN)
+				continue;
+			memcpy(id, de->d_name, BOX_ID_LEN);
+			id[BOX_ID_LEN] = '\0';
+			if (argc == 2 && strcmp(id, argv[1]) != 0)
+				continue;
+			if (strchr(de->d_name, '.') == NULL)
+				removed++;
+			remove_key(id);
+		}
+		closedir(d);
+	}
+	if (argc == 1) {
+		/* Stop the private agent, if one was started; a link to the
+		 * guest's own agent is only removed. */
+		char pidpath[PATH_MAX + 8], comm[64], *buf;
+		long long pid;
+
+		snprintf(pidpath, sizeof(pidpath), "%s.pid", agent_sock);
+		if (box_read_file(pidpath, 32, &buf, NULL, &err) == 0) {
+			if (box_parse_int(buf, 2, 4194304, &pid, &err) == 0) {
+				char cpath[64], *c;
+
+				snprintf(cpath, sizeof(cpath), "/proc/%lld/comm",
+				    pid);
+				if (box_read_file(cpath, sizeof(comm), &c, NULL,
+				    &err) == 0) {
+					if (strncmp(c, "ssh-agent", 9) == 0)
+						kill((pid_t)pid, SIGTERM);
+					free(c);
+				}
+			}
+			free(buf);
+			unlink(pidpath);
+		}
+		unlink(agent_sock);
+	}
+	printf("removed %d key%s\n", removed, removed == 1 ? "" : "s");
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "token", required_argument, NULL, 't' },
+		{ "user", required_argument, NULL, 'u' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *token = NULL, *user = "box";
+	int ch;
+
+	signal(SIGPIPE, SIG_IGN);
+	if (argc > 1 && strcmp(argv[1], "config") == 0)
+		return cmd_config(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "forget") == 0)
+		return cmd_forget(argc - 1, argv + 1);
+	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 't': token = optarg; break;
+		case 'u': user = optarg; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return PROXY_EXIT;
+		}
+	}
+	if (token == NULL || argc - optind != 2) {
+		usage(stderr);
+		return PROXY_EXIT;
+	}
+	return cmd_proxy(token, user, argv[optind], argv[optind + 1]);
+}

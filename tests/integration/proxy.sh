@@ -1,0 +1,106 @@
+#!/bin/bash
+# box-proxy as a guest with nothing prepared uses it: an account with an
+# empty home and no agent runs the one line the invite prints and gets a
+# box; the same with an agent running (key added with a lifetime); the key
+# is reused on reconnect; bad and used tokens fail clearly and leave no
+# key; hostile host and port values; "config" and "forget".
+. "$(dirname "$0")/lib.sh"
+setup_bastion
+G=sshbox-guest
+GH=$T/ghome
+id "$G" >/dev/null 2>&1 || useradd --shell /bin/sh --no-create-home --home-dir "$GH" "$G"
+pkill -u "$G" 2>/dev/null; sleep 0.2	# agents left by an interrupted run
+usermod -d "$GH" "$G" || { echo "Bail out! cannot set $G's home"; exit 1; }
+GUEST_USER=$G
+mkdir -p "$GH" && chown "$G:" "$GH" && chmod 700 "$GH"
+as_guest() { runuser -u "$G" -- env -i HOME="$GH" PATH="$top_builddir:/usr/bin:/bin" LANG=C "$@"; }
+keys=$GH/.local/state/sshbox/keys
+
+# --- no key, no agent, empty home: the printed line works
+inv=$($INVITE create --json --profile test)
+line=$(jq -r .commands.proxy <<<"$inv")
+id=$(jq -r .id <<<"$inv")
+t_like "the invite prints a box-proxy line" "$line" "ProxyCommand box-proxy --token sbx1_"
+t_is "the guest home is empty" "$(ls -A "$GH" | wc -l)" 0
+out=$(as_guest sh -c "$line hostname" 2>"$T/p1.err"); rc=$?
+t_is "first connection: exit 0" "$rc" 0
+t_like "lands in a box" "$out" '^box-[0-9a-f]{8}$'
+[ "$rc" = 0 ] || sed 's/^/# /' "$T/p1.err"
+t_is "the key is kept per invite, mode 0600" "$(stat -c %a "$keys/$id" 2>/dev/null)" 600
+t_is "in a directory of mode 0700" "$(stat -c %a "$keys")" 700
+t_ok "a private agent serves it" test -S "$GH/.local/state/sshbox/agent.sock"
+as_guest sh -c "$line 'exit 3'" </dev/null 2>/dev/null
+t_is "exit status through box-proxy" "$?" 3
+sum=$(md5sum < "$keys/$id")
+out2=$(as_guest sh -c "$line hostname" 2>/dev/null)
+t_is "reconnect reaches the same box" "$out2" "$out"
+t_is "with the same key" "$(md5sum < "$keys/$id")" "$sum"
+t_is "one use consumed in all" "$($INVITE show --json "$id" | jq .uses_left)" 0
+
+# --- with the guest's own agent: key added with a lifetime
+inv=$($INVITE create --json --profile test --ttl 8s)
+line=$(jq -r .commands.proxy <<<"$inv")
+id2=$(jq -r .id <<<"$inv")
+as_guest sh -c "
+	eval \$(ssh-agent -s) >/dev/null
+	$line hostname >/dev/null 2>&1; echo rc=\$?
+	ssh-add -l
+	sleep 10
+	echo after:; ssh-add -l
+	ssh-agent -k >/dev/null" >"$T/agent.out" 2>&1
+t_like "agent: connection works" "$(cat "$T/agent.out")" "rc=0"
+t_like "agent: ssh-add -l shows the box key" "$(sed -n '/rc=/,/after:/p' "$T/agent.out")" "sshbox-$id2"
+t_ok "agent: the key is gone when the box time is over" \
+	sh -c "! sed -n '/after:/,\$p' '$T/agent.out' | grep -q 'sshbox-$id2'"
+
+# --- bad and used tokens: one clear line, no key left
+out=$(as_guest box-proxy --token sbx1_notatoken 127.0.0.1 "$PORT" 2>&1 </dev/null); rc=$?
+t_is "bad token: exit 255" "$rc" 255
+t_like "bad token: clear line" "$out" "^box-proxy: this is not an sshbox invite token"
+used=$(jq -r .token <<<"$($INVITE create --json --profile test)")
+new_key u
+gssh u redeem --bind-only "$used" </dev/null 2>/dev/null
+out=$(as_guest box-proxy --token "$used" 127.0.0.1 "$PORT" 2>&1 </dev/null); rc=$?
+t_is "used token: exit 255" "$rc" 255
+t_like "used token: the bastion's reason" "$out" "cannot redeem the invite: .*already been used"
+uid=$(as_guest box-proxy config --token "$used" --hostname x | sed -n 's/^# sshbox invite \([0-9a-f]*\).*/\1/p')
+t_ok "used token: no key left behind" sh -c "! ls '$keys' | grep -q '$uid'"
+expired=$(jq -r .token <<<"$($INVITE create --json --profile test --expires 1s)")
+sleep 2
+out=$(as_guest box-proxy --token "$expired" 127.0.0.1 "$PORT" 2>&1 </dev/null); rc=$?
+t_like "expired token: clear line" "$out" "expired"
+
+# --- hostile %h and %p: refused before anything runs
+good=$(jq -r .token <<<"$($INVITE create --json --profile test)")
+before=$(ls "$keys" | wc -l)
+marker=$T/hostile-marker
+for h in '-oProxyCommand=touch '"$marker" "a;touch $marker" '$(touch '"$marker"')' \
+	"host name" "" "$(printf 'a\nb')"; do
+	# As ssh runs the printed ProxyCommand: ... -- %h %p
+	out=$(as_guest box-proxy --token "$good" --user box -- "$h" "$PORT" 2>&1 </dev/null); rc=$?
+	t_is "hostile host $(printf '%q' "$h"): exit 255" "$rc" 255
+	t_like "  with one line" "$(printf '%s\n' "$out" | wc -l) $out" "^1 box-proxy: bad host name"
+done
+for p in 0 65536 "22;touch $marker" -1 "" abc; do
+	out=$(as_guest box-proxy --token "$good" --user box -- 127.0.0.1 "$p" 2>&1 </dev/null); rc=$?
+	t_is "hostile port $(printf '%q' "$p"): exit 255" "$rc" 255
+	t_like "  with one line" "$out" "^box-proxy: bad port"
+done
+t_ok "nothing ran" [ ! -e "$marker" ]
+t_is "no key was made" "$(ls "$keys" | wc -l)" "$before"
+t_is "the good token was not used" \
+	"$($INVITE list --json | jq --arg t "$good" '[.[] | select(.uses_left == 1)] | length > 0')" true
+
+# --- config: afterwards a plain "ssh ALIAS" works (via localhost: v6 or v4)
+as_guest sh -c "mkdir -p ~/.ssh && box-proxy config --token '$good' --host mybox --hostname localhost --port $PORT >> ~/.ssh/config"
+t_like "config prints a Host block" "$(cat "$GH/.ssh/config")" "ProxyCommand .*box-proxy --token sbx1_"
+out=$(as_guest ssh -o StrictHostKeyChecking=accept-new mybox 'echo via-alias' 2>&1 </dev/null)
+t_is "ssh ALIAS works" "$out" via-alias
+
+# --- forget
+n=$(ls "$keys" | grep -vc '\.')
+out=$(as_guest box-proxy forget)
+t_is "forget says how many keys it removed" "$out" "removed $n keys"
+t_is "no key is left" "$(ls -A "$keys" | wc -l)" 0
+t_ok "the private agent socket is gone" [ ! -e "$GH/.local/state/sshbox/agent.sock" ]
+t_done
