@@ -61,10 +61,10 @@ t_is "show: revoked" "$($INVITE show --json "$id" | jq -r .state)" revoked
 t_like "revoke of an unknown invite" "$(err revoke ffffffffffffffff)" "no invite"
 
 # help and manuals
-for p in box-invite box-authkeys box-shell box-reaper; do
+for p in box-invite box-authkeys box-shell box-reaper box-proxy; do
 	t_like "$p --help" "$("$top_builddir/$p" --help)" "usage: $p"
 done
-for m in box-invite.1 box-authkeys.8 box-shell.8 box-reaper.8 sshbox.yaml.5 sshbox-profile.5; do
+for m in box-invite.1 box-proxy.1 box-authkeys.8 box-shell.8 box-reaper.8 sshbox.yaml.5 sshbox-profile.5; do
 	t_ok "man page $m renders" sh -c "man -l '$top_srcdir/man/$m' 2>/dev/null | grep -q ."
 done
 t_done
