@@ -108,17 +108,22 @@ wait_running(struct box_ctx *ctx, struct box_box *box, struct box_error *err)
 
 int
 box_provision(struct box_ctx *ctx, const struct box_binding *b,
-    const struct box_profile *p, struct box_box *box, struct box_error *err)
+    const struct box_profile *p, const char *source, struct box_box *box,
+    struct box_error *err)
 {
 	char id[BOX_ID_LEN + 1], ref[BOX_REF_MAX];
+	struct box_limits lim;
 	struct box_spec spec;
 	struct box_error e2;
 	int created;
 
 	if (box_random_hex(id, BOX_ID_LEN / 2, err) < 0)
 		return -1;
-	if (box_state_box_claim(ctx->st, b, id, box_now(), box, &created,
-	    err) < 0)
+	lim.max_boxes = ctx->cfg.max_boxes;
+	lim.max_boxes_per_invite = ctx->cfg.max_boxes_per_invite;
+	lim.max_boxes_per_source = ctx->cfg.max_boxes_per_source;
+	if (box_state_box_claim(ctx->st, b, id, source, &lim, box_now(), box,
+	    &created, err) < 0)
 		return -1;
 	if (!created)
 		return wait_running(ctx, box, err);

@@ -45,12 +45,13 @@ int	box_exit_code(const struct box_error *err);
 
 /*
  * The running box of binding b, creating it from profile p when it has
- * none (waiting for a box another session is creating).  0 or -1; on
- * failure no half-made box is left behind.
+ * none (waiting for a box another session is creating), within the
+ * configured limits on live boxes (BOX_E_RATE past them; source is the
+ * guest's address).  0 or -1; on failure no half-made box is left behind.
  */
 int	box_provision(struct box_ctx *ctx, const struct box_binding *b,
-	    const struct box_profile *p, struct box_box *box,
-	    struct box_error *err);
+	    const struct box_profile *p, const char *source,
+	    struct box_box *box, struct box_error *err);
 
 /*
  * Mark box ended with reason, then remove its runtime object (by ref, or

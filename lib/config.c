@@ -486,6 +486,32 @@ set_redeem(struct ctx *c, yaml_node_t *v, const char *key, void *field)
 	    NULL);
 }
 
+static int
+set_limit(struct ctx *c, yaml_node_t *v, const char *key, void *field)
+{
+	long long n;
+
+	if (set_int(c, v, key, 1, 100000, &n) < 0)
+		return -1;
+	*(int *)field = (int)n;
+	return 0;
+}
+
+static const struct key limits_keys[] = {
+	{ "max_boxes", set_limit, offsetof(struct box_config, max_boxes) },
+	{ "max_boxes_per_invite", set_limit,
+	    offsetof(struct box_config, max_boxes_per_invite) },
+	{ "max_boxes_per_source", set_limit,
+	    offsetof(struct box_config, max_boxes_per_source) },
+};
+
+static int
+set_limits(struct ctx *c, yaml_node_t *v, const char *key, void *field)
+{
+	return walk_map(c, v, key, limits_keys, nitems(limits_keys), field,
+	    NULL);
+}
+
 static const struct key config_keys[] = {
 	{ "box_user", set_box_user, offsetof(struct box_config, box_user) },
 	{ "state_dir", set_cfg_path, offsetof(struct box_config, state_dir) },
@@ -501,6 +527,7 @@ static const struct key config_keys[] = {
 	{ "instance", set_instance, offsetof(struct box_config, instance) },
 	{ "runtime", set_runtime, 0 },
 	{ "redeem", set_redeem, 0 },
+	{ "limits", set_limits, 0 },
 	{ "create_timeout", set_duration_pos,
 	    offsetof(struct box_config, create_timeout) },
 };
@@ -988,6 +1015,9 @@ config_defaults(struct box_config *cfg)
 	cfg->redeem_max = 10;
 	cfg->redeem_window = 60;
 	cfg->create_timeout = 120;
+	cfg->max_boxes = 50;
+	cfg->max_boxes_per_invite = 20;
+	cfg->max_boxes_per_source = 5;
 }
 
 int

@@ -62,6 +62,9 @@ struct box_config {
 	int	 redeem_max;		/* redemptions per source per window */
 	int64_t	 redeem_window;		/* seconds (10 per 60s) */
 	int64_t	 create_timeout;	/* a box "creating" longer is dead */
+	int	 max_boxes;		/* live boxes on this bastion (50) */
+	int	 max_boxes_per_invite;	/* live boxes of one invite (20) */
+	int	 max_boxes_per_source;	/* live boxes from one address (5) */
 };
 
 /*

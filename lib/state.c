@@ -70,6 +70,11 @@ static const char *const migrations[] = {
 	"  at INTEGER NOT NULL,"
 	"  event TEXT NOT NULL,"
 	"  invite_id TEXT, box_id TEXT, fp TEXT, source TEXT, detail TEXT);",
+	/* 1 -> 2: boxes remember the address that started them, for the
+	 * per-source limit. */
+	"ALTER TABLE boxes ADD COLUMN source TEXT NOT NULL DEFAULT '';"
+	"CREATE INDEX boxes_source ON boxes(source)"
+	"  WHERE status IN ('creating', 'running');",
 };
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
 
@@ -586,12 +591,34 @@ box_state_box_live_of(struct box_state *st, const char *fp,
 	    "t", fp), box, err);
 }
 
+/* Live boxes matching "col = val" (or all with col NULL), into *n. */
+static int
+count_live(struct box_state *st, const char *col, const char *val,
+    long long *n, struct box_error *err)
+{
+	char sql[160];
+	sqlite3_stmt *stmt;
+	int rc;
+
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM boxes WHERE status"
+	    " IN ('creating', 'running')%s%s%s", col ? " AND " : "",
+	    col ? col : "", col ? " = ?" : "");
+	stmt = col ? prep(st, err, sql, "t", val) : prep(st, err, sql, "");
+	if (stmt == NULL)
+		return -1;
+	rc = sqlite3_step(stmt);
+	*n = rc == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : 0;
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_ROW ? 0 : db_error(st, err, "count boxes");
+}
+
 int
 box_state_box_claim(struct box_state *st, const struct box_binding *b,
-    const char *new_id, int64_t now, struct box_box *box, int *created,
-    struct box_error *err)
+    const char *new_id, const char *source, const struct box_limits *lim,
+    int64_t now, struct box_box *box, int *created, struct box_error *err)
 {
 	struct box_error e2;
+	long long n;
 
 	if (begin(st, err) < 0)
 		return -1;
@@ -606,10 +633,38 @@ box_state_box_claim(struct box_state *st, const struct box_binding *b,
 			*err = e2;
 		goto fail;
 	}
+	/* The limits are counted in the same transaction as the insert, so
+	 * concurrent guests cannot overshoot them. */
+	if (lim != NULL) {
+		if (count_live(st, NULL, NULL, &n, err) < 0)
+			goto fail;
+		if (n >= lim->max_boxes) {
+			box_error_set(err, BOX_E_RATE, 0, "this bastion runs "
+			    "its maximum of %d boxes; try again later",
+			    lim->max_boxes);
+			goto fail;
+		}
+		if (count_live(st, "invite_id", b->invite_id, &n, err) < 0)
+			goto fail;
+		if (n >= lim->max_boxes_per_invite) {
+			box_error_set(err, BOX_E_RATE, 0, "this invite already "
+			    "has its maximum of %d boxes running",
+			    lim->max_boxes_per_invite);
+			goto fail;
+		}
+		if (count_live(st, "source", source, &n, err) < 0)
+			goto fail;
+		if (n >= lim->max_boxes_per_source) {
+			box_error_set(err, BOX_E_RATE, 0, "your address already "
+			    "has its maximum of %d boxes running",
+			    lim->max_boxes_per_source);
+			goto fail;
+		}
+	}
 	if (run(st, prep(st, err, "INSERT INTO boxes (id, fp, invite_id,"
-	    " profile, status, created_at, deadline) VALUES"
-	    " (?, ?, ?, ?, 'creating', ?, ?)", "ttttii", new_id, b->fp,
-	    b->invite_id, b->profile, now, b->deadline), err) < 0 ||
+	    " profile, status, created_at, deadline, source) VALUES"
+	    " (?, ?, ?, ?, 'creating', ?, ?, ?)", "ttttiit", new_id, b->fp,
+	    b->invite_id, b->profile, now, b->deadline, source), err) < 0 ||
 	    box_state_box_get(st, new_id, box, err) < 0 ||
 	    commit(st, err) < 0)
 		goto fail;

@@ -15,7 +15,7 @@
 #include "sshkey.h"
 #include "token.h"
 
-#define BOX_STATE_SCHEMA	1
+#define BOX_STATE_SCHEMA	2
 #define BOX_SOURCE_MAX		64	/* a source address as text */
 #define BOX_NOTE_MAX		256
 
@@ -123,14 +123,23 @@ int	box_state_redeem(struct box_state *st, const char *invite_id,
 int	box_state_binding_get(struct box_state *st, const char *fp,
 	    struct box_binding *b, struct box_error *err);
 
+/* Limits on live boxes, checked when a new one is claimed. */
+struct box_limits {
+	int	 max_boxes;
+	int	 max_boxes_per_invite;
+	int	 max_boxes_per_source;
+};
+
 /*
  * The live box (creating or running) of binding b, or a new "creating"
- * row with id new_id when there is none, in one IMMEDIATE transaction.
- * *created says which.
+ * row with id new_id started from source when there is none, in one
+ * IMMEDIATE transaction.  *created says which.  A new box over one of the
+ * limits (when lim is not NULL) is refused with BOX_E_RATE.
  */
 int	box_state_box_claim(struct box_state *st, const struct box_binding *b,
-	    const char *new_id, int64_t now, struct box_box *box, int *created,
-	    struct box_error *err);
+	    const char *new_id, const char *source,
+	    const struct box_limits *lim, int64_t now, struct box_box *box,
+	    int *created, struct box_error *err);
 int	box_state_box_get(struct box_state *st, const char *id,
 	    struct box_box *box, struct box_error *err);
 /* The live box of fp; BOX_E_NOTFOUND. */

@@ -270,7 +270,7 @@ main(int argc, char **argv)
 		    err.msg);
 		goto out;
 	}
-	if (box_provision(&ctx, &b, &prof, &box, &err) < 0) {
+	if (box_provision(&ctx, &b, &prof, source, &box, &err) < 0) {
 		rc = fail(box_exit_code(&err), "cannot start your box: %s",
 		    err.msg);
 		goto out;

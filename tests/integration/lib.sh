@@ -123,6 +123,7 @@ runtime:
 redeem:
   max_attempts: ${REDEEM_MAX:-50}
   window: 60s
+${EXTRA_CONF:-}
 EOC
 }
 

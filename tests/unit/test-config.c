@@ -224,6 +224,17 @@ test_config_errors(void)
 	    "runtime as a scalar");
 	cfail("runtime:\n  docker: [a]\n", ":2: runtime.docker: expected a "
 	    "mapping", "docker as a list");
+	is_int(cparse("limits:\n  max_boxes: 7\n  max_boxes_per_invite: 3\n"
+	    "  max_boxes_per_source: 2\n"), 0, "limits parse");
+	ok(cfg.max_boxes == 7 && cfg.max_boxes_per_invite == 3 &&
+	    cfg.max_boxes_per_source == 2, "limits values");
+	is_int(cparse(""), 0, "limits defaults");
+	ok(cfg.max_boxes == 50 && cfg.max_boxes_per_invite == 20 &&
+	    cfg.max_boxes_per_source == 5, "limits default values");
+	cfail("limits:\n  max_boxes: 0\n", ":2: limits.max_boxes:",
+	    "limits.max_boxes 0 refused");
+	cfail("limits:\n  max_sessions: 3\n", ":2: limits.max_sessions:",
+	    "unknown limit refused");
 	cfail("redeem:\n  max_attempts: 0\n", ":2: redeem.max_attempts:",
 	    "redeem max 0");
 	cfail("redeem:\n  max_attempts: 10001\n", ":2: redeem.max_attempts:",

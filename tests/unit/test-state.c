@@ -74,8 +74,22 @@ test_open(void)
 	sqlite3_close(raw);
 	ok(box_state_open(db, 1, &st, &err) < 0 &&
 	    strstr(err.msg, "newer") != NULL, "newer schema refused");
+	/* Back to a schema-1 file, as the first release wrote it. */
 	sqlite3_open(db, &raw);
-	sqlite3_exec(raw, "PRAGMA user_version=1", NULL, NULL, NULL);
+	sqlite3_exec(raw, "DROP INDEX boxes_source;"
+	    "ALTER TABLE boxes DROP COLUMN source;"
+	    "PRAGMA user_version=1", NULL, NULL, NULL);
+	sqlite3_close(raw);
+	ok(box_state_open(db, 0, &st, &err) < 0 &&
+	    strstr(err.msg, "box-invite init") != NULL,
+	    "an older schema is not migrated without create");
+	ok(box_state_open(db, 1, &st, &err) == 0, "migrate 1 -> 2");
+	is_int(box_state_schema_version(st), BOX_STATE_SCHEMA,
+	    "schema is current");
+	box_state_close(st);
+	sqlite3_open(db, &raw);
+	ok(sqlite3_exec(raw, "SELECT source FROM boxes", NULL, NULL,
+	    NULL) == SQLITE_OK, "migration added boxes.source");
 	sqlite3_close(raw);
 }
 
@@ -226,10 +240,12 @@ test_boxes(void)
 
 	box_state_open(db, 0, &st, &err);
 	box_state_binding_get(st, "SHA256:k1", &b, &err);
-	ok(box_state_box_claim(st, &b, "1111111111111111", 1500, &box,
+	ok(box_state_box_claim(st, &b, "1111111111111111", "s", NULL,
+	    1500, &box,
 	    &created, &err) == 0 && created == 1 &&
 	    strcmp(box.status, "creating") == 0, "claim creates");
-	ok(box_state_box_claim(st, &b, "2222222222222222", 1501, &box2,
+	ok(box_state_box_claim(st, &b, "2222222222222222", "s", NULL,
+	    1501, &box2,
 	    &created, &err) == 0 && created == 0 &&
 	    strcmp(box2.id, "1111111111111111") == 0,
 	    "second claim attaches to the same box");
@@ -270,13 +286,71 @@ test_boxes(void)
 	is_str(box.end_reason, "linger over", "first reason kept");
 	ok(box_state_box_set_running(st, box.id, "x", &err) < 0,
 	    "an ended box cannot become running");
-	ok(box_state_box_claim(st, &b, "3333333333333333", 1800, &box2,
+	ok(box_state_box_claim(st, &b, "3333333333333333", "s", NULL,
+	    1800, &box2,
 	    &created, &err) == 0 && created == 1, "a new box after the end");
 	ok(box_state_box_list(st, 1, count_cb, &n, &err) == 0 && n == 1,
 	    "one live box listed");
 	n = 0;
 	ok(box_state_box_list(st, 0, count_cb, &n, &err) == 0 && n == 2,
 	    "two boxes in all");
+	box_state_close(st);
+}
+
+/* Limits on live boxes: global, per invite, per source, all atomic. */
+static void
+test_limits(void)
+{
+	struct box_limits lim = { 4, 2, 2 };
+	struct box_state *st;
+	struct box_error err;
+	struct box_binding b[5];
+	struct box_box box;
+	char fp[32], id[17];
+	int i, created;
+
+	box_state_open(db, 0, &st, &err);
+	mk_invite(st, "1000000000000000", 10, 0);
+	mk_invite(st, "2000000000000000", 10, 0);
+	for (i = 0; i < 5; i++) {
+		snprintf(fp, sizeof(fp), "SHA256:lim%d", i);
+		redeem(st, i < 3 ? "1000000000000000" : "2000000000000000",
+		    i < 3 ? "1000000000000000" : "2000000000000000", fp, 1500,
+		    &err);
+		box_state_binding_get(st, fp, &b[i], &err);
+	}
+	/* Live before: the one box of SHA256:k1 from test_boxes ("s"). */
+	ok(box_state_box_claim(st, &b[0], "a000000000000000", "10.1.1.1",
+	    &lim, 1600, &box, &created, &err) == 0 && created,
+	    "first box of the invite");
+	ok(box_state_box_claim(st, &b[1], "a000000000000001", "10.1.1.1",
+	    &lim, 1600, &box, &created, &err) == 0 && created,
+	    "second box of the invite, second from the source");
+	ok(box_state_box_claim(st, &b[2], "a000000000000002", "10.1.1.2",
+	    &lim, 1600, &box, &created, &err) < 0 && err.kind == BOX_E_RATE &&
+	    strstr(err.msg, "invite") != NULL,
+	    "third box of the invite refused");
+	ok(box_state_box_claim(st, &b[3], "a000000000000003", "10.1.1.1",
+	    &lim, 1600, &box, &created, &err) < 0 && err.kind == BOX_E_RATE &&
+	    strstr(err.msg, "address") != NULL,
+	    "third box from the source refused");
+	ok(box_state_box_claim(st, &b[3], "a000000000000003", "10.1.1.3",
+	    &lim, 1600, &box, &created, &err) == 0 && created,
+	    "another invite from another address is fine");
+	ok(box_state_box_claim(st, &b[4], "a000000000000004", "10.1.1.4",
+	    &lim, 1600, &box, &created, &err) < 0 && err.kind == BOX_E_RATE &&
+	    strstr(err.msg, "bastion") != NULL,
+	    "fifth live box on the bastion refused (global limit 4)");
+	ok(box_state_box_claim(st, &b[0], "a000000000000009", "10.9.9.9",
+	    &lim, 1600, &box, &created, &err) == 0 && !created,
+	    "attaching to an existing box is never limited");
+	box_state_box_end(st, "a000000000000000", "destroyed", "test", 1700,
+	    &err);
+	ok(box_state_box_claim(st, &b[4], "a000000000000004", "10.1.1.4",
+	    &lim, 1700, &box, &created, &err) == 0 && created,
+	    "room again once a box ended");
+	snprintf(id, sizeof(id), "%s", box.id);
+	is_str(id, "a000000000000004", "the new box is the one claimed");
 	box_state_close(st);
 }
 
@@ -292,6 +366,7 @@ main(void)
 	test_race();
 	test_rate();
 	test_boxes();
+	test_limits();
 	{
 		char cmd[160];
 
