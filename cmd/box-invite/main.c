@@ -17,6 +17,7 @@
 #include <json-c/json.h>
 
 #include "box.h"
+#include "doctor.h"
 #include "log.h"
 #include "token.h"
 #include "util.h"
@@ -46,6 +47,7 @@ usage(FILE *f)
 "  revoke ID                   revoke an invite and destroy its boxes\n"
 "  boxes [--all]               list live boxes (--all: ended ones too)\n"
 "  kill BOX                    destroy a box now\n"
+"  doctor [--sshd-config FILE] check the installation, say what to fix\n"
 "\n"
 "  -c FILE    configuration (default %s/sshbox/sshbox.yaml)\n"
 "  --json     machine-readable output\n"
@@ -656,6 +658,9 @@ main(int argc, char **argv)
 	}
 	if (strcmp(args[0], "init") == 0)
 		return cmd_init(n, args);
+	/* Before opening anything: a broken installation is its subject. */
+	if (strcmp(args[0], "doctor") == 0)
+		return cmd_doctor(conf, n, args, json);
 	for (c = 0; c < sizeof(cmds) / sizeof(cmds[0]); c++)
 		if (strcmp(args[0], cmds[c].name) == 0)
 			break;

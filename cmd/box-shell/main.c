@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <signal.h>
 #include <stdio.h>
@@ -26,6 +27,8 @@
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/etc"
 #endif
+
+#define PROMPT_SECONDS	60	/* to type or paste a token */
 
 static void
 usage(FILE *f)
@@ -98,9 +101,16 @@ prompt_token(char *out, size_t outsz)
 	fputs("This key has no sshbox invite yet.\r\nInvite token: ", stderr);
 	fflush(stderr);
 	while (len + 1 < sizeof(buf)) {
+		struct pollfd pfd = { 0, POLLIN, 0 };
+		ssize_t n;
 		char c;
-		ssize_t n = read(0, &c, 1);
 
+		/* Nobody holds a session open at the prompt for long. */
+		if (poll(&pfd, 1, PROMPT_SECONDS * 1000) <= 0) {
+			len = 0;
+			break;
+		}
+		n = read(0, &c, 1);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0 || c == '\n' || c == '\r')

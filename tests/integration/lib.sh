@@ -165,6 +165,7 @@ LogLevel VERBOSE
 AuthorizedKeysFile none
 PasswordAuthentication no
 KbdInteractiveAuthentication no
+${SSHD_EXTRA:-}
 Include $T/sshbox.conf
 EOS
 		"$SSHD" -t -f "$T/sshd_config" || { diag "sshd -t failed"; return 1; }

@@ -49,6 +49,30 @@ t_is "no linger: box destroyed after the last session" "$(status_of "$nb")" dest
 t_is "because its last session ended" "$(reason_of "$nb")" "last session ended"
 t_ok "its container is gone" no_container $nb
 
+# --- linger: the box outlives its last session, then the reaper ends it
+LINGER=3s write_profile linger3
+new_key g
+gssh g redeem --bind-only "$(new_invite --profile linger3)" </dev/null 2>/dev/null
+gssh g true </dev/null
+gb=$($INVITE boxes --json | jq -r '.[] | select(.profile == "linger3") | .id')
+t_is "linger: the box is still running after its last session" "$(status_of "$gb")" running
+t_ok "and so is its container" container_exists "$gb"
+sleep 4
+$REAPER --once >/dev/null 2>&1
+t_is "after the linger time the reaper destroyed it" "$(status_of "$gb") $(reason_of "$gb")" "destroyed linger over"
+t_ok "its container is gone" no_container "$gb"
+
+# --- the runtime is down: one clear line, exit 251, nothing consumed
+new_key z
+gssh z redeem --bind-only "$(new_invite --profile test)" </dev/null 2>/dev/null
+cp "$CONF" "$T/conf.good"
+sed -i 's|socket: /var/run/docker.sock|socket: /nonexistent/docker.sock|' "$CONF"
+out=$(gssh z true </dev/null 2>&1); rc=$?
+cp "$T/conf.good" "$CONF"
+t_is "Docker unreachable: exit 251" "$rc" 251
+t_like "Docker unreachable: says so" "$out" "^sshbox: cannot start your box: .*cannot reach the Docker daemon at /nonexistent/docker.sock.*is dockerd running"
+t_is "and the key gets its box once Docker is back" "$(gssh z 'echo back' </dev/null)" back
+
 # --- box-shell killed with SIGKILL: the reaper cleans up
 new_key d
 gssh d redeem --bind-only "$(new_invite --profile nolinger)" </dev/null 2>/dev/null

@@ -4,7 +4,9 @@
 # box; the same with an agent running (key added with a lifetime); the key
 # is reused on reconnect; bad and used tokens fail clearly and leave no
 # key; hostile host and port values; "config" and "forget".
+SSHD_EXTRA="ListenAddress ::1"	# when lo has ::1, box-proxy relays over IPv6
 . "$(dirname "$0")/lib.sh"
+ip -6 addr show lo 2>/dev/null | grep -q '::1' || SSHD_EXTRA=
 setup_bastion
 G=sshbox-guest
 GH=$T/ghome
@@ -37,6 +39,15 @@ t_is "reconnect reaches the same box" "$out2" "$out"
 t_is "with the same key" "$(md5sum < "$keys/$id")" "$sum"
 t_is "one use consumed in all" "$($INVITE show --json "$id" | jq .uses_left)" 0
 
+# --- IPv6: the same line to [::1]
+if [ -n "$SSHD_EXTRA" ]; then
+	inv6=$($INVITE create --json --profile test)
+	line6=$(jq -r .commands.proxy <<<"$inv6" | sed 's/box@127\.0\.0\.1/box@::1/')
+	t_like "over IPv6 (::1)" "$(as_guest sh -c "$line6 'echo v6'" 2>&1)" '^v6$'
+else
+	t_n=$((t_n + 1)); echo "ok $t_n # SKIP lo has no ::1 address"
+fi
+
 # --- with the guest's own agent: key added with a lifetime
 inv=$($INVITE create --json --profile test --ttl 8s)
 line=$(jq -r .commands.proxy <<<"$inv")
@@ -65,6 +76,7 @@ t_is "used token: exit 255" "$rc" 255
 t_like "used token: the bastion's reason" "$out" "cannot redeem the invite: .*already been used"
 uid=$(as_guest box-proxy config --token "$used" --hostname x | sed -n 's/^# sshbox invite \([0-9a-f]*\).*/\1/p')
 t_ok "used token: no key left behind" sh -c "! ls '$keys' | grep -q '$uid'"
+t_ok "the key whose box time is over was removed" [ ! -e "$keys/$id2" ]
 expired=$(jq -r .token <<<"$($INVITE create --json --profile test --expires 1s)")
 sleep 2
 out=$(as_guest box-proxy --token "$expired" 127.0.0.1 "$PORT" 2>&1 </dev/null); rc=$?

@@ -1,0 +1,1022 @@
+/* box-invite doctor: check an installation against the security model. */
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <poll.h>
+#include <pwd.h>
+#include <shadow.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <json-c/json.h>
+
+#include "box.h"
+#include "doctor.h"
+#include "log.h"
+#include "util.h"
+
+#define SSHD_PATH		"/usr/sbin/sshd"
+#define SSHD_CONFIG		"/etc/ssh/sshd_config"
+#define SSHD_OUT_MAX		(256 * 1024)	/* of sshd -T output */
+#define SSHD_TIMEOUT_MS		15000
+#define SSHD_OPTS_MAX		1024
+#define MAX_PROFILES		64
+#define MAX_PROFILE_FILES	256
+#define MAX_GROUPS		64
+#define DOCKER_API		"http://localhost/v1.41"
+
+enum { DR_OK, DR_WARN, DR_FAIL };
+
+struct doctor {
+	int			 json;
+	int			 nfail;
+	struct json_object	*arr;
+};
+
+struct sshd_opt {
+	char	 key[64];
+	char	 val[1024];
+};
+
+struct sshd_conf {
+	struct sshd_opt	*opt;
+	size_t		 n;
+};
+
+/* What the box account is, for permission checks. */
+struct account {
+	struct passwd	 pw;
+	char		 name[BOX_USER_MAX + 1];
+	gid_t		 gids[MAX_GROUPS];
+	int		 ngids;
+	int		 found;
+};
+
+static void
+report(struct doctor *d, int status, const char *check, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* One result; the detail is escaped since it carries paths and replies. */
+static void
+report(struct doctor *d, int status, const char *check, const char *fmt, ...)
+{
+	static const char *const names[] = { "ok", "warn", "FAIL" };
+	char raw[1024], detail[1024];
+	struct json_object *o;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	va_end(ap);
+	box_log_safe(raw, detail, sizeof(detail));
+	if (status == DR_FAIL)
+		d->nfail++;
+	if (!d->json) {
+		printf("%-4s  %s: %s\n", names[status], check, detail);
+		return;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "check", json_object_new_string(check));
+	json_object_object_add(o, "status",
+	    json_object_new_string(names[status]));
+	json_object_object_add(o, "detail", json_object_new_string(detail));
+	json_object_array_add(d->arr, o);
+}
+
+/* ------------------------------------------------------------- helpers */
+
+/* Whether the account may read (4), write (2) or search (1) per st. */
+static int
+account_may(const struct account *a, const struct stat *st, int bit)
+{
+	int i;
+
+	if (st->st_uid == a->pw.pw_uid)
+		return ((st->st_mode >> 6) & bit) != 0;
+	for (i = 0; i < a->ngids; i++)
+		if (st->st_gid == a->gids[i])
+			return ((st->st_mode >> 3) & bit) != 0;
+	return (st->st_mode & bit) != 0;
+}
+
+/*
+ * What sshd checks of an AuthorizedKeysCommand: the resolved file and every
+ * directory above it root-owned and not group- or world-writable.  0, or -1
+ * with why filled.
+ */
+static int
+root_safe_path(const char *path, char *why, size_t whysz)
+{
+	char buf[PATH_MAX], *p;
+	struct stat st;
+
+	if (realpath(path, buf) == NULL) {
+		snprintf(why, whysz, "%.300s: %s", path, strerror(errno));
+		return -1;
+	}
+	for (;;) {
+		if (stat(buf, &st) < 0) {
+			snprintf(why, whysz, "%.300s: %s", buf,
+			    strerror(errno));
+			return -1;
+		}
+		if (st.st_uid != 0) {
+			snprintf(why, whysz, "%.300s is not owned by root "
+			    "(chown root %.300s)", buf, buf);
+			return -1;
+		}
+		if ((st.st_mode & 022) != 0) {
+			snprintf(why, whysz, "%.300s is group- or world-"
+			    "writable (chmod go-w %.300s)", buf, buf);
+			return -1;
+		}
+		if (strcmp(buf, "/") == 0)
+			return 0;
+		if ((p = strrchr(buf, '/')) == buf)
+			p[1] = '\0';
+		else
+			*p = '\0';
+	}
+}
+
+/* Whether the account can search every directory above path. */
+static int
+account_reaches(const struct account *a, const char *path, char *bad,
+    size_t badsz)
+{
+	char buf[PATH_MAX], *p;
+	struct stat st;
+
+	if (realpath(path, buf) == NULL)
+		return 0;
+	while ((p = strrchr(buf, '/')) != NULL && p != buf) {
+		*p = '\0';
+		if (stat(buf, &st) < 0 || !account_may(a, &st, 1)) {
+			box_strlcpy(bad, buf, badsz);
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/* Word n (from 0) of a space-separated value into out; 0 or -1. */
+static int
+word(const char *s, int n, char *out, size_t outsz)
+{
+	size_t len;
+
+	for (;;) {
+		while (*s == ' ' || *s == '\t')
+			s++;
+		if (*s == '\0')
+			return -1;
+		len = strcspn(s, " \t");
+		if (n-- == 0) {
+			if (len >= outsz)
+				return -1;
+			memcpy(out, s, len);
+			out[len] = '\0';
+			return 0;
+		}
+		s += len;
+	}
+}
+
+static int
+has_word(const char *s, const char *w)
+{
+	char buf[PATH_MAX];
+	int i;
+
+	for (i = 0; word(s, i, buf, sizeof(buf)) == 0; i++)
+		if (strcmp(buf, w) == 0)
+			return 1;
+	return 0;
+}
+
+static const char *
+base(const char *path)
+{
+	const char *p = strrchr(path, '/');
+
+	return p != NULL ? p + 1 : path;
+}
+
+/* box-authkeys sits next to box-shell. */
+static void
+authkeys_path(const struct box_config *cfg, char *out, size_t outsz)
+{
+	const char *slash = strrchr(cfg->shell_path, '/');
+	int dirlen = slash != NULL ? (int)(slash - cfg->shell_path) + 1 : 0;
+
+	if ((size_t)snprintf(out, outsz, "%.*sbox-authkeys", dirlen,
+	    cfg->shell_path) >= outsz)
+		out[0] = '\0';
+}
+
+/* ------------------------------------------------- 1. configuration */
+
+static int
+check_profiles(struct doctor *d, const struct box_config *cfg,
+    struct box_profile *profs, size_t *nprofs)
+{
+	char name[BOX_PROFILE_NAME_MAX + 8], check[96], safe[80];
+	struct box_error err;
+	struct dirent *de;
+	size_t len, seen = 0;
+	DIR *dir;
+
+	*nprofs = 0;
+	if ((dir = opendir(cfg->profiles_dir)) == NULL) {
+		report(d, DR_FAIL, "profiles", "cannot open %s: %s",
+		    cfg->profiles_dir, strerror(errno));
+		return -1;
+	}
+	while ((de = readdir(dir)) != NULL && seen < MAX_PROFILE_FILES) {
+		len = strlen(de->d_name);
+		if (len <= 5 || strcmp(de->d_name + len - 5, ".yaml") != 0)
+			continue;
+		seen++;
+		if (len - 5 >= sizeof(name) || len - 5 > BOX_PROFILE_NAME_MAX) {
+			report(d, DR_WARN, "profiles", "%.60s: name too long, "
+			    "ignored by sshbox", de->d_name);
+			continue;
+		}
+		memcpy(name, de->d_name, len - 5);
+		name[len - 5] = '\0';
+		box_log_safe(name, safe, sizeof(safe));
+		if (!box_valid_name(name, BOX_PROFILE_NAME_MAX)) {
+			report(d, DR_WARN, "profiles", "%s.yaml: not a valid "
+			    "profile name, ignored by sshbox", safe);
+			continue;
+		}
+		snprintf(check, sizeof(check), "profile.%s", safe);
+		if (*nprofs >= MAX_PROFILES) {
+			report(d, DR_WARN, check, "more than %d profiles; "
+			    "not checked", MAX_PROFILES);
+			continue;
+		}
+		if (box_config_load_profile(cfg, name, &profs[*nprofs],
+		    &err) < 0) {
+			report(d, DR_FAIL, check, "%s (fix the file)", err.msg);
+			continue;
+		}
+		report(d, DR_OK, check, "loads (image %s)",
+		    profs[*nprofs].image);
+		(*nprofs)++;
+	}
+	closedir(dir);
+	if (seen == 0)
+		report(d, DR_WARN, "profiles", "no profiles in %s: invites "
+		    "cannot be created", cfg->profiles_dir);
+	return 0;
+}
+
+/* ------------------------------------------------------- 2. account */
+
+static void
+check_account(struct doctor *d, const struct box_config *cfg,
+    struct account *a)
+{
+	struct passwd *pw;
+	struct spwd *sp;
+	const char *sh;
+	int ng = MAX_GROUPS;
+
+	memset(a, 0, sizeof(*a));
+	if ((pw = getpwnam(cfg->box_user)) == NULL) {
+		report(d, DR_FAIL, "account", "no account \"%s\": useradd "
+		    "--system --shell /bin/sh --home-dir /var/lib/sshbox %s",
+		    cfg->box_user, cfg->box_user);
+		return;
+	}
+	a->pw = *pw;
+	box_strlcpy(a->name, pw->pw_name, sizeof(a->name));
+	a->pw.pw_name = a->name;
+	a->pw.pw_passwd = a->pw.pw_gecos = a->pw.pw_dir = a->pw.pw_shell = NULL;
+	if (getgrouplist(a->name, pw->pw_gid, a->gids, &ng) < 0) {
+		a->gids[0] = pw->pw_gid;
+		ng = 1;
+	}
+	a->ngids = ng;
+	a->found = 1;
+	sh = pw->pw_shell != NULL && *pw->pw_shell != '\0' ? pw->pw_shell :
+	    "/bin/sh";
+	if (strcmp(base(sh), "nologin") == 0 || strcmp(base(sh), "false") == 0)
+		report(d, DR_FAIL, "account", "%s has shell %.100s, so sshd "
+		    "cannot run box-shell: usermod -s /bin/sh %s",
+		    cfg->box_user, sh, cfg->box_user);
+	else if (access(sh, X_OK) < 0)
+		report(d, DR_FAIL, "account", "%s's shell %.100s: %s",
+		    cfg->box_user, sh, strerror(errno));
+	else if (pw->pw_uid == 0)
+		report(d, DR_FAIL, "account", "%s has uid 0: use an "
+		    "unprivileged system account", cfg->box_user);
+	else
+		report(d, DR_OK, "account", "%s (uid %lu), shell %.100s",
+		    cfg->box_user, (unsigned long)pw->pw_uid, sh);
+
+	if (access("/etc/shadow", R_OK) < 0) {
+		report(d, DR_WARN, "account.password", "cannot read "
+		    "/etc/shadow (run doctor as root to check locking)");
+		return;
+	}
+	if ((sp = getspnam(cfg->box_user)) == NULL) {
+		report(d, DR_WARN, "account.password", "%s has no shadow "
+		    "entry", cfg->box_user);
+		return;
+	}
+	if (sp->sp_pwdp != NULL && sp->sp_pwdp[0] == '!')
+		report(d, DR_FAIL, "account.password", "%s is locked (\"!\"), "
+		    "so sshd refuses every key: usermod -p '*' %s",
+		    cfg->box_user, cfg->box_user);
+	else if (sp->sp_expire > 0 &&
+	    sp->sp_expire <= (long)(time(NULL) / 86400))
+		report(d, DR_FAIL, "account.password", "%s has expired: "
+		    "chage -E -1 %s", cfg->box_user, cfg->box_user);
+	else
+		report(d, DR_OK, "account.password", "%s is not locked",
+		    cfg->box_user);
+}
+
+/* ------------------------------------------------------ 3. programs */
+
+static void
+check_program(struct doctor *d, const char *name, const char *path)
+{
+	char why[PATH_MAX + 128];
+	struct stat st;
+
+	if (stat(path, &st) < 0) {
+		report(d, DR_FAIL, name, "%s: %s (install sshbox or fix "
+		    "\"shell\" in the configuration)", path, strerror(errno));
+		return;
+	}
+	if (!S_ISREG(st.st_mode) || (st.st_mode & 0111) == 0 ||
+	    access(path, X_OK) < 0) {
+		report(d, DR_FAIL, name, "%s is not an executable file", path);
+		return;
+	}
+	if (root_safe_path(path, why, sizeof(why)) < 0) {
+		report(d, DR_FAIL, name, "sshd refuses it: %s", why);
+		return;
+	}
+	report(d, DR_OK, name, "%s", path);
+}
+
+/* ---------------------------------------------------- 4. keys, state */
+
+static void
+check_keys(struct doctor *d, const struct box_config *cfg,
+    const struct account *a)
+{
+	char bad[PATH_MAX];
+	struct stat st;
+
+	if (lstat(cfg->signing_key, &st) < 0)
+		report(d, DR_FAIL, "signing-key", "%s: %s (box-invite init)",
+		    cfg->signing_key, strerror(errno));
+	else if (!S_ISREG(st.st_mode))
+		report(d, DR_FAIL, "signing-key", "%s is not a regular file",
+		    cfg->signing_key);
+	else if (st.st_uid != 0)
+		report(d, DR_FAIL, "signing-key", "%s is owned by uid %lu: "
+		    "chown root %s", cfg->signing_key,
+		    (unsigned long)st.st_uid, cfg->signing_key);
+	else if ((st.st_mode & 077) != 0)
+		report(d, DR_FAIL, "signing-key", "%s has mode %04o, anyone "
+		    "who reads it can mint invites: chmod 600 %s",
+		    cfg->signing_key, (unsigned)(st.st_mode & 07777),
+		    cfg->signing_key);
+	else
+		report(d, DR_OK, "signing-key", "%s is root's, mode %04o",
+		    cfg->signing_key, (unsigned)(st.st_mode & 07777));
+
+	if (lstat(cfg->verify_key, &st) < 0) {
+		report(d, DR_FAIL, "verify-key", "%s: %s (box-invite init)",
+		    cfg->verify_key, strerror(errno));
+		return;
+	}
+	if (!S_ISREG(st.st_mode))
+		report(d, DR_FAIL, "verify-key", "%s is not a regular file",
+		    cfg->verify_key);
+	else if (st.st_uid != 0 || (st.st_mode & 022) != 0)
+		report(d, DR_FAIL, "verify-key", "%s must be root's and not "
+		    "group- or world-writable, or tokens can be forged: "
+		    "chown root %s; chmod 644 %s", cfg->verify_key,
+		    cfg->verify_key, cfg->verify_key);
+	else if (a->found && !account_may(a, &st, 4))
+		report(d, DR_FAIL, "verify-key", "%s cannot read %s: chmod "
+		    "644 %s", a->name, cfg->verify_key, cfg->verify_key);
+	else if (a->found && !account_reaches(a, cfg->verify_key, bad,
+	    sizeof(bad)))
+		report(d, DR_FAIL, "verify-key", "%s cannot reach %s through "
+		    "%s: chmod o+x %s", a->name, cfg->verify_key, bad, bad);
+	else
+		report(d, DR_OK, "verify-key", "%s, readable by %s",
+		    cfg->verify_key, a->found ? a->name : "(no account)");
+}
+
+static int
+check_state_file(struct doctor *d, const struct account *a, const char *path,
+    int must_exist)
+{
+	struct stat st;
+	mode_t m;
+
+	if (lstat(path, &st) < 0) {
+		if (errno == ENOENT && !must_exist)
+			return 0;
+		report(d, DR_FAIL, "state-db", "%s: %s (box-invite init)",
+		    path, strerror(errno));
+		return -1;
+	}
+	m = st.st_mode & 07777;
+	if (!S_ISREG(st.st_mode)) {
+		report(d, DR_FAIL, "state-db", "%s is not a regular file",
+		    path);
+		return -1;
+	}
+	if (a->found && st.st_uid != a->pw.pw_uid) {
+		report(d, DR_FAIL, "state-db", "%s is owned by uid %lu, not "
+		    "%s: chown %s %s", path, (unsigned long)st.st_uid, a->name,
+		    a->name, path);
+		return -1;
+	}
+	if (m != 0600 && m != 0640) {
+		report(d, DR_FAIL, "state-db", "%s has mode %04o: chmod 600 "
+		    "%s", path, (unsigned)m, path);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+check_state(struct doctor *d, const struct box_config *cfg,
+    const struct account *a)
+{
+	char db[PATH_MAX], side[PATH_MAX + 8];
+	struct box_state *st;
+	struct box_error err;
+	struct stat sb;
+	long long n;
+	int v;
+
+	if (lstat(cfg->state_dir, &sb) < 0) {
+		report(d, DR_FAIL, "state-dir", "%s: %s (box-invite init)",
+		    cfg->state_dir, strerror(errno));
+		return;
+	}
+	if (!S_ISDIR(sb.st_mode))
+		report(d, DR_FAIL, "state-dir", "%s is not a directory",
+		    cfg->state_dir);
+	else if (a->found && sb.st_uid != a->pw.pw_uid)
+		report(d, DR_FAIL, "state-dir", "%s is owned by uid %lu, not "
+		    "%s: chown %s %s", cfg->state_dir,
+		    (unsigned long)sb.st_uid, a->name, a->name,
+		    cfg->state_dir);
+	else if ((sb.st_mode & 007) != 0)
+		report(d, DR_FAIL, "state-dir", "%s is world-accessible: "
+		    "chmod 750 %s", cfg->state_dir, cfg->state_dir);
+	else
+		report(d, DR_OK, "state-dir", "%s, mode %04o",
+		    cfg->state_dir, (unsigned)(sb.st_mode & 07777));
+
+	if (box_config_state_db(cfg, db, sizeof(db)) < 0) {
+		report(d, DR_FAIL, "state-db", "state_dir too long");
+		return;
+	}
+	if (check_state_file(d, a, db, 1) < 0)
+		return;
+	snprintf(side, sizeof(side), "%s-wal", db);
+	if (check_state_file(d, a, side, 0) < 0)
+		return;
+	snprintf(side, sizeof(side), "%s-shm", db);
+	if (check_state_file(d, a, side, 0) < 0)
+		return;
+	if (box_state_open(db, 0, &st, &err) < 0) {
+		report(d, DR_FAIL, "state-db", "%s (box-invite init migrates "
+		    "an older schema)", err.msg);
+		return;
+	}
+	v = box_state_schema_version(st);
+	if (v != BOX_STATE_SCHEMA)
+		report(d, DR_FAIL, "state-db", "%s has schema %d, expected %d",
+		    db, v, BOX_STATE_SCHEMA);
+	else if (box_state_audit_count(st, "invite-created", &n, &err) < 0)
+		report(d, DR_FAIL, "state-db", "%s", err.msg);
+	else
+		report(d, DR_OK, "state-db", "%s, schema %d, %lld invites "
+		    "created", db, v, n);
+	box_state_close(st);
+}
+
+/* ------------------------------------------------------------ 5. sshd */
+
+/* Read what is ready on fd into buf (at most max); -1 at EOF or error. */
+static int
+drain(int fd, char *buf, size_t *len, size_t max, int *overflow)
+{
+	char tmp[4096];
+	ssize_t r;
+	size_t n;
+
+	if ((r = read(fd, tmp, sizeof(tmp))) < 0)
+		return errno == EINTR || errno == EAGAIN ? 0 : -1;
+	if (r == 0)
+		return -1;
+	n = (size_t)r;
+	if (*len + n > max) {
+		*overflow = 1;
+		n = max - *len;
+	}
+	memcpy(buf + *len, tmp, n);
+	*len += n;
+	return 0;
+}
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Run sshd -T for the box user with config file, without a shell.  Output
+ * in *out (NUL-terminated, freed by the caller).  0, or -1 with why.
+ */
+static int
+run_sshd(const char *file, const char *user, char **out, char *why,
+    size_t whysz)
+{
+	static char *const envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin",
+	    NULL };
+	char spec[128], errb[512], *buf;
+	const char *argv[8];
+	size_t len = 0, elen = 0;
+	int opipe[2], epipe[2], status, overflow = 0, eover = 0, eof = 0;
+	int devnull;
+	int64_t deadline;
+	struct pollfd pfd[2];
+	pid_t pid;
+
+	*out = NULL;
+	if ((size_t)snprintf(spec, sizeof(spec),
+	    "user=%s,host=localhost,addr=127.0.0.1", user) >= sizeof(spec)) {
+		snprintf(why, whysz, "user name too long");
+		return -1;
+	}
+	argv[0] = SSHD_PATH;
+	argv[1] = "-T";
+	argv[2] = "-C";
+	argv[3] = spec;
+	argv[4] = "-f";
+	argv[5] = file;
+	argv[6] = NULL;
+	if ((buf = malloc(SSHD_OUT_MAX + 1)) == NULL) {
+		snprintf(why, whysz, "%s", strerror(errno));
+		return -1;
+	}
+	if (pipe2(opipe, O_CLOEXEC) < 0) {
+		snprintf(why, whysz, "pipe: %s", strerror(errno));
+		free(buf);
+		return -1;
+	}
+	if (pipe2(epipe, O_CLOEXEC) < 0) {
+		snprintf(why, whysz, "pipe: %s", strerror(errno));
+		close(opipe[0]);
+		close(opipe[1]);
+		free(buf);
+		return -1;
+	}
+	fflush(stdout);
+	if ((pid = fork()) < 0) {
+		snprintf(why, whysz, "fork: %s", strerror(errno));
+		close(opipe[0]);
+		close(opipe[1]);
+		close(epipe[0]);
+		close(epipe[1]);
+		free(buf);
+		return -1;
+	}
+	if (pid == 0) {
+		if ((devnull = open("/dev/null", O_RDONLY)) < 0 ||
+		    dup2(devnull, 0) < 0 || dup2(opipe[1], 1) < 0 ||
+		    dup2(epipe[1], 2) < 0)
+			_exit(127);
+		execve(SSHD_PATH, (char *const *)argv, envp);
+		_exit(127);
+	}
+	close(opipe[1]);
+	close(epipe[1]);
+	pfd[0].fd = opipe[0];
+	pfd[1].fd = epipe[0];
+	pfd[0].events = pfd[1].events = POLLIN;
+	deadline = now_ms() + SSHD_TIMEOUT_MS;
+	while (eof != 3) {
+		int64_t left = deadline - now_ms();
+
+		if (left <= 0) {
+			kill(pid, SIGKILL);
+			break;
+		}
+		if (poll(pfd, 2, (int)left) < 0 && errno != EINTR)
+			break;
+		if (!(eof & 1) && pfd[0].revents != 0 &&
+		    drain(opipe[0], buf, &len, SSHD_OUT_MAX, &overflow) < 0) {
+			eof |= 1;
+			pfd[0].fd = -1;
+		}
+		if (!(eof & 2) && pfd[1].revents != 0 &&
+		    drain(epipe[0], errb, &elen, sizeof(errb) - 1,
+		    &eover) < 0) {
+			eof |= 2;
+			pfd[1].fd = -1;
+		}
+	}
+	close(opipe[0]);
+	close(epipe[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	buf[len] = '\0';
+	errb[elen] = '\0';
+	errb[strcspn(errb, "\n")] = '\0';
+	if (eof != 3) {
+		snprintf(why, whysz, "%s -T did not finish in %d seconds",
+		    SSHD_PATH, SSHD_TIMEOUT_MS / 1000);
+	} else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		snprintf(why, whysz, "%s -T -f %.200s failed: %.200s",
+		    SSHD_PATH, file, errb[0] != '\0' ? errb :
+		    "no message");
+	} else if (overflow) {
+		snprintf(why, whysz, "%s -T printed more than %d bytes",
+		    SSHD_PATH, SSHD_OUT_MAX);
+	} else {
+		*out = buf;
+		return 0;
+	}
+	free(buf);
+	return -1;
+}
+
+/* Parse "key value" lines; the first occurrence of a key wins. */
+static void
+parse_sshd(char *text, struct sshd_conf *c)
+{
+	char *line, *next, *sp;
+	size_t klen;
+
+	for (line = text; line != NULL && *line != '\0' &&
+	    c->n < SSHD_OPTS_MAX; line = next) {
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		if ((sp = strchr(line, ' ')) == NULL)
+			continue;
+		klen = (size_t)(sp - line);
+		if (klen == 0 || klen >= sizeof(c->opt[0].key))
+			continue;
+		memcpy(c->opt[c->n].key, line, klen);
+		c->opt[c->n].key[klen] = '\0';
+		box_strlcpy(c->opt[c->n].val, sp + 1, sizeof(c->opt[0].val));
+		c->n++;
+	}
+}
+
+static const char *
+sshd_get(const struct sshd_conf *c, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < c->n; i++)
+		if (strcmp(c->opt[i].key, key) == 0)
+			return c->opt[i].val;
+	return NULL;
+}
+
+/* One "key must be want" check, named sshd.KEY. */
+static void
+sshd_expect(struct doctor *d, const struct sshd_conf *c, const char *key,
+    const char *want, const char *directive)
+{
+	const char *v = sshd_get(c, key);
+	char check[80];
+
+	snprintf(check, sizeof(check), "sshd.%s", key);
+	if (v == NULL)
+		report(d, DR_FAIL, check, "sshd did not report it; set "
+		    "\"%s %s\" in the Match block", directive, want);
+	else if (strcasecmp(v, want) != 0)
+		report(d, DR_FAIL, check, "is \"%.100s\" for the box user; set "
+		    "\"%s %s\" in the Match block", v, directive, want);
+	else
+		report(d, DR_OK, check, "%s", want);
+}
+
+static void
+check_command(struct doctor *d, const struct sshd_conf *c, const char *key,
+    const char *prog, const char *expect, const char *directive)
+{
+	const char *v = sshd_get(c, key), *tok[] = { "%u", "%t", "%k", "%f" };
+	char check[80], w0[PATH_MAX];
+	size_t i;
+
+	snprintf(check, sizeof(check), "sshd.%s", key);
+	if (v == NULL || strcmp(v, "none") == 0 ||
+	    word(v, 0, w0, sizeof(w0)) < 0) {
+		report(d, DR_FAIL, check, "not set for the box user; install "
+		    "the sshbox drop-in (%s %s ...)", directive, expect);
+		return;
+	}
+	if (strcmp(base(w0), prog) != 0) {
+		report(d, DR_FAIL, check, "runs %.200s, not %s; install the "
+		    "sshbox drop-in", w0, prog);
+		return;
+	}
+	if (strcmp(prog, "box-authkeys") == 0) {
+		for (i = 0; i < sizeof(tok) / sizeof(tok[0]); i++) {
+			if (!has_word(v, tok[i])) {
+				report(d, DR_FAIL, check, "lacks %s: it must "
+				    "end in \"%%u %%t %%k %%f\"", tok[i]);
+				return;
+			}
+		}
+	}
+	if (strcmp(w0, expect) != 0)
+		report(d, DR_WARN, check, "runs %.200s but the configuration "
+		    "names %s", w0, expect);
+	else
+		report(d, DR_OK, check, "%.300s", v);
+}
+
+static void
+check_sshd(struct doctor *d, const struct box_config *cfg, const char *file)
+{
+	static const struct {
+		const char *key, *want, *directive;
+	} must[] = {
+		{ "exposeauthinfo", "yes", "ExposeAuthInfo" },
+		{ "disableforwarding", "yes", "DisableForwarding" },
+		{ "allowtcpforwarding", "no", "AllowTcpForwarding" },
+		{ "allowagentforwarding", "no", "AllowAgentForwarding" },
+		{ "x11forwarding", "no", "X11Forwarding" },
+		{ "permittunnel", "no", "PermitTunnel" },
+		{ "allowstreamlocalforwarding", "no",
+		    "AllowStreamLocalForwarding" },
+		{ "authenticationmethods", "publickey",
+		    "AuthenticationMethods" },
+		{ "passwordauthentication", "no", "PasswordAuthentication" },
+		{ "kbdinteractiveauthentication", "no",
+		    "KbdInteractiveAuthentication" },
+		{ "permituserrc", "no", "PermitUserRC" },
+	};
+	char authkeys[PATH_MAX], why[512], *text;
+	struct sshd_conf c = { NULL, 0 };
+	struct box_error err;
+	const char *v;
+	long long n;
+	size_t i;
+
+	if (run_sshd(file, cfg->box_user, &text, why, sizeof(why)) < 0) {
+		report(d, DR_FAIL, "sshd", "%s%s", why, geteuid() != 0 ?
+		    " (run doctor as root)" : "");
+		return;
+	}
+	if ((c.opt = calloc(SSHD_OPTS_MAX, sizeof(*c.opt))) == NULL) {
+		report(d, DR_FAIL, "sshd", "%s", strerror(errno));
+		free(text);
+		return;
+	}
+	parse_sshd(text, &c);
+	free(text);
+	report(d, DR_OK, "sshd", "%s -T -f %s: %zu settings for user %s",
+	    SSHD_PATH, file, c.n, cfg->box_user);
+
+	authkeys_path(cfg, authkeys, sizeof(authkeys));
+	check_command(d, &c, "authorizedkeyscommand", "box-authkeys",
+	    authkeys, "AuthorizedKeysCommand");
+	if ((v = sshd_get(&c, "authorizedkeyscommanduser")) == NULL ||
+	    strcmp(v, cfg->box_user) != 0)
+		report(d, DR_FAIL, "sshd.authorizedkeyscommanduser", "is "
+		    "\"%.60s\"; set \"AuthorizedKeysCommandUser %s\"",
+		    v != NULL ? v : "unset", cfg->box_user);
+	else
+		report(d, DR_OK, "sshd.authorizedkeyscommanduser", "%s", v);
+	check_command(d, &c, "forcecommand", "box-shell", cfg->shell_path,
+	    "ForceCommand");
+	for (i = 0; i < sizeof(must) / sizeof(must[0]); i++) {
+		if (strcmp(must[i].key, "kbdinteractiveauthentication") == 0 &&
+		    sshd_get(&c, must[i].key) == NULL &&
+		    sshd_get(&c, "challengeresponseauthentication") != NULL) {
+			sshd_expect(d, &c, "challengeresponseauthentication",
+			    "no", "KbdInteractiveAuthentication");
+			continue;
+		}
+		sshd_expect(d, &c, must[i].key, must[i].want,
+		    must[i].directive);
+	}
+
+	if ((v = sshd_get(&c, "logingracetime")) != NULL) {
+		if (box_parse_int(v, 0, INT_MAX, &n, &err) < 0 || n == 0 ||
+		    n > 60)
+			report(d, DR_WARN, "sshd.logingracetime", "%.40s "
+			    "seconds: unauthenticated connections linger; "
+			    "LoginGraceTime 30 is plenty", v);
+		else
+			report(d, DR_OK, "sshd.logingracetime", "%lld", n);
+	}
+	if ((v = sshd_get(&c, "maxstartups")) != NULL) {
+		if (strcmp(v, "10:30:100") == 0)
+			report(d, DR_WARN, "sshd.maxstartups", "the default "
+			    "10:30:100; a public bastion wants more, e.g. "
+			    "MaxStartups 20:30:200");
+		else
+			report(d, DR_OK, "sshd.maxstartups", "%.40s", v);
+	}
+	if ((v = sshd_get(&c, "maxsessions")) != NULL) {
+		if (box_parse_int(v, 0, INT_MAX, &n, &err) < 0 || n > 10)
+			report(d, DR_WARN, "sshd.maxsessions", "%.40s: one "
+			    "connection can open that many sessions; "
+			    "MaxSessions 10 in the Match block", v);
+		else
+			report(d, DR_OK, "sshd.maxsessions", "%lld", n);
+	}
+	free(c.opt);
+}
+
+/* --------------------------------------------------------- 6. runtime */
+
+static size_t
+discard(char *ptr, size_t size, size_t nmemb, void *arg)
+{
+	size_t *total = arg;
+
+	*total += size * nmemb;
+	return *total > 1024 * 1024 ? 0 : size * nmemb;
+}
+
+/* HTTP status of GET /images/IMAGE/json, or -1 with why. */
+static long
+image_status(const struct box_config *cfg, const char *image, char *why,
+    size_t whysz)
+{
+	char url[1024], errbuf[CURL_ERROR_SIZE];
+	char *esc = NULL;
+	size_t total = 0;
+	long code = -1;
+	CURLcode rc;
+	CURL *c;
+
+	errbuf[0] = '\0';
+	if ((c = curl_easy_init()) == NULL) {
+		snprintf(why, whysz, "cannot initialise libcurl");
+		return -1;
+	}
+	if ((esc = curl_easy_escape(c, image, 0)) == NULL ||
+	    (size_t)snprintf(url, sizeof(url), "%s/images/%s/json",
+	    DOCKER_API, esc) >= sizeof(url)) {
+		snprintf(why, whysz, "image name too long");
+		goto out;
+	}
+	if (curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH,
+	    cfg->docker_socket) != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_URL, url) != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf) != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_TIMEOUT,
+	    (long)(cfg->docker_timeout > 0 ? cfg->docker_timeout : 30)) !=
+	    CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard) != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_WRITEDATA, &total) != CURLE_OK) {
+		snprintf(why, whysz, "libcurl setup failed");
+		goto out;
+	}
+	if ((rc = curl_easy_perform(c)) != CURLE_OK) {
+		snprintf(why, whysz, "%.200s: %.250s", cfg->docker_socket,
+		    errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc));
+		goto out;
+	}
+	if (curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code) != CURLE_OK)
+		code = -1;
+	if (code < 0)
+		snprintf(why, whysz, "no HTTP status from the Docker daemon");
+ out:
+	curl_free(esc);
+	curl_easy_cleanup(c);
+	return code;
+}
+
+static void
+check_runtime(struct doctor *d, const struct box_config *cfg,
+    const struct box_profile *profs, size_t nprofs)
+{
+	char check[96], why[512], safe[80];
+	struct box_runtime_obj *objs = NULL;
+	struct box_runtime *rt;
+	struct box_error err;
+	size_t nobjs = 0, i;
+	long code;
+
+	if (box_runtime_open("docker", cfg, &rt, &err) < 0) {
+		report(d, DR_FAIL, "runtime", "%s", err.msg);
+		return;
+	}
+	if (rt->ops->list(rt, cfg->instance, &objs, &nobjs, &err) < 0)
+		report(d, DR_FAIL, "runtime", "%s (is dockerd running, and "
+		    "is the box account in the docker group?)", err.msg);
+	else
+		report(d, DR_OK, "runtime", "docker at %s: %zu box%s of "
+		    "instance %s", cfg->docker_socket, nobjs,
+		    nobjs == 1 ? "" : "es", cfg->instance);
+	free(objs);
+	box_runtime_free(rt);
+
+	for (i = 0; i < nprofs; i++) {
+		snprintf(check, sizeof(check), "image.%s",
+		    box_log_safe(profs[i].name, safe, sizeof(safe)));
+		code = image_status(cfg, profs[i].image, why, sizeof(why));
+		if (code == 200)
+			report(d, DR_OK, check, "%s is present",
+			    profs[i].image);
+		else if (code == 404)
+			report(d, DR_FAIL, check, "%s is missing: build or "
+			    "pull it (see images/)", profs[i].image);
+		else if (code < 0)
+			report(d, DR_FAIL, check, "%s: %s", profs[i].image,
+			    why);
+		else
+			report(d, DR_FAIL, check, "%s: Docker answered HTTP "
+			    "%ld", profs[i].image, code);
+	}
+}
+
+/* ------------------------------------------------------------- command */
+
+int
+cmd_doctor(const char *conf, int argc, char **argv, int json)
+{
+	static struct box_profile profs[MAX_PROFILES];
+	const char *sshd_config = SSHD_CONFIG;
+	struct doctor d = { json, 0, NULL };
+	struct box_config cfg;
+	struct box_error err;
+	struct account acct;
+	char authkeys[PATH_MAX];
+	size_t nprofs = 0;
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--sshd-config") == 0 && i + 1 < argc)
+			sshd_config = argv[++i];
+		else if (strncmp(argv[i], "--sshd-config=", 14) == 0)
+			sshd_config = argv[i] + 14;
+		else if (strcmp(argv[i], "--json") == 0)
+			d.json = 1;
+		else {
+			fprintf(stderr, "box-invite: usage: box-invite doctor "
+			    "[--sshd-config FILE] [--json]\n");
+			return 2;
+		}
+	}
+	if (d.json)
+		d.arr = json_object_new_array();
+
+	if (box_config_load(conf, &cfg, &err) < 0) {
+		report(&d, DR_FAIL, "config", "%s", err.msg);
+		goto done;
+	}
+	report(&d, DR_OK, "config", "%s", cfg.path);
+	check_profiles(&d, &cfg, profs, &nprofs);
+	check_account(&d, &cfg, &acct);
+
+	authkeys_path(&cfg, authkeys, sizeof(authkeys));
+	check_program(&d, "box-authkeys", authkeys);
+	check_program(&d, "box-shell", cfg.shell_path);
+
+	check_keys(&d, &cfg, &acct);
+	check_state(&d, &cfg, &acct);
+	check_sshd(&d, &cfg, sshd_config);
+	check_runtime(&d, &cfg, profs, nprofs);
+ done:
+	if (d.json) {
+		puts(json_object_to_json_string_ext(d.arr,
+		    JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(d.arr);
+	}
+	return d.nfail > 0 ? 1 : 0;
+}

@@ -1,0 +1,85 @@
+#!/bin/bash
+# box-invite doctor: passes on a correctly installed bastion, and when one
+# thing at a time is broken it exits 1 and names the check that failed;
+# --json gives the same verdicts to scripts.
+. "$(dirname "$0")/lib.sh"
+setup_bastion
+
+doctor() { $INVITE doctor "$@" 2>&1; }
+jqt() { jq -e "$1" >/dev/null <<<"$j"; }	# jqt FILTER: true for $j
+
+passes() {	# passes NAME [DOCTOR ARGS...]: exit 0 and no FAIL line
+	name=$1; shift
+	out=$(doctor "$@"); rc=$?
+	t_is "$name: exit 0" "$rc" 0
+	t_is "$name: no FAIL line" "$(grep -c '^FAIL' <<<"$out")" 0
+	[ "$rc" = 0 ] || grep '^FAIL' <<<"$out" | sed 's/^/# /'
+}
+
+fails() {	# fails NAME CHECK [DOCTOR ARGS...]: exit 1 and FAIL CHECK
+	name=$1 check=$2; shift 2
+	out=$(doctor "$@"); rc=$?
+	t_is "$name: exit 1" "$rc" 1
+	t_like "$name: FAIL $check" "$out" "^FAIL +$check: "
+}
+
+passes "healthy bastion" --sshd-config "$T/sshd_config"
+t_like "checks the account" "$out" "^ok +account: $BOX_USER "
+t_like "checks box-authkeys" "$out" "^ok +box-authkeys: $top_builddir/box-authkeys"
+t_like "checks the state" "$out" "^ok +state-db: .*schema [0-9]+"
+t_like "checks the sshd drop-in" "$out" "^ok +sshd.disableforwarding: yes"
+t_like "checks the runtime" "$out" "^ok +runtime: docker"
+t_like "checks the profile's image" "$out" "^ok +image.test: $IMAGE is present"
+t_like "every line is ok, warn or FAIL" \
+	"$(grep -Evc '^(ok  |warn|FAIL) ' <<<"$out")" '^0$'
+t_like "--sshd-config is needed for a private sshd" \
+	"$(doctor --sshd-config "$T/nosuch")" "^FAIL +sshd: "
+t_is "unknown argument" "$($INVITE doctor --frob >/dev/null 2>&1; echo $?)" 2
+
+# The signing key readable by others.
+chmod 644 "$T/keys/invite.key"
+fails "signing key 0644" signing-key --sshd-config "$T/sshd_config"
+t_like "and says what to do" "$out" "chmod 600 $T/keys/invite.key"
+chmod 600 "$T/keys/invite.key"
+
+# The state file no longer the box account's.
+chown root "$T/state/state.db"
+fails "state.db owned by root" state-db --sshd-config "$T/sshd_config"
+chown "$BOX_USER" "$T/state/state.db"
+
+# A drop-in that forgets DisableForwarding.
+sed '/DisableForwarding/d' "$T/sshbox.conf" > "$T/sshbox-fwd.conf"
+sed "s|^Include .*|Include $T/sshbox-fwd.conf|" "$T/sshd_config" \
+	> "$T/sshd_config-fwd"
+fails "drop-in without DisableForwarding" sshd.disableforwarding \
+	--sshd-config "$T/sshd_config-fwd"
+t_like "the rest of the drop-in still passes" "$out" \
+	"^ok +sshd.authorizedkeyscommand: "
+
+# A profile that does not load.
+echo "image: [" > "$T/profiles/broken.yaml"
+fails "profile that does not parse" profile.broken --sshd-config "$T/sshd_config"
+rm -f "$T/profiles/broken.yaml"
+
+# A profile whose image does not exist.
+PROFILE_IMAGE=sshbox/no-such-image:never write_profile ghost
+fails "profile with a missing image" image.ghost --sshd-config "$T/sshd_config"
+t_like "and names the image" "$out" "sshbox/no-such-image:never is missing"
+
+# --json: parses, one entry per check, with the FAIL above.
+j=$($INVITE doctor --json --sshd-config "$T/sshd_config" 2>/dev/null); rc=$?
+t_is "--json: exit 1" "$rc" 1
+t_ok "--json parses" jqt 'type == "array" and length > 10'
+t_is "--json: the FAIL entry" \
+	"$(jq -r '.[] | select(.status == "FAIL") | .check' <<<"$j")" image.ghost
+t_ok "--json: every entry has check, status, detail" jqt \
+	'all(.[]; (.check|type) == "string" and (.detail|type) == "string"
+	    and (.status == "ok" or .status == "warn" or .status == "FAIL"))'
+rm -f "$T/profiles/ghost.yaml"
+
+# Everything restored: healthy again, in both forms.
+passes "restored" --sshd-config "$T/sshd_config"
+t_ok "--json: no FAIL when healthy" sh -c "$INVITE doctor --json \
+	--sshd-config '$T/sshd_config' | jq -e 'all(.[]; .status != \"FAIL\")' \
+	>/dev/null"
+t_done
