@@ -433,6 +433,32 @@ dk_network(const struct box_profile *p)
 	return p->network[0] == '\0' ? "none" : p->network;
 }
 
+
+/* ",uid=U,gid=G" for a numeric "UID[:GID]" user, else nothing. */
+static void
+tmpfs_owner(const char *user, char *out, size_t outsz)
+{
+	size_t n = strspn(user, "0123456789");
+	const char *gid = user;
+
+	out[0] = '\0';
+	if (n == 0 || n > 10)
+		return;
+	if (user[n] == ':') {
+		gid = user + n + 1;
+		if (strspn(gid, "0123456789") != strlen(gid) || gid[0] == '\0' ||
+		    strlen(gid) > 10)
+			return;
+	} else if (user[n] != '\0') {
+		return;
+	}
+	if (gid == user)
+		snprintf(out, outsz, ",uid=%.*s,gid=%.*s", (int)n, user,
+		    (int)n, user);
+	else
+		snprintf(out, outsz, ",uid=%.*s,gid=%s", (int)n, user, gid);
+}
+
 static int
 dk_host_config(json_object *hc, const struct box_profile *p)
 {
@@ -471,13 +497,20 @@ dk_host_config(json_object *hc, const struct box_profile *p)
 	    dk_add(hc, "Tmpfs", tmpfs) == -1)
 		return -1;
 	for (i = 0; i < p->ntmpfs && i < BOX_PROFILE_MAX_TMPFS; i++) {
+		size_t o;
+
 		if (p->tmpfs_size > 0)
-			snprintf(opts, sizeof(opts),
+			o = (size_t)snprintf(opts, sizeof(opts),
 			    "rw,nosuid,nodev,size=%lld,mode=1777",
 			    (long long)p->tmpfs_size);
 		else
-			snprintf(opts, sizeof(opts),
+			o = (size_t)snprintf(opts, sizeof(opts),
 			    "rw,nosuid,nodev,mode=1777");
+		/* The runtime ignores mode= on a tmpfs that hides an image
+		 * directory: the working directory's tmpfs is given to a
+		 * numeric profile user so that the guest can write there. */
+		if (strcmp(p->tmpfs[i], p->workdir) == 0 && o < sizeof(opts))
+			tmpfs_owner(p->user, opts + o, sizeof(opts) - o);
 		if (dk_add_str(tmpfs, p->tmpfs[i], opts) == -1)
 			return -1;
 	}

@@ -647,7 +647,7 @@ test_load(void)
 	is_int(prof.read_only, 1, "secure-shell read_only");
 	is_int(prof.ntmpfs, 2, "secure-shell tmpfs count");
 	is_str(prof.tmpfs[1], "/home/guest", "secure-shell tmpfs");
-	is_str(prof.user, "guest", "secure-shell user");
+	is_str(prof.user, "1000:1000", "secure-shell user");
 	is_int(prof.ncap_add, 0, "secure-shell no caps");
 
 	box_error_clear(&err);
