@@ -236,9 +236,13 @@ key_deadline(const char *id)
 	return (int64_t)v;
 }
 
-/* Remove keys whose box time is over (and leftovers of failed runs). */
+/*
+ * Call fn for each file of the key directory that belongs to an invite
+ * (named after its 16-hex-digit id), with that id and the file name.
+ */
 static void
-prune_keys(void)
+for_each_key_file(void (*fn)(const char *id, const char *name, void *arg),
+    void *arg)
 {
 	struct dirent *de;
 	DIR *d;
@@ -253,10 +257,23 @@ prune_keys(void)
 			continue;
 		memcpy(id, de->d_name, BOX_ID_LEN);
 		id[BOX_ID_LEN] = '\0';
-		if (key_deadline(id) <= box_now())
-			remove_key(id);
+		fn(id, de->d_name, arg);
 	}
 	closedir(d);
+}
+
+static void
+prune_one(const char *id, const char *name, void *arg)
+{
+	if (key_deadline(id) <= box_now())
+		remove_key(id);
+}
+
+/* Remove keys whose box time is over (and leftovers of failed runs). */
+static void
+prune_keys(void)
+{
+	for_each_key_file(prune_one, NULL);
 }
 
 static int
@@ -601,36 +618,48 @@ cmd_config(int argc, char **argv)
 	return 0;
 }
 
+struct forget {
+	const char *only;	/* one invite id, or NULL for all */
+	int	 removed;
+};
+
+/* Counted in a first pass: readdir need not show a file that was
+ * removed (through another name) after it started. */
+static void
+count_one(const char *id, const char *name, void *arg)
+{
+	struct forget *f = arg;
+
+	if ((f->only == NULL || strcmp(id, f->only) == 0) &&
+	    strchr(name, '.') == NULL)
+		f->removed++;
+}
+
+static void
+forget_one(const char *id, const char *name, void *arg)
+{
+	struct forget *f = arg;
+
+	if (f->only == NULL || strcmp(id, f->only) == 0)
+		remove_key(id);
+}
+
 static int
 cmd_forget(int argc, char **argv)
 {
 	struct box_error err;
-	struct dirent *de;
-	int rc, removed = 0;
-	DIR *d;
+	struct forget f;
+	int rc;
 
 	if (argc > 2 || (argc == 2 && (strlen(argv[1]) != BOX_ID_LEN ||
 	    strspn(argv[1], "0123456789abcdef") != BOX_ID_LEN)))
 		return fail("usage: box-proxy forget [INVITE-ID]");
 	if ((rc = setup_dirs()) != 0)
 		return rc;
-	if ((d = opendir(keydir)) != NULL) {
-		while ((de = readdir(d)) != NULL) {
-			char id[BOX_ID_LEN + 1];
-
-			if (strlen(de->d_name) < BOX_ID_LEN ||
-			    strspn(de->d_name, "0123456789abcdef") != BOX_ID_LEN)
-				continue;
-			memcpy(id, de->d_name, BOX_ID_LEN);
-			id[BOX_ID_LEN] = '\0';
-			if (argc == 2 && strcmp(id, argv[1]) != 0)
-				continue;
-			if (strchr(de->d_name, '.') == NULL)
-				removed++;
-			remove_key(id);
-		}
-		closedir(d);
-	}
+	f.only = argc == 2 ? argv[1] : NULL;
+	f.removed = 0;
+	for_each_key_file(count_one, &f);
+	for_each_key_file(forget_one, &f);
 	if (argc == 1) {
 		/* Stop the private agent, if one was started; a link to the
 		 * guest's own agent is only removed. */
@@ -656,7 +685,7 @@ cmd_forget(int argc, char **argv)
 		}
 		unlink(agent_sock);
 	}
-	printf("removed %d key%s\n", removed, removed == 1 ? "" : "s");
+	printf("removed %d key%s\n", f.removed, f.removed == 1 ? "" : "s");
 	return 0;
 }
 
