@@ -82,6 +82,20 @@ command -v jq >/dev/null || t_skip_all "no jq"
 	getent group docker >/dev/null && usermod -aG docker "$BOX_USER"
 ) 9>/run/sshbox-test-account.lock
 
+# sshd runs an AuthorizedKeysCommand only if it and every directory above
+# it are root-owned and not group- or world-writable: a build tree under
+# /tmp (or a user's home) is not.  The programs are copied to such a place.
+for p in box-authkeys box-shell box-invite box-reaper box-proxy; do
+	[ -x "$top_builddir/$p" ] || t_skip_all "$p is not built in $top_builddir"
+done
+mkdir -p /run/sshbox-test && chmod 755 /run/sshbox-test
+BIN=$(mktemp -d /run/sshbox-test/bin.XXXXXX) && chmod 755 "$BIN" &&
+	cp "$top_builddir"/box-authkeys "$top_builddir"/box-shell \
+	   "$top_builddir"/box-invite "$top_builddir"/box-reaper \
+	   "$top_builddir"/box-proxy "$BIN"/ ||
+	{ echo "Bail out! cannot copy the programs to /run/sshbox-test"; exit 1; }
+top_builddir=$BIN
+
 # ----------------------------------------------------------------- the bastion
 T=$(mktemp -d /tmp/sshbox-it.XXXXXX)
 chmod 755 "$T"
@@ -100,7 +114,7 @@ cleanup() {
 	if [ -n "${KEEP_TEST_DIR:-}" ]; then
 		echo "# kept $T" >&2
 	else
-		rm -rf "$T"
+		rm -rf "$T" "$BIN"
 	fi
 }
 trap cleanup EXIT
