@@ -737,6 +737,11 @@ dk_http_error(const struct dk_reply *r, const char *what,
 {
 	char msg[256];
 
+	/* A success status with a body we could not use is not the
+	 * daemon's message: do not echo the body back as if it were. */
+	if (r->code >= 200 && r->code < 300)
+		return box_error_set(err, kind, 0, "%s: unexpected reply from "
+		    "the Docker daemon (HTTP %ld)", what, r->code);
 	box_docker_parse_message(r->buf, r->len, msg, sizeof(msg));
 	return box_error_set(err, kind, 0, "%s: %s (HTTP %ld)", what,
 	    msg[0] != '\0' ? msg : "no message from the daemon", r->code);
