@@ -437,15 +437,23 @@ set_instance(struct ctx *c, yaml_node_t *v, const char *key, void *field)
 	return 0;
 }
 
+/* An int field in [1, max]. */
 static int
-set_redeem_max(struct ctx *c, yaml_node_t *v, const char *key, void *field)
+set_count(struct ctx *c, yaml_node_t *v, const char *key, void *field,
+    long long max)
 {
 	long long n;
 
-	if (set_int(c, v, key, 1, 10000, &n) < 0)
+	if (set_int(c, v, key, 1, max, &n) < 0)
 		return -1;
 	*(int *)field = (int)n;
 	return 0;
+}
+
+static int
+set_redeem_max(struct ctx *c, yaml_node_t *v, const char *key, void *field)
+{
+	return set_count(c, v, key, field, 10000);
 }
 
 static const struct key docker_keys[] = {
@@ -489,12 +497,7 @@ set_redeem(struct ctx *c, yaml_node_t *v, const char *key, void *field)
 static int
 set_limit(struct ctx *c, yaml_node_t *v, const char *key, void *field)
 {
-	long long n;
-
-	if (set_int(c, v, key, 1, 100000, &n) < 0)
-		return -1;
-	*(int *)field = (int)n;
-	return 0;
+	return set_count(c, v, key, field, 100000);
 }
 
 static const struct key limits_keys[] = {
