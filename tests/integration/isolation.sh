@@ -98,7 +98,7 @@ while read -r p; do n=$((n+1)); done < /tmp/bomb
 echo "full procs=$np started=$n"
 read -r go
 while read -r p; do kill "$p"; done < /tmp/bomb
-echo released' <"$T/bomb.in" >"$T/bomb.out" 2>&1 &
+echo released' <"$T/bomb.in" >"$T/bomb.out" 2>"$T/bomb.err" &
 bomb=$!
 exec 7>"$T/bomb.in"
 wait_for 60 grep -q '^full ' "$T/bomb.out"
@@ -106,7 +106,8 @@ full=$(grep '^full ' "$T/bomb.out")
 procs=$(printf '%s' "$full" | sed -n 's/.*procs=\([0-9]*\).*/\1/p')
 started=$(printf '%s' "$full" | sed -n 's/.*started=\([0-9]*\).*/\1/p')
 diag "bomb: $full"
-t_like "fork refused in the box (EAGAIN)" "$(cat "$T/bomb.out")" \
+# (stderr apart: its lines may land in the middle of stdout's.)
+t_like "fork refused in the box (EAGAIN)" "$(cat "$T/bomb.err")" \
 	"can't fork|Resource temporarily unavailable"
 t_ok "the bomb got far, but not its 500 processes (${started:-none})" \
 	between "$started" 30 499
@@ -127,6 +128,9 @@ g_ok() { [ "$(gssh g 'echo $(echo ok)' </dev/null 2>/dev/null)" = ok ]; }
 t_ok "the guest's next session works again" wait_for 30 g_ok
 t_is "the neighbour saw no refused fork" "$(pids_hits n)" 0
 
+# Where stderr and stdout are read together, they are merged inside the
+# box ("exec 2>&1"), so that lines cannot interleave on the way.
+
 # ---------------------------------------------------------- 2. memory hog
 t_is "box has a 64 MiB memory limit" \
 	"$(docker inspect -f '{{.HostConfig.Memory}} {{.HostConfig.MemorySwap}}' "$(cname g)")" \
@@ -136,7 +140,7 @@ h_before=$(gssh g hostname </dev/null)
 oom0=$(oom_kills g)
 # awk doubles a string to 128 MiB: it really allocates (heap), a few
 # times its 64 MiB limit, and is well within reach without the limit.
-out=$(gssh g 'awk "BEGIN { s = \"0123456789abcdef\"; while (length(s) < 100000000) s = s s; print \"grew to \" length(s) }"; echo "hog=$?"; echo "session alive"' </dev/null 2>&1); rc=$?
+out=$(gssh g 'exec 2>&1; awk "BEGIN { s = \"0123456789abcdef\"; while (length(s) < 100000000) s = s s; print \"grew to \" length(s) }"; echo "hog=$?"; echo "session alive"' </dev/null 2>&1); rc=$?
 diag "hog: $(echo $out)"
 t_like "the hog was SIGKILLed (137)" "$out" '^hog=137$'
 t_ok "it never got its 128 MiB" sh -c "! printf '%s' \"\$1\" | grep -q 'grew to'" _ "$out"
@@ -153,7 +157,7 @@ t_is "the neighbour still answers" "$(gssh n 'echo up' </dev/null)" up
 
 # ---------------------------------------------------------- 3. disk fill
 avail0=$(df -Pk / | awk 'NR == 2 { print $4 }')
-out=$(gssh s 'dd if=/dev/zero of=/tmp/fill bs=1M count=100; echo "tmp=$?"
+out=$(gssh s 'exec 2>&1; dd if=/dev/zero of=/tmp/fill bs=1M count=100; echo "tmp=$?"
 echo "size $(stat -c %s /tmp/fill)"
 dd if=/dev/zero of=/home/guest/fill bs=1M count=100; echo "home=$?"
 echo "homesize $(stat -c %s /home/guest/fill 2>/dev/null || echo 0)"' </dev/null 2>&1)
@@ -171,7 +175,7 @@ t_is "/home/guest is the guest's and stops at tmpfs_size" "$home" 33554432
 # room for whatever else runs on the bastion.
 drop=$(( (avail0 - avail1) / 1024 ))
 t_ok "the bastion's / lost no space to it (${drop} MB)" [ "$drop" -lt 48 ]
-out=$(gssh s 'rm -f /tmp/fill /home/guest/fill
+out=$(gssh s 'exec 2>&1; rm -f /tmp/fill /home/guest/fill
 for d in / /etc /bin /home; do touch "$d/x" && echo "wrote $d"; done
 dd if=/dev/zero of=/dev/shm/fill bs=1M count=100 2>&1; echo "shm=$?"; rm -f /dev/shm/fill' </dev/null 2>&1)
 t_ok "secure-shell: nothing writable on the root" \
@@ -189,7 +193,7 @@ t_is "test profile: only lo in /sys/class/net" "$(gssh g 'ls /sys/class/net' </d
 t_is "no routes in the box" "$(gssh s 'tail -n +2 /proc/net/route | wc -l' </dev/null)" 0
 banner=$( (exec 3<>"/dev/tcp/127.0.0.1/$PORT" && head -c 7 <&3) 2>/dev/null)
 t_is "control: the host's sshd answers on 127.0.0.1:$PORT" "$banner" SSH-2.0
-out=$(gssh s "nc -w 3 127.0.0.1 $PORT </dev/null; echo \"nc=\$?\"" </dev/null 2>&1)
+out=$(gssh s "exec 2>&1; nc -w 3 127.0.0.1 $PORT </dev/null; echo \"nc=\$?\"" </dev/null 2>&1)
 t_like "from the box, 127.0.0.1:$PORT is refused" "$out" 'Connection refused'
 t_like "nc failed" "$out" '^nc=[1-9]'
 t_ok "and no SSH banner came back" sh -c "! printf '%s' \"\$1\" | grep -q SSH-" _ "$out"
