@@ -885,6 +885,31 @@ docker_inspect(struct box_runtime *rt, const char *ref, int *exists,
 	return ret;
 }
 
+static int
+docker_image_present(struct box_runtime *rt, const char *image,
+    int *present, struct box_error *err)
+{
+	char esc[768], path[800];
+	struct dk_reply r;
+	int ret = -1;
+
+	*present = 0;
+	if (dk_escape(image, esc, sizeof(esc)) == -1)
+		return box_error_set(err, BOX_E_INPUT, 0,
+		    "image name too long");
+	snprintf(path, sizeof(path), "/images/%s/json", esc);
+	if (dk_call(rt, "GET", path, NULL, &r, err) == -1)
+		return box_error_wrap(err, "cannot inspect image");
+	if (r.code == 200 || r.code == 404) {
+		*present = r.code == 200;
+		ret = 0;
+	} else {
+		dk_http_error(&r, "cannot inspect image", BOX_E_RUNTIME, err);
+	}
+	dk_reply_reset(&r);
+	return ret;
+}
+
 static int64_t
 dk_now_ms(void)
 {
@@ -1257,6 +1282,7 @@ const struct box_runtime_ops box_docker_ops = {
 	.exec_resize = docker_exec_resize,
 	.exec_status = docker_exec_status,
 	.exec_free = docker_exec_free,
+	.image_present = docker_image_present,
 	.list = docker_list,
 	.free = docker_free,
 };

@@ -87,6 +87,9 @@ struct box_runtime_ops {
 	int	(*exec_status)(struct box_runtime *, struct box_exec *,
 		    int *status, struct box_error *);
 	void	(*exec_free)(struct box_exec *);
+	/* *present: the image is available to create boxes from. */
+	int	(*image_present)(struct box_runtime *, const char *image,
+		    int *present, struct box_error *);
 	/* All boxes labelled with instance.  *objs freed by the caller. */
 	int	(*list)(struct box_runtime *, const char *instance,
 		    struct box_runtime_obj **objs, size_t *nobjs,

@@ -20,7 +20,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
 #include <json-c/json.h>
 
 #include "box.h"
@@ -36,7 +35,6 @@
 #define MAX_PROFILES		64
 #define MAX_PROFILE_FILES	256
 #define MAX_GROUPS		64
-#define DOCKER_API		"http://localhost/v1.41"
 
 enum { DR_OK, DR_WARN, DR_FAIL };
 
@@ -861,76 +859,15 @@ check_sshd(struct doctor *d, const struct box_config *cfg, const char *file)
 
 /* --------------------------------------------------------- 6. runtime */
 
-static size_t
-discard(char *ptr, size_t size, size_t nmemb, void *arg)
-{
-	size_t *total = arg;
-
-	*total += size * nmemb;
-	return *total > 1024 * 1024 ? 0 : size * nmemb;
-}
-
-/* HTTP status of GET /images/IMAGE/json, or -1 with why. */
-static long
-image_status(const struct box_config *cfg, const char *image, char *why,
-    size_t whysz)
-{
-	char url[1024], errbuf[CURL_ERROR_SIZE];
-	char *esc = NULL;
-	size_t total = 0;
-	long code = -1;
-	CURLcode rc;
-	CURL *c;
-
-	errbuf[0] = '\0';
-	if ((c = curl_easy_init()) == NULL) {
-		snprintf(why, whysz, "cannot initialise libcurl");
-		return -1;
-	}
-	if ((esc = curl_easy_escape(c, image, 0)) == NULL ||
-	    (size_t)snprintf(url, sizeof(url), "%s/images/%s/json",
-	    DOCKER_API, esc) >= sizeof(url)) {
-		snprintf(why, whysz, "image name too long");
-		goto out;
-	}
-	if (curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH,
-	    cfg->docker_socket) != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_URL, url) != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf) != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_TIMEOUT,
-	    (long)(cfg->docker_timeout > 0 ? cfg->docker_timeout : 30)) !=
-	    CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard) != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_WRITEDATA, &total) != CURLE_OK) {
-		snprintf(why, whysz, "libcurl setup failed");
-		goto out;
-	}
-	if ((rc = curl_easy_perform(c)) != CURLE_OK) {
-		snprintf(why, whysz, "%.200s: %.250s", cfg->docker_socket,
-		    errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc));
-		goto out;
-	}
-	if (curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code) != CURLE_OK)
-		code = -1;
-	if (code < 0)
-		snprintf(why, whysz, "no HTTP status from the Docker daemon");
- out:
-	curl_free(esc);
-	curl_easy_cleanup(c);
-	return code;
-}
-
 static void
 check_runtime(struct doctor *d, const struct box_config *cfg,
     const struct box_profile *profs, size_t nprofs)
 {
-	char check[96], why[512], safe[80];
+	char check[96], safe[80];
 	struct box_runtime_obj *objs = NULL;
 	struct box_runtime *rt;
 	struct box_error err;
 	size_t nobjs = 0, i;
-	long code;
 
 	if (box_runtime_open("docker", cfg, &rt, &err) < 0) {
 		report(d, DR_FAIL, "runtime", "%s", err.msg);
@@ -944,25 +881,24 @@ check_runtime(struct doctor *d, const struct box_config *cfg,
 		    "instance %s", cfg->docker_socket, nobjs,
 		    nobjs == 1 ? "" : "es", cfg->instance);
 	free(objs);
-	box_runtime_free(rt);
 
 	for (i = 0; i < nprofs; i++) {
+		int present;
+
 		snprintf(check, sizeof(check), "image.%s",
 		    box_log_safe(profs[i].name, safe, sizeof(safe)));
-		code = image_status(cfg, profs[i].image, why, sizeof(why));
-		if (code == 200)
+		if (rt->ops->image_present(rt, profs[i].image, &present,
+		    &err) < 0)
+			report(d, DR_FAIL, check, "%s: %s", profs[i].image,
+			    err.msg);
+		else if (present)
 			report(d, DR_OK, check, "%s is present",
 			    profs[i].image);
-		else if (code == 404)
+		else
 			report(d, DR_FAIL, check, "%s is missing: build or "
 			    "pull it (see images/)", profs[i].image);
-		else if (code < 0)
-			report(d, DR_FAIL, check, "%s: %s", profs[i].image,
-			    why);
-		else
-			report(d, DR_FAIL, check, "%s: Docker answered HTTP "
-			    "%ld", profs[i].image, code);
 	}
+	box_runtime_free(rt);
 }
 
 /* ------------------------------------------------------------- command */
