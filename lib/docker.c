@@ -910,15 +910,6 @@ docker_image_present(struct box_runtime *rt, const char *image,
 	return ret;
 }
 
-static int64_t
-dk_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void
 dk_sleep_ms(long ms)
 {
@@ -937,7 +928,7 @@ dk_wait(curl_socket_t sock, short events, int64_t deadline, long timeout,
 	int n;
 
 	for (;;) {
-		if ((left = deadline - dk_now_ms()) <= 0)
+		if ((left = deadline - box_now_ms()) <= 0)
 			return box_error_set(err, BOX_E_RUNTIME, 0,
 			    "Docker daemon did not answer within %lds",
 			    timeout);
@@ -1032,7 +1023,7 @@ dk_hijack(struct box_runtime *rt, struct box_exec *ex,
 		return box_error_set(err, BOX_E_INTERNAL, 0,
 		    "exec request too long");
 
-	deadline = dk_now_ms() + (int64_t)timeout * 1000;
+	deadline = box_now_ms() + (int64_t)timeout * 1000;
 	if (dk_send_all(c, sock, req, (size_t)len, deadline, timeout,
 	    err) == -1)
 		return -1;
@@ -1191,7 +1182,7 @@ docker_exec_status(struct box_runtime *rt, struct box_exec *ex,
 {
 	struct dk_reply r;
 	char path[256];
-	int64_t until = dk_now_ms() + 2000;
+	int64_t until = box_now_ms() + 2000;
 	int running, rc;
 
 	*status = -1;
@@ -1217,7 +1208,7 @@ docker_exec_status(struct box_runtime *rt, struct box_exec *ex,
 		if (!running)
 			return 0;
 		*status = -1;
-		if (dk_now_ms() >= until)
+		if (box_now_ms() >= until)
 			return 0;
 		dk_sleep_ms(50);
 	}

@@ -636,29 +636,31 @@ box_state_box_claim(struct box_state *st, const struct box_binding *b,
 	/* The limits are counted in the same transaction as the insert, so
 	 * concurrent guests cannot overshoot them. */
 	if (lim != NULL) {
-		if (count_live(st, NULL, NULL, &n, err) < 0)
-			goto fail;
-		if (n >= lim->max_boxes) {
-			box_error_set(err, BOX_E_RATE, 0, "this bastion runs "
-			    "its maximum of %d boxes; try again later",
-			    lim->max_boxes);
-			goto fail;
-		}
-		if (count_live(st, "invite_id", b->invite_id, &n, err) < 0)
-			goto fail;
-		if (n >= lim->max_boxes_per_invite) {
-			box_error_set(err, BOX_E_RATE, 0, "this invite already "
-			    "has its maximum of %d boxes running",
-			    lim->max_boxes_per_invite);
-			goto fail;
-		}
-		if (count_live(st, "source", source, &n, err) < 0)
-			goto fail;
-		if (n >= lim->max_boxes_per_source) {
-			box_error_set(err, BOX_E_RATE, 0, "your address already "
-			    "has its maximum of %d boxes running",
-			    lim->max_boxes_per_source);
-			goto fail;
+		const struct {
+			const char *col, *val, *head, *tail;
+			int max;
+		} checks[] = {
+			{ NULL, NULL, "this bastion runs its maximum of",
+			    "boxes; try again later", lim->max_boxes },
+			{ "invite_id", b->invite_id, "this invite already has "
+			    "its maximum of", "boxes running",
+			    lim->max_boxes_per_invite },
+			{ "source", source, "your address already has its "
+			    "maximum of", "boxes running",
+			    lim->max_boxes_per_source },
+		};
+		size_t i;
+
+		for (i = 0; i < sizeof(checks) / sizeof(checks[0]); i++) {
+			if (count_live(st, checks[i].col, checks[i].val, &n,
+			    err) < 0)
+				goto fail;
+			if (n >= checks[i].max) {
+				box_error_set(err, BOX_E_RATE, 0, "%s %d %s",
+				    checks[i].head, checks[i].max,
+				    checks[i].tail);
+				goto fail;
+			}
 		}
 	}
 	if (run(st, prep(st, err, "INSERT INTO boxes (id, fp, invite_id,"

@@ -342,6 +342,15 @@ box_now(void)
 	return (int64_t)time(NULL);
 }
 
+int64_t
+box_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 char *
 box_format_time(int64_t t, char *buf, size_t bufsz)
 {

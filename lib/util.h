@@ -68,6 +68,9 @@ int	box_read_file(const char *path, size_t maxlen, char **out,
 /* Current time in seconds since the epoch (wall clock). */
 int64_t	box_now(void);
 
+/* Milliseconds of a monotonic clock, for timeouts. */
+int64_t	box_now_ms(void);
+
 /* Format t as "YYYY-MM-DDTHH:MM:SSZ" into buf (at least 21 bytes). */
 char	*box_format_time(int64_t t, char *buf, size_t bufsz);
 

@@ -546,15 +546,6 @@ drain(int fd, char *buf, size_t *len, size_t max, int *overflow)
 	return 0;
 }
 
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * Run sshd -T for the box user with config file, without a shell.  Output
  * in *out (NUL-terminated, freed by the caller).  0, or -1 with why.
@@ -626,9 +617,9 @@ run_sshd(const char *file, const char *user, char **out, char *why,
 	pfd[0].fd = opipe[0];
 	pfd[1].fd = epipe[0];
 	pfd[0].events = pfd[1].events = POLLIN;
-	deadline = now_ms() + SSHD_TIMEOUT_MS;
+	deadline = box_now_ms() + SSHD_TIMEOUT_MS;
 	while (eof != 3) {
-		int64_t left = deadline - now_ms();
+		int64_t left = deadline - box_now_ms();
 
 		if (left <= 0) {
 			kill(pid, SIGKILL);
