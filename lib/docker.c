@@ -178,13 +178,51 @@ dk_get_str(json_object *o, const char *key, size_t *len)
 	return json_object_get_string(v);
 }
 
+/* Copy a label that must be a plain name of at most max bytes. */
+static void
+dk_label_name(json_object *labels, const char *key, char *out, size_t max)
+{
+	const char *s;
+	size_t len;
+
+	out[0] = '\0';
+	if ((s = dk_get_str(labels, key, &len)) != NULL && strlen(s) == len &&
+	    box_valid_name(s, max))
+		memcpy(out, s, len + 1);
+}
+
+/* The labels of a box into obj; -1 when it has no valid box label. */
+static int
+dk_labels(json_object *labels, struct box_runtime_obj *obj)
+{
+	const char *s;
+	size_t len;
+	long long v;
+
+	if (!json_object_is_type(labels, json_type_object))
+		return -1;
+	if ((s = dk_get_str(labels, BOX_LABEL_BOX, &len)) == NULL ||
+	    len != BOX_ID_LEN || !dk_is_hex(s, len))
+		return -1;
+	memcpy(obj->box_id, s, len);
+	obj->box_id[len] = '\0';
+	dk_label_name(labels, BOX_LABEL_INSTANCE, obj->instance,
+	    sizeof(obj->instance) - 1);
+	dk_label_name(labels, BOX_LABEL_PROFILE, obj->profile,
+	    sizeof(obj->profile) - 1);
+	/* A box with a bad deadline is still ours: the reaper must see it. */
+	if ((s = dk_get_str(labels, BOX_LABEL_DEADLINE, &len)) != NULL &&
+	    strlen(s) == len && box_parse_int(s, 0, INT64_MAX, &v, NULL) == 0)
+		obj->deadline = v;
+	return 0;
+}
+
 static int
 dk_list_entry(json_object *e, struct box_runtime_obj *obj)
 {
 	json_object *labels;
 	const char *s;
 	size_t len;
-	long long v;
 
 	memset(obj, 0, sizeof(*obj));
 	if (!json_object_is_type(e, json_type_object))
@@ -194,16 +232,8 @@ dk_list_entry(json_object *e, struct box_runtime_obj *obj)
 		return -1;
 	memcpy(obj->ref, s, len);
 	if (!json_object_object_get_ex(e, "Labels", &labels) ||
-	    !json_object_is_type(labels, json_type_object))
+	    dk_labels(labels, obj) == -1)
 		return -1;
-	if ((s = dk_get_str(labels, BOX_LABEL_BOX, &len)) == NULL ||
-	    len != BOX_ID_LEN || !dk_is_hex(s, len))
-		return -1;
-	memcpy(obj->box_id, s, len);
-	/* A box with a bad deadline is still ours: the reaper must see it. */
-	if ((s = dk_get_str(labels, BOX_LABEL_DEADLINE, &len)) != NULL &&
-	    strlen(s) == len && box_parse_int(s, 0, INT64_MAX, &v, NULL) == 0)
-		obj->deadline = v;
 	if ((s = dk_get_str(e, "State", &len)) != NULL && len == 7 &&
 	    memcmp(s, "running", 7) == 0)
 		obj->running = 1;
@@ -340,17 +370,27 @@ box_docker_parse_message(const char *json, size_t len, char *msg,
 	dk_safe(json, len > DK_MSG_MAX ? DK_MSG_MAX : len, msg, msgsz);
 }
 
-static int
-dk_parse_inspect(const char *json, size_t len, int *running,
-    struct box_error *err)
+int
+box_docker_parse_inspect(const char *json, size_t len,
+    struct box_runtime_obj *obj, struct box_error *err)
 {
-	json_object *root, *state, *v;
+	json_object *root, *state, *config, *labels, *v;
+	const char *s;
+	size_t n;
 	int ret = -1;
 
+	memset(obj, 0, sizeof(*obj));
 	if ((root = dk_json_parse(json, len, err)) == NULL)
 		return -1;
 	if (!json_object_is_type(root, json_type_object) ||
-	    !json_object_object_get_ex(root, "State", &state) ||
+	    (s = dk_get_str(root, "Id", &n)) == NULL || n == 0 ||
+	    n >= sizeof(obj->ref) || !dk_is_hex(s, n)) {
+		box_error_set(err, BOX_E_RUNTIME, 0,
+		    "Docker inspect reply has no valid Id");
+		goto out;
+	}
+	memcpy(obj->ref, s, n);
+	if (!json_object_object_get_ex(root, "State", &state) ||
 	    !json_object_is_type(state, json_type_object) ||
 	    !json_object_object_get_ex(state, "Running", &v) ||
 	    !json_object_is_type(v, json_type_boolean)) {
@@ -358,7 +398,15 @@ dk_parse_inspect(const char *json, size_t len, int *running,
 		    "Docker inspect reply has no State.Running");
 		goto out;
 	}
-	*running = json_object_get_boolean(v) ? 1 : 0;
+	obj->running = json_object_get_boolean(v) ? 1 : 0;
+	/* Not one of ours (no labels, no box label): box_id stays "". */
+	if (json_object_object_get_ex(root, "Config", &config) &&
+	    json_object_is_type(config, json_type_object) &&
+	    json_object_object_get_ex(config, "Labels", &labels) &&
+	    dk_labels(labels, obj) == -1) {
+		obj->box_id[0] = obj->instance[0] = obj->profile[0] = '\0';
+		obj->deadline = 0;
+	}
 	ret = 0;
  out:
 	json_object_put(root);
@@ -553,7 +601,8 @@ dk_create_body(const struct box_spec *spec)
 	    dk_add(o, "Labels", labels) == -1 ||
 	    dk_add_str(labels, BOX_LABEL_BOX, spec->box_id) == -1 ||
 	    dk_add_str(labels, BOX_LABEL_INSTANCE, spec->instance) == -1 ||
-	    dk_add_str(labels, BOX_LABEL_DEADLINE, deadline) == -1)
+	    dk_add_str(labels, BOX_LABEL_DEADLINE, deadline) == -1 ||
+	    dk_add_str(labels, BOX_LABEL_PROFILE, p->name) == -1)
 		goto fail;
 	if ((hc = json_object_new_object()) == NULL ||
 	    dk_add(o, "HostConfig", hc) == -1 ||
@@ -859,15 +908,15 @@ docker_destroy(struct box_runtime *rt, const char *ref,
 }
 
 static int
-docker_inspect(struct box_runtime *rt, const char *ref, int *exists,
-    int *running, struct box_error *err)
+docker_describe(struct box_runtime *rt, const char *ref, int *exists,
+    struct box_runtime_obj *obj, struct box_error *err)
 {
 	struct dk_reply r;
 	char path[256];
 	int ret = -1;
 
 	*exists = 0;
-	*running = 0;
+	memset(obj, 0, sizeof(*obj));
 	if (dk_check_ref(ref, err) == -1)
 		return -1;
 	snprintf(path, sizeof(path), "/containers/%s/json", ref);
@@ -877,12 +926,26 @@ docker_inspect(struct box_runtime *rt, const char *ref, int *exists,
 		ret = 0;
 	else if (r.code != 200)
 		dk_http_error(&r, "cannot inspect box", BOX_E_RUNTIME, err);
-	else if (dk_parse_inspect(r.buf, r.len, running, err) == 0) {
+	else if (box_docker_parse_inspect(r.buf, r.len, obj, err) == 0) {
 		*exists = 1;
 		ret = 0;
-	}
+	} else
+		box_error_wrap(err, "cannot inspect box");
 	dk_reply_reset(&r);
 	return ret;
+}
+
+static int
+docker_inspect(struct box_runtime *rt, const char *ref, int *exists,
+    int *running, struct box_error *err)
+{
+	struct box_runtime_obj obj;
+
+	*running = 0;
+	if (docker_describe(rt, ref, exists, &obj, err) == -1)
+		return -1;
+	*running = *exists && obj.running;
+	return 0;
 }
 
 static int
@@ -1110,6 +1173,9 @@ docker_exec_start(struct box_runtime *rt, const char *ref,
     const struct box_exec_opts *opts, struct box_exec **out,
     struct box_error *err)
 {
+	const struct box_profile *p;
+	const char *argv[4], *env[2];
+	char term[80];
 	struct box_error rerr;
 	struct box_exec *ex;
 	struct dk_reply r;
@@ -1120,8 +1186,22 @@ docker_exec_start(struct box_runtime *rt, const char *ref,
 	*out = NULL;
 	if (dk_check_ref(ref, err) == -1)
 		return -1;
-	if (opts == NULL || opts->argv == NULL || opts->argv[0] == NULL)
-		return box_error_set(err, BOX_E_INPUT, 0, "no command to run");
+	if (opts == NULL || opts->profile == NULL ||
+	    opts->profile->shell[0] == '\0')
+		return box_error_set(err, BOX_E_INPUT, 0, "no shell to run");
+	if (opts->term != NULL && !box_valid_term(opts->term))
+		return box_error_set(err, BOX_E_INPUT, 0, "invalid TERM");
+	p = opts->profile;
+	argv[0] = p->shell;
+	argv[1] = opts->command != NULL ? "-c" : "-l";
+	argv[2] = opts->command;
+	argv[3] = NULL;
+	env[0] = NULL;
+	if (opts->term != NULL) {
+		snprintf(term, sizeof(term), "TERM=%s", opts->term);
+		env[0] = term;
+	}
+	env[1] = NULL;
 	if ((body = json_object_new_object()) == NULL)
 		return box_error_set(err, BOX_E_INTERNAL, ENOMEM, "exec");
 	if (dk_add_bool(body, "AttachStdin", opts->stdin_open) == -1 ||
@@ -1130,13 +1210,11 @@ docker_exec_start(struct box_runtime *rt, const char *ref,
 	    dk_add_bool(body, "Tty", opts->tty) == -1 ||
 	    (opts->tty &&
 	    dk_add_str(body, "DetachKeys", DK_DETACH_KEYS) == -1) ||
-	    dk_add_strv(body, "Cmd", opts->argv, SIZE_MAX) == -1 ||
-	    (opts->env != NULL &&
-	    dk_add_strv(body, "Env", opts->env, SIZE_MAX) == -1) ||
-	    (opts->user != NULL && opts->user[0] != '\0' &&
-	    dk_add_str(body, "User", opts->user) == -1) ||
-	    (opts->workdir != NULL && opts->workdir[0] != '\0' &&
-	    dk_add_str(body, "WorkingDir", opts->workdir) == -1)) {
+	    dk_add_strv(body, "Cmd", argv, SIZE_MAX) == -1 ||
+	    (env[0] != NULL && dk_add_strv(body, "Env", env, SIZE_MAX) == -1) ||
+	    (p->user[0] != '\0' && dk_add_str(body, "User", p->user) == -1) ||
+	    (p->workdir[0] != '\0' &&
+	    dk_add_str(body, "WorkingDir", p->workdir) == -1)) {
 		json_object_put(body);
 		return box_error_set(err, BOX_E_INTERNAL, ENOMEM, "exec");
 	}
@@ -1269,6 +1347,7 @@ const struct box_runtime_ops box_docker_ops = {
 	.create = docker_create,
 	.destroy = docker_destroy,
 	.inspect = docker_inspect,
+	.describe = docker_describe,
 	.exec_start = docker_exec_start,
 	.exec_resize = docker_exec_resize,
 	.exec_status = docker_exec_status,

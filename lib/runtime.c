@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "helper.h"
 #include "log.h"
 #include "runtime.h"
 
@@ -27,13 +28,25 @@ box_runtime_open(const char *name, const struct box_config *cfg,
 		if ((rt = calloc(1, sizeof(*rt))) == NULL)
 			return box_error_set(err, BOX_E_INTERNAL, errno,
 			    "runtime %s", name);
-		rt->ops = drivers[i];
+		/* Unprivileged programs reach the runtime through
+		 * box-runtime only. */
+		rt->ops = box_helper_active() ? &box_helper_ops : drivers[i];
 		rt->cfg = cfg;
 		*out = rt;
 		return 0;
 	}
 	return box_error_set(err, BOX_E_CONFIG, 0, "unknown runtime \"%s\"",
 	    box_log_safe(name, safe, sizeof(safe)));
+}
+
+int
+box_valid_term(const char *term)
+{
+	size_t n;
+
+	if (term == NULL || (n = strlen(term)) == 0 || n > 64)
+		return 0;
+	return strspn(term, "abcdefghijklmnopqrstuvwxyz0123456789-+._") == n;
 }
 
 void

@@ -19,6 +19,7 @@
 #define BOX_LABEL_BOX		"io.sshbox.box"
 #define BOX_LABEL_INSTANCE	"io.sshbox.instance"
 #define BOX_LABEL_DEADLINE	"io.sshbox.deadline"
+#define BOX_LABEL_PROFILE	"io.sshbox.profile"
 
 struct box_runtime;
 
@@ -30,12 +31,15 @@ struct box_spec {
 	const struct box_profile *profile;
 };
 
-/* How to run a process inside a box. */
+/*
+ * How to run a process inside a box: the profile's shell, as a login shell
+ * or with -c command, as the profile's user in its workdir.  The command
+ * is the guest's and only ever an argument of that shell inside the box.
+ */
 struct box_exec_opts {
-	const char *const *argv;	/* NULL-terminated */
-	const char *const *env;		/* NULL-terminated "K=V", may be NULL */
-	const char	*user;		/* "" or NULL: the box's default */
-	const char	*workdir;	/* "" or NULL: the box's default */
+	const struct box_profile *profile;	/* shell, user, workdir */
+	const char	*command;	/* NULL: login shell */
+	const char	*term;		/* TERM with a tty (box_valid_term) */
 	int		 tty;		/* allocate a TTY in the box */
 	int		 stdin_open;	/* attach stdin */
 	unsigned	 rows, cols;	/* initial size when tty */
@@ -60,6 +64,8 @@ struct box_exec {
 struct box_runtime_obj {
 	char	 ref[BOX_REF_MAX];
 	char	 box_id[BOX_ID_LEN + 1];	/* from the label */
+	char	 instance[33];			/* from the label, "" if none */
+	char	 profile[BOX_PROFILE_NAME_MAX + 1];	/* label, or "" */
 	int64_t	 deadline;			/* from the label, 0 if none */
 	int	 running;
 };
@@ -76,6 +82,10 @@ struct box_runtime_ops {
 	/* *exists and *running; a missing box is not an error. */
 	int	(*inspect)(struct box_runtime *, const char *ref, int *exists,
 		    int *running, struct box_error *);
+	/* *exists, and when it does, what its labels say (obj->box_id is
+	 * "" for an object that is not a box). */
+	int	(*describe)(struct box_runtime *, const char *ref, int *exists,
+		    struct box_runtime_obj *obj, struct box_error *);
 	/* Start a process in the box and return its stream. */
 	int	(*exec_start)(struct box_runtime *, const char *ref,
 		    const struct box_exec_opts *, struct box_exec **,
@@ -105,7 +115,9 @@ struct box_runtime {
 
 /*
  * Open the driver called name ("docker") for cfg.  Does not contact the
- * runtime yet.  *out freed with box_runtime_free().  0 or -1.
+ * runtime yet.  When box_helper_start() has run, the driver is reached
+ * through the box-runtime helper instead (runtime-helper.c).
+ * *out freed with box_runtime_free().  0 or -1.
  */
 int	box_runtime_open(const char *name, const struct box_config *cfg,
 	    struct box_runtime **out, struct box_error *err);
@@ -114,12 +126,16 @@ void	box_runtime_free(struct box_runtime *rt);
 /* The docker driver's ops (lib/docker.c). */
 extern const struct box_runtime_ops box_docker_ops;
 
+/* A TERM value safe to pass into a box: [a-z0-9+._-], 1..64 bytes. */
+int	box_valid_term(const char *term);
+
 /*
  * Parse a Docker API JSON reply.  Exposed for tests and fuzzing: these are
  * the only readers of runtime replies.
  *  - container list: fills objs (freed by caller), skipping entries
  *    without a valid box label;
  *  - exec inspect: *running and *status (ExitCode);
+ *  - container inspect: obj (Id, State.Running, the labels);
  *  - create: the container Id into ref;
  *  - an error body: its "message" into msg (sanitised, bounded).
  */
@@ -128,6 +144,8 @@ int	box_docker_parse_list(const char *json, size_t len,
 	    struct box_error *err);
 int	box_docker_parse_exec_inspect(const char *json, size_t len,
 	    int *running, int *status, struct box_error *err);
+int	box_docker_parse_inspect(const char *json, size_t len,
+	    struct box_runtime_obj *obj, struct box_error *err);
 int	box_docker_parse_id(const char *json, size_t len, char *ref,
 	    size_t refsz, struct box_error *err);
 void	box_docker_parse_message(const char *json, size_t len, char *msg,

@@ -395,3 +395,35 @@ box_valid_name(const char *s, size_t maxlen)
 	}
 	return 1;
 }
+
+int
+box_path_root_only(const char *path, int sticky_ok, struct box_error *err)
+{
+	char buf[PATH_MAX], *p;
+	struct stat st;
+	int top = 1;
+
+	if (realpath(path, buf) == NULL)
+		return box_error_set(err, BOX_E_CONFIG, errno, "%.300s", path);
+	for (;;) {
+		if (stat(buf, &st) < 0)
+			return box_error_set(err, BOX_E_CONFIG, errno,
+			    "%.300s", buf);
+		if (st.st_uid != 0)
+			return box_error_set(err, BOX_E_CONFIG, 0,
+			    "%.200s is not owned by root (chown root %.200s)",
+			    buf, buf);
+		if ((st.st_mode & 022) != 0 && (top || !sticky_ok ||
+		    (st.st_mode & S_ISVTX) == 0))
+			return box_error_set(err, BOX_E_CONFIG, 0,
+			    "%.200s is group- or world-writable "
+			    "(chmod go-w %.200s)", buf, buf);
+		if (strcmp(buf, "/") == 0)
+			return 0;
+		top = 0;
+		if ((p = strrchr(buf, '/')) == buf)
+			p[1] = '\0';
+		else
+			*p = '\0';
+	}
+}

@@ -77,6 +77,16 @@ char	*box_format_time(int64_t t, char *buf, size_t bufsz);
 /* Bounded string copy; returns -1 if src did not fit (dst still ends in NUL). */
 int	box_strlcpy(char *dst, const char *src, size_t dstsz);
 
+/*
+ * Whether only root can change what path names, as sshd checks an
+ * AuthorizedKeysCommand: path (resolved) and every directory above it
+ * root-owned and not group- or world-writable; with sticky_ok, sticky
+ * directories above it (/tmp) are allowed.  0, or -1 with BOX_E_CONFIG
+ * naming the first offending component and the fix.
+ */
+int	box_path_root_only(const char *path, int sticky_ok,
+	    struct box_error *err);
+
 /* 1 if s is a name of [A-Za-z0-9._-], 1..maxlen long, not starting with '.'. */
 int	box_valid_name(const char *s, size_t maxlen);
 

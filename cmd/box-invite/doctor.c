@@ -110,44 +110,16 @@ account_may(const struct account *a, const struct stat *st, int bit)
 	return (st->st_mode & bit) != 0;
 }
 
-/*
- * What sshd checks of an AuthorizedKeysCommand: the resolved file and every
- * directory above it root-owned and not group- or world-writable.  0, or -1
- * with why filled.
- */
+/* What sshd checks of an AuthorizedKeysCommand.  0, or -1 with why. */
 static int
 root_safe_path(const char *path, char *why, size_t whysz)
 {
-	char buf[PATH_MAX], *p;
-	struct stat st;
+	struct box_error err;
 
-	if (realpath(path, buf) == NULL) {
-		snprintf(why, whysz, "%.300s: %s", path, strerror(errno));
-		return -1;
-	}
-	for (;;) {
-		if (stat(buf, &st) < 0) {
-			snprintf(why, whysz, "%.300s: %s", buf,
-			    strerror(errno));
-			return -1;
-		}
-		if (st.st_uid != 0) {
-			snprintf(why, whysz, "%.300s is not owned by root "
-			    "(chown root %.300s)", buf, buf);
-			return -1;
-		}
-		if ((st.st_mode & 022) != 0) {
-			snprintf(why, whysz, "%.300s is group- or world-"
-			    "writable (chmod go-w %.300s)", buf, buf);
-			return -1;
-		}
-		if (strcmp(buf, "/") == 0)
-			return 0;
-		if ((p = strrchr(buf, '/')) == buf)
-			p[1] = '\0';
-		else
-			*p = '\0';
-	}
+	if (box_path_root_only(path, 0, &err) == 0)
+		return 0;
+	box_strlcpy(why, err.msg, whysz);
+	return -1;
 }
 
 /* Whether the account can search every directory above path. */
@@ -373,6 +345,65 @@ check_program(struct doctor *d, const char *name, const char *path)
 		return;
 	}
 	report(d, DR_OK, name, "%s", path);
+}
+
+/*
+ * The privilege model: the box account must not reach the runtime socket
+ * (root in effect); box-runtime, next to box-shell, reaches it for it,
+ * setgid to the socket's group.
+ */
+static void
+check_confinement(struct doctor *d, const struct box_config *cfg,
+    const struct account *a)
+{
+	char helper[PATH_MAX], real[PATH_MAX], why[PATH_MAX + 128], *slash;
+	struct group *gr;
+	struct stat sock, st;
+	const char *gname;
+
+	if (!a->found)
+		return;
+	if (stat(cfg->docker_socket, &sock) < 0) {
+		report(d, DR_WARN, "confinement", "cannot check: %s: %s",
+		    cfg->docker_socket, strerror(errno));
+		return;
+	}
+	gname = (gr = getgrgid(sock.st_gid)) != NULL ? gr->gr_name : "?";
+	if (account_may(a, &sock, 2))
+		report(d, DR_FAIL, "confinement", "%s can use %s directly, "
+		    "which is root in effect: gpasswd -d %s %s (box-runtime "
+		    "reaches the runtime for it)", a->name,
+		    cfg->docker_socket, a->name, gname);
+	else
+		report(d, DR_OK, "confinement", "%s cannot use %s", a->name,
+		    cfg->docker_socket);
+
+	if (realpath(cfg->shell_path, real) == NULL)
+		return;		/* check_program said why */
+	if ((slash = strrchr(real, '/')) != NULL)
+		*slash = '\0';
+	if (snprintf(helper, sizeof(helper), "%s/box-runtime", real) >=
+	    (int)sizeof(helper))
+		return;
+	if (stat(helper, &st) < 0) {
+		report(d, DR_FAIL, "box-runtime", "%s: %s (install sshbox: "
+		    "box-shell runs it from its own directory)", helper,
+		    strerror(errno));
+		return;
+	}
+	if (root_safe_path(helper, why, sizeof(why)) < 0)
+		report(d, DR_FAIL, "box-runtime", "%s", why);
+	else if (!S_ISREG(st.st_mode) || (st.st_mode & S_ISGID) == 0 ||
+	    st.st_gid != sock.st_gid || (st.st_mode & S_ISUID) != 0)
+		report(d, DR_FAIL, "box-runtime", "%s must be setgid to %s's "
+		    "group: chgrp %s %s && chmod 2755 %s", helper,
+		    cfg->docker_socket, gname, helper, helper);
+	else if (!account_may(a, &st, 1))
+		report(d, DR_FAIL, "box-runtime", "%s cannot run %s: chmod "
+		    "2755 %s", a->name, helper, helper);
+	else
+		report(d, DR_OK, "box-runtime", "%s (setgid %s)", helper,
+		    gname);
 }
 
 /* ---------------------------------------------------- 4. keys, state */
@@ -865,8 +896,8 @@ check_runtime(struct doctor *d, const struct box_config *cfg,
 		return;
 	}
 	if (rt->ops->list(rt, cfg->instance, &objs, &nobjs, &err) < 0)
-		report(d, DR_FAIL, "runtime", "%s (is dockerd running, and "
-		    "is the box account in the docker group?)", err.msg);
+		report(d, DR_FAIL, "runtime", "%s (is dockerd running?)",
+		    err.msg);
 	else
 		report(d, DR_OK, "runtime", "docker at %s: %zu box%s of "
 		    "instance %s", cfg->docker_socket, nobjs,
@@ -934,6 +965,7 @@ cmd_doctor(const char *conf, int argc, char **argv, int json)
 	authkeys_path(&cfg, authkeys, sizeof(authkeys));
 	check_program(&d, "box-authkeys", authkeys);
 	check_program(&d, "box-shell", cfg.shell_path);
+	check_confinement(&d, &cfg, &acct);
 
 	check_keys(&d, &cfg, &acct);
 	check_state(&d, &cfg, &acct);

@@ -15,6 +15,7 @@
 #include <json-c/json.h>
 
 #include "box.h"
+#include "helper.h"
 #include "log.h"
 #include "util.h"
 
@@ -51,6 +52,9 @@ pass(const char *conf, int json)
 	struct box_ctx ctx;
 	int lock, rc = 0;
 
+	/* As the box account, the runtime is reached through box-runtime. */
+	if (geteuid() != 0)
+		box_helper_start(conf);
 	if (box_ctx_open(&ctx, conf, 0, &err) < 0) {
 		box_log(LOG_ERR, "%s", err.msg);
 		return 1;

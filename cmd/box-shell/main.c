@@ -17,6 +17,7 @@
 
 #include "box.h"
 #include "command.h"
+#include "helper.h"
 #include "log.h"
 #include "priv.h"
 #include "relay.h"
@@ -169,9 +170,8 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	char source[BOX_SOURCE_MAX], token[BOX_TOKEN_MAX + 1], when[32];
-	char term[80], *auth = NULL;
-	const char *p, *env[2] = { NULL, NULL };
-	const char *argv_exec[4];
+	char *auth = NULL;
+	const char *p;
 	struct box_exec_opts eo;
 	struct relay_opts ro;
 	struct box_exec *ex = NULL;
@@ -199,6 +199,10 @@ main(int argc, char **argv)
 			return BOX_EXIT_USAGE;
 		}
 	}
+	/* The runtime is reached through the setgid box-runtime helper,
+	 * started before no_new_privs would disarm it. */
+	if (geteuid() != 0)
+		box_helper_start(conf);
 	if (box_priv_drop(&err) < 0)
 		return fail(BOX_EXIT_CONFIG, "%s", err.msg);
 	if ((p = getenv("SSH_USER_AUTH")) == NULL)
@@ -297,30 +301,13 @@ main(int argc, char **argv)
 	}
 
 	memset(&eo, 0, sizeof(eo));
-	if (cmd.kind == BOX_CMD_SHELL) {
-		argv_exec[0] = prof.shell;
-		argv_exec[1] = "-l";
-		argv_exec[2] = NULL;
-	} else {
-		argv_exec[0] = prof.shell;
-		argv_exec[1] = "-c";
-		argv_exec[2] = cmd.exec;
-		argv_exec[3] = NULL;
-	}
-	eo.argv = argv_exec;
+	eo.profile = &prof;
+	eo.command = cmd.kind == BOX_CMD_SHELL ? NULL : cmd.exec;
 	eo.tty = interactive;
 	eo.stdin_open = 1;
-	eo.user = prof.user;
-	eo.workdir = prof.workdir;
 	if (interactive) {
 		p = getenv("TERM");
-		if (p == NULL || strlen(p) > 64 ||
-		    strspn(p, "abcdefghijklmnopqrstuvwxyz0123456789-+._") !=
-		    strlen(p))
-			p = "xterm";
-		snprintf(term, sizeof(term), "TERM=%s", p);
-		env[0] = term;
-		eo.env = env;
+		eo.term = box_valid_term(p) ? p : "xterm";
 	}
 	if (ctx.rt->ops->exec_start(ctx.rt, box.ref, &eo, &ex, &err) < 0) {
 		rc = fail(box_exit_code(&err), "cannot reach your box: %s",

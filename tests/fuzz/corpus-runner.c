@@ -17,6 +17,7 @@ int fuzz_sshkey(const uint8_t *, size_t);
 int fuzz_config(const uint8_t *, size_t);
 int fuzz_dstream(const uint8_t *, size_t);
 int fuzz_command(const uint8_t *, size_t);
+int fuzz_helper(const uint8_t *, size_t);
 
 static const struct {
 	const char *name;
@@ -27,6 +28,7 @@ static const struct {
 	{ "config", fuzz_config },
 	{ "dstream", fuzz_dstream },
 	{ "command", fuzz_command },
+	{ "helper", fuzz_helper },
 };
 
 int

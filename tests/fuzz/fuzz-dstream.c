@@ -5,6 +5,7 @@
 #include "dstream.h"
 #include "fuzz.h"
 #include "runtime.h"
+#include "util.h"
 
 static int
 count_cb(void *arg, int stream, const uint8_t *data, size_t len)
@@ -58,7 +59,7 @@ fuzz_head(const uint8_t *data, size_t size)
 static void
 fuzz_replies(int which, const char *json, size_t size)
 {
-	struct box_runtime_obj *objs;
+	struct box_runtime_obj *objs, obj;
 	struct box_error err;
 	char ref[BOX_REF_MAX], msg[256];
 	int running, status;
@@ -84,6 +85,12 @@ fuzz_replies(int which, const char *json, size_t size)
 		box_docker_parse_id(json, size, ref, sizeof(ref), &err);
 		break;
 	default:
+		if (box_docker_parse_inspect(json, size, &obj, &err) == 0 &&
+		    (obj.ref[0] == '\0' || (obj.box_id[0] != '\0' &&
+		    strlen(obj.box_id) != BOX_ID_LEN) || obj.deadline < 0 ||
+		    (obj.instance[0] != '\0' &&
+		    !box_valid_name(obj.instance, 32))))
+			abort();
 		box_docker_parse_message(json, size, msg, sizeof(msg));
 		for (i = 0; msg[i] != '\0'; i++)
 			if ((unsigned char)msg[i] < 0x20 ||

@@ -36,6 +36,26 @@ t_like "--sshd-config is needed for a private sshd" \
 	"$(doctor --sshd-config "$T/nosuch")" "^FAIL +sshd: "
 t_is "unknown argument" "$($INVITE doctor --frob >/dev/null 2>&1; echo $?)" 2
 
+# The privilege model: the box account cannot use the socket, and
+# box-runtime next to box-shell is setgid to the socket's group.
+t_like "checks the box account cannot use the socket" "$out" \
+	"^ok +confinement: $BOX_USER cannot use /var/run/docker.sock"
+t_like "checks box-runtime" "$out" \
+	"^ok +box-runtime: $top_builddir/box-runtime \(setgid docker\)"
+chmod 755 "$top_builddir/box-runtime"
+fails "box-runtime not setgid" box-runtime --sshd-config "$T/sshd_config"
+t_like "and says what to do" "$out" \
+	"chgrp docker $top_builddir/box-runtime && chmod 2755"
+chmod 2755 "$top_builddir/box-runtime"
+python3 -c "import socket; socket.socket(socket.AF_UNIX).bind('$T/open.sock')"
+chgrp "$BOX_USER" "$T/open.sock" && chmod 660 "$T/open.sock"
+sed "s|socket: /var/run/docker.sock|socket: $T/open.sock|" "$CONF" > "$T/open.yaml"
+out=$($top_builddir/box-invite -c "$T/open.yaml" doctor --sshd-config "$T/sshd_config" 2>&1)
+t_like "a socket the box account can use: FAIL confinement" "$out" \
+	"^FAIL +confinement: $BOX_USER can use $T/open.sock directly, which is root in effect: gpasswd -d $BOX_USER $BOX_USER"
+t_like "and box-runtime is not setgid to that socket's group" "$out" \
+	"^FAIL +box-runtime: .* must be setgid to $T/open.sock's group"
+
 # The signing key readable by others.
 chmod 644 "$T/keys/invite.key"
 fails "signing key 0644" signing-key --sshd-config "$T/sshd_config"

@@ -79,20 +79,24 @@ command -v jq >/dev/null || t_skip_all "no jq"
 	chown "$BOX_USER:" /var/lib/sshbox
 	chmod 750 /var/lib/sshbox
 	usermod -d /var/lib/sshbox -p '*' "$BOX_USER" # "!" locks it for sshd
-	getent group docker >/dev/null && usermod -aG docker "$BOX_USER"
+	# Not in the socket's group: box-runtime is its only way to Docker.
+	if id -nG "$BOX_USER" | tr ' ' '\n' | grep -qx docker; then
+		gpasswd -d "$BOX_USER" docker >/dev/null
+	fi
 ) 9>/run/sshbox-test-account.lock
 
 # sshd runs an AuthorizedKeysCommand only if it and every directory above
 # it are root-owned and not group- or world-writable: a build tree under
 # /tmp (or a user's home) is not.  The programs are copied to such a place.
-for p in box-authkeys box-shell box-invite box-reaper box-proxy; do
+for p in box-authkeys box-shell box-invite box-reaper box-proxy box-runtime; do
 	[ -x "$top_builddir/$p" ] || t_skip_all "$p is not built in $top_builddir"
 done
 mkdir -p /run/sshbox-test && chmod 755 /run/sshbox-test
 BIN=$(mktemp -d /run/sshbox-test/bin.XXXXXX) && chmod 755 "$BIN" &&
 	cp "$top_builddir"/box-authkeys "$top_builddir"/box-shell \
 	   "$top_builddir"/box-invite "$top_builddir"/box-reaper \
-	   "$top_builddir"/box-proxy "$BIN"/ ||
+	   "$top_builddir"/box-proxy "$top_builddir"/box-runtime "$BIN"/ &&
+	chgrp docker "$BIN/box-runtime" && chmod 2755 "$BIN/box-runtime" ||
 	{ echo "Bail out! cannot copy the programs to /run/sshbox-test"; exit 1; }
 top_builddir=$BIN
 

@@ -1,0 +1,490 @@
+/*
+ * box-runtime: the one sshbox program that can reach the runtime's socket
+ * (installed setgid to the socket's group).  box-shell and box-reaper,
+ * running as the box account, start it before they drop privileges and
+ * ask it for the few operations they need, one checked request at a time
+ * (lib/helper.h).  It acts only on this bastion's boxes, with profiles
+ * from a root-owned configuration, and never takes a path, an image, a
+ * mount or a runtime option from its caller.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "helper.h"
+#include "log.h"
+#include "runtime.h"
+#include "util.h"
+
+#define MAX_EXECS	64
+#define DEADLINE_SLACK	300	/* seconds past a profile's max_ttl */
+
+static struct box_config cfg;
+static struct box_runtime *rt;
+static char execs[MAX_EXECS][BOX_EXEC_ID_LEN + 1];
+static size_t nexecs;
+static char rbuf[BOX_HELPER_LINE_MAX];
+static size_t rlen;
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: box-runtime [-c FILE] serve\n"
+	    "  Serves box-shell and box-reaper (the box account) on stdin and\n"
+	    "  stdout; not for interactive use.  See box-runtime(8).\n");
+}
+
+static int
+send_all(const void *buf, size_t len, int fd)
+{
+	union {
+		struct cmsghdr hdr;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} cbuf;
+	const char *p = buf;
+	struct msghdr msg;
+	struct iovec iov;
+	ssize_t n;
+
+	while (len > 0) {
+		memset(&msg, 0, sizeof(msg));
+		iov.iov_base = (void *)p;
+		iov.iov_len = len;
+		msg.msg_iov = &iov;
+		msg.msg_iovlen = 1;
+		if (fd != -1) {
+			memset(&cbuf, 0, sizeof(cbuf));
+			msg.msg_control = cbuf.buf;
+			msg.msg_controllen = sizeof(cbuf.buf);
+			CMSG_FIRSTHDR(&msg)->cmsg_level = SOL_SOCKET;
+			CMSG_FIRSTHDR(&msg)->cmsg_type = SCM_RIGHTS;
+			CMSG_FIRSTHDR(&msg)->cmsg_len = CMSG_LEN(sizeof(int));
+			memcpy(CMSG_DATA(CMSG_FIRSTHDR(&msg)), &fd,
+			    sizeof(int));
+			n = sendmsg(1, &msg, MSG_NOSIGNAL);
+		} else if ((n = send(1, p, len, MSG_NOSIGNAL)) == -1 &&
+		    errno == ENOTSOCK) {
+			n = write(1, p, len);	/* a pipe: scripts, tests */
+		}
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		fd = -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int
+reply(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int
+reply(const char *fmt, ...)
+{
+	char buf[BOX_HELPER_LINE_MAX];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf) - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -1;
+	if ((size_t)n >= sizeof(buf) - 1)
+		n = (int)sizeof(buf) - 2;
+	buf[n++] = '\n';
+	return send_all(buf, (size_t)n, -1);
+}
+
+static int
+refuse(const char *what, const struct box_error *err)
+{
+	char safe[BOX_HELPER_LINE_MAX - 16];
+
+	box_log_safe(err->msg, safe, sizeof(safe));
+	box_log(err->kind == BOX_E_DENIED || err->kind == BOX_E_INPUT ?
+	    LOG_WARNING : LOG_ERR, "%s refused: %s", what, safe);
+	return reply("err %d %s", err->kind != BOX_E_NONE ? (int)err->kind :
+	    BOX_E_INTERNAL, safe);
+}
+
+/* A profile from the root-owned profiles directory. */
+static int
+load_profile(const char *name, struct box_profile *p, struct box_error *err)
+{
+	char path[PATH_MAX];
+
+	if (!box_valid_name(name, BOX_PROFILE_NAME_MAX))
+		return box_error_set(err, BOX_E_DENIED, 0,
+		    "the box names no valid profile");
+	if (snprintf(path, sizeof(path), "%s/%s.yaml", cfg.profiles_dir,
+	    name) >= (int)sizeof(path))
+		return box_error_set(err, BOX_E_CONFIG, 0, "path too long");
+	if (box_path_root_only(path, 1, err) < 0)
+		return box_error_wrap(err, "profile %s", name);
+	return box_config_load_profile(&cfg, name, p, err);
+}
+
+/* The box behind ref, which must be one of this bastion's. */
+static int
+ours(const char *ref, int *exists, struct box_runtime_obj *obj,
+    struct box_error *err)
+{
+	if (rt->ops->describe(rt, ref, exists, obj, err) < 0)
+		return -1;
+	if (*exists && (obj->box_id[0] == '\0' ||
+	    strcmp(obj->instance, cfg.instance) != 0))
+		return box_error_set(err, BOX_E_DENIED, 0,
+		    "%s is not a box of this bastion", ref);
+	return 0;
+}
+
+static int
+do_create(const struct box_helper_req *req, struct box_error *err)
+{
+	struct box_profile p;
+	struct box_spec spec;
+	char ref[BOX_REF_MAX];
+	int64_t now = box_now();
+
+	if (load_profile(req->profile, &p, err) < 0)
+		return -1;
+	if (req->deadline <= now ||
+	    req->deadline > now + p.max_ttl + DEADLINE_SLACK)
+		return box_error_set(err, BOX_E_DENIED, 0,
+		    "deadline outside profile %s's max_ttl", p.name);
+	memset(&spec, 0, sizeof(spec));
+	spec.box_id = req->ref;
+	spec.instance = cfg.instance;
+	spec.deadline = req->deadline;
+	spec.profile = &p;
+	if (rt->ops->create(rt, &spec, ref, sizeof(ref), err) < 0)
+		return -1;
+	box_log(LOG_INFO, "created box %s (%s, profile %s)", req->ref, ref,
+	    p.name);
+	return reply("ok %s", ref);
+}
+
+static int
+do_destroy(const struct box_helper_req *req, struct box_error *err)
+{
+	struct box_runtime_obj obj;
+	int exists;
+
+	if (ours(req->ref, &exists, &obj, err) < 0)
+		return -1;
+	if (exists && rt->ops->destroy(rt, obj.ref, err) < 0)
+		return -1;
+	return reply("ok");
+}
+
+static int
+do_inspect(const struct box_helper_req *req, struct box_error *err)
+{
+	struct box_runtime_obj obj;
+	int exists;
+
+	if (ours(req->ref, &exists, &obj, err) < 0)
+		return -1;
+	return reply("ok %d %d", exists, exists && obj.running);
+}
+
+static int
+do_list(struct box_error *err)
+{
+	struct box_runtime_obj *objs;
+	size_t n, i;
+	int rc = 0;
+
+	if (rt->ops->list(rt, cfg.instance, &objs, &n, err) < 0)
+		return -1;
+	if (reply("ok %zu", n) < 0)
+		rc = -1;
+	for (i = 0; rc == 0 && i < n; i++)
+		rc = reply("%s %s %lld %d", objs[i].ref, objs[i].box_id,
+		    (long long)objs[i].deadline, objs[i].running);
+	free(objs);
+	return rc;
+}
+
+static int
+read_bytes(char *dst, size_t len)
+{
+	size_t k;
+	ssize_t n;
+
+	k = rlen < len ? rlen : len;
+	memcpy(dst, rbuf, k);
+	rlen -= k;
+	memmove(rbuf, rbuf + k, rlen);
+	for (; k < len; k += (size_t)n) {
+		n = read(0, dst + k, len - k);
+		if (n == -1 && errno == EINTR) {
+			n = 0;
+			continue;
+		}
+		if (n <= 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* 1: the command was read; 0: refused (err set); -1: connection lost. */
+static int
+read_command(const struct box_helper_req *req, char **cmd,
+    struct box_error *err)
+{
+	*cmd = NULL;
+	if (!req->has_command)
+		return 1;
+	if ((*cmd = malloc(req->ncommand + 1)) == NULL)
+		return -1;
+	if (read_bytes(*cmd, req->ncommand) < 0)
+		return -1;
+	(*cmd)[req->ncommand] = '\0';
+	if (strlen(*cmd) != req->ncommand) {
+		box_error_set(err, BOX_E_INPUT, 0, "command contains NUL");
+		return 0;
+	}
+	return 1;
+}
+
+static int
+do_exec(const struct box_helper_req *req, const char *cmd,
+    struct box_error *err)
+{
+	char head[BOX_HELPER_LINE_MAX + sizeof(((struct box_exec *)0)->pending)];
+	struct box_runtime_obj obj;
+	struct box_exec_opts eo;
+	struct box_profile p;
+	struct box_exec *ex;
+	int exists, n, rc;
+
+	if (nexecs == MAX_EXECS)
+		return box_error_set(err, BOX_E_RATE, 0,
+		    "too many processes for one session");
+	if (ours(req->ref, &exists, &obj, err) < 0)
+		return -1;
+	if (!exists)
+		return box_error_set(err, BOX_E_NOTFOUND, 0,
+		    "box %s does not exist", req->ref);
+	if (load_profile(obj.profile, &p, err) < 0)
+		return -1;
+	memset(&eo, 0, sizeof(eo));
+	eo.profile = &p;
+	eo.command = cmd;
+	eo.term = req->term[0] != '\0' ? req->term : NULL;
+	eo.tty = req->tty;
+	eo.stdin_open = 1;
+	eo.rows = req->rows;
+	eo.cols = req->cols;
+	if (rt->ops->exec_start(rt, obj.ref, &eo, &ex, err) < 0)
+		return -1;
+	if (strlen(ex->id) != BOX_EXEC_ID_LEN) {
+		rt->ops->exec_free(ex);
+		return box_error_set(err, BOX_E_RUNTIME, 0,
+		    "unexpected exec id from the runtime");
+	}
+	memcpy(execs[nexecs++], ex->id, BOX_EXEC_ID_LEN + 1);
+	n = snprintf(head, sizeof(head), "ok %s %zu\n", ex->id, ex->npending);
+	memcpy(head + n, ex->pending, ex->npending);
+	rc = send_all(head, (size_t)n + ex->npending, ex->fd);
+	/* The caller holds the stream now; our copy goes. */
+	rt->ops->exec_free(ex);
+	return rc < 0 ? -2 : 0;
+}
+
+static int
+known_exec(const char *id, struct box_error *err)
+{
+	size_t i;
+
+	for (i = 0; i < nexecs; i++)
+		if (strcmp(execs[i], id) == 0)
+			return 0;
+	return box_error_set(err, BOX_E_DENIED, 0,
+	    "exec %.12s was not started in this session", id);
+}
+
+static int
+do_exec_op(const struct box_helper_req *req, struct box_error *err)
+{
+	struct box_exec ex;
+	int status;
+
+	if (known_exec(req->exec_id, err) < 0)
+		return -1;
+	memset(&ex, 0, sizeof(ex));
+	ex.fd = -1;
+	memcpy(ex.id, req->exec_id, BOX_EXEC_ID_LEN + 1);
+	if (req->op == BOX_HOP_RESIZE) {
+		if (rt->ops->exec_resize(rt, &ex, req->rows, req->cols,
+		    err) < 0)
+			return -1;
+		return reply("ok");
+	}
+	if (rt->ops->exec_status(rt, &ex, &status, err) < 0)
+		return -1;
+	return reply("ok %d", status);
+}
+
+/* The next request line; 0 at a clean end, -1 on a broken one. */
+static int
+read_line(char *line, size_t *len)
+{
+	char *nl;
+	ssize_t n;
+
+	while ((nl = memchr(rbuf, '\n', rlen)) == NULL) {
+		if (rlen == sizeof(rbuf))
+			return -1;
+		n = read(0, rbuf + rlen, sizeof(rbuf) - rlen);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == 0 && rlen == 0)
+			return 0;
+		if (n <= 0)
+			return -1;
+		rlen += (size_t)n;
+	}
+	*len = (size_t)(nl - rbuf);
+	memcpy(line, rbuf, *len);
+	rlen -= *len + 1;
+	memmove(rbuf, nl + 1, rlen);
+	return 1;
+}
+
+static int
+serve(void)
+{
+	struct box_helper_req req;
+	struct box_error err;
+	char line[BOX_HELPER_LINE_MAX], *cmd;
+	size_t len;
+	int rc;
+
+	for (;;) {
+		if ((rc = read_line(line, &len)) == 0)
+			return 0;
+		if (rc < 0) {
+			box_error_set(&err, BOX_E_INPUT, 0,
+			    "request too long or cut short");
+			refuse("request", &err);
+			return 1;
+		}
+		box_error_clear(&err);
+		if (box_helper_parse_req(line, len, &req, &err) < 0) {
+			if (refuse("request", &err) < 0)
+				return 1;
+			continue;
+		}
+		cmd = NULL;
+		switch (req.op) {
+		case BOX_HOP_CREATE:
+			rc = do_create(&req, &err);
+			break;
+		case BOX_HOP_DESTROY:
+			rc = do_destroy(&req, &err);
+			break;
+		case BOX_HOP_INSPECT:
+			rc = do_inspect(&req, &err);
+			break;
+		case BOX_HOP_LIST:
+			rc = do_list(&err);
+			break;
+		case BOX_HOP_EXEC:
+			if ((rc = read_command(&req, &cmd, &err)) < 0) {
+				free(cmd);
+				return 1;
+			}
+			rc = rc == 0 ? -1 : do_exec(&req, cmd, &err);
+			free(cmd);
+			break;
+		default:
+			rc = do_exec_op(&req, &err);
+			break;
+		}
+		if (rc == -2)
+			return 1;
+		if (rc < 0 && refuse("request", &err) < 0)
+			return 1;
+	}
+}
+
+static int
+start(const char *conf, struct box_error *err)
+{
+	struct passwd *pw;
+	struct stat sb;
+	uid_t uid = getuid();
+
+	if (box_path_root_only(conf, 1, err) < 0)
+		return box_error_wrap(err, "configuration");
+	if (stat(conf, &sb) < 0 || !S_ISREG(sb.st_mode))
+		return box_error_set(err, BOX_E_CONFIG, 0,
+		    "configuration %s is not a regular file", conf);
+	if (box_config_load(conf, &cfg, err) < 0)
+		return -1;
+	if (uid != 0 && ((pw = getpwnam(cfg.box_user)) == NULL ||
+	    pw->pw_uid != uid))
+		return box_error_set(err, BOX_E_DENIED, 0,
+		    "box-runtime serves the box account (%s) only",
+		    cfg.box_user);
+	return box_runtime_open("docker", &cfg, &rt, err);
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *conf = SYSCONFDIR "/sshbox/sshbox.yaml";
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct box_error err;
+	int ch, rc;
+
+	/* Setgid: nothing from the caller's environment is used. */
+	clearenv();
+	umask(077);
+	signal(SIGPIPE, SIG_IGN);
+	box_log_init("box-runtime", BOX_LOG_SYSLOG);
+	while ((ch = getopt_long(argc, argv, "+c:h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			conf = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc - 1 || strcmp(argv[optind], "serve") != 0) {
+		usage(stderr);
+		return 2;
+	}
+	box_error_clear(&err);
+	if (start(conf, &err) < 0) {
+		refuse("start", &err);
+		return 1;
+	}
+	if (reply("ready 1") < 0)
+		return 1;
+	rc = serve();
+	box_runtime_free(rt);
+	return rc;
+}

@@ -1,0 +1,291 @@
+/* The box-runtime protocol: request and reply lines (see helper.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "command.h"
+#include "helper.h"
+#include "log.h"
+#include "util.h"
+
+#define MAX_WORDS 8
+
+static const struct {
+	const char *name;
+	enum box_helper_op op;
+	int nargs;
+} ops[] = {
+	{ "create",  BOX_HOP_CREATE,  3 },
+	{ "destroy", BOX_HOP_DESTROY, 1 },
+	{ "inspect", BOX_HOP_INSPECT, 1 },
+	{ "list",    BOX_HOP_LIST,    0 },
+	{ "exec",    BOX_HOP_EXEC,    6 },
+	{ "resize",  BOX_HOP_RESIZE,  3 },
+	{ "status",  BOX_HOP_STATUS,  1 },
+};
+
+static int
+is_hex(const char *s, size_t len)
+{
+	return len > 0 && strspn(s, "0123456789abcdef") == len;
+}
+
+int
+box_helper_valid_ref(const char *ref)
+{
+	size_t n = strlen(ref);
+
+	if (n >= 1 && n <= 64 && is_hex(ref, n))
+		return 1;
+	return n == 7 + BOX_ID_LEN && strncmp(ref, "sshbox-", 7) == 0 &&
+	    is_hex(ref + 7, BOX_ID_LEN);
+}
+
+static int
+valid_exec_id(const char *s)
+{
+	return strlen(s) == BOX_EXEC_ID_LEN && is_hex(s, BOX_EXEC_ID_LEN);
+}
+
+/* Split line into words at single spaces; words are printable ASCII. */
+static int
+split(char *line, char **w, struct box_error *err)
+{
+	char *p = line;
+	int n = 0;
+
+	for (;;) {
+		if (n == MAX_WORDS)
+			return box_error_set(err, BOX_E_INPUT, 0,
+			    "too many words");
+		w[n++] = p;
+		while (*p > ' ' && *p < 0x7f)
+			p++;
+		if (*p == '\0')
+			break;
+		if (*p != ' ' || p == w[n - 1])
+			return box_error_set(err, BOX_E_INPUT, 0,
+			    "malformed request");
+		*p++ = '\0';
+	}
+	if (*w[n - 1] == '\0')
+		return box_error_set(err, BOX_E_INPUT, 0, "malformed request");
+	return n;
+}
+
+static int
+get_uint(const char *s, long long max, unsigned *out, const char *what,
+    struct box_error *err)
+{
+	long long v;
+
+	if (box_parse_int(s, 0, max, &v, NULL) < 0)
+		return box_error_set(err, BOX_E_INPUT, 0, "invalid %s", what);
+	*out = (unsigned)v;
+	return 0;
+}
+
+int
+box_helper_parse_req(const char *line, size_t len,
+    struct box_helper_req *req, struct box_error *err)
+{
+	char buf[BOX_HELPER_LINE_MAX], *w[MAX_WORDS];
+	long long v;
+	size_t i;
+	int n;
+
+	memset(req, 0, sizeof(*req));
+	if (len == 0 || len >= sizeof(buf) || memchr(line, '\0', len) != NULL)
+		return box_error_set(err, BOX_E_INPUT, 0,
+		    "malformed request");
+	memcpy(buf, line, len);
+	buf[len] = '\0';
+	if ((n = split(buf, w, err)) < 0)
+		return -1;
+	for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
+		if (strcmp(w[0], ops[i].name) == 0)
+			break;
+	if (i == sizeof(ops) / sizeof(ops[0]))
+		return box_error_set(err, BOX_E_INPUT, 0, "unknown request");
+	if (n - 1 != ops[i].nargs)
+		return box_error_set(err, BOX_E_INPUT, 0,
+		    "%s takes %d arguments", ops[i].name, ops[i].nargs);
+	req->op = ops[i].op;
+	switch (req->op) {
+	case BOX_HOP_CREATE:
+		if (strlen(w[1]) != BOX_ID_LEN || !is_hex(w[1], BOX_ID_LEN))
+			return box_error_set(err, BOX_E_INPUT, 0,
+			    "invalid box id");
+		if (!box_valid_name(w[2], BOX_PROFILE_NAME_MAX))
+			return box_error_set(err, BOX_E_INPUT, 0,
+			    "invalid profile name");
+		if (box_parse_int(w[3], 1, INT64_MAX, &v, NULL) < 0)
+			return box_error_set(err, BOX_E_INPUT, 0,
+			    "invalid deadline");
+		memcpy(req->ref, w[1], BOX_ID_LEN + 1);
+		box_strlcpy(req->profile, w[2], sizeof(req->profile));
+		req->deadline = v;
+		return 0;
+	case BOX_HOP_DESTROY:
+	case BOX_HOP_INSPECT:
+	case BOX_HOP_EXEC:
+		if (!box_helper_valid_ref(w[1]))
+			return box_error_set(err, BOX_E_INPUT, 0,
+			    "invalid box reference");
+		box_strlcpy(req->ref, w[1], sizeof(req->ref));
+		if (req->op != BOX_HOP_EXEC)
+			return 0;
+		if (strcmp(w[2], "0") != 0 && strcmp(w[2], "1") != 0)
+			return box_error_set(err, BOX_E_INPUT, 0,
+			    "invalid tty flag");
+		req->tty = w[2][0] == '1';
+		if (get_uint(w[3], 65535, &req->rows, "rows", err) < 0 ||
+		    get_uint(w[4], 65535, &req->cols, "columns", err) < 0)
+			return -1;
+		if (strcmp(w[5], "-") != 0) {
+			if (!box_valid_term(w[5]))
+				return box_error_set(err, BOX_E_INPUT, 0,
+				    "invalid TERM");
+			box_strlcpy(req->term, w[5], sizeof(req->term));
+		}
+		if (strcmp(w[6], "-") == 0)
+			return 0;
+		if (box_parse_int(w[6], 0, BOX_COMMAND_MAX, &v, NULL) < 0)
+			return box_error_set(err, BOX_E_INPUT, 0,
+			    "invalid command length (at most %d bytes)",
+			    BOX_COMMAND_MAX);
+		req->has_command = 1;
+		req->ncommand = (size_t)v;
+		return 0;
+	case BOX_HOP_RESIZE:
+	case BOX_HOP_STATUS:
+		if (!valid_exec_id(w[1]))
+			return box_error_set(err, BOX_E_INPUT, 0,
+			    "invalid exec id");
+		memcpy(req->exec_id, w[1], BOX_EXEC_ID_LEN + 1);
+		if (req->op == BOX_HOP_STATUS)
+			return 0;
+		if (get_uint(w[2], 65535, &req->rows, "rows", err) < 0 ||
+		    get_uint(w[3], 65535, &req->cols, "columns", err) < 0)
+			return -1;
+		if (req->rows == 0 || req->cols == 0)
+			return box_error_set(err, BOX_E_INPUT, 0,
+			    "invalid terminal size");
+		return 0;
+	case BOX_HOP_LIST:
+		return 0;
+	}
+	return box_error_set(err, BOX_E_INPUT, 0, "unknown request");
+}
+
+int
+box_helper_format_req(const struct box_helper_req *req, char *buf,
+    size_t bufsz, struct box_error *err)
+{
+	char ncmd[32];
+	int n = -1;
+
+	switch (req->op) {
+	case BOX_HOP_CREATE:
+		n = snprintf(buf, bufsz, "create %s %s %lld\n", req->ref,
+		    req->profile, (long long)req->deadline);
+		break;
+	case BOX_HOP_DESTROY:
+		n = snprintf(buf, bufsz, "destroy %s\n", req->ref);
+		break;
+	case BOX_HOP_INSPECT:
+		n = snprintf(buf, bufsz, "inspect %s\n", req->ref);
+		break;
+	case BOX_HOP_LIST:
+		n = snprintf(buf, bufsz, "list\n");
+		break;
+	case BOX_HOP_EXEC:
+		if (req->has_command)
+			snprintf(ncmd, sizeof(ncmd), "%zu", req->ncommand);
+		else
+			strcpy(ncmd, "-");
+		n = snprintf(buf, bufsz, "exec %s %d %u %u %s %s\n", req->ref,
+		    req->tty ? 1 : 0, req->rows, req->cols,
+		    req->term[0] != '\0' ? req->term : "-", ncmd);
+		break;
+	case BOX_HOP_RESIZE:
+		n = snprintf(buf, bufsz, "resize %s %u %u\n", req->exec_id,
+		    req->rows, req->cols);
+		break;
+	case BOX_HOP_STATUS:
+		n = snprintf(buf, bufsz, "status %s\n", req->exec_id);
+		break;
+	}
+	if (n < 0 || (size_t)n >= bufsz)
+		return box_error_set(err, BOX_E_INTERNAL, 0,
+		    "request does not fit");
+	/* What we send must be what the helper accepts. */
+	{
+		struct box_helper_req check;
+
+		if (box_helper_parse_req(buf, (size_t)n - 1, &check, err) < 0)
+			return box_error_wrap(err, "invalid request");
+	}
+	return n;
+}
+
+int
+box_helper_parse_reply(char *line, size_t len, char **args,
+    struct box_error *err)
+{
+	char safe[BOX_ERROR_MSG_MAX - 64], *p;
+	long long kind;
+
+	*args = NULL;
+	if (memchr(line, '\0', len) != NULL)
+		goto bad;
+	line[len] = '\0';
+	if (strcmp(line, "ok") == 0) {
+		*args = line + len;
+		return 0;
+	}
+	if (strncmp(line, "ok ", 3) == 0) {
+		*args = line + 3;
+		return 0;
+	}
+	if (strncmp(line, "err ", 4) != 0 ||
+	    (p = strchr(line + 4, ' ')) == NULL)
+		goto bad;
+	*p++ = '\0';
+	if (box_parse_int(line + 4, BOX_E_INTERNAL, BOX_E_RATE, &kind,
+	    NULL) < 0)
+		goto bad;
+	return box_error_set(err, (enum box_error_kind)kind, 0, "%s",
+	    box_log_safe(p, safe, sizeof(safe)));
+ bad:
+	return box_error_set(err, BOX_E_RUNTIME, 0,
+	    "unexpected reply from box-runtime");
+}
+
+int
+box_helper_parse_obj(const char *line, size_t len,
+    struct box_runtime_obj *obj, struct box_error *err)
+{
+	char buf[BOX_HELPER_LINE_MAX], *w[MAX_WORDS];
+	long long v;
+	int n;
+
+	memset(obj, 0, sizeof(*obj));
+	if (len == 0 || len >= sizeof(buf) || memchr(line, '\0', len) != NULL)
+		goto bad;
+	memcpy(buf, line, len);
+	buf[len] = '\0';
+	if ((n = split(buf, w, err)) != 4 || !box_helper_valid_ref(w[0]) ||
+	    strlen(w[1]) != BOX_ID_LEN || !is_hex(w[1], BOX_ID_LEN) ||
+	    box_parse_int(w[2], 0, INT64_MAX, &v, NULL) < 0 ||
+	    (strcmp(w[3], "0") != 0 && strcmp(w[3], "1") != 0))
+		goto bad;
+	box_strlcpy(obj->ref, w[0], sizeof(obj->ref));
+	memcpy(obj->box_id, w[1], BOX_ID_LEN + 1);
+	obj->deadline = v;
+	obj->running = w[3][0] == '1';
+	return 0;
+ bad:
+	return box_error_set(err, BOX_E_RUNTIME, 0,
+	    "unexpected list entry from box-runtime");
+}

@@ -1,0 +1,101 @@
+/*
+ * The box-runtime protocol.  box-runtime(8) is the one program that can
+ * reach the runtime's socket (setgid to its group); box-shell and
+ * box-reaper run as the box account and ask it over a unix socket pair,
+ * one request line at a time.  Everything in a request is checked here
+ * against a fixed grammar before the helper acts on it:
+ *
+ *   create BOXID PROFILE DEADLINE     -> ok REF
+ *   destroy REF                       -> ok
+ *   inspect REF                       -> ok EXISTS RUNNING
+ *   list                              -> ok N, then N lines
+ *                                        "REF BOXID DEADLINE RUNNING"
+ *   exec REF TTY ROWS COLS TERM NCMD  -> ok EXECID NPENDING, then NPENDING
+ *                                        bytes; the stream's fd rides along
+ *                                        (SCM_RIGHTS)
+ *   resize EXECID ROWS COLS           -> ok
+ *   status EXECID                     -> ok STATUS (-1: unknown)
+ *
+ * TERM is "-" for none; NCMD is "-" for a login shell, else the length of
+ * the guest's command, whose bytes follow the line.  The command is the
+ * only guest-chosen string the helper sees: it is never parsed, only
+ * handed to the profile's shell inside the box.  Failures answer
+ * "err KIND MESSAGE" (KIND: enum box_error_kind).  The helper greets with
+ * "ready 1" or an err line.
+ */
+#ifndef BOX_HELPER_H
+#define BOX_HELPER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "runtime.h"
+
+#define BOX_HELPER_LINE_MAX	512
+#define BOX_HELPER_NAME		"box-runtime"
+#define BOX_EXEC_ID_LEN		64
+
+enum box_helper_op {
+	BOX_HOP_CREATE = 1,
+	BOX_HOP_DESTROY,
+	BOX_HOP_INSPECT,
+	BOX_HOP_LIST,
+	BOX_HOP_EXEC,
+	BOX_HOP_RESIZE,
+	BOX_HOP_STATUS,
+};
+
+struct box_helper_req {
+	enum box_helper_op op;
+	char	 ref[BOX_REF_MAX];	/* box ref, or box id for create */
+	char	 exec_id[BOX_EXEC_ID_LEN + 1];
+	char	 profile[BOX_PROFILE_NAME_MAX + 1];
+	int64_t	 deadline;
+	int	 tty;
+	unsigned rows, cols;
+	char	 term[65];		/* "" for none */
+	int	 has_command;		/* exec: ncommand bytes follow */
+	size_t	 ncommand;
+};
+
+/* A reference the helper accepts: a container id (hex) or sshbox-BOXID. */
+int	box_helper_valid_ref(const char *ref);
+
+/*
+ * Parse one request line (without its newline).  0 or -1 (BOX_E_INPUT,
+ * saying what is wrong).
+ */
+int	box_helper_parse_req(const char *line, size_t len,
+	    struct box_helper_req *req, struct box_error *err);
+
+/* Write req as a line with its newline; -1 if it is invalid. */
+int	box_helper_format_req(const struct box_helper_req *req, char *buf,
+	    size_t bufsz, struct box_error *err);
+
+/*
+ * Parse a reply line (without its newline): "ok ARGS" puts ARGS (possibly
+ * "") in *args and returns 0; "err KIND MESSAGE" sets err and returns -1;
+ * anything else is BOX_E_RUNTIME "unexpected reply".
+ */
+int	box_helper_parse_reply(char *line, size_t len, char **args,
+	    struct box_error *err);
+
+/* Parse one list line "REF BOXID DEADLINE RUNNING" into obj. */
+int	box_helper_parse_obj(const char *line, size_t len,
+	    struct box_runtime_obj *obj, struct box_error *err);
+
+/*
+ * Client side: start box-runtime next to the running program (same
+ * directory) with config conf, before privileges are dropped (it is
+ * setgid, and no_new_privs would disarm it).  From then on
+ * box_runtime_open() hands out a driver that asks the helper.  A failure
+ * to start is remembered and reported when the runtime is first used.
+ */
+void	box_helper_start(const char *conf);
+int	box_helper_active(void);
+
+/* The driver that speaks to the helper (lib/runtime-helper.c). */
+extern const struct box_runtime_ops box_helper_ops;
+
+#endif

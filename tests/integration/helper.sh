@@ -1,0 +1,158 @@
+#!/bin/bash
+# Privilege confinement: the box account cannot reach the Docker socket;
+# box-runtime (setgid docker) is its only way to the runtime, serves only
+# root and the box account, only with a root-owned configuration, only on
+# this bastion's boxes, and refuses every request outside its grammar
+# while going on serving.  Guests and a box-account reaper work through it.
+. "$(dirname "$0")/lib.sh"
+setup_bastion
+
+HELPER=$BIN/box-runtime
+# hreq [LINE...]: a conversation with box-runtime as the box account.
+hreq() { printf '%s\n' "$@" | runuser -u "$BOX_USER" -- "$HELPER" -c "$CONF" serve 2>&1; }
+# one LINE: the answer to a single request (after the greeting).
+one() { hreq "$1" | sed -n 2p; }
+
+# ------------------------------------------------------------ the install
+t_is "box-runtime is root:docker, setgid, not writable by others" \
+	"$(stat -c '%U:%G %a' "$HELPER")" "root:docker 2755"
+t_ok "the box account is not in the docker group" \
+	sh -c "! id -nG $BOX_USER | tr ' ' '\n' | grep -qx docker"
+out=$(runuser -u "$BOX_USER" -- curl -s --unix-socket /var/run/docker.sock \
+	http://docker/version 2>&1); rc=$?
+t_is "the box account cannot connect to the Docker socket (curl exit 7)" "$rc" 7
+t_is "greets the box account" "$(hreq | head -1)" "ready 1"
+
+# ------------------------------------------------------------- who may ask
+out=$(printf 'list\n' | runuser -u nobody -- "$HELPER" -c "$CONF" serve 2>&1); rc=$?
+t_is "another account is refused (exit 1)" "$rc" 1
+t_is "with one line saying whom it serves" "$out" \
+	"err 3 box-runtime serves the box account ($BOX_USER) only"
+
+mkdir "$T/own" && cp "$CONF" "$T/own/" && cp -r "$T/profiles" "$T/own/" &&
+	cp -r "$T/keys" "$T/own/" && chown -R "$BOX_USER:" "$T/own"
+out=$(printf 'list\n' | runuser -u "$BOX_USER" -- "$HELPER" -c "$T/own/sshbox.yaml" serve 2>&1)
+t_like "a configuration the box account owns is refused" "$out" \
+	"^err 7 configuration: $T/own/sshbox.yaml is not owned by root"
+chown root: "$T/own/sshbox.yaml"
+out=$(printf 'list\n' | runuser -u "$BOX_USER" -- "$HELPER" -c "$T/own/sshbox.yaml" serve 2>&1)
+t_like "so is one in a directory the box account owns" "$out" \
+	"^err 7 configuration: $T/own is not owned by root"
+mkdir "$T/gw" && cp "$CONF" "$T/gw/" && chmod 775 "$T/gw"
+out=$(printf 'list\n' | runuser -u "$BOX_USER" -- "$HELPER" -c "$T/gw/sshbox.yaml" serve 2>&1)
+t_like "and one in a group-writable directory" "$out" \
+	"^err 7 configuration: $T/gw is group- or world-writable"
+out=$(printf 'list\n' | runuser -u "$BOX_USER" -- "$HELPER" serve extra 2>&1); rc=$?
+t_is "a stray argument is a usage error (exit 2)" "$rc" 2
+
+# ------------------------------------------------------ requests it refuses
+now=$(date +%s)
+while IFS='|' read -r req want; do
+	t_like "refused: $req" "$(one "$req")" "$want"
+done <<EOF
+destroy ../etc|^err 2 invalid box reference$
+destroy sshbox-xyz|^err 2 invalid box reference$
+inspect 0123;id|^err 2 invalid box reference$
+destroy|^err 2 destroy takes 1 arguments$
+list all|^err 2 list takes 0 arguments$
+run /bin/sh|^err 2 unknown request$
+create 0123456789abcdef ../../etc/passwd $((now + 60))|^err 2 invalid profile name$
+create 0123456789ABCDEF test $((now + 60))|^err 2 invalid box id$
+create 0123456789abcdef nosuch $((now + 60))|^err 7 profile nosuch: .*nosuch.yaml: No such file or directory$
+create 0123456789abcdef test $((now + 86400))|^err 3 deadline outside profile test's max_ttl$
+create 0123456789abcdef test 10|^err 3 deadline outside profile test's max_ttl$
+exec sshbox-0123456789abcdef 1 24 80 \$(id) -|^err 2 invalid TERM$
+exec sshbox-0123456789abcdef 0 0 0 - 999999999|^err 2 invalid command length
+exec sshbox-0123456789abcdef 2 0 0 - -|^err 2 invalid tty flag$
+resize $(printf 'a%.0s' $(seq 64)) 24 80|^err 3 exec aaaaaaaaaaaa was not started in this session$
+status $(printf 'b%.0s' $(seq 64))|^err 3 exec bbbbbbbbbbbb was not started in this session$
+list  |^err 2 malformed request$
+EOF
+t_like "a tab inside a request is malformed" "$(one "$(printf 'list\t')")" "^err 2 malformed request$"
+out=$(hreq "run x" "destroy ../x" "list")
+t_like "after refusals it goes on serving" "$(echo "$out" | sed -n 4p)" "^ok 0$"
+out=$(printf 'list%0600d\nlist\n' 0 | runuser -u "$BOX_USER" -- "$HELPER" -c "$CONF" serve 2>&1); rc=$?
+t_is "an overlong request ends the conversation (exit 1)" "$rc" 1
+t_is "with one err line and nothing served after it" "$(echo "$out" | tail -n +2)" \
+	"err 2 request too long or cut short"
+
+# ------------------------------------------------ containers that are not ours
+foreign=$(docker create --network none --label io.sshbox.box=0123456789abcdef \
+	--label io.sshbox.instance=elsewhere --label io.sshbox.profile=test \
+	"$IMAGE" sleep 60)
+plain=$(docker create --network none "$IMAGE" sleep 60)
+for c in "$foreign" "$plain"; do
+	t_like "destroy of a container not of this bastion refused" \
+		"$(one "destroy $c")" "^err 3 $c is not a box of this bastion$"
+	t_like "inspect refused too" "$(one "inspect $c")" "is not a box of this bastion$"
+	t_like "exec refused too" "$(printf 'exec %s 0 0 0 - 2\nid' "$c" |
+		runuser -u "$BOX_USER" -- "$HELPER" -c "$CONF" serve 2>&1 | sed -n 2p)" \
+		"is not a box of this bastion$"
+	t_ok "and the container is still there" sh -c "docker inspect $c >/dev/null"
+done
+docker rm -f "$foreign" "$plain" >/dev/null
+
+# -------------------------------------------------- what it does, directly
+id=$(openssl rand -hex 8)
+out=$(one "create $id test $((now + 120))")
+t_like "create of a valid request: ok and the container id" "$out" "^ok [0-9a-f]{64}$"
+ref=${out#ok }
+t_is "the box carries this bastion's labels and the profile" \
+	"$(docker inspect -f '{{index .Config.Labels "io.sshbox.instance"}} {{index .Config.Labels "io.sshbox.box"}} {{index .Config.Labels "io.sshbox.profile"}}' "$ref")" \
+	"$INSTANCE $id test"
+t_is "made from the profile's limits, not the caller's" \
+	"$(docker inspect -f '{{.HostConfig.Memory}} {{.HostConfig.PidsLimit}} {{.HostConfig.NetworkMode}}' "$ref")" \
+	"67108864 64 none"
+t_is "inspect: exists and runs" "$(one "inspect $ref")" "ok 1 1"
+t_like "list shows it" "$(hreq list | sed -n 3p)" "^$ref $id $((now + 120)) 1$"
+t_is "a NUL in a command is refused" \
+	"$(printf 'exec %s 0 0 0 - 3\na\0b' "$ref" | runuser -u "$BOX_USER" -- \
+	"$HELPER" -c "$CONF" serve 2>&1 | sed -n 2p | tr -d '\0')" \
+	"err 2 command contains NUL"
+t_is "destroy: ok" "$(one "destroy $ref")" "ok"
+t_ok "and it is gone" no_container "$id"
+t_is "destroy of a box already gone is ok" "$(one "destroy sshbox-$id")" "ok"
+t_is "inspect of a box gone: does not exist" "$(one "inspect sshbox-$id")" "ok 0 0"
+
+chown "$BOX_USER" "$T/profiles/test.yaml"
+t_like "a profile the box account could rewrite is refused" \
+	"$(one "create $(openssl rand -hex 8) test $((now + 120))")" \
+	"^err 7 profile test: .*test.yaml is not owned by root"
+chown root "$T/profiles/test.yaml"
+
+# ------------------------------------------------ guests and the reaper use it
+new_key g
+tok=$(new_invite --profile test)
+gssh g redeem --bind-only "$tok" </dev/null 2>/dev/null
+t_is "a guest's command runs in its box through box-runtime" \
+	"$(gssh g 'echo "in $(hostname)"' </dev/null)" "in box-$(box_of g | cut -c1-8)"
+out=$(gssh g 'exit 7' </dev/null); rc=$?
+t_is "and its exit status comes back" "$rc" 7
+gssh g 'sleep 5' </dev/null &
+dgid=$(getent group docker | cut -d: -f3)
+our_shell() {	# this bastion's box-shell process (not sh -c around it)
+	for p in $(pgrep -u "$BOX_USER" -x box-shell); do
+		tr '\0' ' ' <"/proc/$p/cmdline" | grep -qF " $CONF" && echo "$p"
+	done | head -1
+}
+for i in $(seq 100); do
+	shell=$(our_shell)
+	[ -n "$shell" ] && helper=$(pgrep -P "$shell" -x box-runtime) && break
+	sleep 0.2
+done
+t_is "during a session box-shell holds no docker group" \
+	"$(awk -v g="$dgid" '/^(Gid|Groups):/ { for (i = 2; i <= NF; i++) if ($i == g) n++ } END { print n + 0 }' "/proc/$shell/status")" 0
+t_is "its box-runtime child has effective group docker, real group box" \
+	"$(awk '/^Gid:/ { print $2, $3 }' "/proc/$helper/status")" "$(id -g "$BOX_USER") $dgid"
+wait
+
+orphan=$(openssl rand -hex 8)
+out=$(one "create $orphan test $(( $(date +%s) + 2 ))")
+t_like "a box with no state row (an orphan)" "$out" "^ok "
+sleep 3
+out=$(runuser -u "$BOX_USER" -- $REAPER --once --json 2>/dev/null)
+t_is "box-reaper as the box account removes it through box-runtime" \
+	"$(echo "$out" | jq -c '{orphans, errors}')" '{"orphans":1,"errors":0}'
+t_ok "and the orphan is gone" no_container "$orphan"
+t_ok "the guest's box was left alone" container_exists "$(box_of g)"
+t_done
