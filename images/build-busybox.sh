@@ -29,6 +29,9 @@ guest:x:1000:
 nogroup:x:65534:
 G
 echo "sshbox" > "$root/etc/hostname"
+# mktemp -d made the root 0700: a storage driver that keeps the image's
+# own "/" (btrfs) would lock the guest out of everything.
+chmod 755 "$root"
 chmod 1777 "$root/tmp"
 chown 1000:1000 "$root/home/guest"
 tar -C "$root" --numeric-owner -c . | docker import \

@@ -11,6 +11,7 @@ root=$(mktemp -d /var/tmp/sshbox-dev.XXXXXX)
 trap 'rm -rf "$root"' EXIT
 debootstrap --variant=minbase --include=procps,less,nano,ca-certificates,iproute2 \
 	bookworm "$root" "$mirror" >/dev/null
+chmod 755 "$root"	# mktemp made it 0700; the image keeps it (btrfs)
 chroot "$root" useradd --create-home --uid 1000 --shell /bin/bash guest
 rm -rf "$root/var/cache/apt/archives/"*.deb "$root/var/lib/apt/lists/"*
 tar -C "$root" --numeric-owner -c . | docker import \

@@ -653,8 +653,10 @@ set_memory(struct ctx *c, yaml_node_t *v, const char *key, void *field)
 	return 0;
 }
 
+/* A size of at least min bytes (why: what to say below it). */
 static int
-set_tmpfs_size(struct ctx *c, yaml_node_t *v, const char *key, void *field)
+set_size_min(struct ctx *c, yaml_node_t *v, const char *key, void *field,
+    int64_t min, const char *why)
 {
 	const char *s;
 
@@ -662,10 +664,30 @@ set_tmpfs_size(struct ctx *c, yaml_node_t *v, const char *key, void *field)
 		return -1;
 	if (box_parse_size(s, field, c->err) < 0)
 		return cerr_wrap(c, v, key);
-	if (*(int64_t *)field < 4096)
-		return cerr(c, v, key, "must be at least 4k (0 would mean "
-		    "unlimited)");
+	if (*(int64_t *)field < min)
+		return cerr(c, v, key, "%s", why);
 	return 0;
+}
+
+static int
+set_tmpfs_size(struct ctx *c, yaml_node_t *v, const char *key, void *field)
+{
+	return set_size_min(c, v, key, field, 4096,
+	    "must be at least 4k (0 would mean unlimited)");
+}
+
+static int
+set_disk(struct ctx *c, yaml_node_t *v, const char *key, void *field)
+{
+	return set_size_min(c, v, key, field, 1LL << 20,
+	    "must be at least 1m (leave it out for no limit)");
+}
+
+static int
+set_shm_size(struct ctx *c, yaml_node_t *v, const char *key, void *field)
+{
+	return set_size_min(c, v, key, field, 64LL << 10,
+	    "must be at least 64k");
 }
 
 /* "2" or "0.5" as billionths of a CPU; -1 if malformed. */
@@ -893,7 +915,7 @@ enum {
 	PK_DESCRIPTION, PK_IMAGE, PK_RUNTIME, PK_TTL, PK_MAX_TTL, PK_LINGER,
 	PK_WARN, PK_MEMORY, PK_CPUS, PK_PIDS, PK_NETWORK, PK_USER, PK_SHELL,
 	PK_WORKDIR, PK_READ_ONLY, PK_TMPFS, PK_TMPFS_SIZE, PK_CAP_ADD,
-	PK_COUNT
+	PK_DISK, PK_SHM_SIZE, PK_COUNT
 };
 
 static const struct key profile_keys[PK_COUNT] = {
@@ -928,6 +950,9 @@ static const struct key profile_keys[PK_COUNT] = {
 	[PK_TMPFS_SIZE] = { "tmpfs_size", set_tmpfs_size,
 	    offsetof(struct box_profile, tmpfs_size) },
 	[PK_CAP_ADD] = { "cap_add", set_cap_add, 0 },
+	[PK_DISK] = { "disk", set_disk, offsetof(struct box_profile, disk) },
+	[PK_SHM_SIZE] = { "shm_size", set_shm_size,
+	    offsetof(struct box_profile, shm_size) },
 };
 
 /* An empty document, "---", "~" or "null" at the top: use the defaults. */
@@ -1084,6 +1109,7 @@ profile_defaults(struct box_profile *p)
 	box_strlcpy(p->user, "root", sizeof(p->user));
 	box_strlcpy(p->shell, "/bin/sh", sizeof(p->shell));
 	p->tmpfs_size = 64LL << 20;
+	p->shm_size = 16LL << 20;
 }
 
 static int

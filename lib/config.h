@@ -44,6 +44,8 @@ struct box_profile {
 	int64_t	 tmpfs_size;		/* size of each tmpfs (64m) */
 	char	 cap_add[BOX_PROFILE_MAX_CAPS][32];	/* e.g. "CHOWN" */
 	size_t	 ncap_add;
+	int64_t	 disk;			/* writable layer size, 0: no limit */
+	int64_t	 shm_size;		/* /dev/shm size (16m) */
 };
 
 struct box_config {

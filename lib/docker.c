@@ -513,7 +513,7 @@ dk_host_config(json_object *hc, const struct box_profile *p)
 	static const char *const drop[] = { "ALL", NULL };
 	static const char *const secopt[] = { "no-new-privileges", NULL };
 	const char *caps[BOX_PROFILE_MAX_CAPS];
-	json_object *tmpfs, *restart;
+	json_object *tmpfs, *restart, *storage;
 	char opts[128];
 	size_t i;
 
@@ -537,6 +537,20 @@ dk_host_config(json_object *hc, const struct box_profile *p)
 	if (p->nano_cpus > 0 &&
 	    dk_add_int(hc, "NanoCpus", p->nano_cpus) == -1)
 		return -1;
+	if (p->shm_size > 0 && dk_add_int(hc, "ShmSize", p->shm_size) == -1)
+		return -1;
+	/* A writable layer of at most disk bytes.  Runtimes that cannot
+	 * enforce it (overlay2 without XFS project quota) refuse to create
+	 * the box: no box is better than one that can fill the disk. */
+	if (p->disk > 0) {
+		char size[32];
+
+		snprintf(size, sizeof(size), "%lld", (long long)p->disk);
+		if ((storage = json_object_new_object()) == NULL ||
+		    dk_add(hc, "StorageOpt", storage) == -1 ||
+		    dk_add_str(storage, "size", size) == -1)
+			return -1;
+	}
 	if ((restart = json_object_new_object()) == NULL ||
 	    dk_add(hc, "RestartPolicy", restart) == -1 ||
 	    dk_add_str(restart, "Name", "no") == -1)

@@ -246,6 +246,12 @@ check_profiles(struct doctor *d, const struct box_config *cfg,
 		}
 		report(d, DR_OK, check, "loads (image %s)",
 		    profs[*nprofs].image);
+		if (!profs[*nprofs].read_only && profs[*nprofs].disk == 0) {
+			snprintf(check, sizeof(check), "disk.%s", safe);
+			report(d, DR_WARN, check, "writable root with no disk "
+			    "limit: a guest can fill the runtime's file system "
+			    "(set disk:, see sshbox-profile(5))");
+		}
 		(*nprofs)++;
 	}
 	closedir(dir);

@@ -30,6 +30,9 @@ t_like "checks the state" "$out" "^ok +state-db: .*schema [0-9]+"
 t_like "checks the sshd drop-in" "$out" "^ok +sshd.disableforwarding: yes"
 t_like "checks the runtime" "$out" "^ok +runtime: docker"
 t_like "checks the profile's image" "$out" "^ok +image.test: $IMAGE is present"
+t_like "warns about a writable root without a disk limit" "$out" \
+	"^warn +disk.test: writable root with no disk limit"
+t_is "but not about the read-only secure-shell" "$(grep -c '^warn +disk.secure-shell' <<<"$out")" 0
 t_like "every line is ok, warn or FAIL" \
 	"$(grep -Evc '^(ok  |warn|FAIL) ' <<<"$out")" '^0$'
 t_like "--sshd-config is needed for a private sshd" \

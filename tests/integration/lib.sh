@@ -45,6 +45,11 @@ t_like() {	# t_like NAME GOT PATTERN (grep -E)
 	fi
 }
 
+t_skip() {	# t_skip NAME REASON: a check whose capability is absent here
+	t_n=$((t_n + 1))
+	echo "ok $t_n - $1 # SKIP $2"
+}
+
 t_skip_all() {
 	echo "1..0 # SKIP $*"
 	exit 0
@@ -110,6 +115,8 @@ INVITE="$top_builddir/box-invite -c $CONF"
 REAPER="$top_builddir/box-reaper -c $CONF"
 
 cleanup() {
+	# A test's own services (a second dockerd) go first.
+	[ -n "${TEST_CLEANUP:-}" ] && $TEST_CLEANUP
 	# Processes a test left running as its guest account (agents).
 	[ -n "${GUEST_USER:-}" ] && pkill -u "$GUEST_USER" 2>/dev/null
 	[ -f "$T/sshd.pid" ] && kill "$(cat "$T/sshd.pid")" 2>/dev/null
@@ -136,7 +143,7 @@ port: $1
 instance: $INSTANCE
 runtime:
   docker:
-    socket: /var/run/docker.sock
+    socket: ${DOCKER_SOCK:-/var/run/docker.sock}
     timeout: 60s
 redeem:
   max_attempts: ${REDEEM_MAX:-50}

@@ -315,6 +315,8 @@ test_profile_defaults(void)
 	is_int(prof.read_only, 0, "default read_only");
 	is_int(prof.ntmpfs, 0, "default tmpfs");
 	is_int(prof.tmpfs_size, 64LL << 20, "default tmpfs_size");
+	is_int(prof.disk, 0, "default disk: no limit");
+	is_int(prof.shm_size, 16LL << 20, "default shm_size");
 	is_int(prof.ncap_add, 0, "default cap_add");
 
 	pfail("", P ":1: image: required key is missing",
@@ -352,6 +354,8 @@ test_profile_full(void)
 	    "  - /tmp\n"
 	    "  - /var/cache/apt\n"
 	    "tmpfs_size: 16m\n"
+	    "disk: 2g\n"
+	    "shm_size: 8m\n"
 	    "cap_add:\n"
 	    "  - NET_BIND_SERVICE\n"
 	    "  - CHOWN\n";
@@ -377,6 +381,8 @@ test_profile_full(void)
 	is_int(prof.ntmpfs, 2, "tmpfs count");
 	is_str(prof.tmpfs[1], "/var/cache/apt", "tmpfs path");
 	is_int(prof.tmpfs_size, 16LL << 20, "tmpfs_size");
+	is_int(prof.disk, 2LL << 30, "disk");
+	is_int(prof.shm_size, 8LL << 20, "shm_size");
 	is_int(prof.ncap_add, 2, "cap count");
 	is_str(prof.cap_add[0], "NET_BIND_SERVICE", "cap 0");
 
@@ -496,6 +502,13 @@ test_profile_errors(void)
 	    "tmpfs_size 0");
 	pfail(IMG "tmpfs_size: big\n", ":2: tmpfs_size: bad size",
 	    "tmpfs_size bad");
+	pfail(IMG "disk: 0\n", ":2: disk: must be at least 1m (leave it out "
+	    "for no limit)", "disk 0");
+	pfail(IMG "disk: 10k\n", ":2: disk: must be at least 1m", "disk 10k");
+	pfail(IMG "disk: -1g\n", ":2: disk: bad size", "disk negative");
+	pfail(IMG "disk: [1g]\n", ":2: disk: ", "disk as a list");
+	pfail(IMG "shm_size: 1k\n", ":2: shm_size: must be at least 64k",
+	    "shm_size 1k");
 	for (i = 0; i < sizeof(denied) / sizeof(denied[0]); i++) {
 		char name[64], want[96];
 
