@@ -848,6 +848,27 @@ dk_remove(struct box_runtime *rt, const char *ref, struct box_error *err)
 
 /* Driver operations */
 
+static int docker_describe(struct box_runtime *, const char *, int *,
+    struct box_runtime_obj *, struct box_error *);
+
+/*
+ * After a create whose answer was lost: remove the container of that name
+ * only if it is the one we asked for (names are host-wide, and the box id
+ * may come from a caller).
+ */
+static void
+dk_remove_ours(struct box_runtime *rt, const char *name,
+    const struct box_spec *spec, struct box_error *err)
+{
+	struct box_runtime_obj obj;
+	int exists;
+
+	if (docker_describe(rt, name, &exists, &obj, err) == 0 && exists &&
+	    strcmp(obj.box_id, spec->box_id) == 0 &&
+	    strcmp(obj.instance, spec->instance) == 0)
+		dk_remove(rt, obj.ref, err);
+}
+
 static int
 docker_create(struct box_runtime *rt, const struct box_spec *spec,
     char *ref, size_t refsz, struct box_error *err)
@@ -879,7 +900,7 @@ docker_create(struct box_runtime *rt, const struct box_spec *spec,
 	json_object_put(body);
 	if (rc == -1) {
 		/* The daemon may have created it before we gave up. */
-		dk_remove(rt, name, &ignore);
+		dk_remove_ours(rt, name, spec, &ignore);
 		return box_error_wrap(err, "cannot create box");
 	}
 	if (r.code != 201) {
@@ -890,7 +911,7 @@ docker_create(struct box_runtime *rt, const struct box_spec *spec,
 	rc = box_docker_parse_id(r.buf, r.len, id, sizeof(id), err);
 	dk_reply_reset(&r);
 	if (rc == -1) {
-		dk_remove(rt, name, &ignore);
+		dk_remove_ours(rt, name, spec, &ignore);
 		return box_error_wrap(err, "cannot create box");
 	}
 	if (strlen(id) >= refsz) {

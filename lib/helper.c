@@ -35,7 +35,9 @@ box_helper_valid_ref(const char *ref)
 {
 	size_t n = strlen(ref);
 
-	if (n >= 1 && n <= 64 && is_hex(ref, n))
+	/* Whole ids only: Docker resolves id prefixes, which would let a
+	 * caller probe for other containers. */
+	if (n == 64 && is_hex(ref, n))
 		return 1;
 	return n == 7 + BOX_ID_LEN && strncmp(ref, "sshbox-", 7) == 0 &&
 	    is_hex(ref + 7, BOX_ID_LEN);

@@ -59,7 +59,7 @@ struct box_helper_req {
 	size_t	 ncommand;
 };
 
-/* A reference the helper accepts: a container id (hex) or sshbox-BOXID. */
+/* A reference the helper accepts: a whole container id or sshbox-BOXID. */
 int	box_helper_valid_ref(const char *ref);
 
 /*

@@ -105,9 +105,15 @@ box_helper_start(const char *conf)
 
 		/* The helper answers on the socket; its stderr must not
 		 * reach the guest. */
-		devnull = open("/dev/null", O_WRONLY);
-		if (dup2(sv[1], 0) == -1 || dup2(sv[1], 1) == -1 ||
-		    devnull == -1 || dup2(devnull, 2) == -1)
+		int s = sv[1];
+
+		/* Above 2 first, so that dup2 always makes a new,
+		 * inheritable descriptor (a caller may lack stdio). */
+		if (s < 3 && (s = fcntl(s, F_DUPFD_CLOEXEC, 3)) == -1)
+			_exit(127);
+		devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+		if (devnull == -1 || dup2(s, 0) == -1 || dup2(s, 1) == -1 ||
+		    dup2(devnull, 2) == -1)
 			_exit(127);
 		closefrom(3);
 		signal(SIGPIPE, SIG_DFL);
@@ -255,15 +261,17 @@ h_send(const void *buf, size_t len, struct box_error *err)
 	return 0;
 }
 
+/* The helper gives up on each runtime call after the configured timeout;
+ * a request makes at most calls of them (exec: create, start and up to
+ * ten resizes while the process starts). */
 static int64_t
-h_deadline(const struct box_runtime *rt)
+h_deadline(const struct box_runtime *rt, enum box_helper_op op)
 {
 	int64_t t = rt->cfg != NULL && rt->cfg->docker_timeout > 0 ?
 	    rt->cfg->docker_timeout : 30;
+	int calls = op == BOX_HOP_EXEC ? 12 : op == BOX_HOP_CREATE ? 5 : 2;
 
-	/* The helper gives up on each runtime call after t; a request
-	 * makes at most a few. */
-	return box_now_ms() + (t * 4 + 10) * 1000;
+	return box_now_ms() + (t * calls + 10) * 1000;
 }
 
 /*
@@ -277,7 +285,7 @@ h_call(struct box_runtime *rt, const struct box_helper_req *req,
     char **args, int *fdp, struct box_error *err)
 {
 	char out[BOX_HELPER_LINE_MAX];
-	int64_t deadline = h_deadline(rt);
+	int64_t deadline = h_deadline(rt, req->op);
 	int n;
 
 	if (fdp != NULL)
@@ -465,7 +473,8 @@ helper_exec_start(struct box_runtime *rt, const char *ref,
 	memcpy(ex->id, args, BOX_EXEC_ID_LEN);
 	ex->id[BOX_EXEC_ID_LEN] = '\0';
 	ex->npending = (size_t)npend;
-	if (h_bytes(ex->pending, ex->npending, h_deadline(rt), err) < 0) {
+	if (h_bytes(ex->pending, ex->npending, h_deadline(rt, BOX_HOP_EXEC),
+	    err) < 0) {
 		helper_exec_free(ex);
 		h_fail(err);
 		return -1;
@@ -553,7 +562,8 @@ helper_list(struct box_runtime *rt, const char *instance,
 	if ((arr = calloc(n > 0 ? (size_t)n : 1, sizeof(*arr))) == NULL)
 		return box_error_set(err, BOX_E_INTERNAL, errno, "list");
 	for (i = 0; i < n; i++) {
-		if ((len = h_line(line, sizeof(line), h_deadline(rt), NULL,
+		if ((len = h_line(line, sizeof(line),
+		    h_deadline(rt, BOX_HOP_LIST), NULL,
 		    err)) < 0 ||
 		    box_helper_parse_obj(line, (size_t)len, &arr[i],
 		    err) < 0) {

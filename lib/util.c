@@ -287,20 +287,16 @@ box_random_hex(char *out, size_t n, struct box_error *err)
 	return 0;
 }
 
-int
-box_read_file(const char *path, size_t maxlen, char **out, size_t *outlen,
+/* Read all of fd (a regular file of at most maxlen bytes) into *out. */
+static int
+read_fd(int fd, const char *path, size_t maxlen, char **out, size_t *outlen,
     struct box_error *err)
 {
-	_cleanup_close_ int fd = -1;
 	struct stat st;
 	char *buf;
 	size_t len = 0;
 	ssize_t n;
 
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return box_error_set(err, errno == ENOENT ? BOX_E_NOTFOUND :
-		    BOX_E_INPUT, errno, "%s", path);
 	if (fstat(fd, &st) < 0)
 		return box_error_set(err, BOX_E_INPUT, errno, "%s", path);
 	if (!S_ISREG(st.st_mode))
@@ -334,6 +330,104 @@ box_read_file(const char *path, size_t maxlen, char **out, size_t *outlen,
 	if (outlen != NULL)
 		*outlen = len;
 	return 0;
+}
+
+int
+box_read_file(const char *path, size_t maxlen, char **out, size_t *outlen,
+    struct box_error *err)
+{
+	_cleanup_close_ int fd = -1;
+
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY |
+	    O_NONBLOCK);
+	if (fd < 0)
+		return box_error_set(err, errno == ENOENT ? BOX_E_NOTFOUND :
+		    BOX_E_INPUT, errno, "%s", path);
+	return read_fd(fd, path, maxlen, out, outlen, err);
+}
+
+/* One component of box_read_root_only's walk: fd is what shown names. */
+static int
+root_only_fd(int fd, const char *shown, int last, int sticky_ok,
+    struct box_error *err)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return box_error_set(err, BOX_E_CONFIG, errno, "%.300s", shown);
+	if (st.st_uid != 0)
+		return box_error_set(err, BOX_E_CONFIG, 0,
+		    "%.200s is not owned by root (chown root %.200s)", shown,
+		    shown);
+	if ((st.st_mode & 022) != 0 && (last || !sticky_ok ||
+	    (st.st_mode & S_ISVTX) == 0))
+		return box_error_set(err, BOX_E_CONFIG, 0,
+		    "%.200s is group- or world-writable (chmod go-w %.200s)",
+		    shown, shown);
+	return 0;
+}
+
+int
+box_read_root_only(const char *path, int sticky_ok, size_t maxlen,
+    char **out, size_t *outlen, struct box_error *err)
+{
+	char buf[PATH_MAX], *comp, *next;
+	struct stat st;
+	int dfd, fd, last, rc;
+
+	if (path[0] != '/' || strlen(path) >= sizeof(buf))
+		return box_error_set(err, BOX_E_CONFIG, 0,
+		    "%.300s: not an absolute path", path);
+	memcpy(buf, path, strlen(path) + 1);
+	if ((dfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return box_error_set(err, BOX_E_CONFIG, errno, "/");
+	if (root_only_fd(dfd, "/", 0, sticky_ok, err) < 0)
+		goto fail;
+	comp = buf + 1;
+	for (;;) {
+		while (*comp == '/')
+			comp++;
+		next = strchr(comp, '/');
+		last = next == NULL;
+		if (!last)
+			*next = '\0';
+		if (*comp == '\0' || strcmp(comp, ".") == 0 ||
+		    strcmp(comp, "..") == 0) {
+			box_error_set(err, BOX_E_CONFIG, 0, "%.300s: not a "
+			    "plain path to a file", path);
+			goto fail;
+		}
+		/* What is checked is what is read: every step is opened
+		 * without following links, and checked on its descriptor. */
+		if (fstatat(dfd, comp, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISLNK(st.st_mode)) {
+			box_error_set(err, BOX_E_CONFIG, 0, "%.300s is a "
+			    "symbolic link (not allowed here)", buf);
+			goto fail;
+		}
+		fd = openat(dfd, comp, last ? O_RDONLY | O_NOFOLLOW |
+		    O_CLOEXEC | O_NOCTTY | O_NONBLOCK :
+		    O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0) {
+			box_error_set(err, errno == ENOENT ? BOX_E_NOTFOUND :
+			    BOX_E_CONFIG, errno, "%.300s", buf);
+			goto fail;
+		}
+		close(dfd);
+		dfd = fd;
+		if (root_only_fd(dfd, buf, last, sticky_ok, err) < 0)
+			goto fail;
+		if (last)
+			break;
+		*next = '/';
+		comp = next + 1;
+	}
+	rc = read_fd(dfd, path, maxlen, out, outlen, err);
+	close(dfd);
+	return rc;
+ fail:
+	close(dfd);
+	return -1;
 }
 
 int64_t

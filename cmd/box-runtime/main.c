@@ -134,11 +134,34 @@ refuse(const char *what, const struct box_error *err)
 	    BOX_E_INTERNAL, safe);
 }
 
+/*
+ * The docker group is held only while talking to the runtime: files are
+ * read with the caller's own groups, so that the caller learns nothing of
+ * files it could not read itself.
+ */
+static gid_t runtime_gid;
+
+static void
+as_caller(void)
+{
+	if (setegid(getgid()) < 0)
+		abort();
+}
+
+static void
+as_runtime(void)
+{
+	if (setegid(runtime_gid) < 0)
+		abort();
+}
+
 /* A profile from the root-owned profiles directory. */
 static int
 load_profile(const char *name, struct box_profile *p, struct box_error *err)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], *buf;
+	size_t len;
+	int rc;
 
 	if (!box_valid_name(name, BOX_PROFILE_NAME_MAX))
 		return box_error_set(err, BOX_E_DENIED, 0,
@@ -146,9 +169,15 @@ load_profile(const char *name, struct box_profile *p, struct box_error *err)
 	if (snprintf(path, sizeof(path), "%s/%s.yaml", cfg.profiles_dir,
 	    name) >= (int)sizeof(path))
 		return box_error_set(err, BOX_E_CONFIG, 0, "path too long");
-	if (box_path_root_only(path, 1, err) < 0)
+	as_caller();
+	rc = box_read_root_only(path, 1, BOX_CONFIG_MAX_BYTES, &buf, &len,
+	    err);
+	as_runtime();
+	if (rc < 0)
 		return box_error_wrap(err, "profile %s", name);
-	return box_config_load_profile(&cfg, name, p, err);
+	rc = box_config_parse_profile(buf, len, path, name, p, err);
+	free(buf);
+	return rc;
 }
 
 /* The box behind ref, which must be one of this bastion's. */
@@ -179,6 +208,20 @@ do_create(const struct box_helper_req *req, struct box_error *err)
 	    req->deadline > now + p.max_ttl + DEADLINE_SLACK)
 		return box_error_set(err, BOX_E_DENIED, 0,
 		    "deadline outside profile %s's max_ttl", p.name);
+	/* box-shell counts live boxes in the state it owns; the runtime's
+	 * own count holds even for a caller that skips that. */
+	if (cfg.max_boxes > 0) {
+		struct box_runtime_obj *objs;
+		size_t n;
+
+		if (rt->ops->list(rt, cfg.instance, &objs, &n, err) < 0)
+			return -1;
+		free(objs);
+		if (n >= (size_t)cfg.max_boxes)
+			return box_error_set(err, BOX_E_RATE, 0,
+			    "this bastion already runs its maximum of %d "
+			    "boxes", cfg.max_boxes);
+	}
 	memset(&spec, 0, sizeof(spec));
 	spec.box_id = req->ref;
 	spec.instance = cfg.instance;
@@ -441,15 +484,21 @@ static int
 start(const char *conf, struct box_error *err)
 {
 	struct passwd *pw;
-	struct stat sb;
 	uid_t uid = getuid();
+	size_t len;
+	char *buf;
+	int rc;
 
-	if (box_path_root_only(conf, 1, err) < 0)
+	runtime_gid = getegid();
+	as_caller();
+	rc = box_read_root_only(conf, 1, BOX_CONFIG_MAX_BYTES, &buf, &len,
+	    err);
+	as_runtime();
+	if (rc < 0)
 		return box_error_wrap(err, "configuration");
-	if (stat(conf, &sb) < 0 || !S_ISREG(sb.st_mode))
-		return box_error_set(err, BOX_E_CONFIG, 0,
-		    "configuration %s is not a regular file", conf);
-	if (box_config_load(conf, &cfg, err) < 0)
+	rc = box_config_parse(buf, len, conf, &cfg, err);
+	free(buf);
+	if (rc < 0)
 		return -1;
 	if (uid != 0 && ((pw = getpwnam(cfg.box_user)) == NULL ||
 	    pw->pw_uid != uid))

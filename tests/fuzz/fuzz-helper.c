@@ -21,9 +21,9 @@ fuzz_req(const char *s, size_t len)
 	if (box_helper_parse_req(s, len, &req, &err) < 0)
 		return;
 	/* What was accepted is well formed, and says the same again. */
-	if ((req.op == BOX_HOP_CREATE || req.op == BOX_HOP_DESTROY ||
-	    req.op == BOX_HOP_INSPECT || req.op == BOX_HOP_EXEC) &&
-	    !box_helper_valid_ref(req.ref))
+	if (req.op == BOX_HOP_CREATE ? strlen(req.ref) != BOX_ID_LEN :
+	    (req.op == BOX_HOP_DESTROY || req.op == BOX_HOP_INSPECT ||
+	    req.op == BOX_HOP_EXEC) && !box_helper_valid_ref(req.ref))
 		abort();
 	if (req.term[0] != '\0' && !box_valid_term(req.term))
 		abort();

@@ -29,19 +29,26 @@ t_is "another account is refused (exit 1)" "$rc" 1
 t_is "with one line saying whom it serves" "$out" \
 	"err 3 box-runtime serves the box account ($BOX_USER) only"
 
-mkdir "$T/own" && cp "$CONF" "$T/own/" && cp -r "$T/profiles" "$T/own/" &&
-	cp -r "$T/keys" "$T/own/" && chown -R "$BOX_USER:" "$T/own"
-out=$(printf 'list\n' | runuser -u "$BOX_USER" -- "$HELPER" -c "$T/own/sshbox.yaml" serve 2>&1)
-t_like "a configuration the box account owns is refused" "$out" \
-	"^err 7 configuration: $T/own/sshbox.yaml is not owned by root"
-chown root: "$T/own/sshbox.yaml"
-out=$(printf 'list\n' | runuser -u "$BOX_USER" -- "$HELPER" -c "$T/own/sshbox.yaml" serve 2>&1)
-t_like "so is one in a directory the box account owns" "$out" \
-	"^err 7 configuration: $T/own is not owned by root"
+asbox() { printf 'list\n' | runuser -u "$BOX_USER" -- "$HELPER" -c "$1" serve 2>&1; }
+mkdir "$T/own" && cp "$CONF" "$T/own/" && chown -R "$BOX_USER:" "$T/own"
+t_like "a configuration in a directory the box account owns is refused" \
+	"$(asbox "$T/own/sshbox.yaml")" "^err 7 configuration: $T/own is not owned by root"
+mkdir "$T/rootdir" && cp "$CONF" "$T/rootdir/" && chown "$BOX_USER" "$T/rootdir/sshbox.yaml"
+t_like "so is a configuration file the box account owns" \
+	"$(asbox "$T/rootdir/sshbox.yaml")" "^err 7 configuration: $T/rootdir/sshbox.yaml is not owned by root"
 mkdir "$T/gw" && cp "$CONF" "$T/gw/" && chmod 775 "$T/gw"
-out=$(printf 'list\n' | runuser -u "$BOX_USER" -- "$HELPER" -c "$T/gw/sshbox.yaml" serve 2>&1)
-t_like "and one in a group-writable directory" "$out" \
-	"^err 7 configuration: $T/gw is group- or world-writable"
+t_like "and one in a group-writable directory" \
+	"$(asbox "$T/gw/sshbox.yaml")" "^err 7 configuration: $T/gw is group- or world-writable"
+# A link (which a caller could swap between the real directory and its own
+# while the checks run) is refused wherever it is.
+mkdir "$T/rootdir2" && ln -s "$T" "$T/rootdir2/link"
+t_like "a symbolic link anywhere in the path is refused" \
+	"$(asbox "$T/rootdir2/link/sshbox.yaml")" "^err 7 configuration: $T/rootdir2/link is a symbolic link \(not allowed here\)$"
+t_like "a relative path is refused" "$(cd "$T" && asbox sshbox.yaml)" "^err 7 configuration: sshbox.yaml: not an absolute path$"
+t_like "a path with .. is refused" "$(asbox "$T/rootdir/../sshbox.yaml")" "^err 7 configuration: .*: not a plain path to a file$"
+install -m 640 -g docker "$CONF" "$T/rootdir/docker-only.yaml"
+t_like "a file only the docker group may read is read with the caller's groups: refused" \
+	"$(asbox "$T/rootdir/docker-only.yaml")" "^err 7 configuration: $T/rootdir/docker-only.yaml: Permission denied$"
 out=$(printf 'list\n' | runuser -u "$BOX_USER" -- "$HELPER" serve extra 2>&1); rc=$?
 t_is "a stray argument is a usage error (exit 2)" "$rc" 2
 
@@ -58,7 +65,7 @@ list all|^err 2 list takes 0 arguments$
 run /bin/sh|^err 2 unknown request$
 create 0123456789abcdef ../../etc/passwd $((now + 60))|^err 2 invalid profile name$
 create 0123456789ABCDEF test $((now + 60))|^err 2 invalid box id$
-create 0123456789abcdef nosuch $((now + 60))|^err 7 profile nosuch: .*nosuch.yaml: No such file or directory$
+create 0123456789abcdef nosuch $((now + 60))|^err 4 profile nosuch: .*nosuch.yaml: No such file or directory$
 create 0123456789abcdef test $((now + 86400))|^err 3 deadline outside profile test's max_ttl$
 create 0123456789abcdef test 10|^err 3 deadline outside profile test's max_ttl$
 exec sshbox-0123456789abcdef 1 24 80 \$(id) -|^err 2 invalid TERM$
@@ -113,6 +120,18 @@ t_is "destroy: ok" "$(one "destroy $ref")" "ok"
 t_ok "and it is gone" no_container "$id"
 t_is "destroy of a box already gone is ok" "$(one "destroy sshbox-$id")" "ok"
 t_is "inspect of a box gone: does not exist" "$(one "inspect sshbox-$id")" "ok 0 0"
+
+# The runtime's own count of this bastion's boxes bounds create even for a
+# caller that skips box-shell's accounting in the state.
+mkdir "$T/one" && sed "s|^profiles_dir: profiles|profiles_dir: $T/profiles|" "$CONF" > "$T/one/sshbox.yaml" &&
+	printf 'limits:\n  max_boxes: 1\n' >> "$T/one/sshbox.yaml"
+a=$(openssl rand -hex 8) b=$(openssl rand -hex 8)
+out=$(printf 'create %s test %s\ncreate %s test %s\n' "$a" $((now + 120)) "$b" $((now + 120)) |
+	runuser -u "$BOX_USER" -- "$HELPER" -c "$T/one/sshbox.yaml" serve 2>&1)
+t_like "with max_boxes 1 a first create is made" "$(sed -n 2p <<<"$out")" "^ok "
+t_is "and a second refused" "$(sed -n 3p <<<"$out")" "err 8 this bastion already runs its maximum of 1 boxes"
+t_ok "  leaving no container for it" no_container "$b"
+one "destroy sshbox-$a" >/dev/null
 
 chown "$BOX_USER" "$T/profiles/test.yaml"
 t_like "a profile the box account could rewrite is refused" \
