@@ -112,6 +112,8 @@ box_helper_start(const char *conf)
 		if (s < 3 && (s = fcntl(s, F_DUPFD_CLOEXEC, 3)) == -1)
 			_exit(127);
 		devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+		if (devnull != -1 && devnull < 3)
+			devnull = fcntl(devnull, F_DUPFD_CLOEXEC, 3);
 		if (devnull == -1 || dup2(s, 0) == -1 || dup2(s, 1) == -1 ||
 		    dup2(devnull, 2) == -1)
 			_exit(127);
@@ -262,14 +264,14 @@ h_send(const void *buf, size_t len, struct box_error *err)
 }
 
 /* The helper gives up on each runtime call after the configured timeout;
- * a request makes at most calls of them (exec: create, start and up to
- * ten resizes while the process starts). */
+ * a request makes at most calls of them (exec: inspect, create, connect,
+ * start and up to ten resizes while the process starts). */
 static int64_t
 h_deadline(const struct box_runtime *rt, enum box_helper_op op)
 {
 	int64_t t = rt->cfg != NULL && rt->cfg->docker_timeout > 0 ?
 	    rt->cfg->docker_timeout : 30;
-	int calls = op == BOX_HOP_EXEC ? 12 : op == BOX_HOP_CREATE ? 5 : 2;
+	int calls = op == BOX_HOP_EXEC ? 14 : op == BOX_HOP_CREATE ? 6 : 2;
 
 	return box_now_ms() + (t * calls + 10) * 1000;
 }

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <time.h>
 
 #include <openssl/rand.h>
@@ -346,15 +347,55 @@ box_read_file(const char *path, size_t maxlen, char **out, size_t *outlen,
 	return read_fd(fd, path, maxlen, out, outlen, err);
 }
 
+/*
+ * File systems whose root-owned files hold what others chose (a process's
+ * name in /proc/PID/comm) or whose owners are claims (FUSE).
+ */
+static int
+pseudo_fs(long type)
+{
+	static const long magic[] = {
+		0x9fa0,		/* proc */
+		0x62656572,	/* sysfs */
+		0x65735546,	/* fuse */
+		0x65735543,	/* fusectl */
+		0x27e0eb,	/* cgroup */
+		0x63677270,	/* cgroup2 */
+		0x64626720,	/* debugfs */
+		0x74726163,	/* tracefs */
+		0x73636673,	/* securityfs */
+		0x62656570,	/* configfs */
+		0x1cd1,		/* devpts */
+		(long)0xcafe4a11,	/* bpf */
+		(long)0xde5e81e4,	/* efivarfs */
+		0x6165676c,	/* pstore */
+		0x42494e4d,	/* binfmt_misc */
+		0x19800202,	/* mqueue */
+		0x50495045,	/* pipefs */
+		0x534f434b,	/* sockfs */
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(magic) / sizeof(magic[0]); i++)
+		if (type == magic[i])
+			return 1;
+	return 0;
+}
+
 /* One component of box_read_root_only's walk: fd is what shown names. */
 static int
 root_only_fd(int fd, const char *shown, int last, int sticky_ok,
     struct box_error *err)
 {
+	struct statfs sf;
 	struct stat st;
 
-	if (fstat(fd, &st) < 0)
+	if (fstat(fd, &st) < 0 || fstatfs(fd, &sf) < 0)
 		return box_error_set(err, BOX_E_CONFIG, errno, "%.300s", shown);
+	if (pseudo_fs((long)sf.f_type))
+		return box_error_set(err, BOX_E_CONFIG, 0,
+		    "%.300s is on a pseudo file system (not allowed here)",
+		    shown);
 	if (st.st_uid != 0)
 		return box_error_set(err, BOX_E_CONFIG, 0,
 		    "%.200s is not owned by root (chown root %.200s)", shown,
@@ -369,7 +410,7 @@ root_only_fd(int fd, const char *shown, int last, int sticky_ok,
 
 int
 box_read_root_only(const char *path, int sticky_ok, size_t maxlen,
-    char **out, size_t *outlen, struct box_error *err)
+    char **out, size_t *outlen, int *fdp, struct box_error *err)
 {
 	char buf[PATH_MAX], *comp, *next;
 	struct stat st;
@@ -423,7 +464,10 @@ box_read_root_only(const char *path, int sticky_ok, size_t maxlen,
 		comp = next + 1;
 	}
 	rc = read_fd(dfd, path, maxlen, out, outlen, err);
-	close(dfd);
+	if (rc == 0 && fdp != NULL)
+		*fdp = dfd;
+	else
+		close(dfd);
 	return rc;
  fail:
 	close(dfd);

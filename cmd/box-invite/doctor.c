@@ -412,6 +412,48 @@ check_confinement(struct doctor *d, const struct box_config *cfg,
 		    gname);
 }
 
+/*
+ * What box-runtime will read, read the way it does: the configuration by
+ * its resolved path (box-shell passes that), then each profile, with no
+ * links, no "..", only root able to change them.
+ */
+static void
+check_runtime_files(struct doctor *d, const struct box_config *cfg,
+    const struct box_profile *profs, size_t nprofs)
+{
+	static struct box_config real;
+	char path[PATH_MAX], conf[PATH_MAX], *buf;
+	struct box_error err;
+	size_t i;
+
+	if (realpath(cfg->path, conf) == NULL)
+		return;
+	if (box_read_root_only(conf, 1, BOX_CONFIG_MAX_BYTES, &buf, NULL,
+	    NULL, &err) < 0) {
+		report(d, DR_FAIL, "box-runtime.files", "it refuses %s: %s",
+		    conf, err.msg);
+		return;
+	}
+	free(buf);
+	if (box_config_load(conf, &real, &err) < 0)
+		return;		/* "config" said why */
+	for (i = 0; i < nprofs; i++) {
+		if (snprintf(path, sizeof(path), "%s/%s.yaml",
+		    real.profiles_dir, profs[i].name) >= (int)sizeof(path))
+			continue;
+		if (box_read_root_only(path, 1, BOX_CONFIG_MAX_BYTES, &buf,
+		    NULL, NULL, &err) < 0) {
+			report(d, DR_FAIL, "box-runtime.files", "it refuses "
+			    "profile %s: %s (no symbolic links or \"..\" in "
+			    "profiles_dir)", profs[i].name, err.msg);
+			return;
+		}
+		free(buf);
+	}
+	report(d, DR_OK, "box-runtime.files", "it can use %s and %zu "
+	    "profile%s", conf, nprofs, nprofs == 1 ? "" : "s");
+}
+
 /* ---------------------------------------------------- 4. keys, state */
 
 static void
@@ -972,6 +1014,7 @@ cmd_doctor(const char *conf, int argc, char **argv, int json)
 	check_program(&d, "box-authkeys", authkeys);
 	check_program(&d, "box-shell", cfg.shell_path);
 	check_confinement(&d, &cfg, &acct);
+	check_runtime_files(&d, &cfg, profs, nprofs);
 
 	check_keys(&d, &cfg, &acct);
 	check_state(&d, &cfg, &acct);

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -29,6 +30,7 @@
 #define DEADLINE_SLACK	300	/* seconds past a profile's max_ttl */
 
 static struct box_config cfg;
+static int conf_fd = -1;		/* the configuration, as read */
 static struct box_runtime *rt;
 static char execs[MAX_EXECS][BOX_EXEC_ID_LEN + 1];
 static size_t nexecs;
@@ -171,7 +173,7 @@ load_profile(const char *name, struct box_profile *p, struct box_error *err)
 		return box_error_set(err, BOX_E_CONFIG, 0, "path too long");
 	as_caller();
 	rc = box_read_root_only(path, 1, BOX_CONFIG_MAX_BYTES, &buf, &len,
-	    err);
+	    NULL, err);
 	as_runtime();
 	if (rc < 0)
 		return box_error_wrap(err, "profile %s", name);
@@ -194,6 +196,41 @@ ours(const char *ref, int *exists, struct box_runtime_obj *obj,
 	return 0;
 }
 
+/* Wait (within the runtime timeout) for the other helpers' creates. */
+static int
+lock_creates(struct box_error *err)
+{
+	int64_t give_up = box_now_ms() + cfg.docker_timeout * 1000;
+
+	while (flock(conf_fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			return box_error_set(err, BOX_E_INTERNAL, errno,
+			    "lock");
+		if (box_now_ms() > give_up)
+			return box_error_set(err, BOX_E_RATE, 0,
+			    "too many boxes being created at once");
+		usleep(20000);
+	}
+	return 0;
+}
+
+static int
+count_boxes(struct box_error *err)
+{
+	struct box_runtime_obj *objs;
+	size_t n;
+
+	if (cfg.max_boxes <= 0)
+		return 0;
+	if (rt->ops->list(rt, cfg.instance, &objs, &n, err) < 0)
+		return -1;
+	free(objs);
+	if (n >= (size_t)cfg.max_boxes)
+		return box_error_set(err, BOX_E_RATE, 0, "this bastion already "
+		    "runs its maximum of %d boxes", cfg.max_boxes);
+	return 0;
+}
+
 static int
 do_create(const struct box_helper_req *req, struct box_error *err)
 {
@@ -201,6 +238,7 @@ do_create(const struct box_helper_req *req, struct box_error *err)
 	struct box_spec spec;
 	char ref[BOX_REF_MAX];
 	int64_t now = box_now();
+	int rc;
 
 	if (load_profile(req->profile, &p, err) < 0)
 		return -1;
@@ -209,25 +247,21 @@ do_create(const struct box_helper_req *req, struct box_error *err)
 		return box_error_set(err, BOX_E_DENIED, 0,
 		    "deadline outside profile %s's max_ttl", p.name);
 	/* box-shell counts live boxes in the state it owns; the runtime's
-	 * own count holds even for a caller that skips that. */
-	if (cfg.max_boxes > 0) {
-		struct box_runtime_obj *objs;
-		size_t n;
-
-		if (rt->ops->list(rt, cfg.instance, &objs, &n, err) < 0)
-			return -1;
-		free(objs);
-		if (n >= (size_t)cfg.max_boxes)
-			return box_error_set(err, BOX_E_RATE, 0,
-			    "this bastion already runs its maximum of %d "
-			    "boxes", cfg.max_boxes);
+	 * own count holds even for a caller that skips that.  Counting and
+	 * creating are one step for all helpers of this configuration. */
+	if (lock_creates(err) < 0)
+		return -1;
+	rc = count_boxes(err);
+	if (rc == 0) {
+		memset(&spec, 0, sizeof(spec));
+		spec.box_id = req->ref;
+		spec.instance = cfg.instance;
+		spec.deadline = req->deadline;
+		spec.profile = &p;
+		rc = rt->ops->create(rt, &spec, ref, sizeof(ref), err);
 	}
-	memset(&spec, 0, sizeof(spec));
-	spec.box_id = req->ref;
-	spec.instance = cfg.instance;
-	spec.deadline = req->deadline;
-	spec.profile = &p;
-	if (rt->ops->create(rt, &spec, ref, sizeof(ref), err) < 0)
+	flock(conf_fd, LOCK_UN);
+	if (rc < 0)
 		return -1;
 	box_log(LOG_INFO, "created box %s (%s, profile %s)", req->ref, ref,
 	    p.name);
@@ -489,10 +523,16 @@ start(const char *conf, struct box_error *err)
 	char *buf;
 	int rc;
 
+	/* Whom it serves is compiled in and checked before anything is
+	 * read: another account never gets as far as a file. */
+	if (uid != 0 && ((pw = getpwnam(BOX_USER)) == NULL ||
+	    pw->pw_uid != uid))
+		return box_error_set(err, BOX_E_DENIED, 0,
+		    "box-runtime serves the box account (%s) only", BOX_USER);
 	runtime_gid = getegid();
 	as_caller();
 	rc = box_read_root_only(conf, 1, BOX_CONFIG_MAX_BYTES, &buf, &len,
-	    err);
+	    &conf_fd, err);
 	as_runtime();
 	if (rc < 0)
 		return box_error_wrap(err, "configuration");
@@ -500,11 +540,10 @@ start(const char *conf, struct box_error *err)
 	free(buf);
 	if (rc < 0)
 		return -1;
-	if (uid != 0 && ((pw = getpwnam(cfg.box_user)) == NULL ||
-	    pw->pw_uid != uid))
-		return box_error_set(err, BOX_E_DENIED, 0,
-		    "box-runtime serves the box account (%s) only",
-		    cfg.box_user);
+	if (strcmp(cfg.box_user, BOX_USER) != 0)
+		return box_error_set(err, BOX_E_CONFIG, 0, "box_user is %s, "
+		    "but box-runtime was built for %s", cfg.box_user,
+		    BOX_USER);
 	return box_runtime_open("docker", &cfg, &rt, err);
 }
 

@@ -45,6 +45,13 @@ t_like "checks the box account cannot use the socket" "$out" \
 	"^ok +confinement: $BOX_USER cannot use /var/run/docker.sock"
 t_like "checks box-runtime" "$out" \
 	"^ok +box-runtime: $top_builddir/box-runtime \(setgid docker\)"
+t_like "checks what box-runtime will read" "$out" \
+	"^ok +box-runtime.files: it can use $CONF and [0-9]+ profiles"
+mkdir -p "$T/real-profiles" && cp "$T"/profiles/*.yaml "$T/real-profiles/" &&
+	sed "s|^profiles_dir: profiles|profiles_dir: $T/./real-profiles|" "$CONF" > "$T/dots.yaml"
+out=$($top_builddir/box-invite -c "$T/dots.yaml" doctor --sshd-config "$T/sshd_config" 2>&1)
+t_like "profiles_dir with a . in it: FAIL, box-runtime would refuse it" "$out" \
+	"^FAIL +box-runtime.files: it refuses profile [a-z-]+: .*not a plain path"
 chmod 755 "$top_builddir/box-runtime"
 fails "box-runtime not setgid" box-runtime --sshd-config "$T/sshd_config"
 t_like "and says what to do" "$out" \

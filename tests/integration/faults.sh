@@ -161,7 +161,7 @@ for mode in json junk trunc type html hdr huge badhead frames; do
 		out=$(gssh "$k" 'echo should-not-run' </dev/null 2>&1); rc=$?
 		t_is "garbage ($mode, key $k): exit 251" "$rc" 251
 		t_like "garbage ($mode, key $k): one clear line" "$out" \
-			"^sshbox: ((cannot start your box: cannot create box|cannot reach your box: cannot (run a command in the|inspect) box): .*(Docker|HTTP [0-9]{3})|session failed: .*(Docker|exec stream))"
+			"^sshbox: ((cannot start your box: cannot (create box|list boxes)|cannot reach your box: cannot (run a command in the|inspect) box): .*(Docker|HTTP [0-9]{3})|session failed: .*(Docker|exec stream))"
 		t_is "garbage ($mode, key $k): just that line" "$(lines "$out")" 1
 		t_ok "garbage ($mode, key $k): no crash" no_crash "$rc" "$out"
 	done

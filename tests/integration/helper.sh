@@ -46,6 +46,16 @@ t_like "a symbolic link anywhere in the path is refused" \
 	"$(asbox "$T/rootdir2/link/sshbox.yaml")" "^err 7 configuration: $T/rootdir2/link is a symbolic link \(not allowed here\)$"
 t_like "a relative path is refused" "$(cd "$T" && asbox sshbox.yaml)" "^err 7 configuration: sshbox.yaml: not an absolute path$"
 t_like "a path with .. is refused" "$(asbox "$T/rootdir/../sshbox.yaml")" "^err 7 configuration: .*: not a plain path to a file$"
+# A root-owned pseudo file whose text another user picks: a root process's
+# name in /proc/PID/comm reads as YAML naming its own box_user.
+cp /bin/sleep "$T/box_user: box" && "$T/box_user: box" 60 & comm=$!
+wait_for 5 grep -q 'box_user' "/proc/$comm/comm"
+t_like "a configuration on /proc is refused" "$(asbox "/proc/$comm/comm")" \
+	"^err 7 configuration: /proc is on a pseudo file system \(not allowed here\)$"
+t_is "and another account is refused before anything is read" \
+	"$(printf 'list\n' | runuser -u nobody -- "$HELPER" -c "/proc/$comm/comm" serve 2>&1)" \
+	"err 3 box-runtime serves the box account ($BOX_USER) only"
+kill "$comm"
 install -m 640 -g docker "$CONF" "$T/rootdir/docker-only.yaml"
 t_like "a file only the docker group may read is read with the caller's groups: refused" \
 	"$(asbox "$T/rootdir/docker-only.yaml")" "^err 7 configuration: $T/rootdir/docker-only.yaml: Permission denied$"
@@ -132,6 +142,15 @@ t_like "with max_boxes 1 a first create is made" "$(sed -n 2p <<<"$out")" "^ok "
 t_is "and a second refused" "$(sed -n 3p <<<"$out")" "err 8 this bastion already runs its maximum of 1 boxes"
 t_ok "  leaving no container for it" no_container "$b"
 one "destroy sshbox-$a" >/dev/null
+for i in 1 2 3 4 5 6; do
+	printf 'create %s test %s\n' "$(openssl rand -hex 8)" $((now + 120)) |
+		runuser -u "$BOX_USER" -- "$HELPER" -c "$T/one/sshbox.yaml" serve 2>&1 |
+		sed -n 2p > "$T/par.$i" &
+done
+wait
+t_is "six helpers creating at once under max_boxes 1: one box" "$(cat "$T"/par.* | grep -c '^ok ')" 1
+t_is "  the other five refused" "$(cat "$T"/par.* | grep -c '^err 8 ')" 5
+for r in $(sed -n 's/^ok //p' "$T"/par.*); do one "destroy $r" >/dev/null; done
 
 chown "$BOX_USER" "$T/profiles/test.yaml"
 t_like "a profile the box account could rewrite is refused" \
