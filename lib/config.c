@@ -388,6 +388,8 @@ set_box_user(struct ctx *c, yaml_node_t *v, const char *key, void *field)
 			return cerr(c, v, key,
 			    "a user name is made of a-z, 0-9, _ and -");
 	box_strlcpy(field, s, BOX_USER_MAX + 1);
+	((struct box_config *)((char *)field - offsetof(struct box_config,
+	    box_user)))->explicit_keys |= BOX_CFG_BOX_USER;
 	return 0;
 }
 
@@ -434,6 +436,8 @@ set_instance(struct ctx *c, yaml_node_t *v, const char *key, void *field)
 		return cerr(c, v, key, "must be 1 to 32 characters of "
 		    "A-Z, a-z, 0-9, ., _ and -, not starting with . or -");
 	box_strlcpy(field, s, 33);
+	((struct box_config *)((char *)field - offsetof(struct box_config,
+	    instance)))->explicit_keys |= BOX_CFG_INSTANCE;
 	return 0;
 }
 

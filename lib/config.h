@@ -67,7 +67,11 @@ struct box_config {
 	int	 max_boxes;		/* live boxes on this bastion (50) */
 	int	 max_boxes_per_invite;	/* live boxes of one invite (20) */
 	int	 max_boxes_per_source;	/* live boxes from one address (5) */
+	unsigned explicit_keys;		/* BOX_CFG_* keys the file sets */
 };
+
+#define BOX_CFG_BOX_USER	0x1
+#define BOX_CFG_INSTANCE	0x2
 
 /*
  * Load and validate sshbox.yaml from path into cfg (defaults first, then

@@ -22,6 +22,17 @@ box_priv_drop(struct box_error *err)
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return box_error_set(err, BOX_E_INTERNAL, errno,
 		    "cannot set no_new_privs");
+	return box_priv_undumpable(err);
+}
+
+int
+box_priv_undumpable(struct box_error *err)
+{
+	/* Every session runs as the same account: none may ptrace or read
+	 * the memory of another (another guest's terminal, the helper). */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		return box_error_set(err, BOX_E_INTERNAL, errno,
+		    "cannot make the process undumpable");
 	return 0;
 }
 

@@ -8,9 +8,12 @@
 
 #include "error.h"
 
-/* Clear effective, permitted and inheritable capabilities and set
- * PR_SET_NO_NEW_PRIVS.  0 or -1. */
+/* Clear effective, permitted and inheritable capabilities, set
+ * PR_SET_NO_NEW_PRIVS, and box_priv_undumpable().  0 or -1. */
 int	box_priv_drop(struct box_error *err);
+
+/* Not dumpable: no ptrace or /proc/PID/mem by the same account.  0 or -1. */
+int	box_priv_undumpable(struct box_error *err);
 
 /* 1 if the process holds any effective capability, 0 if not, -1 on error. */
 int	box_priv_has_caps(void);

@@ -17,6 +17,7 @@
 #include "box.h"
 #include "helper.h"
 #include "log.h"
+#include "priv.h"
 #include "util.h"
 
 #ifndef SYSCONFDIR
@@ -123,6 +124,12 @@ main(int argc, char **argv)
 	int ch, once = 0, json = 0, rc;
 
 	box_log_init("box-reaper", BOX_LOG_STDERR | BOX_LOG_SYSLOG);
+	/* It runs as the box account, like every guest's box-shell; no
+	 * no_new_privs here (box-runtime is setgid), but no ptrace either. */
+	if (box_priv_undumpable(&err) < 0) {
+		box_log(LOG_ERR, "%s", err.msg);
+		return 1;
+	}
 	box_log_set_level(LOG_NOTICE);
 	while ((ch = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
 		switch (ch) {

@@ -8,6 +8,7 @@
  * mount or a runtime option from its caller.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <getopt.h>
 #include <pwd.h>
 #include <signal.h>
@@ -15,8 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -30,7 +31,6 @@
 #define DEADLINE_SLACK	300	/* seconds past a profile's max_ttl */
 
 static struct box_config cfg;
-static int conf_fd = -1;		/* the configuration, as read */
 static struct box_runtime *rt;
 static char execs[MAX_EXECS][BOX_EXEC_ID_LEN + 1];
 static size_t nexecs;
@@ -196,22 +196,41 @@ ours(const char *ref, int *exists, struct box_runtime_obj *obj,
 	return 0;
 }
 
-/* Wait (within the runtime timeout) for the other helpers' creates. */
+/*
+ * Wait (within the runtime timeout) for the other helpers' creates in this
+ * instance, whatever configuration file they were given: the lock is an
+ * abstract unix socket named after the instance, released when its holder
+ * exits however it ends.  Returns the lock's fd.
+ */
 static int
 lock_creates(struct box_error *err)
 {
 	int64_t give_up = box_now_ms() + cfg.docker_timeout * 1000;
+	struct sockaddr_un sa;
+	socklen_t len;
+	int fd;
 
-	while (flock(conf_fd, LOCK_EX | LOCK_NB) < 0) {
-		if (errno != EWOULDBLOCK && errno != EINTR)
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
+	    (size_t)snprintf(sa.sun_path + 1, sizeof(sa.sun_path) - 1,
+	    "sshbox-create-%s", cfg.instance));
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return box_error_set(err, BOX_E_INTERNAL, errno, "lock");
+	while (bind(fd, (struct sockaddr *)&sa, len) < 0) {
+		if (errno != EADDRINUSE) {
+			close(fd);
 			return box_error_set(err, BOX_E_INTERNAL, errno,
 			    "lock");
-		if (box_now_ms() > give_up)
+		}
+		if (box_now_ms() > give_up) {
+			close(fd);
 			return box_error_set(err, BOX_E_RATE, 0,
 			    "too many boxes being created at once");
+		}
 		usleep(20000);
 	}
-	return 0;
+	return fd;
 }
 
 static int
@@ -238,7 +257,7 @@ do_create(const struct box_helper_req *req, struct box_error *err)
 	struct box_spec spec;
 	char ref[BOX_REF_MAX];
 	int64_t now = box_now();
-	int rc;
+	int lock, rc;
 
 	if (load_profile(req->profile, &p, err) < 0)
 		return -1;
@@ -249,7 +268,7 @@ do_create(const struct box_helper_req *req, struct box_error *err)
 	/* box-shell counts live boxes in the state it owns; the runtime's
 	 * own count holds even for a caller that skips that.  Counting and
 	 * creating are one step for all helpers of this configuration. */
-	if (lock_creates(err) < 0)
+	if ((lock = lock_creates(err)) < 0)
 		return -1;
 	rc = count_boxes(err);
 	if (rc == 0) {
@@ -260,7 +279,7 @@ do_create(const struct box_helper_req *req, struct box_error *err)
 		spec.profile = &p;
 		rc = rt->ops->create(rt, &spec, ref, sizeof(ref), err);
 	}
-	flock(conf_fd, LOCK_UN);
+	close(lock);
 	if (rc < 0)
 		return -1;
 	box_log(LOG_INFO, "created box %s (%s, profile %s)", req->ref, ref,
@@ -517,6 +536,7 @@ serve(void)
 static int
 start(const char *conf, struct box_error *err)
 {
+	const char *base;
 	struct passwd *pw;
 	uid_t uid = getuid();
 	size_t len;
@@ -529,10 +549,14 @@ start(const char *conf, struct box_error *err)
 	    pw->pw_uid != uid))
 		return box_error_set(err, BOX_E_DENIED, 0,
 		    "box-runtime serves the box account (%s) only", BOX_USER);
+	base = strrchr(conf, '/') != NULL ? strrchr(conf, '/') + 1 : conf;
+	if (strcmp(base, "sshbox.yaml") != 0)
+		return box_error_set(err, BOX_E_CONFIG, 0, "configuration: "
+		    "%s is not a file named sshbox.yaml", conf);
 	runtime_gid = getegid();
 	as_caller();
 	rc = box_read_root_only(conf, 1, BOX_CONFIG_MAX_BYTES, &buf, &len,
-	    &conf_fd, err);
+	    NULL, err);
 	as_runtime();
 	if (rc < 0)
 		return box_error_wrap(err, "configuration");
@@ -544,6 +568,12 @@ start(const char *conf, struct box_error *err)
 		return box_error_set(err, BOX_E_CONFIG, 0, "box_user is %s, "
 		    "but box-runtime was built for %s", cfg.box_user,
 		    BOX_USER);
+	/* Any root-owned file of comments would parse as the defaults:
+	 * only a bastion's own configuration says whose boxes these are. */
+	if ((cfg.explicit_keys & (BOX_CFG_BOX_USER | BOX_CFG_INSTANCE)) !=
+	    (BOX_CFG_BOX_USER | BOX_CFG_INSTANCE))
+		return box_error_set(err, BOX_E_CONFIG, 0, "configuration: %s "
+		    "must set box_user and instance", conf);
 	return box_runtime_open("docker", &cfg, &rt, err);
 }
 

@@ -50,15 +50,22 @@ t_like "a path with .. is refused" "$(asbox "$T/rootdir/../sshbox.yaml")" "^err 
 # name in /proc/PID/comm reads as YAML naming its own box_user.
 cp /bin/sleep "$T/box_user: box" && "$T/box_user: box" 60 & comm=$!
 wait_for 5 grep -q 'box_user' "/proc/$comm/comm"
-t_like "a configuration on /proc is refused" "$(asbox "/proc/$comm/comm")" \
-	"^err 7 configuration: /proc is on a pseudo file system \(not allowed here\)$"
+t_like "a configuration on /proc is refused (it is not even called sshbox.yaml)" \
+	"$(asbox "/proc/$comm/comm")" "^err 7 configuration: /proc/$comm/comm is not a file named sshbox.yaml$"
 t_is "and another account is refused before anything is read" \
 	"$(printf 'list\n' | runuser -u nobody -- "$HELPER" -c "/proc/$comm/comm" serve 2>&1)" \
 	"err 3 box-runtime serves the box account ($BOX_USER) only"
 kill "$comm"
-install -m 640 -g docker "$CONF" "$T/rootdir/docker-only.yaml"
+mkdir "$T/gdir" && install -m 640 -g docker "$CONF" "$T/gdir/sshbox.yaml"
 t_like "a file only the docker group may read is read with the caller's groups: refused" \
-	"$(asbox "$T/rootdir/docker-only.yaml")" "^err 7 configuration: $T/rootdir/docker-only.yaml: Permission denied$"
+	"$(asbox "$T/gdir/sshbox.yaml")" "^err 7 configuration: $T/gdir/sshbox.yaml: Permission denied$"
+# Any root-owned file of comments parses as the defaults; only a bastion's
+# own configuration names its account and instance.
+mkdir "$T/bare" && printf '# nothing\n' > "$T/bare/sshbox.yaml"
+t_is "a configuration that does not name box_user and instance is refused" \
+	"$(asbox "$T/bare/sshbox.yaml")" "err 7 configuration: $T/bare/sshbox.yaml must set box_user and instance"
+t_like "and so is one by another name" "$(asbox /etc/hosts.allow)" \
+	"^err 7 configuration: /etc/hosts.allow is not a file named sshbox.yaml$"
 out=$(printf 'list\n' | runuser -u "$BOX_USER" -- "$HELPER" serve extra 2>&1); rc=$?
 t_is "a stray argument is a usage error (exit 2)" "$rc" 2
 

@@ -84,6 +84,7 @@ test_defaults(void)
 	is_str(cfg.host, "localhost", "default host");
 	is_int(cfg.port, 22, "default port");
 	is_str(cfg.instance, "default", "default instance");
+	is_int(cfg.explicit_keys, 0, "defaults are not explicit keys");
 	is_str(cfg.docker_socket, "/var/run/docker.sock",
 	    "default docker socket");
 	is_int(cfg.docker_timeout, 30, "default docker timeout");
@@ -133,6 +134,8 @@ test_full(void)
 	is_str(cfg.host, "bastion.example.org", "host");
 	is_int(cfg.port, 2222, "port");
 	is_str(cfg.instance, "ci-1", "instance");
+	is_int(cfg.explicit_keys, BOX_CFG_BOX_USER | BOX_CFG_INSTANCE,
+	    "box_user and instance set explicitly");
 	is_str(cfg.docker_socket, "/run/podman/podman.sock", "docker socket");
 	is_int(cfg.docker_timeout, 90, "docker timeout");
 	is_int(cfg.redeem_max, 3, "redeem max");
