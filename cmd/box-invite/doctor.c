@@ -437,6 +437,14 @@ check_runtime_files(struct doctor *d, const struct box_config *cfg,
 	free(buf);
 	if (box_config_load(conf, &real, &err) < 0)
 		return;		/* "config" said why */
+	if (strcmp(base(conf), "sshbox.yaml") != 0 ||
+	    (real.explicit_keys & (BOX_CFG_BOX_USER | BOX_CFG_INSTANCE)) !=
+	    (BOX_CFG_BOX_USER | BOX_CFG_INSTANCE)) {
+		report(d, DR_FAIL, "box-runtime.files", "it refuses %s: it "
+		    "takes only a file named sshbox.yaml that sets box_user "
+		    "and instance", conf);
+		return;
+	}
 	for (i = 0; i < nprofs; i++) {
 		if (snprintf(path, sizeof(path), "%s/%s.yaml",
 		    real.profiles_dir, profs[i].name) >= (int)sizeof(path))

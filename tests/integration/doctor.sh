@@ -48,10 +48,14 @@ t_like "checks box-runtime" "$out" \
 t_like "checks what box-runtime will read" "$out" \
 	"^ok +box-runtime.files: it can use $CONF and [0-9]+ profiles"
 mkdir -p "$T/real-profiles" && cp "$T"/profiles/*.yaml "$T/real-profiles/" &&
-	sed "s|^profiles_dir: profiles|profiles_dir: $T/./real-profiles|" "$CONF" > "$T/dots.yaml"
-out=$($top_builddir/box-invite -c "$T/dots.yaml" doctor --sshd-config "$T/sshd_config" 2>&1)
+	mkdir -p "$T/dots" && sed "s|^profiles_dir: profiles|profiles_dir: $T/./real-profiles|" "$CONF" > "$T/dots/sshbox.yaml"
+out=$($top_builddir/box-invite -c "$T/dots/sshbox.yaml" doctor --sshd-config "$T/sshd_config" 2>&1)
 t_like "profiles_dir with a . in it: FAIL, box-runtime would refuse it" "$out" \
 	"^FAIL +box-runtime.files: it refuses profile [a-z-]+: .*not a plain path"
+grep -v '^instance:' "$CONF" > "$T/noinst.yaml"
+out=$($top_builddir/box-invite -c "$T/noinst.yaml" doctor --sshd-config "$T/sshd_config" 2>&1)
+t_like "a configuration without instance, not named sshbox.yaml: box-runtime would refuse it" "$out" \
+	"^FAIL +box-runtime.files: it refuses $T/noinst.yaml: it takes only a file named sshbox.yaml that sets box_user and instance"
 chmod 755 "$top_builddir/box-runtime"
 fails "box-runtime not setgid" box-runtime --sshd-config "$T/sshd_config"
 t_like "and says what to do" "$out" \
