@@ -49,13 +49,23 @@ valid_exec_id(const char *s)
 	return strlen(s) == BOX_EXEC_ID_LEN && is_hex(s, BOX_EXEC_ID_LEN);
 }
 
-/* Split line into words at single spaces; words are printable ASCII. */
+/*
+ * Copy line (len bytes, no NUL) into buf and split it into words at single
+ * spaces; words are printable ASCII.  The number of words, or -1.
+ */
 static int
-split(char *line, char **w, struct box_error *err)
+split(const char *line, size_t len, char buf[BOX_HELPER_LINE_MAX], char **w,
+    struct box_error *err)
 {
-	char *p = line;
+	char *p = buf;
 	int n = 0;
 
+	if (len == 0 || len >= BOX_HELPER_LINE_MAX ||
+	    memchr(line, '\0', len) != NULL)
+		return box_error_set(err, BOX_E_INPUT, 0,
+		    "malformed request");
+	memcpy(buf, line, len);
+	buf[len] = '\0';
 	for (;;) {
 		if (n == MAX_WORDS)
 			return box_error_set(err, BOX_E_INPUT, 0,
@@ -97,12 +107,7 @@ box_helper_parse_req(const char *line, size_t len,
 	int n;
 
 	memset(req, 0, sizeof(*req));
-	if (len == 0 || len >= sizeof(buf) || memchr(line, '\0', len) != NULL)
-		return box_error_set(err, BOX_E_INPUT, 0,
-		    "malformed request");
-	memcpy(buf, line, len);
-	buf[len] = '\0';
-	if ((n = split(buf, w, err)) < 0)
+	if ((n = split(line, len, buf, w, err)) < 0)
 		return -1;
 	for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
 		if (strcmp(w[0], ops[i].name) == 0)
@@ -273,11 +278,7 @@ box_helper_parse_obj(const char *line, size_t len,
 	int n;
 
 	memset(obj, 0, sizeof(*obj));
-	if (len == 0 || len >= sizeof(buf) || memchr(line, '\0', len) != NULL)
-		goto bad;
-	memcpy(buf, line, len);
-	buf[len] = '\0';
-	if ((n = split(buf, w, err)) != 4 || !box_helper_valid_ref(w[0]) ||
+	if ((n = split(line, len, buf, w, err)) != 4 || !box_helper_valid_ref(w[0]) ||
 	    strlen(w[1]) != BOX_ID_LEN || !is_hex(w[1], BOX_ID_LEN) ||
 	    box_parse_int(w[2], 0, INT64_MAX, &v, NULL) < 0 ||
 	    (strcmp(w[3], "0") != 0 && strcmp(w[3], "1") != 0))

@@ -410,7 +410,7 @@ root_only_fd(int fd, const char *shown, int last, int sticky_ok,
 
 int
 box_read_root_only(const char *path, int sticky_ok, size_t maxlen,
-    char **out, size_t *outlen, int *fdp, struct box_error *err)
+    char **out, size_t *outlen, struct box_error *err)
 {
 	char buf[PATH_MAX], *comp, *next;
 	struct stat st;
@@ -464,10 +464,7 @@ box_read_root_only(const char *path, int sticky_ok, size_t maxlen,
 		comp = next + 1;
 	}
 	rc = read_fd(dfd, path, maxlen, out, outlen, err);
-	if (rc == 0 && fdp != NULL)
-		*fdp = dfd;
-	else
-		close(dfd);
+	close(dfd);
 	return rc;
  fail:
 	close(dfd);

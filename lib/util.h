@@ -93,12 +93,11 @@ int	box_path_root_only(const char *path, int sticky_ok,
  * down is opened without following links and checked on its descriptor
  * (root-owned, not group- or world-writable, sticky allowed with
  * sticky_ok, not on /proc, /sys, FUSE or another pseudo file system), and
- * the file read is the one checked.  With fdp, the file stays open there.
- * 0 or -1 (BOX_E_CONFIG naming the offending component and the fix;
+ * the file read is the one checked.  0 or -1 (BOX_E_CONFIG naming the offending component and the fix;
  * BOX_E_NOTFOUND).
  */
 int	box_read_root_only(const char *path, int sticky_ok, size_t maxlen,
-	    char **out, size_t *outlen, int *fdp, struct box_error *err);
+	    char **out, size_t *outlen, struct box_error *err);
 
 /* 1 if s is a name of [A-Za-z0-9._-], 1..maxlen long, not starting with '.'. */
 int	box_valid_name(const char *s, size_t maxlen);

@@ -429,7 +429,7 @@ check_runtime_files(struct doctor *d, const struct box_config *cfg,
 	if (realpath(cfg->path, conf) == NULL)
 		return;
 	if (box_read_root_only(conf, 1, BOX_CONFIG_MAX_BYTES, &buf, NULL,
-	    NULL, &err) < 0) {
+	    &err) < 0) {
 		report(d, DR_FAIL, "box-runtime.files", "it refuses %s: %s",
 		    conf, err.msg);
 		return;
@@ -450,7 +450,7 @@ check_runtime_files(struct doctor *d, const struct box_config *cfg,
 		    real.profiles_dir, profs[i].name) >= (int)sizeof(path))
 			continue;
 		if (box_read_root_only(path, 1, BOX_CONFIG_MAX_BYTES, &buf,
-		    NULL, NULL, &err) < 0) {
+		    NULL, &err) < 0) {
 			report(d, DR_FAIL, "box-runtime.files", "it refuses "
 			    "profile %s: %s (no symbolic links or \"..\" in "
 			    "profiles_dir)", profs[i].name, err.msg);

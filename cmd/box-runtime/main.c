@@ -173,7 +173,7 @@ load_profile(const char *name, struct box_profile *p, struct box_error *err)
 		return box_error_set(err, BOX_E_CONFIG, 0, "path too long");
 	as_caller();
 	rc = box_read_root_only(path, 1, BOX_CONFIG_MAX_BYTES, &buf, &len,
-	    NULL, err);
+	    err);
 	as_runtime();
 	if (rc < 0)
 		return box_error_wrap(err, "profile %s", name);
@@ -556,7 +556,7 @@ start(const char *conf, struct box_error *err)
 	runtime_gid = getegid();
 	as_caller();
 	rc = box_read_root_only(conf, 1, BOX_CONFIG_MAX_BYTES, &buf, &len,
-	    NULL, err);
+	    err);
 	as_runtime();
 	if (rc < 0)
 		return box_error_wrap(err, "configuration");
