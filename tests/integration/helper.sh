@@ -173,7 +173,10 @@ t_is "a guest's command runs in its box through box-runtime" \
 	"$(gssh g 'echo "in $(hostname)"' </dev/null)" "in box-$(box_of g | cut -c1-8)"
 out=$(gssh g 'exit 7' </dev/null); rc=$?
 t_is "and its exit status comes back" "$rc" 7
-gssh g 'sleep 5' </dev/null &
+# Sampled once the guest's command runs, when the helper is idle: while it
+# reads a file it holds its caller's group, on purpose.
+gssh g 'touch /tmp/running; sleep 5' </dev/null &
+wait_for 20 docker exec "sshbox-$(box_of g)" test -f /tmp/running
 dgid=$(getent group docker | cut -d: -f3)
 our_shell() {	# this bastion's box-shell process (not sh -c around it)
 	for p in $(pgrep -u "$BOX_USER" -x box-shell); do
