@@ -10,8 +10,11 @@ if ldd "$bb" >/dev/null 2>&1; then
 	echo "build-busybox: $bb is dynamically linked: apt-get install busybox-static" >&2
 	exit 1
 fi
-root=$(mktemp -d)
-trap 'rm -rf "$root"' EXIT
+# The tree sits inside a 0700 directory of root's: while it is built, no
+# other account (uid 1000 on the host, say) can reach home/guest in it.
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+root=$work/rootfs
 mkdir -p "$root/bin" "$root/etc" "$root/tmp" "$root/root" "$root/home/guest" \
 	"$root/proc" "$root/sys" "$root/dev"
 cp "$bb" "$root/bin/busybox"
@@ -29,8 +32,8 @@ guest:x:1000:
 nogroup:x:65534:
 G
 echo "sshbox" > "$root/etc/hostname"
-# mktemp -d made the root 0700: a storage driver that keeps the image's
-# own "/" (btrfs) would lock the guest out of everything.
+# The image's own "/" must be 0755: a storage driver that keeps it
+# (btrfs) would lock the guest out of everything otherwise.
 chmod 755 "$root"
 chmod 1777 "$root/tmp"
 chown 1000:1000 "$root/home/guest"

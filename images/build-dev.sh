@@ -7,11 +7,15 @@ set -eu
 tag=${1:-sshbox/dev:latest}
 mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 command -v debootstrap >/dev/null || { echo "build-dev: apt-get install debootstrap" >&2; exit 1; }
-root=$(mktemp -d /var/tmp/sshbox-dev.XXXXXX)
-trap 'rm -rf "$root"' EXIT
+# Inside a 0700 directory of root's: no other account reaches the tree
+# (home/guest is uid 1000's) while it is built.
+work=$(mktemp -d /var/tmp/sshbox-dev.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+root=$work/rootfs
+mkdir "$root"
 debootstrap --variant=minbase --include=procps,less,nano,ca-certificates,iproute2 \
 	bookworm "$root" "$mirror" >/dev/null
-chmod 755 "$root"	# mktemp made it 0700; the image keeps it (btrfs)
+chmod 755 "$root"	# the image keeps its "/" mode (btrfs)
 chroot "$root" useradd --create-home --uid 1000 --shell /bin/bash guest
 rm -rf "$root/var/cache/apt/archives/"*.deb "$root/var/lib/apt/lists/"*
 tar -C "$root" --numeric-owner -c . | docker import \

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "box.h"
@@ -138,7 +140,7 @@ box_provision(struct box_ctx *ctx, const struct box_binding *b,
 		goto fail;
 	if (box_state_box_set_running(ctx->st, box->id, ref, err) < 0) {
 		/* Ended meanwhile (killed, revoked): do not leave it. */
-		ctx->rt->ops->destroy(ctx->rt, ref, &e2);
+		ctx->rt->ops->destroy(ctx->rt, box->id, ref, &e2);
 		return -1;
 	}
 	box_state_audit(ctx->st, box_now(), "box-created", box->invite_id,
@@ -156,21 +158,14 @@ int
 box_destroy(struct box_ctx *ctx, const struct box_box *box,
     const char *reason, struct box_error *err)
 {
-	char name[BOX_REF_MAX];
-	const char *ref = box->ref;
-
 	if (box_state_box_end(ctx->st, box->id, BOX_STATUS_DESTROYED, reason,
 	    box_now(), err) < 0)
 		return -1;
 	box_state_audit(ctx->st, box_now(), "box-destroyed", box->invite_id,
 	    box->id, box->fp, NULL, reason);
-	if (ref[0] == '\0') {
-		snprintf(name, sizeof(name), "sshbox-%s", box->id);
-		ref = name;
-	}
 	if (box_ctx_runtime(ctx, NULL, err) < 0)
 		return -1;
-	return ctx->rt->ops->destroy(ctx->rt, ref, err);
+	return ctx->rt->ops->destroy(ctx->rt, box->id, box->ref, err);
 }
 
 long long
@@ -261,6 +256,18 @@ profile_linger(struct box_ctx *ctx, const char *name)
 	return p.linger;
 }
 
+/* 1 if the invite is revoked (or gone: a box of nobody's is ended too). */
+static int
+invite_revoked(struct box_ctx *ctx, const char *id)
+{
+	struct box_invite inv;
+	struct box_error err;
+
+	if (box_state_invite_get(ctx->st, id, &inv, &err) < 0)
+		return err.kind == BOX_E_NOTFOUND;
+	return inv.revoked_at != 0;
+}
+
 static void
 reap_sessions(struct box_ctx *ctx, const struct box_box *box, int64_t now,
     struct box_reap_stats *rs)
@@ -311,6 +318,9 @@ box_reap(struct box_ctx *ctx, int64_t now, struct box_reap_stats *rs,
 		if (now >= box->deadline) {
 			why = "expired";
 			rs->expired++;
+		} else if (invite_revoked(ctx, box->invite_id)) {
+			why = "invite revoked";
+			rs->revoked++;
 		} else if (strcmp(box->status, BOX_STATUS_CREATING) == 0 &&
 		    now - box->created_at > ctx->cfg.create_timeout) {
 			why = "stuck while being created";
@@ -344,7 +354,8 @@ box_reap(struct box_ctx *ctx, int64_t now, struct box_reap_stats *rs,
 			    box->invite_id, box->id, box->fp, NULL,
 			    "linger over");
 			if (box_ctx_runtime(ctx, NULL, &e2) < 0 ||
-			    ctx->rt->ops->destroy(ctx->rt, box->ref, &e2) < 0)
+			    ctx->rt->ops->destroy(ctx->rt, box->id, box->ref,
+			    &e2) < 0)
 				rs->errors++;
 			box->status[0] = '\0';
 		}
@@ -370,7 +381,8 @@ box_reap(struct box_ctx *ctx, int64_t now, struct box_reap_stats *rs,
 			rs->errors++;
 			continue;
 		}
-		if (ctx->rt->ops->destroy(ctx->rt, objs[j].ref, &e2) < 0)
+		if (ctx->rt->ops->destroy(ctx->rt, objs[j].box_id,
+		    objs[j].ref, &e2) < 0)
 			rs->errors++;
 		else
 			rs->orphans++;
@@ -403,14 +415,22 @@ int
 box_reaper_lock(const struct box_config *cfg, struct box_error *err)
 {
 	char path[PATH_MAX];
+	struct stat st;
 	int fd;
 
 	if ((size_t)snprintf(path, sizeof(path), "%s/reaper.lock",
 	    cfg->state_dir) >= sizeof(path))
 		return box_error_set(err, BOX_E_CONFIG, 0, "state_dir too long");
-	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
+	    0600);
 	if (fd < 0)
 		return box_error_set(err, BOX_E_STATE, errno, "%s", path);
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1 ||
+	    st.st_uid != geteuid()) {
+		close(fd);
+		return box_error_set(err, BOX_E_STATE, 0, "%s is not a plain "
+		    "file of this account's", path);
+	}
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		int e = errno;
 

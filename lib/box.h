@@ -71,6 +71,7 @@ struct box_reap_stats {
 	int	 expired;		/* past their deadline */
 	int	 lingered;		/* no sessions and linger over */
 	int	 stuck;			/* creating for too long */
+	int	 revoked;		/* their invite was revoked */
 	int	 stale_sessions;	/* session rows of dead processes */
 	int	 vanished;		/* rows whose runtime object is gone */
 	int	 orphans;		/* runtime objects without a live row */

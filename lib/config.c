@@ -1,5 +1,7 @@
 /* Configuration: sshbox.yaml and profiles, parsed with libyaml. */
 #include <ctype.h>
+#include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -1080,6 +1082,26 @@ box_config_parse(const char *buf, size_t len, const char *fname,
 	return rc;
 }
 
+/*
+ * Root (box-invite, a root-run reaper) acts on what the configuration
+ * names (where the state is, where the key is made, which socket): it
+ * reads only files that no other account can change, as box-runtime does.
+ */
+static int
+read_config_file(const char *path, char **buf, size_t *len,
+    struct box_error *err)
+{
+	char real[PATH_MAX];
+
+	if (geteuid() != 0)
+		return box_read_file(path, BOX_CONFIG_MAX_BYTES, buf, len, err);
+	if (realpath(path, real) == NULL)
+		return box_error_set(err, errno == ENOENT ? BOX_E_NOTFOUND :
+		    BOX_E_CONFIG, errno, "%.300s", path);
+	return box_read_root_only(real, 1, BOX_CONFIG_MAX_BYTES, buf, len,
+	    err);
+}
+
 int
 box_config_load(const char *path, struct box_config *cfg,
     struct box_error *err)
@@ -1087,7 +1109,7 @@ box_config_load(const char *path, struct box_config *cfg,
 	_cleanup_free_ char *buf = NULL;
 	size_t len;
 
-	if (box_read_file(path, BOX_CONFIG_MAX_BYTES, &buf, &len, err) < 0) {
+	if (read_config_file(path, &buf, &len, err) < 0) {
 		if (err != NULL)
 			err->kind = BOX_E_CONFIG;
 		return -1;
@@ -1182,7 +1204,7 @@ box_config_load_profile(const struct box_config *cfg, const char *name,
 	if (n < 0 || (size_t)n >= sizeof(path))
 		return box_error_set(err, BOX_E_CONFIG, 0,
 		    "profile path too long");
-	if (box_read_file(path, BOX_CONFIG_MAX_BYTES, &buf, &len, err) < 0)
+	if (read_config_file(path, &buf, &len, err) < 0)
 		return box_error_wrap(err, "profile %s", name);
 	return box_config_parse_profile(buf, len, path, name, p, err);
 }

@@ -936,10 +936,29 @@ docker_create(struct box_runtime *rt, const struct box_spec *spec,
 }
 
 static int
-docker_destroy(struct box_runtime *rt, const char *ref,
+docker_destroy(struct box_runtime *rt, const char *box_id, const char *ref,
     struct box_error *err)
 {
-	return dk_remove(rt, ref, err);
+	struct box_runtime_obj obj;
+	char name[64], safe[BOX_REF_MAX];
+	int exists;
+
+	if (box_id == NULL || !dk_valid_box_id(box_id))
+		return box_error_set(err, BOX_E_INPUT, 0, "invalid box id");
+	if (ref == NULL || *ref == '\0') {
+		snprintf(name, sizeof(name), "sshbox-%s", box_id);
+		ref = name;
+	}
+	if (docker_describe(rt, ref, &exists, &obj, err) < 0)
+		return -1;
+	if (!exists)
+		return 0;
+	if (strcmp(obj.box_id, box_id) != 0 || rt->cfg == NULL ||
+	    strcmp(obj.instance, rt->cfg->instance) != 0)
+		return box_error_set(err, BOX_E_DENIED, 0, "container %s is "
+		    "not box %s of this bastion: left alone",
+		    box_log_safe(ref, safe, sizeof(safe)), box_id);
+	return dk_remove(rt, obj.ref, err);
 }
 
 static int

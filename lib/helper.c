@@ -16,7 +16,7 @@ static const struct {
 	int nargs;
 } ops[] = {
 	{ "create",  BOX_HOP_CREATE,  3 },
-	{ "destroy", BOX_HOP_DESTROY, 1 },
+	{ "destroy", BOX_HOP_DESTROY, 2 },
 	{ "inspect", BOX_HOP_INSPECT, 1 },
 	{ "list",    BOX_HOP_LIST,    0 },
 	{ "exec",    BOX_HOP_EXEC,    6 },
@@ -134,6 +134,17 @@ box_helper_parse_req(const char *line, size_t len,
 		req->deadline = v;
 		return 0;
 	case BOX_HOP_DESTROY:
+		if (strlen(w[1]) != BOX_ID_LEN || !is_hex(w[1], BOX_ID_LEN))
+			return box_error_set(err, BOX_E_INPUT, 0,
+			    "invalid box id");
+		memcpy(req->box_id, w[1], BOX_ID_LEN + 1);
+		if (strcmp(w[2], "-") == 0)
+			return 0;
+		if (!box_helper_valid_ref(w[2]))
+			return box_error_set(err, BOX_E_INPUT, 0,
+			    "invalid box reference");
+		box_strlcpy(req->ref, w[2], sizeof(req->ref));
+		return 0;
 	case BOX_HOP_INSPECT:
 	case BOX_HOP_EXEC:
 		if (!box_helper_valid_ref(w[1]))
@@ -198,7 +209,13 @@ box_helper_format_req(const struct box_helper_req *req, char *buf,
 		    req->profile, (long long)req->deadline);
 		break;
 	case BOX_HOP_DESTROY:
-		n = snprintf(buf, bufsz, "destroy %s\n", req->ref);
+		if (strlen(req->box_id) != BOX_ID_LEN ||
+		    !is_hex(req->box_id, BOX_ID_LEN) || (req->ref[0] != '\0' &&
+		    !box_helper_valid_ref(req->ref)))
+			return box_error_set(err, BOX_E_INPUT, 0,
+			    "invalid destroy request");
+		n = snprintf(buf, bufsz, "destroy %s %s\n", req->box_id,
+		    req->ref[0] != '\0' ? req->ref : "-");
 		break;
 	case BOX_HOP_INSPECT:
 		n = snprintf(buf, bufsz, "inspect %s\n", req->ref);
@@ -291,4 +308,37 @@ box_helper_parse_obj(const char *line, size_t len,
  bad:
 	return box_error_set(err, BOX_E_RUNTIME, 0,
 	    "unexpected list entry from box-runtime");
+}
+
+int
+box_helper_config_allowed(const char *conf, struct box_error *err)
+{
+	char *buf, *line, *next, *end;
+	size_t len;
+	int rc, found = 0;
+
+	if (strcmp(conf, SYSCONFDIR "/sshbox/sshbox.yaml") == 0)
+		return 0;
+	rc = box_read_root_only(BOX_RUNTIME_CONFIGS, 0, 65536, &buf, &len,
+	    err);
+	if (rc < 0 && err->kind != BOX_E_NOTFOUND)
+		return box_error_wrap(err, "configuration");
+	for (line = rc < 0 ? NULL : buf; line != NULL && !found;
+	    line = next) {
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		line += strspn(line, " \t");
+		end = line + strlen(line);
+		while (end > line && (end[-1] == ' ' || end[-1] == '\t' ||
+		    end[-1] == '\r'))
+			*--end = '\0';
+		found = line[0] == '/' && strcmp(line, conf) == 0;
+	}
+	if (rc == 0)
+		free(buf);
+	if (!found)
+		return box_error_set(err, BOX_E_CONFIG, 0, "configuration: %s "
+		    "is not %s/sshbox/sshbox.yaml and not listed in %s",
+		    conf, SYSCONFDIR, BOX_RUNTIME_CONFIGS);
+	return 0;
 }

@@ -6,7 +6,9 @@
  * against a fixed grammar before the helper acts on it:
  *
  *   create BOXID PROFILE DEADLINE     -> ok REF
- *   destroy REF                       -> ok
+ *   destroy BOXID REF                 -> ok (REF "-": by name; the box
+ *                                        found must carry BOXID and this
+ *                                        instance in its labels)
  *   inspect REF                       -> ok EXISTS RUNNING
  *   list                              -> ok N, then N lines
  *                                        "REF BOXID DEADLINE RUNNING"
@@ -32,6 +34,10 @@
 #include "error.h"
 #include "runtime.h"
 
+#ifndef SYSCONFDIR
+#define SYSCONFDIR		"/etc"
+#endif
+
 #define BOX_HELPER_LINE_MAX	512
 #define BOX_HELPER_NAME		"box-runtime"
 #define BOX_EXEC_ID_LEN		64
@@ -48,7 +54,8 @@ enum box_helper_op {
 
 struct box_helper_req {
 	enum box_helper_op op;
-	char	 ref[BOX_REF_MAX];	/* box ref, or box id for create */
+	char	 ref[BOX_REF_MAX];	/* box ref ("" for none), or box id for create */
+	char	 box_id[BOX_ID_LEN + 1];	/* destroy */
 	char	 exec_id[BOX_EXEC_ID_LEN + 1];
 	char	 profile[BOX_PROFILE_NAME_MAX + 1];
 	int64_t	 deadline;
@@ -94,6 +101,18 @@ int	box_helper_parse_obj(const char *line, size_t len,
  */
 void	box_helper_start(const char *conf);
 int	box_helper_active(void);
+
+/*
+ * Whether conf (an absolute path without links) is a configuration that
+ * box-runtime may serve: the installed SYSCONFDIR/sshbox/sshbox.yaml, or
+ * one that root listed, a whole path per line, in the root-only file
+ * BOX_RUNTIME_CONFIGS (test suites, a second bastion on one host).  Any
+ * other root-owned sshbox.yaml (a build tree, another instance's) would
+ * let the box account pick another instance, another socket.  0, or -1
+ * with BOX_E_CONFIG saying why.
+ */
+#define BOX_RUNTIME_CONFIGS	SYSCONFDIR "/sshbox/box-runtime.configs"
+int	box_helper_config_allowed(const char *conf, struct box_error *err);
 
 /* The driver that speaks to the helper (lib/runtime-helper.c). */
 extern const struct box_runtime_ops box_helper_ops;

@@ -1,6 +1,11 @@
 /* Shedding capabilities with libcap before handling untrusted input. */
 #include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <unistd.h>
 
 #include <sys/capability.h>
 
@@ -34,6 +39,44 @@ box_priv_undumpable(struct box_error *err)
 		return box_error_set(err, BOX_E_INTERNAL, errno,
 		    "cannot make the process undumpable");
 	return 0;
+}
+
+int
+box_priv_become(const char *user, struct box_error *err)
+{
+	struct passwd *pw;
+	uid_t ru, eu, su;
+	gid_t rg, eg, sg, g;
+	int fd;
+
+	if ((pw = getpwnam(user)) == NULL)
+		return box_error_set(err, BOX_E_CONFIG, 0, "the box account "
+		    "\"%.32s\" does not exist: create it first (see README)",
+		    user);
+	if (pw->pw_uid == 0 || pw->pw_gid == 0)
+		return box_error_set(err, BOX_E_CONFIG, 0, "the box account "
+		    "\"%.32s\" must not be root or in group 0", user);
+	g = pw->pw_gid;
+	/* Give up root's controlling terminal: a process of another uid that
+	 * keeps it can still push input into root's shell (TIOCSTI). */
+	for (fd = 0; fd < 3; fd++)
+		if (isatty(fd))
+			(void)ioctl(fd, TIOCNOTTY);
+	if ((fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC)) >= 0) {
+		(void)ioctl(fd, TIOCNOTTY);
+		close(fd);
+	}
+	/* Groups first, while still root; then every uid at once. */
+	if (setgroups(1, &g) < 0 || setresgid(g, g, g) < 0 ||
+	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) < 0)
+		return box_error_set(err, BOX_E_INTERNAL, errno,
+		    "cannot become the box account %.32s", user);
+	if (getresuid(&ru, &eu, &su) < 0 || getresgid(&rg, &eg, &sg) < 0 ||
+	    ru != pw->pw_uid || eu != ru || su != ru || rg != g || eg != g ||
+	    sg != g || setuid(0) == 0)
+		return box_error_set(err, BOX_E_INTERNAL, 0,
+		    "the box account's credentials did not take hold");
+	return box_priv_undumpable(err);
 }
 
 int

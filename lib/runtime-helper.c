@@ -19,6 +19,10 @@
 #include "log.h"
 #include "util.h"
 
+#ifndef LIBEXECDIR
+#define LIBEXECDIR "/usr/libexec/sshbox"
+#endif
+
 #define H_RBUF	8192
 #define H_LIST_MAX	100000
 
@@ -78,8 +82,12 @@ box_helper_start(const char *conf)
 	self[n] = '\0';
 	if ((slash = strrchr(self, '/')) != NULL)
 		*slash = '\0';
+	/* Beside the program (libexec, or a test's copy of the programs),
+	 * else where it is installed (box-invite lives in bin). */
 	if (snprintf(helper, sizeof(helper), "%s/%s", self,
 	    BOX_HELPER_NAME) >= (int)sizeof(helper) ||
+	    (access(helper, X_OK) < 0 && snprintf(helper, sizeof(helper),
+	    "%s/%s", LIBEXECDIR, BOX_HELPER_NAME) >= (int)sizeof(helper)) ||
 	    realpath(conf, confabs) == NULL) {
 		box_error_set(&err, BOX_E_CONFIG, errno,
 		    "cannot start the box-runtime helper");
@@ -367,14 +375,22 @@ h_ref_req(enum box_helper_op op, const char *ref, struct box_helper_req *req,
 }
 
 static int
-helper_destroy(struct box_runtime *rt, const char *ref,
+helper_destroy(struct box_runtime *rt, const char *box_id, const char *ref,
     struct box_error *err)
 {
 	struct box_helper_req req;
 	char line[BOX_HELPER_LINE_MAX], *args;
 
-	if (h_ref_req(BOX_HOP_DESTROY, ref, &req, err) < 0)
-		return -1;
+	if (ref != NULL && *ref != '\0') {
+		if (h_ref_req(BOX_HOP_DESTROY, ref, &req, err) < 0)
+			return -1;
+	} else {
+		memset(&req, 0, sizeof(req));
+		req.op = BOX_HOP_DESTROY;
+	}
+	if (box_id == NULL || box_strlcpy(req.box_id, box_id,
+	    sizeof(req.box_id)) < 0)
+		return box_error_set(err, BOX_E_INPUT, 0, "invalid box id");
 	return h_call(rt, &req, NULL, 0, line, sizeof(line), &args, NULL,
 	    err);
 }

@@ -76,9 +76,17 @@ struct box_runtime_ops {
 	 * Writes the runtime's reference into ref. */
 	int	(*create)(struct box_runtime *, const struct box_spec *,
 		    char *ref, size_t refsz, struct box_error *);
-	/* Stop and remove; a box that is already gone is success. */
-	int	(*destroy)(struct box_runtime *, const char *ref,
-		    struct box_error *);
+	/*
+	 * Stop and remove box box_id.  ref is what create returned, as the
+	 * state recorded it ("" when it has none: the driver finds the box
+	 * by its name).  A stored reference is never trusted alone: the
+	 * driver looks the object up and acts only on one whose labels name
+	 * this instance (cfg->instance) and box_id, and only on the id it
+	 * found; anything else is BOX_E_DENIED and left alone.  A box that
+	 * is already gone is success.
+	 */
+	int	(*destroy)(struct box_runtime *, const char *box_id,
+		    const char *ref, struct box_error *);
 	/* *exists and *running; a missing box is not an error. */
 	int	(*inspect)(struct box_runtime *, const char *ref, int *exists,
 		    int *running, struct box_error *);

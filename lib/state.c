@@ -179,12 +179,27 @@ run(struct box_state *st, sqlite3_stmt *stmt, struct box_error *err)
 	return 0;
 }
 
+/*
+ * A text column, bounded.  The file belongs to the box account, so a row
+ * may say anything: control characters (C0, DEL, and C1 as UTF-8) become
+ * '?', so that no row can steer an administrator's terminal.
+ */
 static void
 col_text(sqlite3_stmt *stmt, int col, char *out, size_t outsz)
 {
 	const unsigned char *s = sqlite3_column_text(stmt, col);
+	unsigned char *p;
 
 	box_strlcpy(out, s ? (const char *)s : "", outsz);
+	for (p = (unsigned char *)out; *p != '\0'; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			*p = '?';
+		else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+			p[0] = '?';
+			p[1] = '?';
+			p++;
+		}
+	}
 }
 
 int
@@ -192,7 +207,8 @@ box_state_open(const char *path, int create, struct box_state **out,
     struct box_error *err)
 {
 	struct box_state *st;
-	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
+	    SQLITE_OPEN_NOFOLLOW;
 	int version;
 	size_t i;
 
@@ -210,10 +226,14 @@ box_state_open(const char *path, int create, struct box_state **out,
 	}
 	sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
 	sqlite3_extended_result_codes(st->db, 1);
-	if (exec_sql(st, "PRAGMA journal_mode=WAL", err) < 0 ||
+	/* The file is the box account's: its schema is not trusted to run
+	 * anything, and it cannot be turned against the library. */
+	sqlite3_db_config(st->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+	sqlite3_db_config(st->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
+	if (exec_sql(st, "PRAGMA trusted_schema=OFF", err) < 0 ||
+	    exec_sql(st, "PRAGMA journal_mode=WAL", err) < 0 ||
 	    exec_sql(st, "PRAGMA foreign_keys=ON", err) < 0 ||
-	    exec_sql(st, "PRAGMA synchronous=NORMAL", err) < 0 ||
-	    exec_sql(st, "PRAGMA trusted_schema=OFF", err) < 0) {
+	    exec_sql(st, "PRAGMA synchronous=NORMAL", err) < 0) {
 		box_error_wrap(err, "%s", path);
 		goto fail;
 	}
@@ -617,11 +637,23 @@ box_state_box_claim(struct box_state *st, const struct box_binding *b,
     const char *new_id, const char *source, const struct box_limits *lim,
     int64_t now, struct box_box *box, int *created, struct box_error *err)
 {
+	struct box_binding now_b;
 	struct box_error e2;
 	long long n;
 
 	if (begin(st, err) < 0)
 		return -1;
+	/* Revocation and the deadline as they are now, under the lock. */
+	if (box_state_binding_get(st, b->fp, &now_b, err) < 0)
+		goto fail;
+	if (now_b.revoked_at != 0 || strcmp(now_b.invite_id, b->invite_id) != 0) {
+		box_error_set(err, BOX_E_DENIED, 0, "this invite was revoked");
+		goto fail;
+	}
+	if (now >= now_b.deadline) {
+		box_error_set(err, BOX_E_DENIED, 0, "this key's time is over");
+		goto fail;
+	}
 	if (box_state_box_live_of(st, b->fp, box, &e2) == 0) {
 		if (commit(st, err) < 0)
 			goto fail;

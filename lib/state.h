@@ -134,7 +134,10 @@ struct box_limits {
  * The live box (creating or running) of binding b, or a new "creating"
  * row with id new_id started from source when there is none, in one
  * IMMEDIATE transaction.  *created says which.  A new box over one of the
- * limits (when lim is not NULL) is refused with BOX_E_RATE.
+ * limits (when lim is not NULL) is refused with BOX_E_RATE.  The binding
+ * is read again inside the transaction: one whose invite was revoked, or
+ * whose deadline has passed, gets nothing (BOX_E_DENIED), whatever the
+ * caller read before.
  */
 int	box_state_box_claim(struct box_state *st, const struct box_binding *b,
 	    const char *new_id, const char *source,

@@ -350,6 +350,32 @@ no_passphrase(char *buf, int size, int rwflag, void *u)
 	return -1;
 }
 
+/*
+ * The signing key as root reads it: root's own, one link, no access for
+ * anyone else, as ssh checks its keys.  A key the box account could swap
+ * would let it mint invites.
+ */
+static int
+private_key_safe(const char *path, struct box_error *err)
+{
+	struct stat st;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
+	    O_NONBLOCK)) < 0)
+		return box_error_set(err, errno == ENOENT ? BOX_E_NOTFOUND :
+		    BOX_E_CONFIG, errno, "token signing key %.300s", path);
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    st.st_nlink != 1 || st.st_uid != 0 || (st.st_mode & 077) != 0) {
+		close(fd);
+		return box_error_set(err, BOX_E_CONFIG, 0, "token signing key "
+		    "%.300s must be a file of root's alone, one link, mode "
+		    "0600 (chown root; chmod 600)", path);
+	}
+	close(fd);
+	return 0;
+}
+
 static int
 load_key(const char *path, int private, EVP_PKEY **out,
     struct box_error *err)
@@ -360,6 +386,8 @@ load_key(const char *path, int private, EVP_PKEY **out,
 	BIO *bio;
 
 	*out = NULL;
+	if (private && geteuid() == 0 && private_key_safe(path, err) < 0)
+		return -1;
 	if (box_read_file(path, KEYFILE_MAX, &buf, &len, err) < 0)
 		return box_error_wrap(err, "token %s key",
 		    private ? "signing" : "public");

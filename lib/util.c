@@ -471,6 +471,59 @@ box_read_root_only(const char *path, int sticky_ok, size_t maxlen,
 	return -1;
 }
 
+int
+box_open_dir_nofollow(const char *path, int create, mode_t mode,
+    struct box_error *err)
+{
+	char buf[PATH_MAX], *comp, *next;
+	int dfd, fd, last;
+
+	if (path[0] != '/' || strlen(path) >= sizeof(buf))
+		return box_error_set(err, BOX_E_CONFIG, 0,
+		    "%.300s: not an absolute path", path);
+	memcpy(buf, path, strlen(path) + 1);
+	if ((dfd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return box_error_set(err, BOX_E_CONFIG, errno, "/");
+	for (comp = buf + 1;; comp = next + 1) {
+		while (*comp == '/')
+			comp++;
+		if (*comp == '\0')		/* "/" itself, or a trailing "/" */
+			return dfd;
+		next = strchr(comp, '/');
+		last = next == NULL || next[strspn(next, "/")] == '\0';
+		if (next != NULL)
+			*next = '\0';
+		if (strcmp(comp, ".") == 0 || strcmp(comp, "..") == 0) {
+			close(dfd);
+			return box_error_set(err, BOX_E_CONFIG, 0,
+			    "%.300s: not a plain path", path);
+		}
+		if (create && mkdirat(dfd, comp, last ? mode : 0755) < 0 &&
+		    errno != EEXIST) {
+			box_error_set(err, BOX_E_CONFIG, errno,
+			    "cannot create %.300s", buf);
+			close(dfd);
+			return -1;
+		}
+		fd = openat(dfd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+		    O_CLOEXEC);
+		if (fd < 0) {
+			int e = errno;
+
+			close(dfd);
+			return box_error_set(err, e == ENOENT ? BOX_E_NOTFOUND :
+			    BOX_E_CONFIG, e, e == ELOOP || e == ENOTDIR ?
+			    "%.300s is not a directory (or is a link)" :
+			    "%.300s", buf);
+		}
+		close(dfd);
+		dfd = fd;
+		if (last)
+			return dfd;
+		*next = '/';
+	}
+}
+
 int64_t
 box_now(void)
 {

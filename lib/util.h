@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 #include "error.h"
@@ -98,6 +99,18 @@ int	box_path_root_only(const char *path, int sticky_ok,
  */
 int	box_read_root_only(const char *path, int sticky_ok, size_t maxlen,
 	    char **out, size_t *outlen, struct box_error *err);
+
+/*
+ * Open the directory at path (absolute, no "." or "..") without following
+ * a link at any step, from "/" down; with create, make missing steps
+ * (mode 0755, the last one mode) on the way.  For root working near
+ * directories another account owns: what is opened is what the walk
+ * checked, and fchown/fchmod on the result cannot be led elsewhere.
+ * Returns the descriptor (O_DIRECTORY, close-on-exec) or -1
+ * (BOX_E_NOTFOUND, or BOX_E_CONFIG naming the component).
+ */
+int	box_open_dir_nofollow(const char *path, int create, mode_t mode,
+	    struct box_error *err);
 
 /* 1 if s is a name of [A-Za-z0-9._-], 1..maxlen long, not starting with '.'. */
 int	box_valid_name(const char *s, size_t maxlen);

@@ -24,9 +24,17 @@
 
 #include "box.h"
 #include "doctor.h"
+#include "helper.h"
 #include "log.h"
+#include "priv.h"
 #include "util.h"
 
+#ifndef RUNTIME_GROUP
+#define RUNTIME_GROUP		"docker"
+#endif
+#ifndef RUNTIME_LOCKDIR
+#define RUNTIME_LOCKDIR		"/var/lib/sshbox-runtime"
+#endif
 #define SSHD_PATH		"/usr/sbin/sshd"
 #define SSHD_CONFIG		"/etc/ssh/sshd_config"
 #define SSHD_OUT_MAX		(256 * 1024)	/* of sshd -T output */
@@ -445,6 +453,11 @@ check_runtime_files(struct doctor *d, const struct box_config *cfg,
 		    "and instance", conf);
 		return;
 	}
+	if (box_helper_config_allowed(conf, &err) < 0) {
+		report(d, DR_FAIL, "box-runtime.files", "it refuses %s: %s "
+		    "(list it there, as root, to serve it)", conf, err.msg);
+		return;
+	}
 	for (i = 0; i < nprofs; i++) {
 		if (snprintf(path, sizeof(path), "%s/%s.yaml",
 		    real.profiles_dir, profs[i].name) >= (int)sizeof(path))
@@ -530,9 +543,9 @@ check_state_file(struct doctor *d, const struct account *a, const char *path,
 		return -1;
 	}
 	m = st.st_mode & 07777;
-	if (!S_ISREG(st.st_mode)) {
-		report(d, DR_FAIL, "state-db", "%s is not a regular file",
-		    path);
+	if (!S_ISREG(st.st_mode) || st.st_nlink != 1) {
+		report(d, DR_FAIL, "state-db", "%s is not a regular file with "
+		    "one link (a link planted in the state directory?)", path);
 		return -1;
 	}
 	if (a->found && st.st_uid != a->pw.pw_uid) {
@@ -549,16 +562,15 @@ check_state_file(struct doctor *d, const struct account *a, const char *path,
 	return 0;
 }
 
+static void state_as_box(struct doctor *, const struct box_config *,
+    const char *);
+
 static void
 check_state(struct doctor *d, const struct box_config *cfg,
     const struct account *a)
 {
 	char db[PATH_MAX], side[PATH_MAX + 8];
-	struct box_state *st;
-	struct box_error err;
 	struct stat sb;
-	long long n;
-	int v;
 
 	if (lstat(cfg->state_dir, &sb) < 0) {
 		report(d, DR_FAIL, "state-dir", "%s: %s (box-invite init)",
@@ -592,21 +604,63 @@ check_state(struct doctor *d, const struct box_config *cfg,
 	snprintf(side, sizeof(side), "%s-shm", db);
 	if (check_state_file(d, a, side, 0) < 0)
 		return;
-	if (box_state_open(db, 0, &st, &err) < 0) {
-		report(d, DR_FAIL, "state-db", "%s (box-invite init migrates "
-		    "an older schema)", err.msg);
+	state_as_box(d, cfg, db);
+}
+
+/*
+ * Open the state the way box-shell does, as the box account, in a child:
+ * root opening it would let SQLite hand a planted -wal or -shm to the
+ * file's owner, and would parse that account's rows as root.
+ */
+static void
+state_as_box(struct doctor *d, const struct box_config *cfg, const char *db)
+{
+	char msg[600];
+	struct box_state *st;
+	struct box_error err;
+	size_t len = 0;
+	ssize_t n;
+	long long count;
+	pid_t pid;
+	int p[2], v, status;
+
+	if (pipe2(p, O_CLOEXEC) < 0 || (pid = fork()) < 0) {
+		report(d, DR_FAIL, "state-db", "fork: %s", strerror(errno));
 		return;
 	}
-	v = box_state_schema_version(st);
-	if (v != BOX_STATE_SCHEMA)
-		report(d, DR_FAIL, "state-db", "%s has schema %d, expected %d",
-		    db, v, BOX_STATE_SCHEMA);
-	else if (box_state_audit_count(st, "invite-created", &n, &err) < 0)
-		report(d, DR_FAIL, "state-db", "%s", err.msg);
+	if (pid == 0) {
+		close(p[0]);
+		if (geteuid() == 0 && box_priv_become(cfg->box_user, &err) < 0)
+			dprintf(p[1], "F%s", err.msg);
+		else if (box_state_open(db, 0, &st, &err) < 0)
+			dprintf(p[1], "F%s (box-invite init migrates an older "
+			    "schema)", err.msg);
+		else if ((v = box_state_schema_version(st)) !=
+		    BOX_STATE_SCHEMA)
+			dprintf(p[1], "F%s has schema %d, expected %d", db, v,
+			    BOX_STATE_SCHEMA);
+		else if (box_state_audit_count(st, "invite-created", &count,
+		    &err) < 0)
+			dprintf(p[1], "F%s", err.msg);
+		else
+			dprintf(p[1], "O%s, schema %d, %lld invites created",
+			    db, v, count);
+		_exit(0);
+	}
+	close(p[1]);
+	while (len < sizeof(msg) - 1 && ((n = read(p[0], msg + len,
+	    sizeof(msg) - 1 - len)) > 0 || (n < 0 && errno == EINTR)))
+		len += n > 0 ? (size_t)n : 0;
+	msg[len] = '\0';
+	close(p[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (len < 2 || (msg[0] != 'O' && msg[0] != 'F'))
+		report(d, DR_FAIL, "state-db", "checking %s as the box account "
+		    "failed", db);
 	else
-		report(d, DR_OK, "state-db", "%s, schema %d, %lld invites "
-		    "created", db, v, n);
-	box_state_close(st);
+		report(d, msg[0] == 'O' ? DR_OK : DR_FAIL, "state-db", "%s",
+		    msg + 1);
 }
 
 /* ------------------------------------------------------------ 5. sshd */
@@ -979,6 +1033,98 @@ check_runtime(struct doctor *d, const struct box_config *cfg,
 	box_runtime_free(rt);
 }
 
+/* ----------------------------------------------------------- 7. kernel */
+
+/* The integer in a /proc/sys file, or -1 (errno set) when unreadable. */
+static long
+sysctl_value(const char *path)
+{
+	char buf[32];
+	long long v;
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0) {
+		errno = EIO;
+		return -1;
+	}
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	if (box_parse_int(buf, 0, 1000, &v, NULL) < 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	return (long)v;
+}
+
+static void
+check_kernel(struct doctor *d)
+{
+	static const char *const links[] = { "protected_hardlinks",
+	    "protected_symlinks" };
+	char path[64];
+	long v;
+	size_t i;
+
+	/* sshbox no longer needs them (root does its state work as the box
+	 * account), but every other root tool on the bastion does. */
+	for (i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "/proc/sys/fs/%s", links[i]);
+		v = sysctl_value(path);
+		if (v >= 1)
+			report(d, DR_OK, links[i], "fs.%s = %ld", links[i], v);
+		else
+			report(d, DR_WARN, links[i], "fs.%s is %s: a link the "
+			    "box account plants can lead other root tools to "
+			    "another file; sysctl -w fs.%s=1 (and in "
+			    "/etc/sysctl.d)", links[i], v < 0 ? "unreadable" :
+			    "0", links[i]);
+	}
+	/* Between sshd's exec and PR_SET_DUMPABLE, a new box-shell can be
+	 * ptraced by any process of the box account, that is by another
+	 * guest's session: only Yama closes that window. */
+	v = sysctl_value("/proc/sys/kernel/yama/ptrace_scope");
+	if (v >= 1)
+		report(d, DR_OK, "ptrace_scope", "kernel.yama.ptrace_scope = "
+		    "%ld", v);
+	else if (v == 0)
+		report(d, DR_FAIL, "ptrace_scope", "kernel.yama.ptrace_scope "
+		    "is 0: one guest's processes can attach to another "
+		    "guest's box-shell as it starts; sysctl -w "
+		    "kernel.yama.ptrace_scope=1 (and in /etc/sysctl.d)");
+	else
+		report(d, DR_WARN, "ptrace_scope", "this kernel has no Yama "
+		    "(/proc/sys/kernel/yama/ptrace_scope: %s): one guest's "
+		    "processes can attach to another guest's box-shell in "
+		    "the moment before it becomes undumpable; boot a kernel "
+		    "with CONFIG_SECURITY_YAMA and set ptrace_scope=1 "
+		    "(SECURITY.md)", strerror(errno));
+}
+
+static void
+check_lock_dir(struct doctor *d)
+{
+	struct group *gr = getgrnam(RUNTIME_GROUP);
+	struct stat st;
+
+	if (lstat(RUNTIME_LOCKDIR, &st) < 0)
+		report(d, DR_FAIL, "runtime-lock", "%s: %s (box-invite init, "
+		    "as root)", RUNTIME_LOCKDIR, strerror(errno));
+	else if (!S_ISDIR(st.st_mode) || st.st_uid != 0 || gr == NULL ||
+	    st.st_gid != gr->gr_gid || (st.st_mode & 07777) != 0770)
+		report(d, DR_FAIL, "runtime-lock", "%s must be a directory "
+		    "root:%s, mode 0770, so that nobody else can block box "
+		    "creation (box-invite init, as root)", RUNTIME_LOCKDIR,
+		    RUNTIME_GROUP);
+	else
+		report(d, DR_OK, "runtime-lock", "%s, root:%s 0770",
+		    RUNTIME_LOCKDIR, RUNTIME_GROUP);
+}
+
 /* ------------------------------------------------------------- command */
 
 int
@@ -1028,6 +1174,8 @@ cmd_doctor(const char *conf, int argc, char **argv, int json)
 	check_state(&d, &cfg, &acct);
 	check_sshd(&d, &cfg, sshd_config);
 	check_runtime(&d, &cfg, profs, nprofs);
+	check_lock_dir(&d);
+	check_kernel(&d);
  done:
 	if (d.json) {
 		puts(json_object_to_json_string_ext(d.arr,

@@ -3,7 +3,9 @@
  * signing key and state (init), creates, lists, shows and revokes invites,
  * and lists and kills boxes.  Human output by default, --json for scripts.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <grp.h>
 #include <pwd.h>
@@ -18,12 +20,20 @@
 
 #include "box.h"
 #include "doctor.h"
+#include "helper.h"
 #include "log.h"
+#include "priv.h"
 #include "token.h"
 #include "util.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/etc"
+#endif
+#ifndef RUNTIME_GROUP
+#define RUNTIME_GROUP "docker"
+#endif
+#ifndef RUNTIME_LOCKDIR
+#define RUNTIME_LOCKDIR "/var/lib/sshbox-runtime"
 #endif
 
 #define DEFAULT_EXPIRES	(7 * 86400)
@@ -31,6 +41,7 @@
 
 static const char *conf = SYSCONFDIR "/sshbox/sshbox.yaml";
 static int json;
+static EVP_PKEY *signing_key;	/* read by root before it becomes box */
 
 static void
 usage(FILE *f)
@@ -80,31 +91,101 @@ print_json(struct json_object *o)
 
 /* ------------------------------------------------------------------ init */
 
+/* 1 if the directory open at fd holds nothing, 0 if it does, -1 on error. */
 static int
-ensure_dir(const char *path, mode_t mode, uid_t uid, gid_t gid, int chown_it)
+dir_empty(int fd)
 {
-	char parent[PATH_MAX], *p;
-	struct stat st;
+	struct dirent *de;
+	DIR *d;
+	int dup_fd, empty = 1;
 
-	/* Parents that are missing are made root-owned, mode 0755. */
-	box_strlcpy(parent, path, sizeof(parent));
-	for (p = parent + 1; (p = strchr(p, '/')) != NULL; p++) {
-		*p = '\0';
-		if (mkdir(parent, 0755) < 0 && errno != EEXIST)
-			return die(1, "cannot create %s: %s", parent,
-			    strerror(errno));
-		*p = '/';
+	if ((dup_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3)) < 0)
+		return -1;
+	if ((d = fdopendir(dup_fd)) == NULL) {
+		close(dup_fd);
+		return -1;
 	}
-	if (mkdir(path, mode) < 0 && errno != EEXIST)
-		return die(1, "cannot create %s: %s", path, strerror(errno));
-	if (lstat(path, &st) < 0 || !S_ISDIR(st.st_mode))
-		return die(1, "%s is not a directory", path);
-	if (chown_it && (chown(path, uid, gid) < 0 || chmod(path, mode) < 0))
+	while (empty && (de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 &&
+		    strcmp(de->d_name, "..") != 0)
+			empty = 0;
+	closedir(d);
+	return empty;
+}
+
+/*
+ * The state directory, owned by the box account (uid, gid), mode 0750.
+ * Walked and changed through descriptors: a link the box account plants
+ * in a directory it owns cannot turn root's chown onto another file.  An
+ * existing directory of someone else's is taken over only when empty.
+ */
+static int
+state_dir_setup(const char *path, uid_t uid, gid_t gid)
+{
+	struct box_error err;
+	struct stat st;
+	int fd, created = 0;
+
+	if ((fd = box_open_dir_nofollow(path, 0, 0, &err)) < 0 &&
+	    err.kind == BOX_E_NOTFOUND) {
+		created = 1;
+		fd = box_open_dir_nofollow(path, 1, 0750, &err);
+	}
+	if (fd < 0)
+		return die(1, "state_dir: %s", err.msg);
+	if (fstat(fd, &st) < 0) {
+		close(fd);
+		return die(1, "%s: %s", path, strerror(errno));
+	}
+	if (!created && st.st_uid != uid && dir_empty(fd) != 1) {
+		close(fd);
+		return die(1, "state_dir %s belongs to uid %u, not to the box "
+		    "account, and is not empty: point state_dir at a "
+		    "directory of sshbox's own", path, (unsigned)st.st_uid);
+	}
+	if (fchown(fd, uid, gid) < 0 || fchmod(fd, 0750) < 0) {
+		close(fd);
 		return die(1, "cannot set owner of %s: %s", path,
 		    strerror(errno));
+	}
+	close(fd);
 	return 0;
 }
 
+/*
+ * The directory where box-runtime takes its per-instance create lock:
+ * root:RUNTIME_GROUP 0770, so that only box-runtime (holding the group)
+ * can take the lock, and no other account can block creates.
+ */
+static int
+lock_dir_setup(const char **note)
+{
+	struct box_error err;
+	struct group *gr;
+	int fd;
+
+	*note = "";
+	if ((gr = getgrnam(RUNTIME_GROUP)) == NULL) {
+		*note = " (no group " RUNTIME_GROUP " yet: run init again "
+		    "once the runtime is installed)";
+		return 0;
+	}
+	if ((fd = box_open_dir_nofollow(RUNTIME_LOCKDIR, 1, 0770, &err)) < 0)
+		return die(1, "%s", err.msg);
+	if (fchown(fd, 0, gr->gr_gid) < 0 || fchmod(fd, 0770) < 0) {
+		close(fd);
+		return die(1, "cannot set owner of %s: %s", RUNTIME_LOCKDIR,
+		    strerror(errno));
+	}
+	close(fd);
+	return 0;
+}
+
+/*
+ * Root's part of init: the signing key, the state directory and the lock
+ * directory.  Then, as the box account, the state itself: root never opens
+ * a file in a directory that account owns (box_priv_become).
+ */
 static int
 cmd_init(int argc, char **argv)
 {
@@ -112,8 +193,10 @@ cmd_init(int argc, char **argv)
 	struct box_state *st;
 	struct box_error err;
 	struct passwd *pw;
-	char db[PATH_MAX], dir[PATH_MAX], *slash;
+	const char *lock_note = "";
+	char db[PATH_MAX], path[PATH_MAX + 8], dir[PATH_MAX], *slash;
 	int root = geteuid() == 0, made_key = 0;
+	size_t i;
 
 	if (argc > 1)
 		return die(2, "init takes no arguments");
@@ -123,14 +206,22 @@ cmd_init(int argc, char **argv)
 	if (pw == NULL && root)
 		return die(1, "the box account \"%s\" does not exist: create "
 		    "it first (see README)", cfg.box_user);
-	if (ensure_dir(cfg.state_dir, 0750, pw ? pw->pw_uid : 0,
-	    pw ? pw->pw_gid : 0, root) != 0)
+	if (root && state_dir_setup(cfg.state_dir, pw->pw_uid,
+	    pw->pw_gid) != 0)
+		return 1;
+	if (!root && mkdir(cfg.state_dir, 0750) < 0 && errno != EEXIST)
+		return die(1, "cannot create %s: %s", cfg.state_dir,
+		    strerror(errno));
+	if (root && lock_dir_setup(&lock_note) != 0)
 		return 1;
 	box_strlcpy(dir, cfg.signing_key, sizeof(dir));
 	if ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
+		int fd;
+
 		*slash = '\0';
-		if (ensure_dir(dir, 0755, 0, 0, 0) != 0)
-			return 1;
+		if ((fd = box_open_dir_nofollow(dir, 1, 0755, &err)) < 0)
+			return die(1, "%s", err.msg);
+		close(fd);
 	}
 	if (access(cfg.signing_key, F_OK) < 0) {
 		if (access(cfg.verify_key, F_OK) == 0)
@@ -146,24 +237,18 @@ cmd_init(int argc, char **argv)
 	}
 	if (box_config_state_db(&cfg, db, sizeof(db)) < 0)
 		return die(1, "state_dir too long");
+	if (root && box_priv_become(cfg.box_user, &err) < 0)
+		return die(1, "%s", err.msg);
+	umask(077);
 	if (box_state_open(db, 1, &st, &err) < 0)
 		return die(1, "%s", err.msg);
 	box_state_close(st);
-	if (root && pw != NULL) {
-		const char *sfx[] = { "", "-wal", "-shm" };
-		char path[PATH_MAX + 8];
-		size_t i;
-
-		for (i = 0; i < 3; i++) {
-			snprintf(path, sizeof(path), "%s%s", db, sfx[i]);
-			if (chown(path, pw->pw_uid, pw->pw_gid) < 0 &&
-			    errno != ENOENT)
-				return die(1, "chown %s: %s", path,
-				    strerror(errno));
-			if (chmod(path, 0600) < 0 && errno != ENOENT)
-				return die(1, "chmod %s: %s", path,
-				    strerror(errno));
-		}
+	/* As the box account: its own files, whatever they are now. */
+	for (i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), "%s%s", db,
+		    (const char *[]){ "", "-wal", "-shm" }[i]);
+		if (chmod(path, 0600) < 0 && errno != ENOENT)
+			return die(1, "chmod %s: %s", path, strerror(errno));
 	}
 	if (json) {
 		struct json_object *o = json_object_new_object();
@@ -178,6 +263,9 @@ cmd_init(int argc, char **argv)
 		printf("signing key: %s%s\nstate: %s (schema %d)\n",
 		    cfg.signing_key, made_key ? " (created)" : "", db,
 		    BOX_STATE_SCHEMA);
+		if (root)
+			printf("runtime lock directory: %s%s\n",
+			    RUNTIME_LOCKDIR, lock_note);
 	}
 	return 0;
 }
@@ -278,8 +366,10 @@ cmd_create(struct box_ctx *ctx, int argc, char **argv)
 		return die(2, "--ttl %s is more than profile %s allows (%s)",
 		    ttl_s, profile, box_format_duration(prof.max_ttl, ttlbuf,
 		    sizeof(ttlbuf)));
-	if (box_token_load_private(ctx->cfg.signing_key, &key, &err) < 0)
+	if ((key = signing_key) == NULL &&
+	    box_token_load_private(ctx->cfg.signing_key, &key, &err) < 0)
 		return die(1, "%s", err.msg);
+	signing_key = NULL;
 	memset(&claims, 0, sizeof(claims));
 	if (box_random_hex(claims.invite_id, BOX_ID_LEN / 2, &err) < 0) {
 		EVP_PKEY_free(key);
@@ -554,6 +644,7 @@ cmd_revoke(struct box_ctx *ctx, int argc, char **argv)
 {
 	static struct box_box live[64];
 	struct box_filter f = { NULL, (void *)live, 0 };
+	struct json_object *ended;
 	struct box_error err;
 	int i, failed = 0;
 
@@ -567,11 +658,15 @@ cmd_revoke(struct box_ctx *ctx, int argc, char **argv)
 	f.invite = argv[1];
 	if (box_state_box_list(ctx->st, 1, collect_live, &f, &err) < 0)
 		return die(1, "%s", err.msg);
+	ended = json_object_new_array();
 	for (i = 0; i < f.count; i++) {
+		/* The row ends first, whatever the runtime says. */
+		json_object_array_add(ended,
+		    json_object_new_string(live[i].id));
 		if (box_destroy(ctx, &live[i], "invite revoked", &err) < 0) {
 			failed++;
 			fprintf(stderr, "box-invite: box %s: %s (box-reaper "
-			    "will retry)\n", live[i].id, err.msg);
+			    "will remove what is left)\n", live[i].id, err.msg);
 		}
 	}
 	if (json) {
@@ -579,13 +674,17 @@ cmd_revoke(struct box_ctx *ctx, int argc, char **argv)
 
 		json_object_object_add(o, "revoked",
 		    json_object_new_string(argv[1]));
+		json_object_object_add(o, "boxes_ended", ended);
 		json_object_object_add(o, "boxes_destroyed",
 		    json_object_new_int(f.count - failed));
 		print_json(o);
-	} else {
-		printf("invite %s revoked; %d box%s destroyed\n", argv[1],
-		    f.count - failed, f.count - failed == 1 ? "" : "es");
+		return failed ? 1 : 0;
 	}
+	printf("invite %s revoked; %d box%s ended%s", argv[1], f.count,
+	    f.count == 1 ? "" : "es", f.count > 0 ? ":" : "\n");
+	for (i = 0; i < f.count; i++)
+		printf(" %s%s", live[i].id, i + 1 == f.count ? "\n" : "");
+	json_object_put(ended);
 	return failed ? 1 : 0;
 }
 
@@ -614,6 +713,37 @@ cmd_kill(struct box_ctx *ctx, int argc, char **argv)
 	} else {
 		printf("box %s destroyed\n", b.id);
 	}
+	return 0;
+}
+
+/*
+ * Root reads what only root may (the configuration, the signing key for
+ * create), then becomes the box account for good before it opens the
+ * state: rows, references and files there are that account's, and root
+ * acting on them could be led anywhere.  The runtime is then reached the
+ * way box-shell reaches it, through box-runtime, which checks every box
+ * it acts on.
+ */
+static int
+as_box(const char *cmd)
+{
+	static char confabs[PATH_MAX];
+	struct box_config cfg;
+	struct box_error err;
+
+	/* The box account may not see root's working directory. */
+	if (realpath(conf, confabs) == NULL)
+		return die(1, "%s: %s", conf, strerror(errno));
+	conf = confabs;
+	if (box_config_load(conf, &cfg, &err) < 0)
+		return die(1, "%s", err.msg);
+	if (strcmp(cmd, "create") == 0 &&
+	    box_token_load_private(cfg.signing_key, &signing_key, &err) < 0)
+		return die(1, "%s", err.msg);
+	if (box_priv_become(cfg.box_user, &err) < 0)
+		return die(1, "%s", err.msg);
+	if (strcmp(cmd, "revoke") == 0 || strcmp(cmd, "kill") == 0)
+		box_helper_start(conf);
 	return 0;
 }
 
@@ -666,9 +796,12 @@ main(int argc, char **argv)
 			break;
 	if (c == sizeof(cmds) / sizeof(cmds[0]))
 		return die(2, "unknown command \"%.40s\" (see --help)", args[0]);
+	if (geteuid() == 0 && as_box(cmds[c].name) != 0)
+		return 1;
 	if (box_ctx_open(&ctx, conf, 0, &err) < 0)
 		return die(1, "%s", err.msg);
 	rc = cmds[c].fn(&ctx, n, args);
+	EVP_PKEY_free(signing_key);
 	box_ctx_close(&ctx);
 	return rc;
 }

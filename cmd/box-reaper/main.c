@@ -6,8 +6,10 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -32,6 +34,26 @@ on_signal(int sig)
 	stop = 1;
 }
 
+static int
+become_box(const char **conf)
+{
+	static char confabs[PATH_MAX];
+	struct box_config cfg;
+	struct box_error err;
+
+	if (realpath(*conf, confabs) == NULL) {
+		box_log(LOG_ERR, "%s: %s", *conf, strerror(errno));
+		return -1;
+	}
+	*conf = confabs;
+	if (box_config_load(*conf, &cfg, &err) < 0 ||
+	    box_priv_become(cfg.box_user, &err) < 0) {
+		box_log(LOG_ERR, "%s", err.msg);
+		return -1;
+	}
+	return 0;
+}
+
 static void
 usage(FILE *f)
 {
@@ -54,8 +76,7 @@ pass(const char *conf, int json)
 	int lock, rc = 0;
 
 	/* As the box account, the runtime is reached through box-runtime. */
-	if (geteuid() != 0)
-		box_helper_start(conf);
+	box_helper_start(conf);
 	if (box_ctx_open(&ctx, conf, 0, &err) < 0) {
 		box_log(LOG_ERR, "%s", err.msg);
 		return 1;
@@ -86,6 +107,8 @@ pass(const char *conf, int json)
 		json_object_object_add(o, "lingered",
 		    json_object_new_int(rs.lingered));
 		json_object_object_add(o, "stuck", json_object_new_int(rs.stuck));
+		json_object_object_add(o, "revoked",
+		    json_object_new_int(rs.revoked));
 		json_object_object_add(o, "stale_sessions",
 		    json_object_new_int(rs.stale_sessions));
 		json_object_object_add(o, "vanished",
@@ -96,11 +119,13 @@ pass(const char *conf, int json)
 		fflush(stdout);
 		json_object_put(o);
 	}
-	if (rs.expired + rs.lingered + rs.stuck + rs.stale_sessions +
+	if (rs.expired + rs.lingered + rs.stuck + rs.revoked +
+	    rs.stale_sessions +
 	    rs.vanished + rs.orphans > 0)
-		box_log(LOG_NOTICE, "destroyed %d expired, %d lingered, %d stuck;"
-		    " %d stale sessions; %d vanished; %d orphans removed; "
-		    "%d errors", rs.expired, rs.lingered, rs.stuck,
+		box_log(LOG_NOTICE, "destroyed %d expired, %d lingered, %d stuck,"
+		    " %d revoked; %d stale sessions; %d vanished; %d orphans "
+		    "removed; %d errors", rs.expired, rs.lingered, rs.stuck,
+		    rs.revoked,
 		    rs.stale_sessions, rs.vanished, rs.orphans, rs.errors);
 	close(lock);
 	box_ctx_close(&ctx);
@@ -152,6 +177,10 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	/* Run by root (by hand, or a timer set up that way): root never
+	 * works on what the box account owns; it becomes that account. */
+	if (geteuid() == 0 && become_box(&conf) < 0)
+		return 1;
 	if (once)
 		return pass(conf, json);
 	memset(&sa, 0, sizeof(sa));

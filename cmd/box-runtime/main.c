@@ -8,6 +8,7 @@
  * mount or a runtime option from its caller.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stddef.h>
 #include <getopt.h>
 #include <pwd.h>
@@ -16,8 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -26,6 +27,10 @@
 #include "log.h"
 #include "runtime.h"
 #include "util.h"
+
+#ifndef RUNTIME_LOCKDIR
+#define RUNTIME_LOCKDIR "/var/lib/sshbox-runtime"
+#endif
 
 #define MAX_EXECS	64
 #define DEADLINE_SLACK	300	/* seconds past a profile's max_ttl */
@@ -198,27 +203,48 @@ ours(const char *ref, int *exists, struct box_runtime_obj *obj,
 
 /*
  * Wait (within the runtime timeout) for the other helpers' creates in this
- * instance, whatever configuration file they were given: the lock is an
- * abstract unix socket named after the instance, released when its holder
- * exits however it ends.  Returns the lock's fd.
+ * instance, whatever configuration file they were given: flock on
+ * RUNTIME_LOCKDIR/create-INSTANCE.lock.  That directory is root-owned and
+ * only the runtime's group may enter it (box-invite init makes it), and
+ * the lock is opened while holding that group: no other account, the box
+ * account included, can take the lock and stall every create.  The lock
+ * goes when its holder exits, however it ends.  Returns the lock's fd.
  */
 static int
 lock_creates(struct box_error *err)
 {
 	int64_t give_up = box_now_ms() + cfg.docker_timeout * 1000;
-	struct sockaddr_un sa;
-	socklen_t len;
-	int fd;
+	char name[64];
+	struct stat st;
+	int dfd, fd;
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sun_family = AF_UNIX;
-	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
-	    (size_t)snprintf(sa.sun_path + 1, sizeof(sa.sun_path) - 1,
-	    "sshbox-create-%s", cfg.instance));
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
-		return box_error_set(err, BOX_E_INTERNAL, errno, "lock");
-	while (bind(fd, (struct sockaddr *)&sa, len) < 0) {
-		if (errno != EADDRINUSE) {
+	snprintf(name, sizeof(name), "create-%s.lock", cfg.instance);
+	dfd = open(RUNTIME_LOCKDIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC);
+	if (dfd < 0)
+		return box_error_set(err, BOX_E_CONFIG, errno, "lock directory "
+		    "%s (run box-invite init as root)", RUNTIME_LOCKDIR);
+	if (fstat(dfd, &st) < 0 || st.st_uid != 0 ||
+	    st.st_gid != runtime_gid || (st.st_mode & 07) != 0) {
+		close(dfd);
+		return box_error_set(err, BOX_E_CONFIG, 0, "lock directory %s "
+		    "must be root's, group %u, closed to others (run "
+		    "box-invite init as root)", RUNTIME_LOCKDIR,
+		    (unsigned)runtime_gid);
+	}
+	fd = openat(dfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC, 0660);
+	close(dfd);
+	if (fd < 0)
+		return box_error_set(err, BOX_E_INTERNAL, errno, "lock %s/%s",
+		    RUNTIME_LOCKDIR, name);
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1) {
+		close(fd);
+		return box_error_set(err, BOX_E_CONFIG, 0, "lock %s/%s is not "
+		    "a plain file", RUNTIME_LOCKDIR, name);
+	}
+	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno != EWOULDBLOCK && errno != EINTR) {
 			close(fd);
 			return box_error_set(err, BOX_E_INTERNAL, errno,
 			    "lock");
@@ -287,16 +313,13 @@ do_create(const struct box_helper_req *req, struct box_error *err)
 	return reply("ok %s", ref);
 }
 
+/* The driver checks that what it removes is box_id of this instance. */
 static int
 do_destroy(const struct box_helper_req *req, struct box_error *err)
 {
-	struct box_runtime_obj obj;
-	int exists;
-
-	if (ours(req->ref, &exists, &obj, err) < 0)
+	if (rt->ops->destroy(rt, req->box_id, req->ref, err) < 0)
 		return -1;
-	if (exists && rt->ops->destroy(rt, obj.ref, err) < 0)
-		return -1;
+	box_log(LOG_INFO, "destroyed box %s", req->box_id);
 	return reply("ok");
 }
 
@@ -557,9 +580,15 @@ start(const char *conf, struct box_error *err)
 	as_caller();
 	rc = box_read_root_only(conf, 1, BOX_CONFIG_MAX_BYTES, &buf, &len,
 	    err);
+	if (rc == 0 && box_helper_config_allowed(conf, err) < 0) {
+		free(buf);
+		rc = -2;
+	}
 	as_runtime();
-	if (rc < 0)
+	if (rc == -1)
 		return box_error_wrap(err, "configuration");
+	if (rc < 0)
+		return -1;
 	rc = box_config_parse(buf, len, conf, &cfg, err);
 	free(buf);
 	if (rc < 0)

@@ -61,7 +61,14 @@ t_like "a file only the docker group may read is read with the caller's groups: 
 	"$(asbox "$T/gdir/sshbox.yaml")" "^err 7 configuration: $T/gdir/sshbox.yaml: Permission denied$"
 # Any root-owned file of comments parses as the defaults; only a bastion's
 # own configuration names its account and instance.
+mkdir "$T/elsewhere" && cp "$CONF" "$T/elsewhere/"
+t_is "a root-owned configuration nobody listed is refused" \
+	"$(asbox "$T/elsewhere/sshbox.yaml")" \
+	"err 7 configuration: $T/elsewhere/sshbox.yaml is not $sysconfdir/sshbox/sshbox.yaml and not listed in $RUNTIME_CONFIGS"
+allow_config add "$CONF" "$T/elsewhere/sshbox.yaml"
+t_like "  and served once root lists it" "$(asbox "$T/elsewhere/sshbox.yaml" | tail -1)" "^ok [0-9]+$"
 mkdir "$T/bare" && printf '# nothing\n' > "$T/bare/sshbox.yaml"
+allow_config add "$CONF" "$T/bare/sshbox.yaml"
 t_is "a configuration that does not name box_user and instance is refused" \
 	"$(asbox "$T/bare/sshbox.yaml")" "err 7 configuration: $T/bare/sshbox.yaml must set box_user and instance"
 t_like "and so is one by another name" "$(asbox /etc/hosts.allow)" \
@@ -74,10 +81,12 @@ now=$(date +%s)
 while IFS='|' read -r req want; do
 	t_like "refused: $req" "$(one "$req")" "$want"
 done <<EOF
-destroy ../etc|^err 2 invalid box reference$
-destroy sshbox-xyz|^err 2 invalid box reference$
+destroy 0123456789abcdef ../etc|^err 2 invalid box reference$
+destroy 0123456789abcdef sshbox-xyz|^err 2 invalid box reference$
+destroy sshbox-0123456789abcdef -|^err 2 invalid box id$
 inspect 0123;id|^err 2 invalid box reference$
-destroy|^err 2 destroy takes 1 arguments$
+destroy|^err 2 destroy takes 2 arguments$
+destroy 0123456789abcdef|^err 2 destroy takes 2 arguments$
 list all|^err 2 list takes 0 arguments$
 run /bin/sh|^err 2 unknown request$
 create 0123456789abcdef ../../etc/passwd $((now + 60))|^err 2 invalid profile name$
@@ -107,7 +116,8 @@ foreign=$(docker create --network none --label io.sshbox.box=0123456789abcdef \
 plain=$(docker create --network none "$IMAGE" sleep 60)
 for c in "$foreign" "$plain"; do
 	t_like "destroy of a container not of this bastion refused" \
-		"$(one "destroy $c")" "^err 3 $c is not a box of this bastion$"
+		"$(one "destroy 0123456789abcdef $c")" \
+		"^err 3 container $c is not box 0123456789abcdef of this bastion: left alone$"
 	t_like "inspect refused too" "$(one "inspect $c")" "is not a box of this bastion$"
 	t_like "exec refused too" "$(printf 'exec %s 0 0 0 - 2\nid' "$c" |
 		runuser -u "$BOX_USER" -- "$HELPER" -c "$CONF" serve 2>&1 | sed -n 2p)" \
@@ -133,22 +143,26 @@ t_is "a NUL in a command is refused" \
 	"$(printf 'exec %s 0 0 0 - 3\na\0b' "$ref" | runuser -u "$BOX_USER" -- \
 	"$HELPER" -c "$CONF" serve 2>&1 | sed -n 2p | tr -d '\0')" \
 	"err 2 command contains NUL"
-t_is "destroy: ok" "$(one "destroy $ref")" "ok"
+t_like "destroy naming another box id with this box's reference: refused" \
+	"$(one "destroy $(openssl rand -hex 8) $ref")" "^err 3 container $ref is not box [0-9a-f]{16} of this bastion: left alone$"
+t_is "  and the box is still there" "$(one "inspect $ref")" "ok 1 1"
+t_is "destroy: ok" "$(one "destroy $id $ref")" "ok"
 t_ok "and it is gone" no_container "$id"
-t_is "destroy of a box already gone is ok" "$(one "destroy sshbox-$id")" "ok"
+t_is "destroy of a box already gone is ok" "$(one "destroy $id -")" "ok"
 t_is "inspect of a box gone: does not exist" "$(one "inspect sshbox-$id")" "ok 0 0"
 
 # The runtime's own count of this bastion's boxes bounds create even for a
 # caller that skips box-shell's accounting in the state.
 mkdir "$T/one" && sed "s|^profiles_dir: profiles|profiles_dir: $T/profiles|" "$CONF" > "$T/one/sshbox.yaml" &&
 	printf 'limits:\n  max_boxes: 1\n' >> "$T/one/sshbox.yaml"
+allow_config add "$CONF" "$T/one/sshbox.yaml"
 a=$(openssl rand -hex 8) b=$(openssl rand -hex 8)
 out=$(printf 'create %s test %s\ncreate %s test %s\n' "$a" $((now + 120)) "$b" $((now + 120)) |
 	runuser -u "$BOX_USER" -- "$HELPER" -c "$T/one/sshbox.yaml" serve 2>&1)
 t_like "with max_boxes 1 a first create is made" "$(sed -n 2p <<<"$out")" "^ok "
 t_is "and a second refused" "$(sed -n 3p <<<"$out")" "err 8 this bastion already runs its maximum of 1 boxes"
 t_ok "  leaving no container for it" no_container "$b"
-one "destroy sshbox-$a" >/dev/null
+one "destroy $a -" >/dev/null
 for i in 1 2 3 4 5 6; do
 	printf 'create %s test %s\n' "$(openssl rand -hex 8)" $((now + 120)) |
 		runuser -u "$BOX_USER" -- "$HELPER" -c "$T/one/sshbox.yaml" serve 2>&1 |
@@ -157,7 +171,10 @@ done
 wait
 t_is "six helpers creating at once under max_boxes 1: one box" "$(cat "$T"/par.* | grep -c '^ok ')" 1
 t_is "  the other five refused" "$(cat "$T"/par.* | grep -c '^err 8 ')" 5
-for r in $(sed -n 's/^ok //p' "$T"/par.*); do one "destroy $r" >/dev/null; done
+for r in $(sed -n 's/^ok //p' "$T"/par.*); do
+	b=$(docker inspect -f '{{index .Config.Labels "io.sshbox.box"}}' "$r")
+	one "destroy $b $r" >/dev/null
+done
 
 chown "$BOX_USER" "$T/profiles/test.yaml"
 t_like "a profile the box account could rewrite is refused" \

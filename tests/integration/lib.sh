@@ -6,6 +6,10 @@
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
 : "${SSHD:=/usr/sbin/sshd}"
+: "${sysconfdir:=/usr/local/etc}"
+# The root-only list of configurations box-runtime serves besides the
+# installed one (box-runtime(8)); each test adds its own and takes it out.
+RUNTIME_CONFIGS=$sysconfdir/sshbox/box-runtime.configs
 BOX_USER=box
 IMAGE=sshbox/busybox:latest
 
@@ -122,6 +126,7 @@ cleanup() {
 	[ -f "$T/sshd.pid" ] && kill "$(cat "$T/sshd.pid")" 2>/dev/null
 	docker ps -aq --filter "label=io.sshbox.instance=$INSTANCE" |
 		xargs -r docker rm -f >/dev/null 2>&1
+	allow_config remove
 	if [ -n "${KEEP_TEST_DIR:-}" ]; then
 		echo "# kept $T" >&2
 	else
@@ -129,6 +134,26 @@ cleanup() {
 	fi
 }
 trap cleanup EXIT
+
+# allow_config add [PATH...]: list PATH ($CONF) for box-runtime;
+# allow_config remove: take out every path of this test's directory.
+allow_config() {
+	op=$1; shift
+	[ $# -gt 0 ] || set -- "$CONF"
+	(
+		flock 9
+		mkdir -p "$(dirname "$RUNTIME_CONFIGS")"
+		touch "$RUNTIME_CONFIGS"
+		grep -v "^$T/" "$RUNTIME_CONFIGS" > "$RUNTIME_CONFIGS.new" || :
+		if [ "$op" = add ]; then
+			grep "^$T/" "$RUNTIME_CONFIGS" >> "$RUNTIME_CONFIGS.new" || :
+			printf '%s\n' "$@" >> "$RUNTIME_CONFIGS.new"
+		fi
+		chmod 644 "$RUNTIME_CONFIGS.new"
+		mv "$RUNTIME_CONFIGS.new" "$RUNTIME_CONFIGS"
+	) 9>/run/sshbox-test-configs.lock
+}
+allow_config add
 
 write_conf() {	# write_conf PORT
 	cat > "$CONF" <<EOC

@@ -37,6 +37,12 @@ tap_ok(int cond, const char *file, int line, const char *name)
 		printf("#   got \"%s\", expected \"%s\"\n",		\
 		    _a ? _a : "(null)", _b ? _b : "(null)");		\
 } while (0)
+/* n checks whose capability is absent here, with the reason. */
+#define skip(n, why) do {						\
+	int _i;								\
+	for (_i = 0; _i < (n); _i++)					\
+		printf("ok %d - # SKIP %s\n", ++tap_n, (why));		\
+} while (0)
 #define diag(...) do { printf("# "); printf(__VA_ARGS__); printf("\n"); } while (0)
 
 static inline int

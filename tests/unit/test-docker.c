@@ -336,6 +336,25 @@ fake_daemon(const char *path, const char *reply)
 	_exit(0);
 }
 
+/* A container inspect reply: labels for box and instance, or none. */
+static const char *
+inspect_reply(char *buf, size_t bufsz, const char *box, const char *inst)
+{
+	char body[512];
+
+	if (box != NULL)
+		snprintf(body, sizeof(body), "{\"Id\":\"%s\",\"State\":"
+		    "{\"Running\":true},\"Config\":{\"Labels\":{"
+		    "\"io.sshbox.box\":\"%s\",\"io.sshbox.instance\":"
+		    "\"%s\"}}}", ID1, box, inst);
+	else
+		snprintf(body, sizeof(body), "{\"Id\":\"%s\",\"State\":"
+		    "{\"Running\":true},\"Config\":{\"Labels\":{}}}", ID1);
+	snprintf(buf, bufsz, "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n"
+	    "\r\n%s", strlen(body), body);
+	return buf;
+}
+
 static void
 stop(pid_t pid)
 {
@@ -348,7 +367,7 @@ stop(pid_t pid)
 static void
 test_daemon_errors(void)
 {
-	char dir[] = "/tmp/test-docker.XXXXXX", sock[128];
+	char dir[] = "/tmp/test-docker.XXXXXX", sock[128], buf[1024];
 	struct box_runtime_obj *objs;
 	struct box_runtime *rt;
 	struct box_error err;
@@ -369,7 +388,15 @@ test_daemon_errors(void)
 	snprintf(sock, sizeof(sock), "%s/docker.sock", dir);
 	snprintf(cfg.docker_socket, sizeof(cfg.docker_socket), "%s", sock);
 	cfg.docker_timeout = 1;
-	box_runtime_open("docker", &cfg, &rt, &err);
+	snprintf(cfg.instance, sizeof(cfg.instance), "main");
+	if (box_runtime_open("docker", &cfg, &rt, &err) < 0) {
+		ok(0, "docker driver opens");
+		diag("%s", err.msg);
+		rmdir(dir);
+		return;
+	}
+	ok(rt != NULL && strcmp(rt->ops->name, "docker") == 0,
+	    "docker driver opens");
 
 	is_int(rt->ops->list(rt, "main", &objs, &n, &err), -1,
 	    "no daemon: list fails");
@@ -383,7 +410,10 @@ test_daemon_errors(void)
 	is_int(rt->ops->inspect(rt, "../x", &exists, &running, &err), -1,
 	    "bad reference rejected before any request");
 	is_int(err.kind, BOX_E_INPUT, "bad reference is an input error");
-	is_int(rt->ops->destroy(rt, "", &err), -1, "empty reference rejected");
+	is_int(rt->ops->destroy(rt, "", "", &err), -1, "empty box id rejected");
+	is_int(rt->ops->destroy(rt, "0123456789abcdef", "../x", &err), -1,
+	    "bad stored reference rejected before any request");
+	is_int(err.kind, BOX_E_INPUT, "bad stored reference: input error");
 	is_int(rt->ops->list(rt, "a b", &objs, &n, &err), -1,
 	    "bad instance rejected");
 	strcpy(p.image, "img");
@@ -421,8 +451,37 @@ test_daemon_errors(void)
 
 	pid = fake_daemon(sock, "HTTP/1.1 404 Not Found\r\n"
 	    "Content-Length: 2\r\n\r\n{}");
-	is_int(rt->ops->destroy(rt, "abc", &err), 0,
+	is_int(rt->ops->destroy(rt, "0123456789abcdef", "abc", &err), 0,
 	    "HTTP 404: destroy succeeds");
+	stop(pid);
+
+	/* A stored reference naming a container that is not this box of this
+	 * instance: refused after the look-up, no removal is asked for (the
+	 * fake answers one request; a DELETE would be a runtime error). */
+	pid = fake_daemon(sock, inspect_reply(buf, sizeof(buf),
+	    "0123456789abcdef", "other"));
+	is_int(rt->ops->destroy(rt, "0123456789abcdef", ID1, &err), -1,
+	    "another instance's container: destroy refused");
+	is_int(err.kind, BOX_E_DENIED, "another instance's container: denied, "
+	    "nothing removed");
+	stop(pid);
+	pid = fake_daemon(sock, inspect_reply(buf, sizeof(buf),
+	    "fedcba9876543210", "main"));
+	is_int(rt->ops->destroy(rt, "0123456789abcdef", ID1, &err), -1,
+	    "another box's container: destroy refused");
+	is_int(err.kind, BOX_E_DENIED, "another box's container: denied");
+	stop(pid);
+	pid = fake_daemon(sock, inspect_reply(buf, sizeof(buf), NULL, NULL));
+	is_int(rt->ops->destroy(rt, "0123456789abcdef", "", &err), -1,
+	    "a container without labels: destroy refused");
+	is_int(err.kind, BOX_E_DENIED, "no labels: denied");
+	stop(pid);
+	pid = fake_daemon(sock, inspect_reply(buf, sizeof(buf),
+	    "0123456789abcdef", "main"));
+	is_int(rt->ops->destroy(rt, "0123456789abcdef", ID1, &err), -1,
+	    "this box: the look-up passes and removal is asked for");
+	is_int(err.kind, BOX_E_RUNTIME, "this box: the removal reached the "
+	    "runtime (the one-shot fake is gone by then)");
 	stop(pid);
 
 	pid = fake_daemon(sock, "HTTP/1.1 200 OK\r\n"

@@ -37,13 +37,20 @@ test_requests(void)
 		{ "LIST", "unknown request" },
 		{ "shell /bin/sh", "unknown request" },
 		{ "list x", "list takes 0 arguments" },
-		{ "destroy", "destroy takes 1 arguments" },
-		{ "destroy a b", "destroy takes 1 arguments" },
-		{ "destroy ../x", "invalid box reference" },
-		{ "destroy ABC", "invalid box reference" },
-		{ "destroy sshbox-0123", "invalid box reference" },
-		{ "destroy sshbox-0123456789abcdeg", "invalid box reference" },
-		{ "destroy " ID64 "0", "invalid box reference" },
+		{ "destroy", "destroy takes 2 arguments" },
+		{ "destroy " ID64, "destroy takes 2 arguments" },
+		{ "destroy 0123456789abcdef " ID64 " x",
+		    "destroy takes 2 arguments" },
+		{ "destroy " ID64 " -", "invalid box id" },
+		{ "destroy 0123456789ABCDEF -", "invalid box id" },
+		{ "destroy 0123456789abcdef ../x", "invalid box reference" },
+		{ "destroy 0123456789abcdef ABC", "invalid box reference" },
+		{ "destroy 0123456789abcdef sshbox-0123",
+		    "invalid box reference" },
+		{ "destroy 0123456789abcdef sshbox-0123456789abcdeg",
+		    "invalid box reference" },
+		{ "destroy 0123456789abcdef " ID64 "0",
+		    "invalid box reference" },
 		{ "inspect my-container", "invalid box reference" },
 		{ "inspect 0123abcd", "invalid box reference" },
 		{ "create 0123456789abcde dev 5", "invalid box id" },
@@ -108,6 +115,14 @@ test_requests(void)
 	is_int(req("resize " ID64 " 50 132", &r, &err), 0, "resize parses");
 	ok(r.rows == 50 && r.cols == 132 && strcmp(r.exec_id, ID64) == 0,
 	    "resize: exec id and size");
+	is_int(req("destroy 0123456789abcdef " ID64, &r, &err), 0,
+	    "destroy with a stored reference parses");
+	ok(r.op == BOX_HOP_DESTROY && strcmp(r.box_id, "0123456789abcdef") ==
+	    0 && strcmp(r.ref, ID64) == 0, "destroy: box id and reference");
+	is_int(req("destroy 0123456789abcdef -", &r, &err), 0,
+	    "destroy by name parses");
+	ok(strcmp(r.box_id, "0123456789abcdef") == 0 && r.ref[0] == '\0',
+	    "destroy: box id, no reference");
 	is_int(req("list", &r, &err), 0, "list parses");
 	is_int(r.op, BOX_HOP_LIST, "list is list");
 }
@@ -138,6 +153,17 @@ test_format(void)
 	strcpy(r.ref, "../x");
 	is_int(box_helper_format_req(&r, buf, sizeof(buf), &err), -1,
 	    "an invalid request is not sent");
+	memset(&r, 0, sizeof(r));
+	r.op = BOX_HOP_DESTROY;
+	strcpy(r.box_id, "0123456789abcdef");
+	n = box_helper_format_req(&r, buf, sizeof(buf), &err);
+	is_str(buf, "destroy 0123456789abcdef -\n", "destroy by name: line");
+	ok(n > 0 && box_helper_parse_req(buf, (size_t)n - 1, &back,
+	    &err) == 0 && memcmp(&r, &back, sizeof(r)) == 0,
+	    "and it parses back to the same request");
+	strcpy(r.box_id, "0123");
+	is_int(box_helper_format_req(&r, buf, sizeof(buf), &err), -1,
+	    "a destroy without a whole box id is not sent");
 	memset(&r, 0, sizeof(r));
 	r.op = BOX_HOP_CREATE;
 	strcpy(r.ref, "0123456789abcdef");

@@ -354,6 +354,84 @@ test_limits(void)
 	box_state_close(st);
 }
 
+/*
+ * What the claim reads again under its lock: a revoked invite or a passed
+ * deadline gets no box, whatever the caller read before (finding 6).
+ */
+static void
+test_claim_recheck(void)
+{
+	struct box_state *st;
+	struct box_error err;
+	struct box_binding b;
+	struct box_box box;
+	struct box_invite inv;
+	int created = -1, n = 0;
+
+	box_state_open(db, 0, &st, &err);
+	mk_invite(st, "3000000000000000", 2, 0);
+	redeem(st, "3000000000000000", "3000000000000000", "SHA256:rv", 1500,
+	    &err);
+	ok(box_state_binding_get(st, "SHA256:rv", &b, &err) == 0 &&
+	    b.revoked_at == 0, "a live binding, read before the revocation");
+	box_state_invite_revoke(st, "3000000000000000", 1510, &err);
+	box_error_clear(&err);
+	ok(box_state_box_claim(st, &b, "b000000000000000", "s", NULL, 1520,
+	    &box, &created, &err) < 0 && err.kind == BOX_E_DENIED &&
+	    strcmp(err.msg, "this invite was revoked") == 0,
+	    "claim with a binding read before revocation: refused");
+	ok(box_state_box_get(st, "b000000000000000", &box, &err) < 0 &&
+	    err.kind == BOX_E_NOTFOUND, "and no box row was made");
+
+	mk_invite(st, "4000000000000000", 2, 0);
+	redeem(st, "4000000000000000", "4000000000000000", "SHA256:dl", 1500,
+	    &err);
+	box_state_binding_get(st, "SHA256:dl", &b, &err);
+	box_error_clear(&err);
+	ok(box_state_box_claim(st, &b, "b000000000000001", "s", NULL,
+	    b.deadline, &box, &created, &err) < 0 &&
+	    err.kind == BOX_E_DENIED && strstr(err.msg, "time is over") != NULL,
+	    "claim at the binding's deadline: refused");
+	ok(box_state_box_claim(st, &b, "b000000000000001", "s", NULL,
+	    b.deadline - 1, &box, &created, &err) == 0 && created == 1,
+	    "a second before it: the box is made");
+
+	/* Rows are the box account's: what they say reaches an admin's
+	 * terminal only without control characters. */
+	{
+		sqlite3 *raw;
+
+		sqlite3_open(db, &raw);
+		sqlite3_exec(raw, "UPDATE invites SET note = 'a' || char(27) ||"
+		    " '[2J' || char(155) || 'b' || char(127)"
+		    " WHERE id = '4000000000000000'", NULL, NULL, NULL);
+		sqlite3_close(raw);
+	}
+	ok(box_state_invite_get(st, "4000000000000000", &inv, &err) == 0,
+	    "a row with control characters reads");
+	is_str(inv.note, "a?[2J??b?", "its control characters are gone");
+	(void)n;
+	box_state_close(st);
+}
+
+/* The state file is opened without following a link. */
+static void
+test_nofollow(void)
+{
+	char link[300];
+	struct box_state *st;
+	struct box_error err;
+
+	snprintf(link, sizeof(link), "%s/link.db", dir);
+	if (symlink(db, link) < 0) {
+		ok(0, "symlink");
+		return;
+	}
+	ok(box_state_open(link, 0, &st, &err) < 0,
+	    "a state path that is a symbolic link is refused");
+	unlink(link);
+}
+
 int
 main(void)
 {
@@ -367,6 +445,8 @@ main(void)
 	test_rate();
 	test_boxes();
 	test_limits();
+	test_claim_recheck();
+	test_nofollow();
 	{
 		char cmd[160];
 

@@ -210,6 +210,7 @@ test_rsa_refused(void)
 	char priv[256], pub[256];
 	struct box_error err;
 	EVP_PKEY *rsa, *k = NULL;
+	char ln[256];
 	FILE *f;
 
 	tpath(priv, sizeof(priv), "rsa.pem");
@@ -223,6 +224,23 @@ test_rsa_refused(void)
 	if ((f = fopen(pub, "w")) == NULL || PEM_write_PUBKEY(f, rsa) != 1)
 		abort();
 	fclose(f);
+	if (geteuid() == 0) {
+		/* Root reads only a key of its own that nobody else may read
+		 * (fopen made it 0644). */
+		ok(box_token_load_private(priv, &k, &err) < 0 && k == NULL &&
+		    strstr(err.msg, "must be a file of root's alone") != NULL,
+		    "root refuses a signing key others may read");
+		tpath(ln, sizeof(ln), "rsa.link");
+		chmod(priv, 0600);
+		ok(link(priv, ln) == 0 && box_token_load_private(priv, &k,
+		    &err) < 0 && k == NULL && strstr(err.msg, "one link") !=
+		    NULL, "root refuses a signing key with a second link");
+		unlink(ln);
+	} else {
+		skip(2, "the signing key's owner and mode are checked for root "
+		    "only");
+	}
+	chmod(priv, 0600);
 	ok(box_token_load_private(priv, &k, &err) < 0 && k == NULL &&
 	    strstr(err.msg, "Ed25519") != NULL, "RSA private key refused");
 	ok(box_token_load_public(pub, &k, &err) < 0 && k == NULL,

@@ -1,6 +1,8 @@
 /* Unit tests for lib/util.c: numbers, durations, sizes, base64, files. */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -155,9 +157,70 @@ test_misc(void)
 	    strcmp(small, "abc") == 0, "strlcpy truncates and says so");
 }
 
+static mode_t
+umask_now(void)
+{
+	mode_t m = umask(0);
+
+	umask(m);
+	return m;
+}
+
+/* The directory walk root uses near directories another account owns. */
+static void
+test_open_dir(void)
+{
+	char dir[] = "/tmp/test-util-dir.XXXXXX", path[256], target[256];
+	struct box_error err;
+	struct stat st;
+	int fd;
+
+	if (!ok(mkdtemp(dir) != NULL, "mkdtemp"))
+		return;
+	snprintf(path, sizeof(path), "%s/a/b/c", dir);
+	fd = box_open_dir_nofollow(path, 1, 0750, &err);
+	ok(fd >= 0 && fstat(fd, &st) == 0 && S_ISDIR(st.st_mode) &&
+	    (st.st_mode & 07777) == (0750 & ~umask_now()),
+	    "missing steps are made, the last with its mode");
+	if (fd >= 0)
+		close(fd);
+	fd = box_open_dir_nofollow(path, 0, 0, &err);
+	ok(fd >= 0, "an existing directory opens");
+	if (fd >= 0)
+		close(fd);
+	snprintf(path, sizeof(path), "%s/none", dir);
+	ok(box_open_dir_nofollow(path, 0, 0, &err) < 0 &&
+	    err.kind == BOX_E_NOTFOUND, "a missing one, without create: "
+	    "NOTFOUND");
+	/* A link planted as the last step, or as a step above it. */
+	snprintf(target, sizeof(target), "%s/a", dir);
+	snprintf(path, sizeof(path), "%s/link", dir);
+	ok(symlink(target, path) == 0, "plant a link");
+	ok(box_open_dir_nofollow(path, 1, 0750, &err) < 0 &&
+	    strstr(err.msg, "is not a directory (or is a link)") != NULL,
+	    "a link as the last step is refused");
+	snprintf(path, sizeof(path), "%s/link/b", dir);
+	ok(box_open_dir_nofollow(path, 1, 0750, &err) < 0,
+	    "a link as a step above is refused");
+	snprintf(path, sizeof(path), "%s/link/new", dir);
+	box_open_dir_nofollow(path, 1, 0750, &err);
+	snprintf(path, sizeof(path), "%s/a/new", dir);
+	ok(lstat(path, &st) < 0 && errno == ENOENT,
+	    "and nothing was made through it");
+	snprintf(path, sizeof(path), "%s/a/../a", dir);
+	ok(box_open_dir_nofollow(path, 0, 0, &err) < 0 &&
+	    strstr(err.msg, "not a plain path") != NULL, "\"..\" is refused");
+	ok(box_open_dir_nofollow("relative/dir", 0, 0, &err) < 0,
+	    "a relative path is refused");
+	snprintf(path, sizeof(path), "rm -rf %s", dir);
+	if (system(path) != 0)
+		diag("could not remove %s", dir);
+}
+
 int
 main(void)
 {
+	test_open_dir();
 	test_int();
 	test_duration();
 	test_size();
