@@ -1,6 +1,7 @@
 /* Provisioning, destroying and reaping boxes: state and runtime together. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,8 @@
 #include <time.h>
 
 #include "box.h"
+#include "helper.h"
+#include "rundir.h"
 #include "util.h"
 
 int
@@ -113,7 +116,7 @@ box_provision(struct box_ctx *ctx, const struct box_binding *b,
     const struct box_profile *p, const char *source, struct box_box *box,
     struct box_error *err)
 {
-	char id[BOX_ID_LEN + 1], ref[BOX_REF_MAX];
+	char id[BOX_ID_LEN + 1], ref[BOX_REF_MAX], agent_path[PATH_MAX];
 	struct box_limits lim;
 	struct box_spec spec;
 	struct box_error e2;
@@ -136,6 +139,11 @@ box_provision(struct box_ctx *ctx, const struct box_binding *b,
 	spec.instance = ctx->cfg.instance;
 	spec.deadline = box->deadline;
 	spec.profile = p;
+	/* Through box-runtime, it picks the agent itself. */
+	if (box_agent_binary(agent_path, sizeof(agent_path), err) == 0)
+		spec.agent_path = agent_path;
+	else if (!box_helper_active())
+		goto fail;
 	if (ctx->rt->ops->create(ctx->rt, &spec, ref, sizeof(ref), err) < 0)
 		goto fail;
 	if (box_state_box_set_running(ctx->st, box->id, ref, err) < 0) {

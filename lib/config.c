@@ -620,6 +620,28 @@ set_prof_runtime(struct ctx *c, yaml_node_t *v, const char *key, void *field)
 	return 0;
 }
 
+/* How sessions carry bytes: auto (default), pass-through or relay. */
+static int
+set_session(struct ctx *c, yaml_node_t *v, const char *key, void *field)
+{
+	const char *s;
+	char safe[64];
+
+	if (get_scalar(c, v, key, &s) < 0)
+		return -1;
+	if (strcmp(s, "auto") == 0)
+		*(int *)field = BOX_SESSION_AUTO;
+	else if (strcmp(s, "pass-through") == 0)
+		*(int *)field = BOX_SESSION_PASS;
+	else if (strcmp(s, "relay") == 0)
+		*(int *)field = BOX_SESSION_RELAY;
+	else
+		return cerr(c, v, key, "\"%.60s\": expected auto, "
+		    "pass-through or relay", box_log_safe(s, safe,
+		    sizeof(safe)));
+	return 0;
+}
+
 static int
 set_warn(struct ctx *c, yaml_node_t *v, const char *key, void *field)
 {
@@ -921,7 +943,7 @@ enum {
 	PK_DESCRIPTION, PK_IMAGE, PK_RUNTIME, PK_TTL, PK_MAX_TTL, PK_LINGER,
 	PK_WARN, PK_MEMORY, PK_CPUS, PK_PIDS, PK_NETWORK, PK_USER, PK_SHELL,
 	PK_WORKDIR, PK_READ_ONLY, PK_TMPFS, PK_TMPFS_SIZE, PK_CAP_ADD,
-	PK_DISK, PK_SHM_SIZE, PK_COUNT
+	PK_DISK, PK_SHM_SIZE, PK_SESSION, PK_COUNT
 };
 
 static const struct key profile_keys[PK_COUNT] = {
@@ -959,6 +981,8 @@ static const struct key profile_keys[PK_COUNT] = {
 	[PK_DISK] = { "disk", set_disk, offsetof(struct box_profile, disk) },
 	[PK_SHM_SIZE] = { "shm_size", set_shm_size,
 	    offsetof(struct box_profile, shm_size) },
+	[PK_SESSION] = { "session", set_session,
+	    offsetof(struct box_profile, session) },
 };
 
 /* An empty document, "---", "~" or "null" at the top: use the defaults. */

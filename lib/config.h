@@ -21,6 +21,15 @@
 #define BOX_PROFILE_MAX_CAPS	16
 #define BOX_USER_MAX		32
 
+/*
+ * How a profile's sessions carry bytes (session.h).  auto: commands
+ * pass-through, terminals relayed (a terminal of the bastion's has no name
+ * inside the box, so tty(1) and ttyname(3) would fail there).
+ */
+#define BOX_SESSION_AUTO	0
+#define BOX_SESSION_PASS	1
+#define BOX_SESSION_RELAY	2
+
 struct box_profile {
 	char	 name[BOX_PROFILE_NAME_MAX + 1];  /* from the file name */
 	char	 description[256];
@@ -46,6 +55,7 @@ struct box_profile {
 	size_t	 ncap_add;
 	int64_t	 disk;			/* writable layer size, 0: no limit */
 	int64_t	 shm_size;		/* /dev/shm size (16m) */
+	int	 session;		/* BOX_SESSION_AUTO, _PASS, _RELAY */
 };
 
 struct box_config {

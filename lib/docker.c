@@ -13,6 +13,7 @@
 
 #include "dstream.h"
 #include "log.h"
+#include "rundir.h"
 #include "runtime.h"
 #include "util.h"
 
@@ -399,6 +400,12 @@ box_docker_parse_inspect(const char *json, size_t len,
 		goto out;
 	}
 	obj->running = json_object_get_boolean(v) ? 1 : 0;
+	if (obj->running && json_object_object_get_ex(state, "Pid", &v) &&
+	    json_object_is_type(v, json_type_int)) {
+		int64_t pid = json_object_get_int64(v);
+
+		obj->pid = pid > 0 && pid < 1L << 30 ? (long)pid : 0;
+	}
 	/* Not one of ours (no labels, no box label): box_id stays "". */
 	if (json_object_object_get_ex(root, "Config", &config) &&
 	    json_object_is_type(config, json_type_object) &&
@@ -507,11 +514,45 @@ tmpfs_owner(const char *user, char *out, size_t outsz)
 		snprintf(out, outsz, ",uid=%.*s,gid=%s", (int)n, user, gid);
 }
 
+/*
+ * The agent bound read-only from the installation, and the box's run
+ * directory where it makes its socket.
+ */
 static int
-dk_host_config(json_object *hc, const struct box_profile *p)
+dk_agent_mounts(json_object *hc, const struct box_spec *spec,
+    const char *run_dir)
 {
+	json_object *mounts, *m, *opts;
+	const char *src[2] = { spec->agent_path, run_dir };
+	const char *dst[2] = { BOX_AGENT_TARGET, BOX_RUN_TARGET };
+	int i;
+
+	if ((mounts = json_object_new_array()) == NULL ||
+	    dk_add(hc, "Mounts", mounts) == -1)
+		return -1;
+	for (i = 0; i < 2; i++) {
+		if ((m = json_object_new_object()) == NULL ||
+		    json_object_array_add(mounts, m) != 0 ||
+		    dk_add_str(m, "Type", "bind") == -1 ||
+		    dk_add_str(m, "Source", src[i]) == -1 ||
+		    dk_add_str(m, "Target", dst[i]) == -1 ||
+		    dk_add_bool(m, "ReadOnly", i == 0) == -1 ||
+		    (opts = json_object_new_object()) == NULL ||
+		    dk_add(m, "BindOptions", opts) == -1 ||
+		    dk_add_str(opts, "Propagation", "rprivate") == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+dk_host_config(json_object *hc, const struct box_spec *spec,
+    const char *run_dir)
+{
+	const struct box_profile *p = spec->profile;
 	static const char *const drop[] = { "ALL", NULL };
 	static const char *const secopt[] = { "no-new-privileges", NULL };
+
 	const char *caps[BOX_PROFILE_MAX_CAPS];
 	json_object *tmpfs, *restart, *storage;
 	char opts[128];
@@ -519,7 +560,8 @@ dk_host_config(json_object *hc, const struct box_profile *p)
 
 	for (i = 0; i < p->ncap_add && i < BOX_PROFILE_MAX_CAPS; i++)
 		caps[i] = p->cap_add[i];
-	if (dk_add_bool(hc, "Init", 1) == -1 ||
+	/* box-agent is PID 1 (without one, Docker's own init is). */
+	if (dk_add_bool(hc, "Init", spec->agent_path == NULL) == -1 ||
 	    dk_add_str(hc, "NetworkMode", dk_network(p)) == -1 ||
 	    dk_add_strv(hc, "CapDrop", drop, SIZE_MAX) == -1 ||
 	    dk_add_strv(hc, "CapAdd", caps, i) == -1 ||
@@ -551,6 +593,9 @@ dk_host_config(json_object *hc, const struct box_profile *p)
 		    dk_add_str(storage, "size", size) == -1)
 			return -1;
 	}
+	if (spec->agent_path != NULL &&
+	    dk_agent_mounts(hc, spec, run_dir) == -1)
+		return -1;
 	if ((restart = json_object_new_object()) == NULL ||
 	    dk_add(hc, "RestartPolicy", restart) == -1 ||
 	    dk_add_str(restart, "Name", "no") == -1)
@@ -580,9 +625,11 @@ dk_host_config(json_object *hc, const struct box_profile *p)
 }
 
 static json_object *
-dk_create_body(const struct box_spec *spec)
+dk_create_body(const struct box_spec *spec, const char *run_dir)
 {
 	static const char *const cmd[] = { "sleep", "infinity", NULL };
+	static const char *const none[] = { NULL };
+	static const char *const agent[] = { BOX_AGENT_TARGET, NULL };
 	static const char *const env[] = { "TERM=xterm", NULL };
 	const struct box_profile *p = spec->profile;
 	json_object *o, *labels, *hc;
@@ -595,7 +642,10 @@ dk_create_body(const struct box_spec *spec)
 		return NULL;
 	if (dk_add_str(o, "Image", p->image) == -1 ||
 	    dk_add_str(o, "Hostname", host) == -1 ||
-	    dk_add_strv(o, "Cmd", cmd, SIZE_MAX) == -1 ||
+	    dk_add_strv(o, "Cmd", spec->agent_path ? none : cmd,
+	    SIZE_MAX) == -1 ||
+	    (spec->agent_path != NULL &&
+	    dk_add_strv(o, "Entrypoint", agent, SIZE_MAX) == -1) ||
 	    dk_add_strv(o, "Env", env, SIZE_MAX) == -1 ||
 	    dk_add_bool(o, "Tty", 0) == -1 ||
 	    dk_add_bool(o, "OpenStdin", 0) == -1 ||
@@ -620,7 +670,7 @@ dk_create_body(const struct box_spec *spec)
 		goto fail;
 	if ((hc = json_object_new_object()) == NULL ||
 	    dk_add(o, "HostConfig", hc) == -1 ||
-	    dk_host_config(hc, p) == -1)
+	    dk_host_config(hc, spec, run_dir) == -1)
 		goto fail;
 	return o;
  fail:
@@ -850,6 +900,8 @@ dk_remove(struct box_runtime *rt, const char *ref, struct box_error *err)
 
 static int docker_describe(struct box_runtime *, const char *, int *,
     struct box_runtime_obj *, struct box_error *);
+static int docker_destroy(struct box_runtime *, const char *, const char *,
+    struct box_error *);
 
 /*
  * After a create whose answer was lost: remove the container of that name
@@ -870,8 +922,8 @@ dk_remove_ours(struct box_runtime *rt, const char *name,
 }
 
 static int
-docker_create(struct box_runtime *rt, const struct box_spec *spec,
-    char *ref, size_t refsz, struct box_error *err)
+dk_create_container(struct box_runtime *rt, const struct box_spec *spec,
+    const char *run_dir, char *ref, size_t refsz, struct box_error *err)
 {
 	char path[128], name[64], id[BOX_REF_MAX];
 	struct box_error ignore;
@@ -893,7 +945,7 @@ docker_create(struct box_runtime *rt, const struct box_spec *spec,
 		    "profile %.40s names no image", spec->profile->name);
 	snprintf(name, sizeof(name), "sshbox-%s", spec->box_id);
 	snprintf(path, sizeof(path), "/containers/create?name=%s", name);
-	if ((body = dk_create_body(spec)) == NULL)
+	if ((body = dk_create_body(spec, run_dir)) == NULL)
 		return box_error_set(err, BOX_E_INTERNAL, ENOMEM,
 		    "container specification");
 	rc = dk_call(rt, "POST", path, body, &r, err);
@@ -935,6 +987,50 @@ docker_create(struct box_runtime *rt, const struct box_spec *spec,
 	return 0;
 }
 
+/*
+ * The box's run directory first (its path goes into the container's
+ * mounts), then the container with the agent as PID 1, which must have
+ * its socket up within the runtime's timeout; on any failure neither is
+ * left behind.
+ */
+static int
+docker_create(struct box_runtime *rt, const struct box_spec *spec,
+    char *ref, size_t refsz, struct box_error *err)
+{
+	char run_dir[PATH_MAX];
+	struct box_error ignore;
+	int dfd = -1;
+
+	if (refsz > 0)
+		ref[0] = '\0';
+	if (spec == NULL || spec->profile == NULL ||
+	    !dk_valid_box_id(spec->box_id) || spec->instance == NULL ||
+	    !box_valid_name(spec->instance, 32) || (spec->agent_path != NULL &&
+	    spec->agent_path[0] != '/'))
+		return box_error_set(err, BOX_E_INPUT, 0,
+		    "invalid box specification");
+	if (spec->agent_path != NULL && (dfd = box_rundir_make(spec->instance,
+	    spec->box_id, run_dir, sizeof(run_dir), err)) < 0)
+		return box_error_wrap(err, "cannot create box");
+	if (dk_create_container(rt, spec, run_dir, ref, refsz, err) < 0)
+		goto fail;
+	if (dfd >= 0 && box_rundir_ready(dfd, (int)dk_timeout(rt) * 1000,
+	    err) < 0) {
+		docker_destroy(rt, spec->box_id, ref, &ignore);
+		ref[0] = '\0';
+		goto fail;
+	}
+	if (dfd >= 0)
+		close(dfd);
+	return 0;
+ fail:
+	if (dfd >= 0) {
+		close(dfd);
+		box_rundir_remove(spec->instance, spec->box_id);
+	}
+	return -1;
+}
+
 static int
 docker_destroy(struct box_runtime *rt, const char *box_id, const char *ref,
     struct box_error *err)
@@ -958,7 +1054,45 @@ docker_destroy(struct box_runtime *rt, const char *box_id, const char *ref,
 		return box_error_set(err, BOX_E_DENIED, 0, "container %s is "
 		    "not box %s of this bastion: left alone",
 		    box_log_safe(ref, safe, sizeof(safe)), box_id);
-	return dk_remove(rt, obj.ref, err);
+	if (dk_remove(rt, obj.ref, err) < 0)
+		return -1;
+	box_rundir_remove(rt->cfg->instance, box_id);
+	return 0;
+}
+
+static int
+docker_agent(struct box_runtime *rt, const char *box_id, const char *ref,
+    struct box_agent_where *w, struct box_error *err)
+{
+	struct box_runtime_obj obj;
+	char name[64];
+	int exists;
+
+	w->dirfd = w->fd = -1;
+	if (box_id == NULL || !dk_valid_box_id(box_id))
+		return box_error_set(err, BOX_E_INPUT, 0, "invalid box id");
+	if (ref == NULL || *ref == '\0') {
+		snprintf(name, sizeof(name), "sshbox-%s", box_id);
+		ref = name;
+	}
+	if (docker_describe(rt, ref, &exists, &obj, err) < 0)
+		return -1;
+	if (!exists || !obj.running)
+		return box_error_set(err, BOX_E_NOTFOUND, 0,
+		    "box %s is not running", box_id);
+	if (strcmp(obj.box_id, box_id) != 0 || rt->cfg == NULL ||
+	    strcmp(obj.instance, rt->cfg->instance) != 0)
+		return box_error_set(err, BOX_E_DENIED, 0,
+		    "%s is not box %s of this bastion", obj.ref, box_id);
+	if (obj.pid <= 0)
+		return box_error_set(err, BOX_E_RUNTIME, 0,
+		    "the runtime does not say which process box %s is",
+		    box_id);
+	if ((w->dirfd = box_rundir_open(rt->cfg->instance, box_id, err)) < 0)
+		return -1;
+	w->pid = obj.pid;
+	snprintf(w->name, sizeof(w->name), "%s", BOX_AGENT_SOCKET);
+	return 0;
 }
 
 static int
@@ -1402,6 +1536,7 @@ const struct box_runtime_ops box_docker_ops = {
 	.destroy = docker_destroy,
 	.inspect = docker_inspect,
 	.describe = docker_describe,
+	.agent = docker_agent,
 	.exec_start = docker_exec_start,
 	.exec_resize = docker_exec_resize,
 	.exec_status = docker_exec_status,

@@ -22,6 +22,7 @@ static const struct {
 	{ "exec",    BOX_HOP_EXEC,    6 },
 	{ "resize",  BOX_HOP_RESIZE,  3 },
 	{ "status",  BOX_HOP_STATUS,  1 },
+	{ "agent",   BOX_HOP_AGENT,   2 },
 };
 
 static int
@@ -134,6 +135,7 @@ box_helper_parse_req(const char *line, size_t len,
 		req->deadline = v;
 		return 0;
 	case BOX_HOP_DESTROY:
+	case BOX_HOP_AGENT:
 		if (strlen(w[1]) != BOX_ID_LEN || !is_hex(w[1], BOX_ID_LEN))
 			return box_error_set(err, BOX_E_INPUT, 0,
 			    "invalid box id");
@@ -209,12 +211,15 @@ box_helper_format_req(const struct box_helper_req *req, char *buf,
 		    req->profile, (long long)req->deadline);
 		break;
 	case BOX_HOP_DESTROY:
+	case BOX_HOP_AGENT:
 		if (strlen(req->box_id) != BOX_ID_LEN ||
 		    !is_hex(req->box_id, BOX_ID_LEN) || (req->ref[0] != '\0' &&
 		    !box_helper_valid_ref(req->ref)))
 			return box_error_set(err, BOX_E_INPUT, 0,
-			    "invalid destroy request");
-		n = snprintf(buf, bufsz, "destroy %s %s\n", req->box_id,
+			    "invalid %s request", req->op == BOX_HOP_AGENT ?
+			    "agent" : "destroy");
+		n = snprintf(buf, bufsz, "%s %s %s\n", req->op == BOX_HOP_AGENT ?
+		    "agent" : "destroy", req->box_id,
 		    req->ref[0] != '\0' ? req->ref : "-");
 		break;
 	case BOX_HOP_INSPECT:

@@ -9,6 +9,9 @@
  *   destroy BOXID REF                 -> ok (REF "-": by name; the box
  *                                        found must carry BOXID and this
  *                                        instance in its labels)
+ *   agent BOXID REF                   -> ok; a connection to the box's
+ *                                        agent rides along (SCM_RIGHTS),
+ *                                        checked as box_runtime_agent does
  *   inspect REF                       -> ok EXISTS RUNNING
  *   list                              -> ok N, then N lines
  *                                        "REF BOXID DEADLINE RUNNING"
@@ -50,12 +53,13 @@ enum box_helper_op {
 	BOX_HOP_EXEC,
 	BOX_HOP_RESIZE,
 	BOX_HOP_STATUS,
+	BOX_HOP_AGENT,
 };
 
 struct box_helper_req {
 	enum box_helper_op op;
 	char	 ref[BOX_REF_MAX];	/* box ref ("" for none), or box id for create */
-	char	 box_id[BOX_ID_LEN + 1];	/* destroy */
+	char	 box_id[BOX_ID_LEN + 1];	/* destroy, agent */
 	char	 exec_id[BOX_EXEC_ID_LEN + 1];
 	char	 profile[BOX_PROFILE_NAME_MAX + 1];
 	int64_t	 deadline;

@@ -396,6 +396,41 @@ helper_destroy(struct box_runtime *rt, const char *box_id, const char *ref,
 }
 
 static int
+helper_agent(struct box_runtime *rt, const char *box_id, const char *ref,
+    struct box_agent_where *w, struct box_error *err)
+{
+	struct box_helper_req req;
+	char line[BOX_HELPER_LINE_MAX], *args;
+	int fd = -1;
+
+	w->dirfd = w->fd = -1;
+	if (ref != NULL && *ref != '\0') {
+		if (h_ref_req(BOX_HOP_AGENT, ref, &req, err) < 0)
+			return -1;
+	} else {
+		memset(&req, 0, sizeof(req));
+		req.op = BOX_HOP_AGENT;
+	}
+	if (box_id == NULL || box_strlcpy(req.box_id, box_id,
+	    sizeof(req.box_id)) < 0)
+		return box_error_set(err, BOX_E_INPUT, 0, "invalid box id");
+	if (h_call(rt, &req, NULL, 0, line, sizeof(line), &args, &fd,
+	    err) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	if (fd < 0 || *args != '\0') {
+		if (fd >= 0)
+			close(fd);
+		return box_error_set(err, BOX_E_RUNTIME, 0,
+		    "box-runtime gave no agent connection");
+	}
+	w->fd = fd;
+	return 0;
+}
+
+static int
 helper_inspect(struct box_runtime *rt, const char *ref, int *exists,
     int *running, struct box_error *err)
 {
@@ -606,6 +641,7 @@ const struct box_runtime_ops box_helper_ops = {
 	.name = "docker",
 	.create = helper_create,
 	.destroy = helper_destroy,
+	.agent = helper_agent,
 	.inspect = helper_inspect,
 	.describe = helper_describe,
 	.exec_start = helper_exec_start,

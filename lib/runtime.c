@@ -1,7 +1,14 @@
 /* Runtime drivers: choosing one by name and releasing it. */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "helper.h"
 #include "log.h"
@@ -47,6 +54,75 @@ box_valid_term(const char *term)
 	if (term == NULL || (n = strlen(term)) == 0 || n > 64)
 		return 0;
 	return strspn(term, "abcdefghijklmnopqrstuvwxyz0123456789-+._") == n;
+}
+
+int
+box_agent_connect(struct box_agent_where *w, struct box_error *err)
+{
+	struct sockaddr_un sa;
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	struct stat st;
+	int fd;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	/* Through the directory's descriptor: no directory above it is
+	 * walked again, and a link planted as the socket is not followed
+	 * into another box (the peer check below is what holds). */
+	if (w->dirfd < 0 || w->name[0] == '\0' || strchr(w->name, '/') ||
+	    (size_t)snprintf(sa.sun_path, sizeof(sa.sun_path),
+	    "/proc/self/fd/%d/%s", w->dirfd, w->name) >= sizeof(sa.sun_path))
+		return box_error_set(err, BOX_E_INTERNAL, 0, "agent socket");
+	if (fstatat(w->dirfd, w->name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		close(w->dirfd);
+		return box_error_set(err, BOX_E_RUNTIME, errno,
+		    "your box's agent is not there");
+	}
+	if (!S_ISSOCK(st.st_mode)) {
+		close(w->dirfd);
+		return box_error_set(err, BOX_E_DENIED, 0, "your box's agent "
+		    "socket was replaced (not a socket): refusing it");
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) {
+		close(w->dirfd);
+		return box_error_set(err, BOX_E_INTERNAL, errno, "socket");
+	}
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int e = errno;
+
+		close(fd);
+		close(w->dirfd);
+		return box_error_set(err, BOX_E_RUNTIME, e,
+		    "cannot reach your box's agent");
+	}
+	close(w->dirfd);
+	w->dirfd = -1;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
+	    len != sizeof(cred) || w->pid <= 0 || (long)cred.pid != w->pid) {
+		close(fd);
+		return box_error_set(err, BOX_E_DENIED, 0, "the socket in your "
+		    "box's run directory is not your box's agent: refusing it");
+	}
+	return fd;
+}
+
+int
+box_runtime_agent(struct box_runtime *rt, const char *box_id,
+    const char *ref, struct box_error *err)
+{
+	struct box_agent_where w;
+
+	memset(&w, 0, sizeof(w));
+	w.dirfd = w.fd = -1;
+	if (rt->ops->agent == NULL)
+		return box_error_set(err, BOX_E_CONFIG, 0, "runtime %s has no "
+		    "agent", rt->ops->name);
+	if (rt->ops->agent(rt, box_id, ref, &w, err) < 0)
+		return -1;
+	if (w.fd >= 0)
+		return w.fd;
+	return box_agent_connect(&w, err);
 }
 
 void

@@ -29,6 +29,19 @@ struct box_spec {
 	const char	*instance;	/* cfg->instance */
 	int64_t		 deadline;	/* unix time, in a label */
 	const struct box_profile *profile;
+	const char	*agent_path;	/* box-agent on the host (root's) */
+};
+
+/*
+ * Where a box's agent answers: a unix socket called name in the directory
+ * open at dirfd, served by process pid as the host sees it (the box's
+ * init); or, from box-runtime, a connection already made and checked (fd).
+ */
+struct box_agent_where {
+	int	 dirfd;
+	char	 name[32];
+	long	 pid;
+	int	 fd;
 };
 
 /*
@@ -68,6 +81,8 @@ struct box_runtime_obj {
 	char	 profile[BOX_PROFILE_NAME_MAX + 1];	/* label, or "" */
 	int64_t	 deadline;			/* from the label, 0 if none */
 	int	 running;
+	long	 pid;				/* its init, as the host sees
+						   it; 0 if not running */
 };
 
 struct box_runtime_ops {
@@ -105,6 +120,14 @@ struct box_runtime_ops {
 	int	(*exec_status)(struct box_runtime *, struct box_exec *,
 		    int *status, struct box_error *);
 	void	(*exec_free)(struct box_exec *);
+	/*
+	 * Where the agent of box box_id answers (see struct box_agent_where);
+	 * the box is checked as for destroy: this instance's, this id,
+	 * running.  The caller closes w->dirfd or w->fd.
+	 */
+	int	(*agent)(struct box_runtime *, const char *box_id,
+		    const char *ref, struct box_agent_where *w,
+		    struct box_error *);
 	/* *present: the image is available to create boxes from. */
 	int	(*image_present)(struct box_runtime *, const char *image,
 		    int *present, struct box_error *);
@@ -130,6 +153,21 @@ struct box_runtime {
 int	box_runtime_open(const char *name, const struct box_config *cfg,
 	    struct box_runtime **out, struct box_error *err);
 void	box_runtime_free(struct box_runtime *rt);
+
+/*
+ * A connection to the agent of box box_id, through the driver: connected
+ * to the socket w names without following a link there, and kept only if
+ * the process at the other end is the box's init (SO_PEERCRED): a socket
+ * the guest swapped for another box's agent, the runtime's socket or
+ * anything else gets BOX_E_DENIED and is closed before a byte is sent.
+ * Returns the descriptor, or -1.
+ */
+int	box_runtime_agent(struct box_runtime *rt, const char *box_id,
+	    const char *ref, struct box_error *err);
+
+/* The connect-and-check half of box_runtime_agent, for box-runtime, which
+ * does it with the caller's groups only.  Closes w->dirfd. */
+int	box_agent_connect(struct box_agent_where *w, struct box_error *err);
 
 /* The docker driver's ops (lib/docker.c). */
 extern const struct box_runtime_ops box_docker_ops;

@@ -873,6 +873,16 @@ check_command(struct doctor *d, const struct sshd_conf *c, const char *key,
 		    "the sshbox drop-in (%s %s ...)", directive, expect);
 		return;
 	}
+	/* The login shell runs ForceCommand with -c: "exec" makes box-shell
+	 * the leader of the session, which a terminal handed to the box
+	 * needs (dash does not exec a lone command by itself). */
+	if (strcmp(prog, "box-shell") == 0) {
+		if (strcmp(w0, "exec") != 0 || word(v, 1, w0, sizeof(w0)) < 0) {
+			report(d, DR_FAIL, check, "must start with \"exec\": "
+			    "%s exec %s -c ...", directive, expect);
+			return;
+		}
+	}
 	if (strcmp(base(w0), prog) != 0) {
 		report(d, DR_FAIL, check, "runs %.200s, not %s; install the "
 		    "sshbox drop-in", w0, prog);

@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stddef.h>
 #include <getopt.h>
 #include <pwd.h>
@@ -25,6 +26,7 @@
 #include "config.h"
 #include "helper.h"
 #include "log.h"
+#include "rundir.h"
 #include "runtime.h"
 #include "util.h"
 
@@ -281,12 +283,16 @@ do_create(const struct box_helper_req *req, struct box_error *err)
 {
 	struct box_profile p;
 	struct box_spec spec;
-	char ref[BOX_REF_MAX];
+	char ref[BOX_REF_MAX], agent_path[PATH_MAX];
 	int64_t now = box_now();
 	int lock, rc;
 
 	if (load_profile(req->profile, &p, err) < 0)
 		return -1;
+	/* The agent every box runs as PID 1: the one installed beside this
+	 * program, root's. */
+	if (box_agent_binary(agent_path, sizeof(agent_path), err) < 0)
+		return box_error_wrap(err, "box-agent");
 	if (req->deadline <= now ||
 	    req->deadline > now + p.max_ttl + DEADLINE_SLACK)
 		return box_error_set(err, BOX_E_DENIED, 0,
@@ -303,6 +309,7 @@ do_create(const struct box_helper_req *req, struct box_error *err)
 		spec.instance = cfg.instance;
 		spec.deadline = req->deadline;
 		spec.profile = &p;
+		spec.agent_path = agent_path;
 		rc = rt->ops->create(rt, &spec, ref, sizeof(ref), err);
 	}
 	close(lock);
@@ -321,6 +328,31 @@ do_destroy(const struct box_helper_req *req, struct box_error *err)
 		return -1;
 	box_log(LOG_INFO, "destroyed box %s", req->box_id);
 	return reply("ok");
+}
+
+/*
+ * A connection to the box's agent, handed back as a descriptor.  The
+ * runtime says where the agent is (with the runtime's group); the connect
+ * and the peer check run with the caller's groups only, so that a socket
+ * the guest replaced can lead nowhere the box account could not go.
+ */
+static int
+do_agent(const struct box_helper_req *req, struct box_error *err)
+{
+	struct box_agent_where w;
+	int fd, rc;
+
+	memset(&w, 0, sizeof(w));
+	if (rt->ops->agent(rt, req->box_id, req->ref, &w, err) < 0)
+		return -1;
+	as_caller();
+	fd = box_agent_connect(&w, err);
+	as_runtime();
+	if (fd < 0)
+		return -1;
+	rc = send_all("ok\n", 3, fd);
+	close(fd);
+	return rc < 0 ? -2 : 0;
 }
 
 static int
@@ -530,6 +562,9 @@ serve(void)
 			break;
 		case BOX_HOP_DESTROY:
 			rc = do_destroy(&req, &err);
+			break;
+		case BOX_HOP_AGENT:
+			rc = do_agent(&req, &err);
 			break;
 		case BOX_HOP_INSPECT:
 			rc = do_inspect(&req, &err);

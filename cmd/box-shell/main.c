@@ -20,7 +20,7 @@
 #include "helper.h"
 #include "log.h"
 #include "priv.h"
-#include "relay.h"
+#include "session.h"
 #include "sshkey.h"
 #include "token.h"
 #include "util.h"
@@ -172,9 +172,7 @@ main(int argc, char **argv)
 	char source[BOX_SOURCE_MAX], token[BOX_TOKEN_MAX + 1], when[32];
 	char *auth = NULL;
 	const char *p;
-	struct box_exec_opts eo;
-	struct relay_opts ro;
-	struct box_exec *ex = NULL;
+	struct box_session_opts so;
 	struct box_profile prof;
 	struct box_binding b;
 	struct box_sshkey key;
@@ -183,7 +181,7 @@ main(int argc, char **argv)
 	struct box_ctx ctx;
 	struct box_cmd cmd;
 	int64_t session = -1;
-	int ch, end, status = 0, last, rc, interactive;
+	int ch, end, status = 0, last, rc, interactive, agent;
 
 	box_log_init("box-shell", BOX_LOG_SYSLOG);
 	while ((ch = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
@@ -300,46 +298,44 @@ main(int argc, char **argv)
 		goto end_session;
 	}
 
-	memset(&eo, 0, sizeof(eo));
-	eo.profile = &prof;
-	eo.command = cmd.kind == BOX_CMD_SHELL ? NULL : cmd.exec;
-	eo.tty = interactive;
-	eo.stdin_open = 1;
-	if (interactive) {
-		p = getenv("TERM");
-		eo.term = box_valid_term(p) ? p : "xterm";
-	}
-	if (ctx.rt->ops->exec_start(ctx.rt, box.ref, &eo, &ex, &err) < 0) {
+	if ((agent = box_runtime_agent(ctx.rt, box.id, box.ref, &err)) < 0) {
 		rc = fail(box_exit_code(&err), "cannot reach your box: %s",
 		    err.msg);
 		goto end_session;
 	}
-	memset(&ro, 0, sizeof(ro));
-	ro.tty = eo.tty;
-	ro.stdin_open = 1;
-	ro.deadline = box.deadline;
-	ro.warn = prof.warn;
-	ro.nwarn = prof.nwarn;
-	end = relay_run(ctx.rt, ex, &ro, &status, &err);
-	ctx.rt->ops->exec_free(ex);
+	memset(&so, 0, sizeof(so));
+	so.passthrough = prof.session == BOX_SESSION_PASS ||
+	    (prof.session == BOX_SESSION_AUTO && !interactive);
+	so.tty = interactive;
+	if (interactive) {
+		p = getenv("TERM");
+		so.term = box_valid_term(p) ? p : "xterm";
+	}
+	so.command = cmd.kind == BOX_CMD_SHELL ? NULL : cmd.exec;
+	so.profile = &prof;
+	so.deadline = box.deadline;
+	so.warn = prof.warn;
+	so.nwarn = prof.nwarn;
+	end = box_session_run(agent, &so, &status, &err);
 	/* A process that ended because its box was destroyed under it
 	 * (killed, revoked, reaped) reports why, not the signal's status. */
-	if (end == RELAY_EXITED && box_state_box_get(ctx.st, box.id, &box,
-	    &err) == 0 && strcmp(box.status, BOX_STATUS_RUNNING) != 0)
-		end = RELAY_GONE;
+	if ((end == BOX_SESSION_EXITED || end == BOX_SESSION_GONE) &&
+	    box_state_box_get(ctx.st, box.id, &box, &err) == 0 &&
+	    strcmp(box.status, BOX_STATUS_RUNNING) != 0)
+		end = BOX_SESSION_GONE;
 	switch (end) {
-	case RELAY_EXITED:
+	case BOX_SESSION_EXITED:
 		rc = status;
 		break;
-	case RELAY_DEADLINE:
+	case BOX_SESSION_DEADLINE:
 		box_destroy(&ctx, &box, "expired", &err);
 		rc = fail(BOX_EXIT_EXPIRED, "time is up; the box was "
 		    "destroyed");
 		break;
-	case RELAY_HANGUP:
+	case BOX_SESSION_HANGUP:
 		rc = BOX_EXIT_GONE;
 		break;
-	case RELAY_GONE:
+	case BOX_SESSION_GONE:
 		if (box_state_box_get(ctx.st, box.id, &box, &err) == 0 &&
 		    box.end_reason[0] != '\0')
 			rc = fail(BOX_EXIT_GONE, "your box was destroyed (%s)",

@@ -18,6 +18,7 @@ int fuzz_config(const uint8_t *, size_t);
 int fuzz_dstream(const uint8_t *, size_t);
 int fuzz_command(const uint8_t *, size_t);
 int fuzz_helper(const uint8_t *, size_t);
+int fuzz_agent(const uint8_t *, size_t);
 
 static const struct {
 	const char *name;
@@ -29,6 +30,7 @@ static const struct {
 	{ "dstream", fuzz_dstream },
 	{ "command", fuzz_command },
 	{ "helper", fuzz_helper },
+	{ "agent", fuzz_agent },
 };
 
 int

@@ -7,6 +7,8 @@
 : "${top_builddir:=$top_srcdir}"
 : "${SSHD:=/usr/sbin/sshd}"
 : "${sysconfdir:=/usr/local/etc}"
+: "${localstatedir:=/usr/local/var}"
+RUNTIME_DIR=$localstatedir/lib/sshbox-runtime
 # The root-only list of configurations box-runtime serves besides the
 # installed one (box-runtime(8)); each test adds its own and takes it out.
 RUNTIME_CONFIGS=$sysconfdir/sshbox/box-runtime.configs
@@ -97,14 +99,15 @@ command -v jq >/dev/null || t_skip_all "no jq"
 # sshd runs an AuthorizedKeysCommand only if it and every directory above
 # it are root-owned and not group- or world-writable: a build tree under
 # /tmp (or a user's home) is not.  The programs are copied to such a place.
-for p in box-authkeys box-shell box-invite box-reaper box-proxy box-runtime; do
+for p in box-authkeys box-shell box-invite box-reaper box-proxy box-runtime box-agent; do
 	[ -x "$top_builddir/$p" ] || t_skip_all "$p is not built in $top_builddir"
 done
 mkdir -p /run/sshbox-test && chmod 755 /run/sshbox-test
 BIN=$(mktemp -d /run/sshbox-test/bin.XXXXXX) && chmod 755 "$BIN" &&
 	cp "$top_builddir"/box-authkeys "$top_builddir"/box-shell \
 	   "$top_builddir"/box-invite "$top_builddir"/box-reaper \
-	   "$top_builddir"/box-proxy "$top_builddir"/box-runtime "$BIN"/ &&
+	   "$top_builddir"/box-proxy "$top_builddir"/box-runtime \
+	   "$top_builddir"/box-agent "$BIN"/ &&
 	chgrp docker "$BIN/box-runtime" && chmod 2755 "$BIN/box-runtime" ||
 	{ echo "Bail out! cannot copy the programs to /run/sshbox-test"; exit 1; }
 top_builddir=$BIN

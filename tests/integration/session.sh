@@ -56,7 +56,13 @@ gssh g 'touch /tmp/two; sleep 30' </dev/null & p2=$!
 sessions() { $INVITE boxes --json | jq -r --arg b "$b1" '.[] | select(.id == $b) | .sessions'; }
 t_ok "two sessions attached at once" wait_for 30 sh -c "[ \"\$($INVITE boxes --json | jq -r '.[0].sessions')\" = 2 ]"
 t_is "both in the same box" "$(gssh g 'ls /tmp/one /tmp/two | wc -l' </dev/null)" 2
-kill $p1 $p2 2>/dev/null; wait $p1 $p2 2>/dev/null
+# The clients go away: sshd closes their channels, and everything those
+# sessions started in the box ends, their rows with them.
+pkill -x ssh -P "$p1,$p2"; wait $p1 $p2 2>/dev/null
+no_sleeps() { [ "$(gssh g 'ps -o comm | grep -c "^sleep"' </dev/null)" = 0 ]; }
+no_sessions() { [ "$(sessions)" = 0 ]; }
+t_ok "killed clients: their commands in the box end" wait_for 20 no_sleeps
+t_ok "  and their session rows close" wait_for 20 no_sessions
 
 # --- isolation
 t_like "own hostname" "$h1" '^box-[0-9a-f]{8}$'
@@ -64,6 +70,7 @@ t_ok "not the host's hostname" [ "$h1" != "$(hostname)" ]
 procs=$(gssh g 'ps -o comm' </dev/null)
 t_ok "no host processes visible" sh -c "! printf '%s' \"\$1\" | grep -Eq 'sshd|dockerd|containerd'" _ "$procs"
 t_ok "few processes in the box" [ "$(printf '%s\n' "$procs" | wc -l)" -lt 8 ]
+diag "$procs"
 t_is "runs as the profile's user" "$(gssh g 'id -u' </dev/null)" 1000
 t_is "no capabilities for the guest" \
 	"$(gssh g 'grep CapEff /proc/self/status' </dev/null | awk '{print $2}')" \

@@ -1,0 +1,78 @@
+#!/bin/bash
+# box-agent as PID 1 of Docker boxes, and the host side of its socket.
+# A guest who is root in its box (or holds DAC_OVERRIDE) can rewrite its
+# run directory: whatever it plants there -- another box's agent, a link
+# to the Docker socket, a FIFO, a file -- box-shell refuses with one line,
+# starts nothing, and leaks nothing.
+. "$(dirname "$0")/lib.sh"
+setup_bastion
+
+new_key a; new_key b
+gssh a redeem --bind-only "$(new_invite --profile test)" </dev/null >/dev/null 2>&1
+gssh b redeem --bind-only "$(new_invite --profile test)" </dev/null >/dev/null 2>&1
+gssh a true </dev/null; gssh b true </dev/null
+ba=$(box_of a) bb=$(box_of b)
+ca=$(docker ps -q --no-trunc --filter "label=io.sshbox.box=$ba")
+
+# --------------------------------------------------------------- PID 1
+t_is "the agent is PID 1 of the box" \
+	"$(gssh a 'cat /proc/1/comm' </dev/null)" box-agent
+t_is "it runs as the profile's user" \
+	"$(gssh a 'stat -c %u /proc/1' </dev/null)" 1000
+t_is "bound read-only from the installation" \
+	"$(gssh a 'touch /.sshbox/box-agent 2>&1 >/dev/null | grep -c Read-only' </dev/null)" 1
+t_is "no Docker exec ran in the box" \
+	"$(docker inspect -f '{{len .ExecIDs}}' "$ca")" 0
+t_like "the agent's pid is the runtime's init" \
+	"$(docker inspect -f '{{.State.Pid}}' "$ca")" '^[1-9][0-9]*$'
+gssh a 'echo hidden > /.sshbox/run/planted' </dev/null 2>/dev/null
+t_ok "the guest can put nothing in its run directory" \
+	sh -c "[ \"\$(ls $RUNTIME_DIR/$INSTANCE/$ba)\" = agent.sock ]"
+t_is "which only root and the runtime group reach" \
+	"$(stat -c '%U:%G %a' "$RUNTIME_DIR")" "root:docker 770"
+
+# ------------------------------------------------- what a guest may plant
+run=$RUNTIME_DIR/$INSTANCE/$ba
+mv "$run/agent.sock" "$run/real.sock"
+plant() {	# plant NAME: the box's socket replaced by NAME, then a session
+	name=$1; shift
+	out=$(gssh a 'echo reached' </dev/null 2>&1); rc=$?
+	t_is "$name: exit 250, nothing started" "$rc $(grep -c reached <<<"$out")" "250 0"
+	t_like "$name: one line saying why" "$out" "^sshbox: cannot reach your box: .*"
+	t_is "$name: that one line only" "$(wc -l <<<"$out")" 1
+	rm -f "$run/agent.sock"
+}
+ln -s "$RUNTIME_DIR/$INSTANCE/$bb/agent.sock" "$run/agent.sock"
+plant "a link to another box's agent"
+ln -s /var/run/docker.sock "$run/agent.sock"
+plant "a link to the Docker socket"
+mkfifo "$run/agent.sock"
+plant "a FIFO"
+echo junk > "$run/agent.sock"
+plant "a regular file"
+# The same socket under two names: it is a socket, it answers, and it is
+# the other box's agent -- only the peer check stands in the way.
+ln "$RUNTIME_DIR/$INSTANCE/$bb/agent.sock" "$run/agent.sock"
+out=$(gssh a 'hostname' </dev/null 2>&1); rc=$?
+t_is "another box's agent itself (a hard link): refused" "$rc" 250
+t_like "  saying it is not this box's agent" "$out" \
+	"^sshbox: cannot reach your box: the socket in your box's run directory is not your box's agent: refusing it$"
+t_is "  and the other box saw no session" \
+	"$(docker exec "$(docker ps -q --filter "label=io.sshbox.box=$bb")" ps -o comm | grep -c '^sh$')" 0
+rm -f "$run/agent.sock"
+mv "$run/real.sock" "$run/agent.sock"
+t_is "the real agent back: the session runs again" \
+	"$(gssh a hostname </dev/null)" "box-${ba:0:8}"
+
+# ---------------------------------------------------------- any image
+t_is "a login shell over a terminal (relay), input typed ahead kept" \
+	"$(echo 'echo $0 $HOME; exit' | gssh a -tt 2>/dev/null | tr -d '\r' | grep -ac 'sh /home/guest$')" 1
+t_is "a command's TERM comes from the guest's terminal only" \
+	"$(gssh a -tt 'echo $TERM' </dev/null 2>/dev/null | tr -d '\r')" xterm
+t_is "stdin EOF reaches the box" "$(printf 'x\ny\n' | gssh a 'wc -l')" 2
+
+# ------------------------------------------------------- destroy
+$INVITE kill "$ba" >/dev/null
+t_ok "a destroyed box leaves no run directory" sh -c "[ ! -e $run ]"
+
+t_done
