@@ -65,3 +65,36 @@ box_command_parse(const char *orig, struct box_cmd *cmd,
 	cmd->token[toklen] = '\0';
 	return 0;
 }
+
+int
+box_command_tools(const char *exec, char *out, size_t outsz)
+{
+	const char *p = exec, *w, *rest, *prog;
+	size_t wlen, blen;
+	int n;
+
+	while (is_space(*p))
+		p++;
+	w = p;
+	while (*p != '\0' && !is_space(*p))
+		p++;
+	wlen = (size_t)(p - w);
+	rest = p;
+	/* The word's last path component. */
+	for (blen = wlen; blen > 0 && w[blen - 1] != '/'; blen--)
+		;
+	prog = NULL;
+	if ((wlen - blen == 11 && strncmp(w + blen, "sftp-server", 11) == 0) ||
+	    (wlen == 13 && strncmp(w, "internal-sftp", 13) == 0))
+		prog = "sftp-server";
+	else if (wlen == 3 && strncmp(w, "scp", 3) == 0)
+		prog = "scp";
+	if (prog == NULL)
+		n = snprintf(out, outsz, "%s", exec);
+	else
+		n = snprintf(out, outsz, "if [ -x %s/%s ]; then exec %s%s%s; "
+		    "else exec %s%s; fi", BOX_TOOLS_DIR, prog, BOX_TOOLS_RUN,
+		    prog, rest, strcmp(prog, "scp") == 0 ? "scp" :
+		    "/usr/lib/openssh/sftp-server", rest);
+	return n < 0 || (size_t)n >= outsz ? -1 : 0;
+}

@@ -27,6 +27,22 @@ struct box_cmd {
 	const char *exec;		/* BOX_CMD_EXEC: points into orig */
 };
 
+/* The bastion's own file-transfer programs, bound into every box. */
+#define BOX_TOOLS_DIR		"/.sshbox/tools"
+#define BOX_TOOLS_RUN		BOX_TOOLS_DIR "/ld.so --library-path " \
+				BOX_TOOLS_DIR " " BOX_TOOLS_DIR "/"
+
+/*
+ * scp and sftp land in the box whatever its image: a command that is
+ * OpenSSH's sftp-server (any path, or internal-sftp, as a Subsystem line
+ * names it) or "scp ..." becomes the bastion's own program run by the
+ * bastion's loader from BOX_TOOLS_DIR, falling back to the image's own
+ * when the box has none.  Everything after the program name is the
+ * guest's as before, for the box's shell.  Other commands are copied
+ * as they are.  0, or -1 when out is too small.
+ */
+int	box_command_tools(const char *exec, char *out, size_t outsz);
+
 /*
  * Classify orig (may be NULL: no command).  Rejects commands longer than
  * BOX_COMMAND_MAX and malformed redeem lines.  0 or -1 (BOX_E_INPUT).

@@ -12,6 +12,7 @@
 #include <json-c/json.h>
 
 #include "dstream.h"
+#include "command.h"
 #include "log.h"
 #include "rundir.h"
 #include "runtime.h"
@@ -522,21 +523,31 @@ static int
 dk_agent_mounts(json_object *hc, const struct box_spec *spec,
     const char *run_dir)
 {
+	static char tsrc[BOX_TOOLS_N][PATH_MAX], tdst[BOX_TOOLS_N][64];
+	const char *src[2 + BOX_TOOLS_N] = { spec->agent_path, run_dir };
+	const char *dst[2 + BOX_TOOLS_N] = { BOX_AGENT_TARGET, BOX_RUN_TARGET };
+	const char *names[BOX_TOOLS_N];
 	json_object *mounts, *m, *opts;
-	const char *src[2] = { spec->agent_path, run_dir };
-	const char *dst[2] = { BOX_AGENT_TARGET, BOX_RUN_TARGET };
-	int i;
+	int i, n = 2, nt;
 
+	/* The bastion's sftp-server and scp, with its loader and libc. */
+	nt = box_tools(tsrc, names);
+	for (i = 0; i < nt; i++) {
+		snprintf(tdst[i], sizeof(tdst[i]), "%s/%s", BOX_TOOLS_DIR,
+		    names[i]);
+		src[n] = tsrc[i];
+		dst[n++] = tdst[i];
+	}
 	if ((mounts = json_object_new_array()) == NULL ||
 	    dk_add(hc, "Mounts", mounts) == -1)
 		return -1;
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < n; i++) {
 		if ((m = json_object_new_object()) == NULL ||
 		    json_object_array_add(mounts, m) != 0 ||
 		    dk_add_str(m, "Type", "bind") == -1 ||
 		    dk_add_str(m, "Source", src[i]) == -1 ||
 		    dk_add_str(m, "Target", dst[i]) == -1 ||
-		    dk_add_bool(m, "ReadOnly", i == 0) == -1 ||
+		    dk_add_bool(m, "ReadOnly", i != 1) == -1 ||
 		    (opts = json_object_new_object()) == NULL ||
 		    dk_add(m, "BindOptions", opts) == -1 ||
 		    dk_add_str(opts, "Propagation", "rprivate") == -1)

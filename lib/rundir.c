@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -153,4 +154,33 @@ box_agent_binary(char *path, size_t pathsz, struct box_error *err)
 	    pathsz)
 		return box_error_set(err, BOX_E_CONFIG, 0, "path too long");
 	return box_path_root_only(path, 0, err);
+}
+
+int
+box_tools(char src[BOX_TOOLS_N][PATH_MAX], const char *dst[BOX_TOOLS_N])
+{
+	static const char *const names[BOX_TOOLS_N] = { "sftp-server", "scp",
+	    "ld.so", "libc.so.6" };
+	static const char *const where[BOX_TOOLS_N][3] = {
+		{ "/usr/lib/openssh/sftp-server",
+		  "/usr/libexec/openssh/sftp-server", NULL },
+		{ "/usr/bin/scp", NULL, NULL },
+		{ "/lib64/ld-linux-x86-64.so.2",
+		  "/lib/ld-linux-aarch64.so.1", NULL },
+		{ "/lib/x86_64-linux-gnu/libc.so.6",
+		  "/lib/aarch64-linux-gnu/libc.so.6", NULL },
+	};
+	struct box_error err;
+	int i, j;
+
+	for (i = 0; i < BOX_TOOLS_N; i++) {
+		dst[i] = names[i];
+		for (j = 0; where[i][j] != NULL; j++)
+			if (realpath(where[i][j], src[i]) != NULL &&
+			    box_path_root_only(src[i], 0, &err) == 0)
+				break;
+		if (where[i][j] == NULL)
+			return 0;
+	}
+	return BOX_TOOLS_N;
 }

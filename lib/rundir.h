@@ -9,6 +9,7 @@
 #ifndef BOX_RUNDIR_H
 #define BOX_RUNDIR_H
 
+#include <limits.h>
 #include <stddef.h>
 
 #include "error.h"
@@ -48,5 +49,15 @@ void	box_rundir_remove(const char *instance, const char *box_id);
  * group- or world-writable.  0 or -1.
  */
 int	box_agent_binary(char *path, size_t pathsz, struct box_error *err);
+
+/*
+ * The bastion's file-transfer programs and what they need to run in any
+ * box (box_command_tools): sftp-server, scp, the dynamic loader and libc,
+ * each only if it and every directory above it are root's.  Fills src
+ * (host paths, links resolved) and dst (names in BOX_TOOLS_DIR); returns
+ * BOX_TOOLS_N, or 0 when one is missing (then none is bound).
+ */
+#define BOX_TOOLS_N	4
+int	box_tools(char src[BOX_TOOLS_N][PATH_MAX], const char *dst[BOX_TOOLS_N]);
 
 #endif

@@ -182,6 +182,7 @@ main(int argc, char **argv)
 	struct box_cmd cmd;
 	int64_t session = -1;
 	int ch, end, status = 0, last, rc, interactive, agent;
+	char *tools = NULL;
 
 	box_log_init("box-shell", BOX_LOG_SYSLOG);
 	while ((ch = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
@@ -311,7 +312,17 @@ main(int argc, char **argv)
 		p = getenv("TERM");
 		so.term = box_valid_term(p) ? p : "xterm";
 	}
-	so.command = cmd.kind == BOX_CMD_SHELL ? NULL : cmd.exec;
+	so.command = NULL;
+	if (cmd.kind != BOX_CMD_SHELL) {
+		/* scp and sftp run the bastion's own programs in the box. */
+		if ((tools = malloc(strlen(cmd.exec) + 512)) == NULL ||
+		    box_command_tools(cmd.exec, tools, strlen(cmd.exec) +
+		    512) < 0) {
+			rc = fail(BOX_EXIT_CONFIG, "out of memory");
+			goto end_session;
+		}
+		so.command = tools;
+	}
 	so.profile = &prof;
 	so.deadline = box.deadline;
 	so.warn = prof.warn;
@@ -354,6 +365,7 @@ end_session:
 	    prof.linger, &last, &err) == 0 && last && prof.linger == 0)
 		box_destroy(&ctx, &box, "last session ended", &err);
 out:
+	free(tools);
 	box_ctx_close(&ctx);
 	return rc;
 }

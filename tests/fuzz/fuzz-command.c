@@ -21,6 +21,17 @@ FUZZ_ENTRY(command)
 			abort();
 		if (cmd.kind == BOX_CMD_EXEC && cmd.exec != s)
 			abort();
+		if (cmd.kind == BOX_CMD_EXEC) {
+			/* Either unchanged, or the tools' own line. */
+			size_t n = strlen(s) + 512;
+			char *out = malloc(n);
+
+			if (out != NULL && box_command_tools(s, out, n) == 0 &&
+			    strcmp(out, s) != 0 && strncmp(out,
+			    "if [ -x /.sshbox/tools/", 23) != 0)
+				abort();
+			free(out);
+		}
 	}
 	free(s);
 	return 0;

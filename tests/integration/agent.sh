@@ -71,6 +71,31 @@ t_is "a command's TERM comes from the guest's terminal only" \
 	"$(gssh a -tt 'echo $TERM' </dev/null 2>/dev/null | tr -d '\r')" xterm
 t_is "stdin EOF reaches the box" "$(printf 'x\ny\n' | gssh a 'wc -l')" 2
 
+# ------------------------------------------- files in and out, any image
+# The busybox image has neither scp nor sftp-server: the bastion's own run
+# in the box, with the bastion's loader and libc bound read-only.
+t_is "the image has no sftp-server or scp of its own" \
+	"$(gssh a 'ls /usr/lib/openssh/sftp-server /usr/bin/scp 2>/dev/null | wc -l' </dev/null)" 0
+head -c 300000 /dev/urandom > "$T/blob"
+gscp() { scp -F /dev/null -i "$T/a" -o IdentitiesOnly=yes -o IdentityAgent=none \
+	-o BatchMode=yes -o UserKnownHostsFile="$T/known_hosts" \
+	-o StrictHostKeyChecking=no -o LogLevel=ERROR -P "$PORT" "$@"; }
+t_ok "scp (over sftp) into the box" gscp "$T/blob" "$BOX_USER@127.0.0.1:/tmp/blob1"
+t_is "  the bytes arrived in the box" "$(gssh a 'md5sum < /tmp/blob1' </dev/null | cut -d' ' -f1)" \
+	"$(md5sum < "$T/blob" | cut -d' ' -f1)"
+t_ok "scp -O (the old protocol) into the box" gscp -O "$T/blob" "$BOX_USER@127.0.0.1:/tmp/blob2"
+t_ok "scp -O back out" gscp -O "$BOX_USER@127.0.0.1:/tmp/blob2" "$T/back2"
+t_ok "  unchanged" cmp "$T/blob" "$T/back2"
+printf 'put %s /tmp/blob3\nls -l /tmp/blob3\nget /tmp/blob3 %s\n' "$T/blob" "$T/back3" > "$T/batch"
+gsftp() { sftp -F /dev/null -i "$T/a" -o IdentitiesOnly=yes \
+	-o IdentityAgent=none -o BatchMode=yes -o UserKnownHostsFile="$T/known_hosts" \
+	-o StrictHostKeyChecking=no -o LogLevel=ERROR -P "$PORT" -b "$T/batch" \
+	"$BOX_USER@127.0.0.1" >/dev/null; }
+t_ok "sftp puts and gets" gsftp
+t_ok "  unchanged" cmp "$T/blob" "$T/back3"
+t_is "  and the file is the guest's in the box" "$(gssh a 'stat -c %u /tmp/blob3' </dev/null)" 1000
+t_ok "nothing landed on the bastion" sh -c "[ ! -e /tmp/blob1 ] && [ ! -e /tmp/blob3 ]"
+
 # ------------------------------------------------------- destroy
 $INVITE kill "$ba" >/dev/null
 t_ok "a destroyed box leaves no run directory" sh -c "[ ! -e $run ]"

@@ -218,6 +218,7 @@ LogLevel VERBOSE
 AuthorizedKeysFile none
 PasswordAuthentication no
 KbdInteractiveAuthentication no
+Subsystem sftp /usr/lib/openssh/sftp-server
 ${SSHD_EXTRA:-}
 Include $T/sshbox.conf
 EOS

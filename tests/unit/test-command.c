@@ -12,6 +12,33 @@ main(void)
 	struct box_cmd cmd;
 	char *big;
 
+	{
+		char out[512];
+
+		ok(box_command_tools("/usr/lib/openssh/sftp-server", out,
+		    sizeof(out)) == 0 && strcmp(out, "if [ -x /.sshbox/tools/"
+		    "sftp-server ]; then exec /.sshbox/tools/ld.so "
+		    "--library-path /.sshbox/tools /.sshbox/tools/sftp-server; "
+		    "else exec /usr/lib/openssh/sftp-server; fi") == 0,
+		    "sftp-server runs the bastion's, else the image's");
+		ok(box_command_tools("internal-sftp", out, sizeof(out)) == 0 &&
+		    strstr(out, "/.sshbox/tools/sftp-server;") != NULL,
+		    "internal-sftp too");
+		ok(box_command_tools("scp -t /tmp/x", out, sizeof(out)) == 0 &&
+		    strstr(out, "exec /.sshbox/tools/ld.so --library-path "
+		    "/.sshbox/tools /.sshbox/tools/scp -t /tmp/x;") != NULL &&
+		    strstr(out, "else exec scp -t /tmp/x; fi") != NULL,
+		    "scp keeps the guest's arguments");
+		ok(box_command_tools("scpx -t y", out, sizeof(out)) == 0 &&
+		    strcmp(out, "scpx -t y") == 0, "scpx is not scp");
+		ok(box_command_tools("/bin/scp -t y", out, sizeof(out)) == 0 &&
+		    strcmp(out, "/bin/scp -t y") == 0,
+		    "a path to an scp is the guest's own");
+		ok(box_command_tools("ls -l", out, sizeof(out)) == 0 &&
+		    strcmp(out, "ls -l") == 0, "other commands are unchanged");
+		is_int(box_command_tools("scp -t /tmp/x", out, 40), -1,
+		    "a buffer too small: refused, not cut");
+	}
 	ok(box_command_parse(NULL, &cmd, &err) == 0 &&
 	    cmd.kind == BOX_CMD_SHELL, "no command: shell");
 	ok(box_command_parse("", &cmd, &err) == 0 &&
