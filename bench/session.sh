@@ -1,9 +1,11 @@
 #!/bin/bash
 # Benchmarks: sshbox against plain ssh to the same sshd in the same run.
-# Prints mean wall times and ratios (sshbox / plain) for:
-#   - a command in an existing box vs the same command as a plain user,
-#   - a guest's first session (redeem + create the box + command),
-#   - 64 MiB through stdout.
+# Prints medians of wall time and ratios for:
+#   - attach: `true` in a running box vs `ssh true` as a plain account;
+#   - the first prompt byte of `ssh -tt` vs a plain login shell;
+#   - a guest's first session (redeem + create the box + true);
+#   - 200 MiB out of a box and into it, pass-through and relay, vs plain
+#     (throughput ratio: plain time / sshbox time, higher is better).
 # Usage (as root, after a build): bench/session.sh [ROUNDS]   (default 20)
 set -u
 rounds=${1:-20}
@@ -11,6 +13,7 @@ export top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 export top_builddir=${top_builddir:-$top_srcdir}
 . "$top_srcdir/tests/integration/lib.sh"	# the bastion harness
 setup_bastion >/dev/null
+write_profile relay "session: relay"
 
 # A plain account on the same sshd, for the baseline.
 # (sshd's StrictModes refuses key files under the world-writable /tmp.)
@@ -29,36 +32,76 @@ pssh() {
 		-o StrictHostKeyChecking=no -o LogLevel=ERROR -p "$PORT" \
 		sshbox-bench@127.0.0.1 "$@"
 }
-now() { date +%s.%N; }
-mean() {	# mean COMMAND...: mean seconds over $rounds runs
-	t0=$(now)
-	for i in $(seq 1 "$rounds"); do "$@" </dev/null >/dev/null 2>&1; done
-	echo "$(now) $t0 $rounds" | awk '{ printf "%.4f", ($1 - $2) / $3 }'
+median() {	# median COMMAND...: median seconds of $rounds runs
+	for i in $(seq 1 "$rounds"); do
+		t0=$EPOCHREALTIME
+		"$@" </dev/null >/dev/null 2>&1
+		echo "$EPOCHREALTIME $t0"
+	done | awk '{ print $1 - $2 }' | sort -n | mid
+}
+mid() {		# the median of the sorted numbers on stdin
+	awk '{ v[NR] = $1 } END { m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.4f", m }'
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+
+# Seconds until the first byte of a login shell over ssh -tt.
+first_byte() {	# first_byte SSH-FUNCTION
+	t0=$EPOCHREALTIME
+	exec 3< <(sleep 10 | "$1" -tt 2>/dev/null)
+	read -r -N 1 -u 3 _
+	t1=$EPOCHREALTIME
+	pkill -P $$ -x sleep 2>/dev/null
+	exec 3<&-
+	echo "$t1 $t0" | awk '{ print $1 - $2 }' >> "$T/fb.$1"
+}
+fb_median() {
+	: > "$T/fb.$1"
+	for i in $(seq 1 "$rounds"); do first_byte "$1"; done
+	sort -n "$T/fb.$1" | mid
+}
 
 new_key g
 gssh g redeem --bind-only "$(new_invite --profile test --ttl 1h)" </dev/null 2>/dev/null
 gssh g true </dev/null		# the box exists from here on
-pssh true || { echo "bench: plain ssh baseline does not work" >&2; exit 1; }
+new_key r
+gssh r redeem --bind-only "$(new_invite --profile relay --ttl 1h)" </dev/null 2>/dev/null
+gssh r true </dev/null
+pssh true </dev/null || { echo "bench: plain ssh baseline does not work" >&2; exit 1; }
+gbox() { gssh g "$@"; }
+rbox() { gssh r "$@"; }
 
-plain=$(mean pssh true)
-attach=$(mean gssh g true)
+plain=$(median pssh true)
+attach=$(median gbox true)
+p_fb=$(fb_median pssh)
+g_fb=$(fb_median gbox)
 first() {
 	k=first$RANDOM$RANDOM
 	new_key "$k"
 	gssh "$k" redeem --bind-only "$(new_invite --profile test)" </dev/null >/dev/null 2>&1
 	gssh "$k" true
 }
-fresh=$(mean first)
-rounds_bulk=3
-bulk() { "$@" 'head -c 67108864 /dev/zero' </dev/null | cat >/dev/null; }
-p_bulk=$(rounds=$rounds_bulk mean bulk pssh)
-b_bulk=$(rounds=$rounds_bulk mean bulk gssh g)
+fresh=$(median first)
+out200() { "$@" 'head -c 209715200 /dev/zero' </dev/null | cat >/dev/null; }
+in200() { head -c 209715200 /dev/zero | "$@" 'cat >/dev/null'; }
+rounds_bulk=${BULK_ROUNDS:-5}
+p_out=$(rounds=$rounds_bulk median out200 pssh)
+g_out=$(rounds=$rounds_bulk median out200 gbox)
+r_out=$(rounds=$rounds_bulk median out200 rbox)
+p_in=$(rounds=$rounds_bulk median in200 pssh)
+g_in=$(rounds=$rounds_bulk median in200 gbox)
+r_in=$(rounds=$rounds_bulk median in200 rbox)
 
-echo "# sshbox benchmarks, $rounds rounds, same sshd, $(date -u +%FT%TZ)"
-printf '%-44s %8ss  ratio %s\n' "plain ssh: true" "$plain" "1.00"
-printf '%-44s %8ss  ratio %s\n' "sshbox: true in an existing box" "$attach" "$(ratio "$attach" "$plain")"
-printf '%-44s %8ss  ratio %s\n' "sshbox: first session (redeem+create+true)" "$fresh" "$(ratio "$fresh" "$plain")"
-printf '%-44s %8ss  ratio %s\n' "plain ssh: 64 MiB to stdout" "$p_bulk" "1.00"
-printf '%-44s %8ss  ratio %s\n' "sshbox: 64 MiB to stdout" "$b_bulk" "$(ratio "$b_bulk" "$p_bulk")"
+echo "# sshbox benchmarks: medians of $rounds rounds ($rounds_bulk for 200 MiB), same sshd,"
+echo "# $(nproc) CPUs, $(uname -r), $(date -u +%FT%TZ)"
+row() { printf '%-50s %8ss  %s %s\n' "$1" "$2" "$3" "$4"; }
+row "plain ssh: true" "$plain" "time ratio" 1.00
+row "sshbox: true in a running box (attach)" "$attach" "time ratio" "$(ratio "$attach" "$plain")"
+row "plain ssh -tt: first byte of a login shell" "$p_fb" "time ratio" 1.00
+row "sshbox -tt: first prompt byte (relay)" "$g_fb" "time ratio" "$(ratio "$g_fb" "$p_fb")"
+row "sshbox: first session (redeem+create+true)" "$fresh" "time ratio" "$(ratio "$fresh" "$plain")"
+row "plain ssh: 200 MiB out" "$p_out" "throughput" 1.00
+row "sshbox: 200 MiB out, pass-through" "$g_out" "throughput" "$(ratio "$p_out" "$g_out")"
+row "sshbox: 200 MiB out, relay" "$r_out" "throughput" "$(ratio "$p_out" "$r_out")"
+row "plain ssh: 200 MiB in" "$p_in" "throughput" 1.00
+row "sshbox: 200 MiB in, pass-through" "$g_in" "throughput" "$(ratio "$p_in" "$g_in")"
+row "sshbox: 200 MiB in, relay" "$r_in" "throughput" "$(ratio "$p_in" "$r_in")"

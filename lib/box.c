@@ -39,26 +39,45 @@ box_ctx_open(struct box_ctx *ctx, const char *path, int create_state,
 void
 box_ctx_close(struct box_ctx *ctx)
 {
-	box_runtime_free(ctx->rt);
+	size_t i;
+
+	for (i = 0; i < ctx->ndrivers; i++)
+		box_runtime_free(ctx->drivers[i]);
+	ctx->ndrivers = 0;
 	box_state_close(ctx->st);
 	ctx->rt = NULL;
 	ctx->st = NULL;
 }
 
 int
+box_ctx_driver(struct box_ctx *ctx, const char *name, struct box_runtime **rt,
+    struct box_error *err)
+{
+	size_t i;
+
+	if (name == NULL || *name == '\0')
+		name = "docker";
+	for (i = 0; i < ctx->ndrivers; i++) {
+		if (strcmp(ctx->drivers[i]->name, name) == 0) {
+			*rt = ctx->drivers[i];
+			return 0;
+		}
+	}
+	if (ctx->ndrivers == BOX_CTX_DRIVERS)
+		return box_error_set(err, BOX_E_INTERNAL, 0,
+		    "too many runtimes");
+	if (box_runtime_open(name, &ctx->cfg, rt, err) < 0)
+		return -1;
+	ctx->drivers[ctx->ndrivers++] = *rt;
+	return 0;
+}
+
+int
 box_ctx_runtime(struct box_ctx *ctx, const struct box_profile *p,
     struct box_error *err)
 {
-	const char *name = p != NULL && p->runtime[0] ? p->runtime : "docker";
-
-	if (ctx->rt != NULL) {
-		if (strcmp(ctx->rt->ops->name, name) == 0)
-			return 0;
-		return box_error_set(err, BOX_E_CONFIG, 0,
-		    "runtime %s already open, cannot switch to %s",
-		    ctx->rt->ops->name, name);
-	}
-	return box_runtime_open(name, &ctx->cfg, &ctx->rt, err);
+	return box_ctx_driver(ctx, p != NULL ? p->runtime : NULL, &ctx->rt,
+	    err);
 }
 
 int
@@ -127,7 +146,8 @@ box_provision(struct box_ctx *ctx, const struct box_binding *b,
 	lim.max_boxes = ctx->cfg.max_boxes;
 	lim.max_boxes_per_invite = ctx->cfg.max_boxes_per_invite;
 	lim.max_boxes_per_source = ctx->cfg.max_boxes_per_source;
-	if (box_state_box_claim(ctx->st, b, id, source, &lim, box_now(), box,
+	if (box_state_box_claim(ctx->st, b, id, source, p->runtime[0] ?
+	    p->runtime : "docker", &lim, box_now(), box,
 	    &created, err) < 0)
 		return -1;
 	if (!created)
@@ -139,11 +159,9 @@ box_provision(struct box_ctx *ctx, const struct box_binding *b,
 	spec.instance = ctx->cfg.instance;
 	spec.deadline = box->deadline;
 	spec.profile = p;
-	/* Through box-runtime, it picks the agent itself. */
-	if (box_agent_binary(agent_path, sizeof(agent_path), err) == 0)
+	/* Drivers that need it say so; box-runtime picks its own. */
+	if (box_agent_binary(agent_path, sizeof(agent_path), &e2) == 0)
 		spec.agent_path = agent_path;
-	else if (!box_helper_active())
-		goto fail;
 	if (ctx->rt->ops->create(ctx->rt, &spec, ref, sizeof(ref), err) < 0)
 		goto fail;
 	if (box_state_box_set_running(ctx->st, box->id, ref, err) < 0) {
@@ -166,14 +184,16 @@ int
 box_destroy(struct box_ctx *ctx, const struct box_box *box,
     const char *reason, struct box_error *err)
 {
+	struct box_runtime *rt;
+
 	if (box_state_box_end(ctx->st, box->id, BOX_STATUS_DESTROYED, reason,
 	    box_now(), err) < 0)
 		return -1;
 	box_state_audit(ctx->st, box_now(), "box-destroyed", box->invite_id,
 	    box->id, box->fp, NULL, reason);
-	if (box_ctx_runtime(ctx, NULL, err) < 0)
+	if (box_ctx_driver(ctx, box->runtime, &rt, err) < 0)
 		return -1;
-	return ctx->rt->ops->destroy(ctx->rt, box->id, box->ref, err);
+	return rt->ops->destroy(rt, box->id, box->ref, err);
 }
 
 long long
@@ -308,8 +328,8 @@ box_reap(struct box_ctx *ctx, int64_t now, struct box_reap_stats *rs,
 	struct boxvec bv = { NULL, 0, 0 };
 	struct box_runtime_obj *objs = NULL;
 	struct box_error e2;
-	size_t i, j, nobjs = 0;
-	int ended, rc = 0, listed;
+	size_t i, j, k, nobjs = 0;
+	int ended, rc = 0;
 
 	memset(rs, 0, sizeof(*rs));
 	if (box_state_box_list(ctx->st, 1, collect_box, &bv, err) < 0)
@@ -361,59 +381,70 @@ box_reap(struct box_ctx *ctx, int64_t now, struct box_reap_stats *rs,
 			box_state_audit(ctx->st, now, "box-destroyed",
 			    box->invite_id, box->id, box->fp, NULL,
 			    "linger over");
-			if (box_ctx_runtime(ctx, NULL, &e2) < 0 ||
-			    ctx->rt->ops->destroy(ctx->rt, box->id, box->ref,
-			    &e2) < 0)
+			struct box_runtime *rt;
+
+			if (box_ctx_driver(ctx, box->runtime, &rt, &e2) < 0 ||
+			    rt->ops->destroy(rt, box->id, box->ref, &e2) < 0)
 				rs->errors++;
 			box->status[0] = '\0';
 		}
 	}
 
-	/* Reconcile with the runtime both ways. */
-	listed = box_ctx_runtime(ctx, NULL, err) == 0 &&
-	    ctx->rt->ops->list(ctx->rt, ctx->cfg.instance, &objs, &nobjs,
-	    err) == 0;
-	if (!listed) {
-		rc = -1;
-		goto out;
-	}
-	for (j = 0; j < nobjs; j++) {
-		struct box_box row;
-		int r;
+	/* Reconcile with each runtime both ways. */
+	for (k = 0; box_runtime_names()[k] != NULL; k++) {
+		const char *name = box_runtime_names()[k];
+		struct box_runtime *rt;
 
-		r = box_state_box_get(ctx->st, objs[j].box_id, &row, &e2);
-		if (r == 0 && (strcmp(row.status, BOX_STATUS_RUNNING) == 0 ||
-		    strcmp(row.status, BOX_STATUS_CREATING) == 0))
-			continue;
-		if (r < 0 && e2.kind != BOX_E_NOTFOUND) {
-			rs->errors++;
+		free(objs);
+		objs = NULL;
+		nobjs = 0;
+		if (box_ctx_driver(ctx, name, &rt, err) < 0 ||
+		    rt->ops->list(rt, ctx->cfg.instance, &objs, &nobjs,
+		    err) < 0) {
+			rc = -1;
 			continue;
 		}
-		if (ctx->rt->ops->destroy(ctx->rt, objs[j].box_id,
-		    objs[j].ref, &e2) < 0)
-			rs->errors++;
-		else
-			rs->orphans++;
-		box_state_audit(ctx->st, now, "orphan-removed", NULL,
-		    objs[j].box_id, NULL, NULL, objs[j].ref);
-	}
-	for (i = 0; i < bv.n; i++) {
-		struct box_box *box = &bv.v[i];
-		int found = 0;
+		for (j = 0; j < nobjs; j++) {
+			struct box_box row;
+			int r;
 
-		if (strcmp(box->status, BOX_STATUS_RUNNING) != 0)
-			continue;
-		for (j = 0; j < nobjs && !found; j++)
-			found = strcmp(objs[j].box_id, box->id) == 0;
-		if (found)
-			continue;
-		if (box_state_box_end(ctx->st, box->id, BOX_STATUS_DESTROYED,
-		    "runtime object vanished", now, &e2) < 0)
-			rs->errors++;
-		else
-			rs->vanished++;
+			r = box_state_box_get(ctx->st, objs[j].box_id, &row,
+			    &e2);
+			if (r == 0 && (strcmp(row.status,
+			    BOX_STATUS_RUNNING) == 0 || strcmp(row.status,
+			    BOX_STATUS_CREATING) == 0))
+				continue;
+			if (r < 0 && e2.kind != BOX_E_NOTFOUND) {
+				rs->errors++;
+				continue;
+			}
+			if (rt->ops->destroy(rt, objs[j].box_id, objs[j].ref,
+			    &e2) < 0)
+				rs->errors++;
+			else
+				rs->orphans++;
+			box_state_audit(ctx->st, now, "orphan-removed", NULL,
+			    objs[j].box_id, NULL, NULL, objs[j].ref);
+		}
+		for (i = 0; i < bv.n; i++) {
+			struct box_box *box = &bv.v[i];
+			int found = 0;
+
+			if (strcmp(box->status, BOX_STATUS_RUNNING) != 0 ||
+			    strcmp(box->runtime, name) != 0)
+				continue;
+			for (j = 0; j < nobjs && !found; j++)
+				found = strcmp(objs[j].box_id, box->id) == 0;
+			if (found)
+				continue;
+			if (box_state_box_end(ctx->st, box->id,
+			    BOX_STATUS_DESTROYED, "runtime object vanished", now,
+			    &e2) < 0)
+				rs->errors++;
+			else
+				rs->vanished++;
+		}
 	}
-out:
 	free(objs);
 	free(bv.v);
 	return rc;

@@ -22,10 +22,14 @@
 #define BOX_EXIT_EXPIRED	253	/* the box's time ran out */
 #define BOX_EXIT_CONFIG		254	/* bad installation or internal error */
 
+#define BOX_CTX_DRIVERS	4
+
 struct box_ctx {
 	struct box_config cfg;
 	struct box_state *st;
-	struct box_runtime *rt;		/* opened lazily: box_ctx_runtime */
+	struct box_runtime *rt;		/* the profile's: box_ctx_runtime */
+	struct box_runtime *drivers[BOX_CTX_DRIVERS];	/* opened so far */
+	size_t	 ndrivers;
 };
 
 /*
@@ -36,9 +40,14 @@ int	box_ctx_open(struct box_ctx *ctx, const char *path, int create_state,
 	    struct box_error *err);
 void	box_ctx_close(struct box_ctx *ctx);
 
-/* Open the runtime driver named in profile p (or "docker" if p is NULL). */
+/* Open the runtime driver named in profile p (or "docker" if p is NULL)
+ * as ctx->rt. */
 int	box_ctx_runtime(struct box_ctx *ctx, const struct box_profile *p,
 	    struct box_error *err);
+
+/* The driver called name, opened once per ctx (closed with it). */
+int	box_ctx_driver(struct box_ctx *ctx, const char *name,
+	    struct box_runtime **rt, struct box_error *err);
 
 /* Map an error kind to one of the exit codes above. */
 int	box_exit_code(const struct box_error *err);
@@ -54,9 +63,10 @@ int	box_provision(struct box_ctx *ctx, const struct box_binding *b,
 	    struct box_box *box, struct box_error *err);
 
 /*
- * Mark box ended with reason, then remove its runtime object (by ref, or
- * by name while it had none).  0 or -1; the row is ended even when the
- * runtime fails, and the reaper removes the object later.
+ * Mark box ended with reason, then have the driver that made it (its
+ * runtime column) remove its object, checked as this instance's box with
+ * this id.  0 or -1; the row is ended even when the runtime fails, and the
+ * reaper removes the object later.
  */
 int	box_destroy(struct box_ctx *ctx, const struct box_box *box,
 	    const char *reason, struct box_error *err);

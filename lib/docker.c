@@ -15,6 +15,10 @@
 #include "command.h"
 #include "log.h"
 #include "rundir.h"
+
+#ifndef LIBEXECDIR
+#define LIBEXECDIR "/usr/libexec/sshbox"
+#endif
 #include "runtime.h"
 #include "util.h"
 
@@ -571,8 +575,8 @@ dk_host_config(json_object *hc, const struct box_spec *spec,
 
 	for (i = 0; i < p->ncap_add && i < BOX_PROFILE_MAX_CAPS; i++)
 		caps[i] = p->cap_add[i];
-	/* box-agent is PID 1 (without one, Docker's own init is). */
-	if (dk_add_bool(hc, "Init", spec->agent_path == NULL) == -1 ||
+	/* box-agent is PID 1, not Docker's init. */
+	if (dk_add_bool(hc, "Init", 0) == -1 ||
 	    dk_add_str(hc, "NetworkMode", dk_network(p)) == -1 ||
 	    dk_add_strv(hc, "CapDrop", drop, SIZE_MAX) == -1 ||
 	    dk_add_strv(hc, "CapAdd", caps, i) == -1 ||
@@ -604,8 +608,7 @@ dk_host_config(json_object *hc, const struct box_spec *spec,
 		    dk_add_str(storage, "size", size) == -1)
 			return -1;
 	}
-	if (spec->agent_path != NULL &&
-	    dk_agent_mounts(hc, spec, run_dir) == -1)
+	if (dk_agent_mounts(hc, spec, run_dir) == -1)
 		return -1;
 	if ((restart = json_object_new_object()) == NULL ||
 	    dk_add(hc, "RestartPolicy", restart) == -1 ||
@@ -638,7 +641,6 @@ dk_host_config(json_object *hc, const struct box_spec *spec,
 static json_object *
 dk_create_body(const struct box_spec *spec, const char *run_dir)
 {
-	static const char *const cmd[] = { "sleep", "infinity", NULL };
 	static const char *const none[] = { NULL };
 	static const char *const agent[] = { BOX_AGENT_TARGET, NULL };
 	static const char *const env[] = { "TERM=xterm", NULL };
@@ -653,10 +655,8 @@ dk_create_body(const struct box_spec *spec, const char *run_dir)
 		return NULL;
 	if (dk_add_str(o, "Image", p->image) == -1 ||
 	    dk_add_str(o, "Hostname", host) == -1 ||
-	    dk_add_strv(o, "Cmd", spec->agent_path ? none : cmd,
-	    SIZE_MAX) == -1 ||
-	    (spec->agent_path != NULL &&
-	    dk_add_strv(o, "Entrypoint", agent, SIZE_MAX) == -1) ||
+	    dk_add_strv(o, "Cmd", none, SIZE_MAX) == -1 ||
+	    dk_add_strv(o, "Entrypoint", agent, SIZE_MAX) == -1 ||
 	    dk_add_strv(o, "Env", env, SIZE_MAX) == -1 ||
 	    dk_add_bool(o, "Tty", 0) == -1 ||
 	    dk_add_bool(o, "OpenStdin", 0) == -1 ||
@@ -1016,29 +1016,27 @@ docker_create(struct box_runtime *rt, const struct box_spec *spec,
 		ref[0] = '\0';
 	if (spec == NULL || spec->profile == NULL ||
 	    !dk_valid_box_id(spec->box_id) || spec->instance == NULL ||
-	    !box_valid_name(spec->instance, 32) || (spec->agent_path != NULL &&
-	    spec->agent_path[0] != '/'))
+	    !box_valid_name(spec->instance, 32))
 		return box_error_set(err, BOX_E_INPUT, 0,
 		    "invalid box specification");
-	if (spec->agent_path != NULL && (dfd = box_rundir_make(spec->instance,
-	    spec->box_id, run_dir, sizeof(run_dir), err)) < 0)
+	if (spec->agent_path == NULL || spec->agent_path[0] != '/')
+		return box_error_set(err, BOX_E_CONFIG, 0, "box-agent is not "
+		    "installed beside box-runtime or in %s", LIBEXECDIR);
+	if ((dfd = box_rundir_make(spec->instance, spec->box_id, run_dir,
+	    sizeof(run_dir), err)) < 0)
 		return box_error_wrap(err, "cannot create box");
 	if (dk_create_container(rt, spec, run_dir, ref, refsz, err) < 0)
 		goto fail;
-	if (dfd >= 0 && box_rundir_ready(dfd, (int)dk_timeout(rt) * 1000,
-	    err) < 0) {
+	if (box_rundir_ready(dfd, (int)dk_timeout(rt) * 1000, err) < 0) {
 		docker_destroy(rt, spec->box_id, ref, &ignore);
 		ref[0] = '\0';
 		goto fail;
 	}
-	if (dfd >= 0)
-		close(dfd);
+	close(dfd);
 	return 0;
  fail:
-	if (dfd >= 0) {
-		close(dfd);
-		box_rundir_remove(spec->instance, spec->box_id);
-	}
+	close(dfd);
+	box_rundir_remove(spec->instance, spec->box_id);
 	return -1;
 }
 

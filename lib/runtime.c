@@ -14,9 +14,30 @@
 #include "log.h"
 #include "runtime.h"
 
-static const struct box_runtime_ops *const drivers[] = {
+#define MAX_DRIVERS	8
+
+static const struct box_runtime_ops *drivers[MAX_DRIVERS] = {
 	&box_docker_ops,
 };
+static size_t ndrivers = 1;
+static const char *names[MAX_DRIVERS + 1] = { "docker", NULL };
+
+int
+box_runtime_register(const struct box_runtime_ops *ops)
+{
+	if (ndrivers == MAX_DRIVERS)
+		return -1;
+	names[ndrivers] = ops->name;
+	drivers[ndrivers++] = ops;
+	names[ndrivers] = NULL;
+	return 0;
+}
+
+const char *const *
+box_runtime_names(void)
+{
+	return names;
+}
 
 int
 box_runtime_open(const char *name, const struct box_config *cfg,
@@ -29,7 +50,7 @@ box_runtime_open(const char *name, const struct box_config *cfg,
 	*out = NULL;
 	if (name == NULL || *name == '\0')
 		name = "docker";
-	for (i = 0; i < sizeof(drivers) / sizeof(drivers[0]); i++) {
+	for (i = 0; i < ndrivers; i++) {
 		if (strcmp(drivers[i]->name, name) != 0)
 			continue;
 		if ((rt = calloc(1, sizeof(*rt))) == NULL)
@@ -39,6 +60,7 @@ box_runtime_open(const char *name, const struct box_config *cfg,
 		 * box-runtime only. */
 		rt->ops = box_helper_active() ? &box_helper_ops : drivers[i];
 		rt->cfg = cfg;
+		snprintf(rt->name, sizeof(rt->name), "%s", drivers[i]->name);
 		*out = rt;
 		return 0;
 	}

@@ -139,6 +139,8 @@ struct box_runtime_ops {
 };
 
 struct box_runtime {
+	char	 name[16];		/* the driver's, even when reached
+					   through box-runtime */
 	const struct box_runtime_ops *ops;
 	const struct box_config *cfg;
 	void	*priv;
@@ -153,6 +155,12 @@ struct box_runtime {
 int	box_runtime_open(const char *name, const struct box_config *cfg,
 	    struct box_runtime **out, struct box_error *err);
 void	box_runtime_free(struct box_runtime *rt);
+
+/* The drivers known to this program, NULL-terminated. */
+const char *const *box_runtime_names(void);
+
+/* Add a driver (unit tests add a fake one).  0, or -1 when full. */
+int	box_runtime_register(const struct box_runtime_ops *ops);
 
 /*
  * A connection to the agent of box box_id, through the driver: connected

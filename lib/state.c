@@ -75,6 +75,10 @@ static const char *const migrations[] = {
 	"ALTER TABLE boxes ADD COLUMN source TEXT NOT NULL DEFAULT '';"
 	"CREATE INDEX boxes_source ON boxes(source)"
 	"  WHERE status IN ('creating', 'running');",
+	/* 2 -> 3: boxes remember which runtime driver made them, so that
+	 * the reaper and box-invite destroy each through its own.  Boxes of
+	 * earlier versions were all Docker's. */
+	"ALTER TABLE boxes ADD COLUMN runtime TEXT NOT NULL DEFAULT 'docker';",
 };
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
 
@@ -555,7 +559,7 @@ box_state_binding_get(struct box_state *st, const char *fp,
 
 #define BOX_COLS "id, fp, invite_id, profile, ref, status, created_at, " \
 	"deadline, linger_until, ended_at, end_reason, " \
-	"(SELECT count(*) FROM sessions s WHERE s.box_id = boxes.id)"
+	"(SELECT count(*) FROM sessions s WHERE s.box_id = boxes.id), runtime"
 
 static void
 box_row(sqlite3_stmt *stmt, struct box_box *box)
@@ -573,6 +577,7 @@ box_row(sqlite3_stmt *stmt, struct box_box *box)
 	box->ended_at = sqlite3_column_int64(stmt, 9);
 	col_text(stmt, 10, box->end_reason, sizeof(box->end_reason));
 	box->sessions = sqlite3_column_int(stmt, 11);
+	col_text(stmt, 12, box->runtime, sizeof(box->runtime));
 }
 
 static int
@@ -634,7 +639,8 @@ count_live(struct box_state *st, const char *col, const char *val,
 
 int
 box_state_box_claim(struct box_state *st, const struct box_binding *b,
-    const char *new_id, const char *source, const struct box_limits *lim,
+    const char *new_id, const char *source, const char *runtime,
+    const struct box_limits *lim,
     int64_t now, struct box_box *box, int *created, struct box_error *err)
 {
 	struct box_binding now_b;
@@ -696,9 +702,10 @@ box_state_box_claim(struct box_state *st, const struct box_binding *b,
 		}
 	}
 	if (run(st, prep(st, err, "INSERT INTO boxes (id, fp, invite_id,"
-	    " profile, status, created_at, deadline, source) VALUES"
-	    " (?, ?, ?, ?, 'creating', ?, ?, ?)", "ttttiit", new_id, b->fp,
-	    b->invite_id, b->profile, now, b->deadline, source), err) < 0 ||
+	    " profile, status, created_at, deadline, source, runtime) VALUES"
+	    " (?, ?, ?, ?, 'creating', ?, ?, ?, ?)", "ttttiitt", new_id, b->fp,
+	    b->invite_id, b->profile, now, b->deadline, source, runtime),
+	    err) < 0 ||
 	    box_state_box_get(st, new_id, box, err) < 0 ||
 	    commit(st, err) < 0)
 		goto fail;

@@ -15,7 +15,7 @@
 #include "sshkey.h"
 #include "token.h"
 
-#define BOX_STATE_SCHEMA	2
+#define BOX_STATE_SCHEMA	3
 #define BOX_SOURCE_MAX		64	/* a source address as text */
 #define BOX_NOTE_MAX		256
 
@@ -63,6 +63,7 @@ struct box_box {
 	int64_t	 ended_at;
 	char	 end_reason[64];
 	int	 sessions;		/* filled by box_state_box_list */
+	char	 runtime[16];		/* the driver that made it */
 };
 
 struct box_session {
@@ -133,14 +134,15 @@ struct box_limits {
 /*
  * The live box (creating or running) of binding b, or a new "creating"
  * row with id new_id started from source when there is none, in one
- * IMMEDIATE transaction.  *created says which.  A new box over one of the
+ * IMMEDIATE transaction, recording runtime, the driver that will make it
+ * (and alone destroys it).  *created says which.  A new box over one of the
  * limits (when lim is not NULL) is refused with BOX_E_RATE.  The binding
  * is read again inside the transaction: one whose invite was revoked, or
  * whose deadline has passed, gets nothing (BOX_E_DENIED), whatever the
  * caller read before.
  */
 int	box_state_box_claim(struct box_state *st, const struct box_binding *b,
-	    const char *new_id, const char *source,
+	    const char *new_id, const char *source, const char *runtime,
 	    const struct box_limits *lim, int64_t now, struct box_box *box,
 	    int *created, struct box_error *err);
 int	box_state_box_get(struct box_state *st, const char *id,

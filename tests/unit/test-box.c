@@ -5,10 +5,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "box.h"
+#include "fakes/fake-runtime.h"
+#include "token.h"
+#include "util.h"
 #include "tap.h"
 
 static void
@@ -50,8 +54,17 @@ test_exit_codes(void)
 	is_int(box_exit_code(&e), BOX_EXIT_USAGE, "input");
 	box_error_set(&e, BOX_E_INTERNAL, 0, "x");
 	is_int(box_exit_code(&e), BOX_EXIT_CONFIG, "internal");
-	ok(BOX_EXIT_GONE == 247 && BOX_EXIT_CONFIG == 254,
-	    "the reserved range is 247..254 as box-shell(8) says");
+	{
+		int kind, code, inrange = 1;
+
+		for (kind = BOX_E_NONE; kind <= BOX_E_INTERNAL + 4; kind++) {
+			box_error_set(&e, (enum box_error_kind)kind, 0, "x");
+			code = box_exit_code(&e);
+			if (code < BOX_EXIT_GONE || code > BOX_EXIT_CONFIG)
+				inrange = 0;
+		}
+		ok(inrange, "every error kind maps into the reserved range");
+	}
 }
 
 static void
@@ -95,11 +108,126 @@ test_lock_and_ctx(void)
 		diag("cannot remove %s", dir);
 }
 
+/*
+ * Provision, attach, destroy and reap through a driver in memory: the box
+ * logic above the drivers, with no runtime at all.
+ */
+static void
+test_fake_runtime(void)
+{
+	char dir[] = "/tmp/test-box-fake.XXXXXX", conf[96], cmd[96];
+	char hash[BOX_TOKEN_HASH_LEN + 1];
+	struct box_reap_stats rs;
+	struct box_invite inv;
+	struct box_binding b;
+	struct box_profile p;
+	struct box_error err;
+	struct box_box box, again;
+	struct box_ctx ctx;
+	FILE *f;
+
+	box_runtime_register(&fake_ops);
+	if (mkdtemp(dir) == NULL) {
+		ok(0, "mkdtemp");
+		return;
+	}
+	snprintf(conf, sizeof(conf), "%s/sshbox.yaml", dir);
+	if ((f = fopen(conf, "w")) != NULL) {
+		fputs("state_dir: state\ninstance: unit\n", f);
+		fclose(f);
+	}
+	snprintf(cmd, sizeof(cmd), "%s/state", dir);
+	mkdir(cmd, 0700);
+	if (box_ctx_open(&ctx, conf, 1, &err) < 0) {
+		ok(0, "a bastion in a temporary directory");
+		diag("%s", err.msg);
+		return;
+	}
+	memset(&inv, 0, sizeof(inv));
+	strcpy(inv.id, "1111111111111111");
+	strcpy(inv.profile, "p");
+	inv.ttl = 600;
+	inv.created_at = box_now();
+	inv.uses_total = inv.uses_left = 2;
+	box_token_hash("tok", inv.token_hash);
+	box_state_invite_add(ctx.st, &inv, &err);
+	box_token_hash("tok", hash);
+	ok(box_state_redeem(ctx.st, inv.id, hash, "SHA256:unit", "s",
+	    box_now(), &b, &err) == 0, "a bound key");
+	memset(&p, 0, sizeof(p));
+	strcpy(p.name, "p");
+	strcpy(p.runtime, "fake");
+	p.linger = 0;
+
+	ok(box_provision(&ctx, &b, &p, "s", &box, &err) == 0 &&
+	    strcmp(box.status, "running") == 0, "provision makes a box");
+	is_int(fake.creates, 1, "  through the profile's driver, once");
+	is_str(box.runtime, "fake", "  and the row says which driver");
+	ok(fake_live(box.id), "  the object exists");
+	ok(box_provision(&ctx, &b, &p, "s", &again, &err) == 0 &&
+	    strcmp(again.id, box.id) == 0 && fake.creates == 1,
+	    "a second session attaches to the same box");
+
+	/* The row's reference is box-writable: one naming another box is
+	 * refused by the driver, and the other box lives on. */
+	fake_add("fake-other", "2222222222222222", "unit");
+	box_strlcpy(box.ref, "fake-other", sizeof(box.ref));
+	ok(box_destroy(&ctx, &box, "test", &err) < 0 &&
+	    err.kind == BOX_E_DENIED && fake_live("2222222222222222"),
+	    "destroy through a row naming another box: refused");
+	ok(fake_live(box.id), "  the box itself is left for the reaper");
+
+	memset(&rs, 0, sizeof(rs));
+	ok(box_reap(&ctx, box_now(), &rs, &err) == 0, "a reaper pass");
+	ok(!fake_live(box.id) && rs.orphans >= 1,
+	    "  removes the ended box's object (its row is not live)");
+	ok(!fake_live("2222222222222222"),
+	    "  and the stray object of this instance without a row");
+	fake_add("fake-else", "3333333333333333", "elsewhere");
+	box_reap(&ctx, box_now(), &rs, &err);
+	ok(fake_live("3333333333333333"),
+	    "another instance's object is never touched");
+
+	ok(box_provision(&ctx, &b, &p, "s", &box, &err) == 0 &&
+	    fake.creates == 2, "a new box after the end");
+	/* Gone behind our back: the reaper marks the row. */
+	{
+		int i;
+
+		for (i = 0; i < FAKE_MAX; i++)
+			if (strcmp(fake.obj[i].box_id, box.id) == 0)
+				fake.obj[i].live = 0;
+	}
+	memset(&rs, 0, sizeof(rs));
+	box_reap(&ctx, box_now(), &rs, &err);
+	box_state_box_get(ctx.st, box.id, &again, &err);
+	ok(rs.vanished == 1 && strcmp(again.status, "destroyed") == 0,
+	    "a box whose object vanished is marked destroyed");
+
+	ok(box_provision(&ctx, &b, &p, "s", &box, &err) == 0,
+	    "and another");
+	memset(&rs, 0, sizeof(rs));
+	box_reap(&ctx, box.deadline, &rs, &err);
+	ok(rs.expired == 1 && !fake_live(box.id),
+	    "at its deadline the reaper destroys it through its driver");
+
+	fake.fail_create = 1;
+	ok(box_provision(&ctx, &b, &p, "s", &box, &err) < 0 &&
+	    err.kind == BOX_E_RUNTIME, "a create that fails: an error");
+	ok(box_state_box_live_of(ctx.st, b.fp, &again, &err) < 0,
+	    "  and no live row is left behind");
+	box_ctx_close(&ctx);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	if (system(cmd) != 0)
+		diag("cannot remove %s", dir);
+}
+
 int
 main(void)
 {
 	test_pids();
 	test_exit_codes();
 	test_lock_and_ctx();
+	test_fake_runtime();
 	return tap_done();
 }

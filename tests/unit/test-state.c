@@ -1,5 +1,6 @@
 /* Unit tests for lib/state.c on a real SQLite file in a temporary dir. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -74,23 +75,91 @@ test_open(void)
 	sqlite3_close(raw);
 	ok(box_state_open(db, 1, &st, &err) < 0 &&
 	    strstr(err.msg, "newer") != NULL, "newer schema refused");
-	/* Back to a schema-1 file, as the first release wrote it. */
-	sqlite3_open(db, &raw);
-	sqlite3_exec(raw, "DROP INDEX boxes_source;"
-	    "ALTER TABLE boxes DROP COLUMN source;"
-	    "PRAGMA user_version=1", NULL, NULL, NULL);
-	sqlite3_close(raw);
-	ok(box_state_open(db, 0, &st, &err) < 0 &&
-	    strstr(err.msg, "box-invite init") != NULL,
-	    "an older schema is not migrated without create");
-	ok(box_state_open(db, 1, &st, &err) == 0, "migrate 1 -> 2");
-	is_int(box_state_schema_version(st), BOX_STATE_SCHEMA,
-	    "schema is current");
+	unlink(db);
+	ok(box_state_open(db, 1, &st, &err) == 0, "a fresh one again");
 	box_state_close(st);
-	sqlite3_open(db, &raw);
-	ok(sqlite3_exec(raw, "SELECT source FROM boxes", NULL, NULL,
-	    NULL) == SQLITE_OK, "migration added boxes.source");
-	sqlite3_close(raw);
+}
+
+/* Read a whole fixture file. */
+static char *
+slurp(const char *path)
+{
+	char *buf;
+	long n;
+	FILE *f;
+
+	if ((f = fopen(path, "r")) == NULL)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	if ((buf = malloc((size_t)n + 1)) != NULL &&
+	    fread(buf, 1, (size_t)n, f) != (size_t)n) {
+		free(buf);
+		buf = NULL;
+	}
+	if (buf != NULL)
+		buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+/*
+ * Every earlier schema, from the databases those versions wrote
+ * (tests/unit/fixtures/state-vN.sql, dumps of box-invite init and create
+ * of that version plus a binding, a box and a session), migrates to the
+ * current one with nothing lost.
+ */
+static void
+test_migrations(void)
+{
+	char path[256], fix[512], name[128];
+	struct box_state *st;
+	struct box_error err;
+	struct box_box box;
+	struct box_invite inv;
+	sqlite3 *raw;
+	char *sql;
+	int v;
+
+	for (v = 1; v < BOX_STATE_SCHEMA; v++) {
+		snprintf(fix, sizeof(fix), "%s/state-v%d.sql", FIXTURE_DIR, v);
+		snprintf(path, sizeof(path), "%s/v%d.db", dir, v);
+		if ((sql = slurp(fix)) == NULL) {
+			ok(0, "fixture missing");
+			continue;
+		}
+		sqlite3_open(path, &raw);
+		snprintf(name, sizeof(name), "schema %d: the fixture loads", v);
+		ok(sqlite3_exec(raw, sql, NULL, NULL, NULL) == SQLITE_OK, name);
+		sqlite3_close(raw);
+		free(sql);
+		snprintf(name, sizeof(name), "schema %d: not migrated without "
+		    "create (box-invite init does it)", v);
+		ok(box_state_open(path, 0, &st, &err) < 0 &&
+		    strstr(err.msg, "box-invite init") != NULL, name);
+		snprintf(name, sizeof(name), "schema %d: migrates to %d", v,
+		    BOX_STATE_SCHEMA);
+		ok(box_state_open(path, 1, &st, &err) == 0 &&
+		    box_state_schema_version(st) == BOX_STATE_SCHEMA, name);
+		snprintf(name, sizeof(name), "schema %d: its box, with its "
+		    "session, kept and known as Docker's", v);
+		snprintf(fix, sizeof(fix), "f00000000000000%d", v);
+		ok(box_state_box_get(st, fix, &box, &err) == 0 &&
+		    strcmp(box.status, "running") == 0 && box.sessions == 1 &&
+		    strcmp(box.runtime, "docker") == 0 &&
+		    box.deadline == 1700000600, name);
+		snprintf(name, sizeof(name), "schema %d: its invite and note "
+		    "kept", v);
+		ok(box_state_invite_get(st, box.invite_id, &inv, &err) == 0 &&
+		    inv.uses_total == 1 && strstr(inv.note, "fixture") != NULL,
+		    name);
+		box_state_close(st);
+		snprintf(name, sizeof(name), "schema %d: opening again changes "
+		    "nothing", v);
+		ok(box_state_open(path, 0, &st, &err) == 0, name);
+		box_state_close(st);
+	}
 }
 
 static void
@@ -240,11 +309,11 @@ test_boxes(void)
 
 	box_state_open(db, 0, &st, &err);
 	box_state_binding_get(st, "SHA256:k1", &b, &err);
-	ok(box_state_box_claim(st, &b, "1111111111111111", "s", NULL,
+	ok(box_state_box_claim(st, &b, "1111111111111111", "s", "docker", NULL,
 	    1500, &box,
 	    &created, &err) == 0 && created == 1 &&
 	    strcmp(box.status, "creating") == 0, "claim creates");
-	ok(box_state_box_claim(st, &b, "2222222222222222", "s", NULL,
+	ok(box_state_box_claim(st, &b, "2222222222222222", "s", "docker", NULL,
 	    1501, &box2,
 	    &created, &err) == 0 && created == 0 &&
 	    strcmp(box2.id, "1111111111111111") == 0,
@@ -286,7 +355,7 @@ test_boxes(void)
 	is_str(box.end_reason, "linger over", "first reason kept");
 	ok(box_state_box_set_running(st, box.id, "x", &err) < 0,
 	    "an ended box cannot become running");
-	ok(box_state_box_claim(st, &b, "3333333333333333", "s", NULL,
+	ok(box_state_box_claim(st, &b, "3333333333333333", "s", "docker", NULL,
 	    1800, &box2,
 	    &created, &err) == 0 && created == 1, "a new box after the end");
 	ok(box_state_box_list(st, 1, count_cb, &n, &err) == 0 && n == 1,
@@ -320,33 +389,33 @@ test_limits(void)
 		box_state_binding_get(st, fp, &b[i], &err);
 	}
 	/* Live before: the one box of SHA256:k1 from test_boxes ("s"). */
-	ok(box_state_box_claim(st, &b[0], "a000000000000000", "10.1.1.1",
+	ok(box_state_box_claim(st, &b[0], "a000000000000000", "10.1.1.1", "docker",
 	    &lim, 1600, &box, &created, &err) == 0 && created,
 	    "first box of the invite");
-	ok(box_state_box_claim(st, &b[1], "a000000000000001", "10.1.1.1",
+	ok(box_state_box_claim(st, &b[1], "a000000000000001", "10.1.1.1", "docker",
 	    &lim, 1600, &box, &created, &err) == 0 && created,
 	    "second box of the invite, second from the source");
-	ok(box_state_box_claim(st, &b[2], "a000000000000002", "10.1.1.2",
+	ok(box_state_box_claim(st, &b[2], "a000000000000002", "10.1.1.2", "docker",
 	    &lim, 1600, &box, &created, &err) < 0 && err.kind == BOX_E_RATE &&
 	    strstr(err.msg, "invite") != NULL,
 	    "third box of the invite refused");
-	ok(box_state_box_claim(st, &b[3], "a000000000000003", "10.1.1.1",
+	ok(box_state_box_claim(st, &b[3], "a000000000000003", "10.1.1.1", "docker",
 	    &lim, 1600, &box, &created, &err) < 0 && err.kind == BOX_E_RATE &&
 	    strstr(err.msg, "address") != NULL,
 	    "third box from the source refused");
-	ok(box_state_box_claim(st, &b[3], "a000000000000003", "10.1.1.3",
+	ok(box_state_box_claim(st, &b[3], "a000000000000003", "10.1.1.3", "docker",
 	    &lim, 1600, &box, &created, &err) == 0 && created,
 	    "another invite from another address is fine");
-	ok(box_state_box_claim(st, &b[4], "a000000000000004", "10.1.1.4",
+	ok(box_state_box_claim(st, &b[4], "a000000000000004", "10.1.1.4", "docker",
 	    &lim, 1600, &box, &created, &err) < 0 && err.kind == BOX_E_RATE &&
 	    strstr(err.msg, "bastion") != NULL,
 	    "fifth live box on the bastion refused (global limit 4)");
-	ok(box_state_box_claim(st, &b[0], "a000000000000009", "10.9.9.9",
+	ok(box_state_box_claim(st, &b[0], "a000000000000009", "10.9.9.9", "docker",
 	    &lim, 1600, &box, &created, &err) == 0 && !created,
 	    "attaching to an existing box is never limited");
 	box_state_box_end(st, "a000000000000000", "destroyed", "test", 1700,
 	    &err);
-	ok(box_state_box_claim(st, &b[4], "a000000000000004", "10.1.1.4",
+	ok(box_state_box_claim(st, &b[4], "a000000000000004", "10.1.1.4", "docker",
 	    &lim, 1700, &box, &created, &err) == 0 && created,
 	    "room again once a box ended");
 	snprintf(id, sizeof(id), "%s", box.id);
@@ -376,7 +445,7 @@ test_claim_recheck(void)
 	    b.revoked_at == 0, "a live binding, read before the revocation");
 	box_state_invite_revoke(st, "3000000000000000", 1510, &err);
 	box_error_clear(&err);
-	ok(box_state_box_claim(st, &b, "b000000000000000", "s", NULL, 1520,
+	ok(box_state_box_claim(st, &b, "b000000000000000", "s", "docker", NULL, 1520,
 	    &box, &created, &err) < 0 && err.kind == BOX_E_DENIED &&
 	    strcmp(err.msg, "this invite was revoked") == 0,
 	    "claim with a binding read before revocation: refused");
@@ -388,11 +457,11 @@ test_claim_recheck(void)
 	    &err);
 	box_state_binding_get(st, "SHA256:dl", &b, &err);
 	box_error_clear(&err);
-	ok(box_state_box_claim(st, &b, "b000000000000001", "s", NULL,
+	ok(box_state_box_claim(st, &b, "b000000000000001", "s", "docker", NULL,
 	    b.deadline, &box, &created, &err) < 0 &&
 	    err.kind == BOX_E_DENIED && strstr(err.msg, "time is over") != NULL,
 	    "claim at the binding's deadline: refused");
-	ok(box_state_box_claim(st, &b, "b000000000000001", "s", NULL,
+	ok(box_state_box_claim(st, &b, "b000000000000001", "s", "docker", NULL,
 	    b.deadline - 1, &box, &created, &err) == 0 && created == 1,
 	    "a second before it: the box is made");
 
@@ -439,6 +508,7 @@ main(void)
 		return 1;
 	snprintf(db, sizeof(db), "%s/state.db", dir);
 	test_open();
+	test_migrations();
 	test_corrupt();
 	test_redeem();
 	test_race();
