@@ -564,6 +564,18 @@ serve(int fd)
 		struct pollfd pfd[5];
 		int np = 0, ic, iin = -1, iout = -1, ierr = -1, timeout = -1;
 
+		/* Frames that came with an earlier read come first (input
+		 * waits while the last chunk is still being written). */
+		while (sizeof(s.inbuf) - s.inlen >= BOX_AGENT_DATA_MAX &&
+		    (rc = box_agent_conn_next(&s.c, &f, &err)) == 1)
+			if (handle_frame(&s, &f) < 0) {
+				end_session(&s);
+				return 0;
+			}
+		if (rc < 0) {
+			end_session(&s);
+			return 0;
+		}
 		if (s.exited && s.out < 0 && s.err < 0)
 			break;
 		if (s.exited && now_ms() >= drain_until)
