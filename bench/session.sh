@@ -47,10 +47,11 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 # Seconds until the first byte of a login shell over ssh -tt.
 first_byte() {	# first_byte SSH-FUNCTION
 	t0=$EPOCHREALTIME
-	exec 3< <(sleep 10 | "$1" -tt 2>/dev/null)
-	read -r -N 1 -u 3 _
+	exec 3< <(exec timeout 20 "$1" -tt 2>/dev/null < <(sleep 20))
+	bg=$!
+	read -r -N 1 -t 20 -u 3 _
 	t1=$EPOCHREALTIME
-	pkill -P $$ -x sleep 2>/dev/null
+	kill "$bg" 2>/dev/null
 	exec 3<&-
 	echo "$t1 $t0" | awk '{ print $1 - $2 }' >> "$T/fb.$1"
 }
