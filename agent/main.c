@@ -621,18 +621,9 @@ serve(int fd)
 			return 0;
 		}
 		if (pfd[ic].revents & (POLLIN | POLLHUP | POLLERR)) {
+			/* What came is handled at the top of the loop. */
 			if (box_agent_conn_fill(&s.c, &err) < 0 || s.c.eof) {
 				end_session(&s);	/* the host is gone */
-				return 0;
-			}
-			while (sizeof(s.inbuf) - s.inlen >= BOX_AGENT_DATA_MAX &&
-			    (rc = box_agent_conn_next(&s.c, &f, &err)) == 1)
-				if (handle_frame(&s, &f) < 0) {
-					end_session(&s);
-					return 0;
-				}
-			if (rc < 0) {
-				end_session(&s);
 				return 0;
 			}
 		}

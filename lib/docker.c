@@ -1040,13 +1040,16 @@ docker_create(struct box_runtime *rt, const struct box_spec *spec,
 	return -1;
 }
 
+/*
+ * The container that is box box_id of this instance, found by the stored
+ * reference ref (or by its name when there is none): *exists, and obj when
+ * it does.  One whose labels name another box or instance is BOX_E_DENIED.
+ */
 static int
-docker_destroy(struct box_runtime *rt, const char *box_id, const char *ref,
-    struct box_error *err)
+dk_find_box(struct box_runtime *rt, const char *box_id, const char *ref,
+    int *exists, struct box_runtime_obj *obj, struct box_error *err)
 {
-	struct box_runtime_obj obj;
 	char name[64], safe[BOX_REF_MAX];
-	int exists;
 
 	if (box_id == NULL || !dk_valid_box_id(box_id))
 		return box_error_set(err, BOX_E_INPUT, 0, "invalid box id");
@@ -1054,15 +1057,27 @@ docker_destroy(struct box_runtime *rt, const char *box_id, const char *ref,
 		snprintf(name, sizeof(name), "sshbox-%s", box_id);
 		ref = name;
 	}
-	if (docker_describe(rt, ref, &exists, &obj, err) < 0)
+	if (docker_describe(rt, ref, exists, obj, err) < 0)
 		return -1;
-	if (!exists)
-		return 0;
-	if (strcmp(obj.box_id, box_id) != 0 || rt->cfg == NULL ||
-	    strcmp(obj.instance, rt->cfg->instance) != 0)
+	if (*exists && (strcmp(obj->box_id, box_id) != 0 || rt->cfg == NULL ||
+	    strcmp(obj->instance, rt->cfg->instance) != 0))
 		return box_error_set(err, BOX_E_DENIED, 0, "container %s is "
 		    "not box %s of this bastion: left alone",
 		    box_log_safe(ref, safe, sizeof(safe)), box_id);
+	return 0;
+}
+
+static int
+docker_destroy(struct box_runtime *rt, const char *box_id, const char *ref,
+    struct box_error *err)
+{
+	struct box_runtime_obj obj;
+	int exists;
+
+	if (dk_find_box(rt, box_id, ref, &exists, &obj, err) < 0)
+		return -1;
+	if (!exists)
+		return 0;
 	if (dk_remove(rt, obj.ref, err) < 0)
 		return -1;
 	box_rundir_remove(rt->cfg->instance, box_id);
@@ -1074,25 +1089,14 @@ docker_agent(struct box_runtime *rt, const char *box_id, const char *ref,
     struct box_agent_where *w, struct box_error *err)
 {
 	struct box_runtime_obj obj;
-	char name[64];
 	int exists;
 
 	w->dirfd = w->fd = -1;
-	if (box_id == NULL || !dk_valid_box_id(box_id))
-		return box_error_set(err, BOX_E_INPUT, 0, "invalid box id");
-	if (ref == NULL || *ref == '\0') {
-		snprintf(name, sizeof(name), "sshbox-%s", box_id);
-		ref = name;
-	}
-	if (docker_describe(rt, ref, &exists, &obj, err) < 0)
+	if (dk_find_box(rt, box_id, ref, &exists, &obj, err) < 0)
 		return -1;
 	if (!exists || !obj.running)
 		return box_error_set(err, BOX_E_NOTFOUND, 0,
 		    "box %s is not running", box_id);
-	if (strcmp(obj.box_id, box_id) != 0 || rt->cfg == NULL ||
-	    strcmp(obj.instance, rt->cfg->instance) != 0)
-		return box_error_set(err, BOX_E_DENIED, 0,
-		    "%s is not box %s of this bastion", obj.ref, box_id);
 	if (obj.pid <= 0)
 		return box_error_set(err, BOX_E_RUNTIME, 0,
 		    "the runtime does not say which process box %s is",
