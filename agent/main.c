@@ -156,6 +156,7 @@ struct sess {
 	uint8_t	 inbuf[BOX_AGENT_DATA_MAX];
 	size_t	 inlen;
 	int	 in_eof;
+	int	 eof_queued;	/* a terminal's EOF character is in inbuf */
 };
 
 static int
@@ -461,6 +462,31 @@ handle_frame(struct sess *s, const struct box_agent_frame *f)
 	}
 }
 
+/*
+ * The host's end of input reaches the process once all its input has: a
+ * pipe is closed; a terminal gets its EOF character, queued like input.
+ * Called before every poll, so an EOF that came with earlier frames is
+ * never left waiting for an event that will not come.
+ */
+static void
+input_end(struct sess *s)
+{
+	struct termios t;
+
+	if (!s->relay || !s->in_eof || s->in < 0 || s->inlen > 0)
+		return;
+	if (s->tty < 0) {
+		close(s->in);
+		s->in = -1;
+	} else if (!s->eof_queued) {
+		s->inbuf[0] = tcgetattr(s->tty, &t) == 0 ? t.c_cc[VEOF] : 4;
+		s->inlen = 1;
+		s->eof_queued = 1;
+	} else {
+		s->in = -1;	/* the terminal itself stays open */
+	}
+}
+
 /* Everything the session started ends: a hangup, then a kill. */
 static void
 end_session(struct sess *s)
@@ -576,6 +602,7 @@ serve(int fd)
 			end_session(&s);
 			return 0;
 		}
+		input_end(&s);
 		if (s.exited && s.out < 0 && s.err < 0)
 			break;
 		if (s.exited && now_ms() >= drain_until)
@@ -640,21 +667,6 @@ serve(int fd)
 				s.inlen = 0;
 				s.in_eof = 1;
 			}
-		}
-		if (s.relay && s.in_eof && s.inlen == 0 && s.in >= 0 &&
-		    s.tty < 0) {
-			close(s.in);
-			s.in = -1;
-		} else if (s.relay && s.in_eof && s.inlen == 0 && s.tty >= 0 &&
-		    s.in >= 0) {
-			/* A terminal's end of input is its EOF character. */
-			struct termios t;
-			uint8_t eof = 4;
-
-			if (tcgetattr(s.tty, &t) == 0)
-				eof = t.c_cc[VEOF];
-			if (write(s.tty, &eof, 1) == 1)
-				s.in = -1;
 		}
 		if (iout >= 0 && (pfd[iout].revents & (POLLIN | POLLHUP |
 		    POLLERR)) && pump_out(&s, &s.out, BOX_AGF_STDOUT) < 0) {
