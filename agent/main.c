@@ -19,6 +19,9 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -33,11 +36,13 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "spawn.h"
 
 #define SOCKET_PATH	"/.sshbox/run/agent.sock"
 #define OPEN_SECONDS	30	/* for the host to send its request */
 #define STOP_SECONDS	5	/* from SIGTERM to SIGKILL of everything */
 #define DRAIN_MS	2000	/* output after the process ended */
+#define CONNECT_SECONDS	10	/* for a port in the box to answer */
 #define DEFAULT_PATH	"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:" \
 			"/sbin:/bin"
 
@@ -157,6 +162,7 @@ struct sess {
 	size_t	 inlen;
 	int	 in_eof;
 	int	 eof_queued;	/* a terminal's EOF character is in inbuf */
+	int	 sock;		/* TCP: the stream to the port (in = out) */
 };
 
 static int
@@ -237,16 +243,15 @@ build_env(const struct box_agent_open *o, char **envp, char store[][300])
 
 /*
  * Start the shell on fds 0..2 taken from in, out, err (the same fd for a
- * terminal, made the controlling one).  An exec failure comes back over a
- * close-on-exec pipe as an errno.
+ * terminal, made the controlling one), in a session of its own.
  */
 static int
 spawn(struct sess *s, int in, int out, int err, int ctty)
 {
 	static char store[5][300];
 	char *envp[BOX_AGENT_ENV_MAX + 6], *argv[4], *cmd = NULL;
-	int p[2], e = 0;
-	ssize_t n;
+	struct box_spawn sp;
+	struct box_error e;
 
 	build_env(&s->o, envp, store);
 	if (s->o.command != NULL) {
@@ -259,47 +264,21 @@ spawn(struct sess *s, int in, int out, int err, int ctty)
 	argv[1] = cmd != NULL ? "-c" : "-l";
 	argv[2] = cmd;
 	argv[3] = NULL;
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return fail_frame(s, "pipe: %s", strerror(errno));
-	if ((s->pid = fork()) < 0) {
-		close(p[0]);
-		close(p[1]);
-		return fail_frame(s, "fork: %s", strerror(errno));
-	}
-	if (s->pid == 0) {
-		close(p[0]);
-		unblock_all();
-		signal(SIGPIPE, SIG_DFL);
-		/* The exec-error pipe goes to fd 3, above the three. */
-		if ((p[1] = fcntl(p[1], F_DUPFD_CLOEXEC, 10)) < 0 ||
-		    setsid() < 0 ||
-		    (ctty && ioctl(in, TIOCSCTTY, 0) < 0) ||
-		    dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0 ||
-		    dup3(p[1], 3, O_CLOEXEC) < 0)
-			goto child_fail;
-		p[1] = 3;
-		closefrom(4);
-		if (s->o.workdir[0] != '\0' && chdir(s->o.workdir) < 0 &&
-		    chdir("/") < 0)
-			goto child_fail;
-		execve(s->o.shell, argv, envp);
- child_fail:
-		e = errno;
-		if (write(p[1], &e, sizeof(e)) < 0)
-			_exit(126);
-		_exit(127);
-	}
-	close(p[1]);
+	memset(&sp, 0, sizeof(sp));
+	sp.path = s->o.shell;
+	sp.argv = argv;
+	sp.envp = envp;
+	sp.fds[0] = in;
+	sp.fds[1] = out;
+	sp.fds[2] = err;
+	sp.setsid = 1;
+	sp.ctty = ctty;
+	sp.workdir = s->o.workdir;
+	s->pid = box_spawn(&sp, &e);
 	free(cmd);
-	while ((n = read(p[0], &e, sizeof(e))) < 0 && errno == EINTR)
-		;
-	close(p[0]);
-	if (n == sizeof(e)) {
-		waitpid(s->pid, NULL, 0);
-		s->pid = -1;
+	if (s->pid < 0)
 		return fail_frame(s, "cannot start %s: %s", s->o.shell,
-		    strerror(e));
-	}
+		    strerror(e.errnum));
 	return 0;
 }
 
@@ -354,6 +333,43 @@ start_relay(struct sess *s)
 	set_nonblock(s->out);
 	set_nonblock(s->err);
 	return rc;
+}
+
+/* TCP: a stream to 127.0.0.1:port inside the box, relayed. */
+static int
+start_tcp(struct sess *s)
+{
+	struct sockaddr_in sa;
+	struct pollfd pfd;
+	socklen_t len = sizeof(int);
+	int fd, e = 0;
+
+	s->relay = 1;
+	s->tty = s->err = -1;
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)s->o.port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+	    0)) < 0)
+		return fail_frame(s, "socket: %s", strerror(errno));
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		e = errno;
+		if (e == EINPROGRESS) {
+			pfd.fd = fd;
+			pfd.events = POLLOUT;
+			e = poll(&pfd, 1, CONNECT_SECONDS * 1000) == 1 &&
+			    getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &len) ==
+			    0 ? e : ETIMEDOUT;
+		}
+	}
+	if (e != 0) {
+		close(fd);
+		return fail_frame(s, "nothing answers on port %u in the box: "
+		    "%s", s->o.port, strerror(e));
+	}
+	s->sock = s->in = s->out = fd;
+	return 0;
 }
 
 /* Pass-through: the host's own descriptors become the shell's. */
@@ -412,8 +428,13 @@ pump_out(struct sess *s, int *fd, int type)
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return 1;
 	if (n <= 0) {		/* EOF, or EIO of a terminal nobody holds */
-		if (*fd != s->tty)
+		if (*fd == s->sock) {
+			/* The port's side is done: so is the session. */
+			s->exited = 1;
+			s->status = 0;
+		} else if (*fd != s->tty) {
 			close(*fd);
+		}
 		*fd = -1;
 		return 0;
 	}
@@ -475,7 +496,10 @@ input_end(struct sess *s)
 
 	if (!s->relay || !s->in_eof || s->in < 0 || s->inlen > 0)
 		return;
-	if (s->tty < 0) {
+	if (s->sock >= 0) {
+		shutdown(s->sock, SHUT_WR);
+		s->in = -1;
+	} else if (s->tty < 0) {
 		close(s->in);
 		s->in = -1;
 	} else if (!s->eof_queued) {
@@ -546,6 +570,7 @@ serve(int fd)
 
 	memset(&s, 0, sizeof(s));
 	s.pid = -1;
+	s.sock = -1;
 	if (box_agent_conn_init(&s.c, fd, 0, &err) < 0)
 		return 1;
 	if ((s.sigfd = sigfd_for(sigs, 1)) < 0)
@@ -572,13 +597,14 @@ serve(int fd)
 		memcpy(copy, s.o.command, s.o.ncommand);
 		s.o.command = copy;
 	}
-	if (((s.o.flags & BOX_AGO_PASSFD) ? start_passthrough(&s) :
+	if (((s.o.flags & BOX_AGO_TCP) ? start_tcp(&s) :
+	    (s.o.flags & BOX_AGO_PASSFD) ? start_passthrough(&s) :
 	    start_relay(&s)) < 0)
 		return 1;
 	{
 		uint8_t p[4];
 
-		box_agent_put_u32(p, (uint32_t)s.pid);
+		box_agent_put_u32(p, (uint32_t)(s.pid > 0 ? s.pid : 0));
 		if (box_agent_send(fd, BOX_AGF_STARTED, p, 4, NULL, 0, -1,
 		    &err) < 0) {
 			end_session(&s);

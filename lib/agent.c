@@ -16,6 +16,7 @@
 #define TAG_WORKDIR	'd'
 #define TAG_COMMAND	'c'
 #define TAG_ENV		'e'
+#define TAG_PORT	'p'
 #define OPEN_HEAD	6	/* version, flags, rows, cols */
 
 void
@@ -181,18 +182,34 @@ put_field(uint8_t *buf, size_t bufsz, size_t *off, int tag, const void *p,
 	return 0;
 }
 
+/*
+ * What a request asks for: a login (LOGIN, no command), a command, or a
+ * TCP stream (TCP and a port, no terminal, no descriptors, no command).
+ */
+static int
+kind_ok(unsigned flags, int has_command, unsigned port)
+{
+	if (flags & BOX_AGO_TCP)
+		return port >= 1 && port <= 65535 && !has_command &&
+		    (flags & (BOX_AGO_TTY | BOX_AGO_PASSFD | BOX_AGO_LOGIN)) ==
+		    0;
+	return port == 0 && ((flags & BOX_AGO_LOGIN) != 0) != has_command;
+}
+
 long
 box_agent_open_build(const struct box_agent_open *o, uint8_t *buf,
     size_t bufsz, struct box_error *err)
 {
 	size_t off = OPEN_HEAD, i, n;
+	uint8_t port[2];
 
+	box_agent_put_u16(port, o->port);
 	if (bufsz < OPEN_HEAD || (o->flags & ~(unsigned)BOX_AGO_ALL) != 0 ||
 	    o->rows > 65535 || o->cols > 65535 ||
 	    !path_ok(o->shell, strlen(o->shell)) ||
 	    (o->workdir[0] != '\0' && !path_ok(o->workdir,
 	    strlen(o->workdir))) ||
-	    ((o->flags & BOX_AGO_LOGIN) != 0) != (o->command == NULL) ||
+	    !kind_ok(o->flags, o->command != NULL, o->port) ||
 	    (o->command != NULL && (o->ncommand > BOX_AGENT_CMD_MAX ||
 	    memchr(o->command, '\0', o->ncommand) != NULL)) ||
 	    o->nenv > BOX_AGENT_ENV_MAX)
@@ -207,7 +224,8 @@ box_agent_open_build(const struct box_agent_open *o, uint8_t *buf,
 	    put_field(buf, bufsz, &off, TAG_WORKDIR, o->workdir,
 	    strlen(o->workdir)) < 0) || (o->command != NULL &&
 	    put_field(buf, bufsz, &off, TAG_COMMAND, o->command,
-	    o->ncommand) < 0))
+	    o->ncommand) < 0) || (o->port != 0 &&
+	    put_field(buf, bufsz, &off, TAG_PORT, port, 2) < 0))
 		return box_error_set(err, BOX_E_INPUT, 0,
 		    "session request too long");
 	for (i = 0; i < o->nenv; i++) {
@@ -225,7 +243,7 @@ box_agent_open_parse(const uint8_t *p, size_t len, struct box_agent_open *o,
     struct box_error *err)
 {
 	size_t off = OPEN_HEAD, n;
-	int tag, have_shell = 0, have_dir = 0;
+	int tag, have_shell = 0, have_dir = 0, have_port = 0;
 
 	memset(o, 0, sizeof(*o));
 	if (len < OPEN_HEAD || p[0] != BOX_AGENT_VERSION)
@@ -275,6 +293,14 @@ box_agent_open_parse(const uint8_t *p, size_t len, struct box_agent_open *o,
 				    "invalid environment entry");
 			memcpy(o->env[o->nenv++], p + off, n);
 			break;
+		case TAG_PORT:
+			if (have_port || n != 2 ||
+			    box_agent_get_u16(p + off) == 0)
+				return box_error_set(err, BOX_E_INPUT, 0,
+				    "invalid port");
+			o->port = box_agent_get_u16(p + off);
+			have_port = 1;
+			break;
 		default:
 			return box_error_set(err, BOX_E_INPUT, 0,
 			    "unknown session request field");
@@ -284,9 +310,10 @@ box_agent_open_parse(const uint8_t *p, size_t len, struct box_agent_open *o,
 	if (!have_shell)
 		return box_error_set(err, BOX_E_INPUT, 0,
 		    "session request without a shell");
-	if (((o->flags & BOX_AGO_LOGIN) != 0) == (o->command != NULL))
+	if (!kind_ok(o->flags, o->command != NULL, o->port))
 		return box_error_set(err, BOX_E_INPUT, 0,
-		    "session request is neither a login nor a command");
+		    "session request is not one of a login, a command or a "
+		    "port");
 	return 0;
 }
 

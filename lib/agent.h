@@ -23,6 +23,11 @@
  * The session ends with EXIT, after which the agent closes.  Closing the
  * connection, or END, ends every process of the session.
  *
+ * A TCP session (BOX_AGO_TCP, relay only) starts no process: the agent
+ * connects to 127.0.0.1:port inside the box and carries its bytes as
+ * STDIN and STDOUT; EOF shuts down the sending side, and the session
+ * exits with status 0 when the port's side of the stream ends.
+ *
  * Trust: the agent runs inside the guest's box and is the guest's.  Every
  * frame it sends is hostile input to the host, parsed here with a bound on
  * every length; nothing it says names a path, a box or a process outside.
@@ -65,7 +70,8 @@ enum box_agent_type {
 #define BOX_AGO_TTY	0x01	/* a terminal (else stdin, stdout, stderr) */
 #define BOX_AGO_PASSFD	0x02	/* the descriptors ride along (pass-through) */
 #define BOX_AGO_LOGIN	0x04	/* a login shell (no command) */
-#define BOX_AGO_ALL	0x07
+#define BOX_AGO_TCP	0x08	/* a stream to 127.0.0.1:port in the box */
+#define BOX_AGO_ALL	0x0f
 
 /* A frame as parsed: payload points into the caller's buffer. */
 struct box_agent_frame {
@@ -82,6 +88,7 @@ struct box_agent_open {
 	char		 workdir[BOX_AGENT_PATH_MAX];  /* "": the agent's own */
 	const char	*command;	/* into the frame; NULL for a login */
 	size_t		 ncommand;
+	unsigned	 port;		/* BOX_AGO_TCP: 1..65535, else 0 */
 	char		 env[BOX_AGENT_ENV_MAX][BOX_AGENT_ENVVAR_MAX];
 	size_t		 nenv;
 };

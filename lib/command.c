@@ -10,6 +10,28 @@ is_space(char c)
 	return c == ' ' || c == '\t';
 }
 
+/* "tcp PORT": one decimal port, 1..65535, and nothing after it. */
+static int
+parse_tcp(const char *p, struct box_cmd *cmd, struct box_error *err)
+{
+	unsigned long port = 0;
+	size_t digits = 0;
+
+	while (is_space(*p))
+		p++;
+	for (; *p >= '0' && *p <= '9' && digits < 6; p++, digits++)
+		port = port * 10 + (unsigned long)(*p - '0');
+	while (is_space(*p) || *p == '\r' || *p == '\n')
+		p++;
+	if (digits == 0 || digits > 5 || *p != '\0' || port < 1 ||
+	    port > 65535)
+		return box_error_set(err, BOX_E_INPUT, 0,
+		    "usage: tcp PORT (a port from 1 to 65535 in your box)");
+	cmd->kind = BOX_CMD_TCP;
+	cmd->port = (unsigned)port;
+	return 0;
+}
+
 int
 box_command_parse(const char *orig, struct box_cmd *cmd,
     struct box_error *err)
@@ -29,6 +51,8 @@ box_command_parse(const char *orig, struct box_cmd *cmd,
 	p = orig;
 	while (is_space(*p))
 		p++;
+	if (strncmp(p, "tcp", 3) == 0 && (p[3] == '\0' || is_space(p[3])))
+		return parse_tcp(p + 3, cmd, err);
 	if (strncmp(p, "redeem", 6) != 0 ||
 	    (p[6] != '\0' && !is_space(p[6]))) {
 		cmd->kind = BOX_CMD_EXEC;

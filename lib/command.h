@@ -1,8 +1,9 @@
 /*
  * The command line a guest sends (SSH_ORIGINAL_COMMAND) as box-shell reads
- * it.  Only two words are box-shell's own: "redeem TOKEN" and
- * "redeem --bind-only TOKEN".  Anything else is the guest's command and is
- * run inside the guest's box, never on the host.
+ * it.  Only two words are box-shell's own: "redeem [--bind-only] TOKEN",
+ * and "tcp PORT", a stream to 127.0.0.1:PORT inside the guest's box.
+ * Anything else is the guest's command and is run inside the guest's box,
+ * never on the host.
  */
 #ifndef BOX_COMMAND_H
 #define BOX_COMMAND_H
@@ -18,6 +19,7 @@ enum box_cmd_kind {
 	BOX_CMD_SHELL,		/* empty: interactive shell (or prompt) */
 	BOX_CMD_EXEC,		/* a command to run inside the box */
 	BOX_CMD_REDEEM,		/* redeem [--bind-only] TOKEN */
+	BOX_CMD_TCP,		/* tcp PORT */
 };
 
 struct box_cmd {
@@ -25,6 +27,7 @@ struct box_cmd {
 	int	 bind_only;		/* redeem and return at once */
 	char	 token[BOX_TOKEN_MAX + 1];
 	const char *exec;		/* BOX_CMD_EXEC: points into orig */
+	unsigned port;			/* BOX_CMD_TCP: 1..65535 */
 };
 
 /* The bastion's own file-transfer programs, bound into every box. */
@@ -45,7 +48,8 @@ int	box_command_tools(const char *exec, char *out, size_t outsz);
 
 /*
  * Classify orig (may be NULL: no command).  Rejects commands longer than
- * BOX_COMMAND_MAX and malformed redeem lines.  0 or -1 (BOX_E_INPUT).
+ * BOX_COMMAND_MAX and malformed redeem and tcp lines.  0 or -1
+ * (BOX_E_INPUT).
  */
 int	box_command_parse(const char *orig, struct box_cmd *cmd,
 	    struct box_error *err);

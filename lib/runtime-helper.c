@@ -17,6 +17,7 @@
 
 #include "helper.h"
 #include "log.h"
+#include "spawn.h"
 #include "util.h"
 
 #ifndef LIBEXECDIR
@@ -62,7 +63,7 @@ box_helper_start(const char *conf)
 	char self[PATH_MAX], helper[PATH_MAX], confabs[PATH_MAX], *slash;
 	struct box_error err;
 	ssize_t n;
-	int sv[2], devnull;
+	int sv[2];
 	pid_t pid;
 
 	if (H.started && !H.failed)
@@ -99,36 +100,27 @@ box_helper_start(const char *conf)
 		h_fail(&err);
 		return;
 	}
-	if ((pid = fork()) == -1) {
-		close(sv[0]);
-		close(sv[1]);
-		box_error_set(&err, BOX_E_INTERNAL, errno, "fork");
-		h_fail(&err);
-		return;
-	}
-	if (pid == 0) {
+	{
 		char *const argv[] = { BOX_HELPER_NAME, "-c", confabs,
 		    "serve", NULL };
 		char *const envp[] = { NULL };
+		struct box_spawn sp;
 
 		/* The helper answers on the socket; its stderr must not
 		 * reach the guest. */
-		int s = sv[1];
-
-		/* Above 2 first, so that dup2 always makes a new,
-		 * inheritable descriptor (a caller may lack stdio). */
-		if (s < 3 && (s = fcntl(s, F_DUPFD_CLOEXEC, 3)) == -1)
-			_exit(127);
-		devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
-		if (devnull != -1 && devnull < 3)
-			devnull = fcntl(devnull, F_DUPFD_CLOEXEC, 3);
-		if (devnull == -1 || dup2(s, 0) == -1 || dup2(s, 1) == -1 ||
-		    dup2(devnull, 2) == -1)
-			_exit(127);
-		closefrom(3);
-		signal(SIGPIPE, SIG_DFL);
-		execve(helper, argv, envp);
-		_exit(127);
+		memset(&sp, 0, sizeof(sp));
+		sp.path = helper;
+		sp.argv = argv;
+		sp.envp = envp;
+		sp.fds[0] = sp.fds[1] = sv[1];
+		sp.fds[2] = -1;
+		if ((pid = box_spawn(&sp, &err)) < 0) {
+			close(sv[0]);
+			close(sv[1]);
+			err.kind = BOX_E_CONFIG;
+			h_fail(&err);
+			return;
+		}
 	}
 	close(sv[1]);
 	H.fd = sv[0];

@@ -279,17 +279,21 @@ start(struct sess *s, struct box_error *err)
 	    box_agent_parse_hello(&f, &version, &pid, err) < 0)
 		return box_error_wrap(err, "your box's agent");
 	memset(&req, 0, sizeof(req));
-	req.flags = (o->tty ? BOX_AGO_TTY : 0) |
-	    (o->passthrough ? BOX_AGO_PASSFD : 0) |
-	    (o->command == NULL ? BOX_AGO_LOGIN : 0);
+	if (o->port != 0)
+		req.flags = BOX_AGO_TCP;
+	else
+		req.flags = (o->tty ? BOX_AGO_TTY : 0) |
+		    (o->passthrough ? BOX_AGO_PASSFD : 0) |
+		    (o->command == NULL ? BOX_AGO_LOGIN : 0);
+	req.port = o->port;
 	if (o->tty && ioctl(0, TIOCGWINSZ, &ws) == 0) {
 		req.rows = ws.ws_row;
 		req.cols = ws.ws_col;
 	}
 	box_strlcpy(req.shell, o->profile->shell, sizeof(req.shell));
 	box_strlcpy(req.workdir, o->profile->workdir, sizeof(req.workdir));
-	req.command = o->command;
-	req.ncommand = o->command != NULL ? strlen(o->command) : 0;
+	req.command = o->port != 0 ? NULL : o->command;
+	req.ncommand = req.command != NULL ? strlen(req.command) : 0;
 	req.nenv = box_session_env(o->tty ? o->term : NULL, env, ENV_MAX);
 	for (i = 0; i < req.nenv; i++)
 		box_strlcpy(req.env[i], env[i], sizeof(req.env[i]));
@@ -311,6 +315,8 @@ start(struct sess *s, struct box_error *err)
 		return box_error_wrap(err, "your box's agent");
 	if (f.type == BOX_AGF_FAIL) {
 		box_agent_parse_fail(&f, why, sizeof(why));
+		if (o->port != 0)
+			return box_error_set(err, BOX_E_RUNTIME, 0, "%s", why);
 		return box_error_set(err, BOX_E_RUNTIME, 0,
 		    "your box could not start the session: %s", why);
 	}
@@ -391,23 +397,158 @@ take_frames(struct sess *s, int *status, struct box_error *err)
 	return 0;
 }
 
+/* Where each descriptor sits in this round's poll set (-1: not there). */
+struct pollset {
+	struct pollfd	 pfd[6];
+	int		 n;
+	int		 sig, agent, in, out, err, watch;
+};
+
+static void
+pollset_add(struct pollset *ps, int *slot, int fd, short events)
+{
+	*slot = ps->n;
+	ps->pfd[ps->n++] = (struct pollfd){ fd, events, 0 };
+}
+
+static int
+revents(const struct pollset *ps, int slot, short mask)
+{
+	return slot >= 0 && (ps->pfd[slot].revents & mask) != 0;
+}
+
+/* The agent's frames are read only while both buffers to the guest have
+ * room for one more: a guest that stops reading stops the agent. */
+static int
+room_for_frame(const struct sess *s)
+{
+	return buf_room(&s->out) >= BOX_AGENT_DATA_MAX + 5 &&
+	    buf_room(&s->err) >= BOX_AGENT_DATA_MAX + 5;
+}
+
+static void
+pollset_build(struct sess *s, struct pollset *ps, int exited)
+{
+	const struct box_session_opts *o = s->o;
+	int room = room_for_frame(s);
+
+	ps->n = 0;
+	ps->agent = ps->in = ps->out = ps->err = ps->watch = -1;
+	pollset_add(ps, &ps->sig, sigpipe[0], POLLIN);
+	if (!exited && (room || s->in.len > 0))
+		pollset_add(ps, &ps->agent, s->c.fd, (short)((room ? POLLIN :
+		    0) | (s->in.len > 0 ? POLLOUT : 0)));
+	/* Input is read a frame at a time, when the last one went. */
+	if (!o->passthrough && !exited && s->in_open && s->in.len == 0)
+		pollset_add(ps, &ps->in, 0, POLLIN);
+	if (s->out.len > 0)
+		pollset_add(ps, &ps->out, 1, POLLOUT);
+	if (s->err.len > 0)
+		pollset_add(ps, &ps->err, s->errfd, POLLOUT);
+	/* Pass-through: the client going away shows as a hangup of the
+	 * terminal, or an error on the pipe to its stdout. */
+	if (o->passthrough && !exited)
+		pollset_add(ps, &ps->watch, o->tty ? 0 : 1, 0);
+}
+
+/* The next poll's timeout: the next warning or the deadline, or the end
+ * of draining once the process exited. */
+static int
+next_timeout(const struct sess *s, int exited, int64_t drain_until,
+    int64_t now)
+{
+	const struct box_session_opts *o = s->o;
+	int64_t next = o->deadline;
+	size_t i;
+
+	if (exited)
+		return ms_until(drain_until, now);
+	for (i = 0; i < s->nwarn; i++)
+		if (!s->warned[i] && o->deadline - o->warn[i] < next)
+			next = o->deadline - o->warn[i];
+	return ms_until(next, now);
+}
+
+/* Warnings that are due, then the deadline: BOX_SESSION_DEADLINE, or -1
+ * to go on. */
+static int
+check_time(struct sess *s, int64_t now)
+{
+	const struct box_session_opts *o = s->o;
+	size_t i;
+
+	for (i = 0; i < s->nwarn; i++) {
+		if (!s->warned[i] && now >= o->deadline - o->warn[i]) {
+			s->warned[i] = 1;
+			warn_remaining(s, o->deadline - now);
+		}
+	}
+	if (now < o->deadline)
+		return -1;
+	notice(s, "time is up: this box is being destroyed");
+	buf_flush(&s->out, 1);
+	buf_flush(&s->err, s->errfd);
+	end_session(s);
+	return BOX_SESSION_DEADLINE;
+}
+
+/* Signals that came: a resize is passed on (relay), anything else ends
+ * the session.  BOX_SESSION_HANGUP, or -1 to go on. */
+static int
+on_signals(struct sess *s)
+{
+	unsigned char sig;
+	int end = -1;
+
+	while (read(sigpipe[0], &sig, 1) == 1) {
+		if (sig == SIGWINCH && s->o->tty && !s->o->passthrough)
+			send_resize(s);
+		else if (sig != SIGWINCH)
+			end = BOX_SESSION_HANGUP;
+	}
+	if (end >= 0)
+		end_session(s);
+	return end;
+}
+
+/* The guest's input: read a chunk (sent when the agent takes it), or
+ * its end.  BOX_SESSION_HANGUP when a terminal closed, else -1. */
+static int
+on_input(struct sess *s)
+{
+	uint8_t tmp[BOX_AGENT_DATA_MAX];
+	ssize_t n;
+
+	n = read(0, tmp, sizeof(tmp));
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return -1;
+	if (n > 0) {
+		buf_put(&s->in, tmp, (size_t)n);
+		return -1;
+	}
+	s->in_open = 0;
+	if (s->o->tty) {
+		end_session(s);
+		return BOX_SESSION_HANGUP;
+	}
+	return -1;
+}
+
+/*
+ * One session's loop: the agent's frames to the guest, the guest's input
+ * to the agent (relay), signals, warnings and the deadline.  Returns how
+ * it ended, or -1 on a protocol error.
+ */
 static int
 loop(struct sess *s, int *status, struct box_error *err)
 {
 	const struct box_session_opts *o = s->o;
-	uint8_t tmp[BOX_AGENT_DATA_MAX];
-	int64_t drain_until = 0;
+	int64_t drain_until = 0, now;
 	int end = -1, exited = 0, r;
-	size_t i;
-	ssize_t n;
+	struct pollset ps;
 
 	while (end < 0) {
-		struct pollfd pfd[5];
-		int64_t now = box_now(), next = o->deadline;
-		int room;
-		int np = 0, iag = -1, iin = -1, iout = -1, ierr = -1;
-		int iwatch = -1, timeout;
-
+		now = box_now();
 		/* Frames that came with the last read come first. */
 		if (!exited && (r = take_frames(s, status, err)) != 0) {
 			if (r < 0)
@@ -415,141 +556,60 @@ loop(struct sess *s, int *status, struct box_error *err)
 			exited = 1;
 			drain_until = now + DRAIN_SECONDS;
 		}
-		room = buf_room(&s->out) >= BOX_AGENT_DATA_MAX + 5 &&
-		    buf_room(&s->err) >= BOX_AGENT_DATA_MAX + 5;
-		if (exited && s->out.len == 0 && s->err.len == 0) {
-			end = BOX_SESSION_EXITED;
-			break;
-		}
-		for (i = 0; i < s->nwarn; i++)
-			if (!s->warned[i] && o->deadline - o->warn[i] < next)
-				next = o->deadline - o->warn[i];
-		timeout = exited ? ms_until(drain_until, now) :
-		    ms_until(next, now);
-
-		pfd[np++] = (struct pollfd){ sigpipe[0], POLLIN, 0 };
-		if (!exited && (room || s->in.len > 0)) {
-			iag = np;
-			pfd[np++] = (struct pollfd){ s->c.fd,
-			    (short)((room ? POLLIN : 0) |
-			    (s->in.len > 0 ? POLLOUT : 0)), 0 };
-		}
-		/* Input is read a frame at a time, when the last one went. */
-		if (!o->passthrough && !exited && s->in_open &&
-		    s->in.len == 0) {
-			iin = np;
-			pfd[np++] = (struct pollfd){ 0, POLLIN, 0 };
-		}
-		if (s->out.len > 0) {
-			iout = np;
-			pfd[np++] = (struct pollfd){ 1, POLLOUT, 0 };
-		}
-		if (s->err.len > 0) {
-			ierr = np;
-			pfd[np++] = (struct pollfd){ s->errfd, POLLOUT, 0 };
-		}
-		/* Pass-through: the client going away shows as a hangup of
-		 * the terminal, or an error on the pipe to its stdout. */
-		if (o->passthrough && !exited) {
-			iwatch = np;
-			pfd[np++] = (struct pollfd){ o->tty ? 0 : 1, 0, 0 };
-		}
-		if (poll(pfd, (nfds_t)np, timeout) < 0 && errno != EINTR)
+		if (exited && s->out.len == 0 && s->err.len == 0)
+			return BOX_SESSION_EXITED;
+		pollset_build(s, &ps, exited);
+		if (poll(ps.pfd, (nfds_t)ps.n, next_timeout(s, exited,
+		    drain_until, now)) < 0 && errno != EINTR)
 			return box_error_set(err, BOX_E_INTERNAL, errno,
 			    "poll");
 		now = box_now();
-		if (exited && now >= drain_until) {
-			end = BOX_SESSION_EXITED;	/* guest stopped reading */
+		if (exited && now >= drain_until)
+			return BOX_SESSION_EXITED;	/* guest stopped reading */
+		if (!exited && (end = check_time(s, now)) >= 0)
 			break;
-		}
-		for (i = 0; !exited && i < s->nwarn; i++) {
-			if (!s->warned[i] && now >= o->deadline - o->warn[i]) {
-				s->warned[i] = 1;
-				warn_remaining(s, o->deadline - now);
-			}
-		}
-		if (!exited && now >= o->deadline) {
-			notice(s, "time is up: this box is being destroyed");
-			buf_flush(&s->out, 1);
-			buf_flush(&s->err, s->errfd);
+		if (revents(&ps, ps.sig, POLLIN) && (end = on_signals(s)) >= 0)
+			break;
+		if (revents(&ps, ps.watch, POLLHUP | POLLERR)) {
 			end_session(s);
-			end = BOX_SESSION_DEADLINE;
-			break;
+			return BOX_SESSION_HANGUP;
 		}
-		if (pfd[0].revents & POLLIN) {
-			unsigned char sig;
-
-			while (read(sigpipe[0], &sig, 1) == 1) {
-				if (sig == SIGWINCH && o->tty &&
-				    !o->passthrough)
-					send_resize(s);
-				else if (sig != SIGWINCH)
-					end = BOX_SESSION_HANGUP;
-			}
-			if (end >= 0) {
-				end_session(s);
-				break;
-			}
-		}
-		if (iwatch >= 0 && (pfd[iwatch].revents & (POLLHUP |
-		    POLLERR))) {
-			end_session(s);
-			end = BOX_SESSION_HANGUP;
-			break;
-		}
-		if (iag >= 0 && s->in.len > 0 && (pfd[iag].revents &
-		    (POLLOUT | POLLERR | POLLHUP))) {
+		if (s->in.len > 0 && revents(&ps, ps.agent, POLLOUT | POLLERR |
+		    POLLHUP)) {
 			if (box_agent_send(s->c.fd, BOX_AGF_STDIN, s->in.data +
-			    s->in.off, s->in.len, NULL, 0, END_MS, err) < 0) {
-				end = BOX_SESSION_GONE;
-				break;
-			}
+			    s->in.off, s->in.len, NULL, 0, END_MS, err) < 0)
+				return BOX_SESSION_GONE;
 			s->in.len = s->in.off = 0;
 		}
-		if (iag >= 0 && room && (pfd[iag].revents & (POLLIN | POLLHUP |
-		    POLLERR))) {
-			if (box_agent_conn_fill(&s->c, err) < 0)
-				return -1;
-			if ((r = take_frames(s, status, err)) < 0)
+		if (revents(&ps, ps.agent, POLLIN | POLLHUP | POLLERR) &&
+		    (ps.pfd[ps.agent].events & POLLIN)) {
+			if (box_agent_conn_fill(&s->c, err) < 0 ||
+			    (r = take_frames(s, status, err)) < 0)
 				return -1;
 			if (r == 1) {
 				exited = 1;
 				drain_until = now + DRAIN_SECONDS;
 			}
-			if (!exited && s->c.eof && s->c.len == 0) {
-				end = BOX_SESSION_GONE;
-				break;
-			}
+			if (!exited && s->c.eof && s->c.len == 0)
+				return BOX_SESSION_GONE;
 		}
-		if (iin >= 0 && (pfd[iin].revents & (POLLIN | POLLHUP |
-		    POLLERR))) {
-			n = read(0, tmp, sizeof(tmp));
-			if (n < 0 && (errno == EINTR || errno == EAGAIN))
-				continue;
-			if (n <= 0) {
-				s->in_open = 0;
-				if (o->tty) {
-					end_session(s);
-					end = BOX_SESSION_HANGUP;
-					break;
-				}
-			} else {
-				buf_put(&s->in, tmp, (size_t)n);
-			}
-		}
+		if (revents(&ps, ps.in, POLLIN | POLLHUP | POLLERR) &&
+		    (end = on_input(s)) >= 0)
+			break;
 		if (!o->passthrough && !s->in_open && s->in.len == 0 &&
 		    !s->eof_sent && !exited) {
 			s->eof_sent = 1;
 			box_agent_send(s->c.fd, BOX_AGF_EOF, NULL, 0, NULL, 0,
 			    END_MS, err);
 		}
-		if ((iout >= 0 && (pfd[iout].revents & (POLLOUT | POLLERR |
-		    POLLHUP)) && buf_flush(&s->out, 1) < 0) ||
-		    (ierr >= 0 && (pfd[ierr].revents & (POLLOUT | POLLERR |
-		    POLLHUP)) && buf_flush(&s->err, s->errfd) < 0)) {
+		if ((revents(&ps, ps.out, POLLOUT | POLLERR | POLLHUP) &&
+		    buf_flush(&s->out, 1) < 0) || (revents(&ps, ps.err,
+		    POLLOUT | POLLERR | POLLHUP) && buf_flush(&s->err,
+		    s->errfd) < 0)) {
 			if (!exited)
 				end_session(s);
-			end = exited ? BOX_SESSION_EXITED : BOX_SESSION_HANGUP;
+			return exited ? BOX_SESSION_EXITED :
+			    BOX_SESSION_HANGUP;
 		}
 	}
 	return end;
@@ -568,11 +628,15 @@ box_session_run(int agent_fd, const struct box_session_opts *o,
 	s.o = o;
 	/* A terminal goes to the box only from the leader of the session
 	 * that holds it; otherwise its bytes are relayed. */
-	if (o->passthrough && o->tty && getsid(0) != getpid()) {
+	if ((o->passthrough && o->tty && getsid(0) != getpid()) ||
+	    (o->port != 0 && (o->passthrough || o->tty))) {
 		static struct box_session_opts relayed;
 
+		/* A port's bytes are relayed, and never a terminal's. */
 		relayed = *o;
 		relayed.passthrough = 0;
+		if (o->port != 0)
+			relayed.tty = 0;
 		s.o = o = &relayed;
 	}
 	s.in_open = 1;
@@ -602,7 +666,8 @@ box_session_run(int agent_fd, const struct box_session_opts *o,
 		goto out;
 	warn_at_start(&s);
 	if (!o->passthrough) {
-		if (o->tty && isatty(0) && tcgetattr(0, &saved) == 0) {
+		if ((o->tty || o->port != 0) && isatty(0) &&
+		    tcgetattr(0, &saved) == 0) {
 			raw = saved;
 			cfmakeraw(&raw);
 			if (tcsetattr(0, TCSANOW, &raw) == 0)

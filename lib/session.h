@@ -9,7 +9,8 @@
  *    went away.
  *  - relay: the agent makes the terminal or pipes and box-shell copies the
  *    bytes (recording, watching, and transports that carry no descriptors).
- * Both warn the guest before the deadline and end the session at it.
+ * Both warn the guest before the deadline and end the session at it.  A
+ * TCP stream to a port in the box is relayed like a command's pipes.
  */
 #ifndef BOX_SESSION_H
 #define BOX_SESSION_H
@@ -32,6 +33,8 @@ struct box_session_opts {
 	int		 tty;		/* fd 0 is a terminal */
 	const char	*term;		/* TERM for a terminal (box_valid_term) */
 	const char	*command;	/* NULL: login shell */
+	unsigned	 port;		/* a TCP stream to this port in the
+					 * box instead (always relayed) */
 	const struct box_profile *profile;	/* shell, workdir */
 	int64_t		 deadline;	/* unix time the box ends */
 	const int64_t	*warn;		/* warn this many seconds before */

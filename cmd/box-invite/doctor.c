@@ -27,14 +27,9 @@
 #include "helper.h"
 #include "log.h"
 #include "priv.h"
+#include "spawn.h"
 #include "util.h"
 
-#ifndef RUNTIME_GROUP
-#define RUNTIME_GROUP		"docker"
-#endif
-#ifndef RUNTIME_LOCKDIR
-#define RUNTIME_LOCKDIR		"/var/lib/sshbox-runtime"
-#endif
 #define SSHD_PATH		"/usr/sbin/sshd"
 #define SSHD_CONFIG		"/etc/ssh/sshd_config"
 #define SSHD_OUT_MAX		(256 * 1024)	/* of sshd -T output */
@@ -701,7 +696,8 @@ run_sshd(const char *file, const char *user, char **out, char *why,
 	const char *argv[8];
 	size_t len = 0, elen = 0;
 	int opipe[2], epipe[2], status, overflow = 0, eover = 0, eof = 0;
-	int devnull;
+	struct box_spawn sp;
+	struct box_error err;
 	int64_t deadline;
 	struct pollfd pfd[2];
 	pid_t pid;
@@ -736,22 +732,21 @@ run_sshd(const char *file, const char *user, char **out, char *why,
 		return -1;
 	}
 	fflush(stdout);
-	if ((pid = fork()) < 0) {
-		snprintf(why, whysz, "fork: %s", strerror(errno));
+	memset(&sp, 0, sizeof(sp));
+	sp.path = SSHD_PATH;
+	sp.argv = (char *const *)argv;
+	sp.envp = envp;
+	sp.fds[0] = -1;
+	sp.fds[1] = opipe[1];
+	sp.fds[2] = epipe[1];
+	if ((pid = box_spawn(&sp, &err)) < 0) {
+		snprintf(why, whysz, "%s", err.msg);
 		close(opipe[0]);
 		close(opipe[1]);
 		close(epipe[0]);
 		close(epipe[1]);
 		free(buf);
 		return -1;
-	}
-	if (pid == 0) {
-		if ((devnull = open("/dev/null", O_RDONLY)) < 0 ||
-		    dup2(devnull, 0) < 0 || dup2(opipe[1], 1) < 0 ||
-		    dup2(epipe[1], 2) < 0)
-			_exit(127);
-		execve(SSHD_PATH, (char *const *)argv, envp);
-		_exit(127);
 	}
 	close(opipe[1]);
 	close(epipe[1]);
@@ -782,8 +777,7 @@ run_sshd(const char *file, const char *user, char **out, char *why,
 	}
 	close(opipe[0]);
 	close(epipe[0]);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
+	box_spawn_wait(pid, &status);
 	buf[len] = '\0';
 	errb[elen] = '\0';
 	errb[strcspn(errb, "\n")] = '\0';

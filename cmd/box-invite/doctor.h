@@ -2,6 +2,15 @@
 #ifndef BOX_INVITE_DOCTOR_H
 #define BOX_INVITE_DOCTOR_H
 
+/* box-runtime's group and lock directory, as configure sets them (these
+ * defaults are its own); init makes the directory, doctor checks it. */
+#ifndef RUNTIME_GROUP
+#define RUNTIME_GROUP		"docker"
+#endif
+#ifndef RUNTIME_LOCKDIR
+#define RUNTIME_LOCKDIR		"/var/lib/sshbox-runtime"
+#endif
+
 /*
  * Run every check for the configuration at conf and print one line per
  * check (or, with json, a JSON array of {check, status, detail}).  argv[0]

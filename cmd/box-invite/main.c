@@ -29,12 +29,6 @@
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/etc"
 #endif
-#ifndef RUNTIME_GROUP
-#define RUNTIME_GROUP "docker"
-#endif
-#ifndef RUNTIME_LOCKDIR
-#define RUNTIME_LOCKDIR "/var/lib/sshbox-runtime"
-#endif
 
 #define DEFAULT_EXPIRES	(7 * 86400)
 #define MAX_USES	1000

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "spawn.h"
 #include "token.h"
 #include "util.h"
 
@@ -40,10 +41,15 @@ usage(FILE *f)
 "       box-proxy config --token TOKEN --hostname HOST [--port PORT]\n"
 "                 [--host ALIAS] [--user USER]\n"
 "       box-proxy forget [INVITE-ID]\n"
+"       box-proxy --forward [ADDRESS:]LOCAL-PORT:BOX-PORT [--] DEST\n"
+"                 [SSH-OPTION...]\n"
 "Reach an sshbox box with nothing prepared; see box-proxy(1).  As an ssh\n"
 "ProxyCommand:\n"
 "  ssh -o 'IdentityAgent ~/" STATE_SUBDIR "/agent.sock' \\\n"
-"      -o 'ProxyCommand box-proxy --token TOKEN -- %%h %%p' box@HOST\n");
+"      -o 'ProxyCommand box-proxy --token TOKEN -- %%h %%p' box@HOST\n"
+"A web app on port 80 in the box, at http://127.0.0.1:8080/ here (DEST as\n"
+"made by \"box-proxy config\"):\n"
+"  box-proxy --forward 8080:80 sshbox\n");
 }
 
 static int
@@ -147,55 +153,82 @@ slurp(int fd, char *buf, size_t bufsz)
 }
 
 /*
+ * This process's environment with one variable set ("K=V", or NULL for
+ * none), for a program box-proxy runs.  Static: one at a time.
+ */
+static char *const *
+env_with(const char *kv)
+{
+	extern char **environ;
+	static char *envp[512];
+	size_t n = 0, i, klen;
+
+	klen = kv != NULL ? strcspn(kv, "=") + 1 : 0;
+	for (i = 0; environ[i] != NULL && n + 2 < sizeof(envp) /
+	    sizeof(envp[0]); i++)
+		if (kv == NULL || strncmp(environ[i], kv, klen) != 0)
+			envp[n++] = environ[i];
+	if (kv != NULL)
+		envp[n++] = (char *)kv;
+	envp[n] = NULL;
+	return envp;
+}
+
+/*
  * Run argv (no shell) with stdin on /dev/null and extra environment
  * variable env ("K=V" or NULL).  Standard output goes to out and standard
- * error to errbuf (each bounded; NULL means /dev/null).
- * Returns the exit status, or -1.
+ * error to errbuf (each bounded; NULL means /dev/null).  Nothing of ours
+ * stays open in it: a daemon (ssh-agent) would hold ssh's channel or the
+ * guest's terminal open.  Returns the exit status, or -1.
  */
 static int
 run(char *const argv[], const char *env, char *out, size_t outsz,
     char *errbuf, size_t errsz)
 {
-	int opipe[2] = { -1, -1 }, epipe[2] = { -1, -1 }, status, devnull;
+	int opipe[2] = { -1, -1 }, epipe[2] = { -1, -1 }, status;
+	struct box_spawn sp;
+	struct box_error err;
 	pid_t pid;
 
-	if ((out != NULL && pipe(opipe) < 0) ||
-	    (errbuf != NULL && pipe(epipe) < 0))
+	if ((out != NULL && pipe2(opipe, O_CLOEXEC) < 0) ||
+	    (errbuf != NULL && pipe2(epipe, O_CLOEXEC) < 0))
 		return -1;
-	if ((pid = fork()) < 0)
-		return -1;
-	if (pid == 0) {
-		if ((devnull = open("/dev/null", O_RDWR)) < 0)
-			_exit(127);
-		/* Nothing of ours may stay open in a daemon (ssh-agent): it
-		 * would hold ssh's channel or the guest's terminal open. */
-		dup2(devnull, 0);
-		dup2(out != NULL ? opipe[1] : devnull, 1);
-		dup2(errbuf != NULL ? epipe[1] : devnull, 2);
-		closefrom(3);
-		if (env != NULL)
-			putenv((char *)env);
-		execvp(argv[0], argv);
-		fprintf(stderr, "cannot run %s: %s\n", argv[0],
-		    strerror(errno));
-		_exit(127);
+	memset(&sp, 0, sizeof(sp));
+	sp.path = argv[0];
+	sp.argv = argv;
+	sp.envp = env_with(env);
+	sp.fds[0] = -1;
+	sp.fds[1] = opipe[1];
+	sp.fds[2] = epipe[1];
+	pid = box_spawn(&sp, &err);
+	if (opipe[1] >= 0)
+		close(opipe[1]);
+	if (epipe[1] >= 0)
+		close(epipe[1]);
+	if (pid < 0) {
+		if (errbuf != NULL)
+			snprintf(errbuf, errsz, "%s", err.msg);
+		if (out != NULL)
+			out[0] = '\0';
+		status = -1;
+		goto out;
 	}
 	/* ssh-agent keeps its stdout only until it daemonizes; the pipes
 	 * are read one after the other, stdout first. */
-	if (out != NULL) {
-		close(opipe[1]);
+	if (out != NULL)
 		slurp(opipe[0], out, outsz);
-		close(opipe[0]);
-	}
-	if (errbuf != NULL) {
-		close(epipe[1]);
+	if (errbuf != NULL)
 		slurp(epipe[0], errbuf, errsz);
+	if (box_spawn_wait(pid, &status) < 0)
+		status = -1;
+	else
+		status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+ out:
+	if (opipe[0] >= 0)
+		close(opipe[0]);
+	if (epipe[0] >= 0)
 		close(epipe[0]);
-	}
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	return status;
 }
 
 static void
@@ -512,6 +545,174 @@ relay(const char *host, const char *port)
 }
 
 /* An untrusted string made safe for one line of an error message. */
+static const char *safe(const char *s, char *buf, size_t bufsz);
+
+/* ---------------------------------------------------------- forward */
+
+#define FORWARD_MAX	64	/* connections at once */
+
+static volatile sig_atomic_t forward_stop;
+
+static void
+on_forward_signal(int sig)
+{
+	if (sig != SIGCHLD)
+		forward_stop = 1;
+}
+
+/* "[ADDR:]LOCAL:PORT": the last two fields are ports; ADDR (numeric,
+ * IPv4 or IPv6) defaults to 127.0.0.1.  0, or -1 after saying why. */
+static int
+forward_spec(const char *spec, char *addr, size_t addrsz, char *local,
+    char *port)
+{
+	const char *c2 = strrchr(spec, ':'), *c1;
+	struct box_error err;
+	long long v;
+	char sb[80];
+
+	if (c2 == NULL)
+		goto bad;
+	for (c1 = c2; c1 > spec && c1[-1] != ':'; c1--)
+		;
+	if (c1 == spec) {
+		box_strlcpy(addr, "127.0.0.1", addrsz);
+	} else {
+		if ((size_t)(c1 - spec) >= addrsz || c1 - spec < 2)
+			goto bad;
+		memcpy(addr, spec, (size_t)(c1 - spec - 1));
+		addr[c1 - spec - 1] = '\0';
+	}
+	if (c2 - c1 < 1 || c2 - c1 > 5 || strlen(c2 + 1) < 1 ||
+	    strlen(c2 + 1) > 5)
+		goto bad;
+	memcpy(local, c1, (size_t)(c2 - c1));
+	local[c2 - c1] = '\0';
+	strcpy(port, c2 + 1);
+	if (box_parse_int(local, 0, 65535, &v, &err) < 0 ||
+	    box_parse_int(port, 1, 65535, &v, &err) < 0)
+		goto bad;
+	return 0;
+ bad:
+	fail("bad forward \"%s\": use [ADDRESS:]LOCAL-PORT:BOX-PORT, for "
+	    "example 8080:80", safe(spec, sb, 64));
+	return -1;
+}
+
+/*
+ * Listen on ADDR:LOCAL here; every connection becomes its own "ssh DEST
+ * tcp PORT", whose stdin and stdout are the connection.  ssh's own
+ * messages (and the bastion's "sshbox: ..." lines) go to our stderr.
+ */
+static int
+cmd_forward(const char *spec, int argc, char **argv)
+{
+	char addr[64], local[8], port[8], host[NI_MAXHOST], serv[NI_MAXSERV];
+	struct addrinfo hints, *res;
+	struct sockaddr_storage ss;
+	socklen_t sslen = sizeof(ss);
+	struct sigaction sa;
+	pid_t kids[FORWARD_MAX];
+	size_t nkids = 0, i;
+	char **sargv;
+	int lfd, rc, one = 1, a;
+	char sb[80];
+
+	if (forward_spec(spec, addr, sizeof(addr), local, port) < 0)
+		return PROXY_EXIT;
+	if (argc < 1 || argv[0][0] == '-' || argv[0][0] == '\0') {
+		usage(stderr);
+		return PROXY_EXIT;
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
+	if ((rc = getaddrinfo(addr, local, &hints, &res)) != 0)
+		return fail("bad address \"%s\": %s", safe(addr, sb, 64),
+		    gai_strerror(rc));
+	lfd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (lfd < 0 || setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one,
+	    sizeof(one)) < 0 || bind(lfd, res->ai_addr, res->ai_addrlen) < 0 ||
+	    listen(lfd, 16) < 0 || getsockname(lfd, (struct sockaddr *)&ss,
+	    &sslen) < 0 || getnameinfo((struct sockaddr *)&ss, sslen, host,
+	    sizeof(host), serv, sizeof(serv), NI_NUMERICHOST |
+	    NI_NUMERICSERV) != 0) {
+		rc = errno;
+		freeaddrinfo(res);
+		return fail("cannot listen on %s port %s: %s", addr, local,
+		    strerror(rc));
+	}
+	freeaddrinfo(res);
+	/* ssh -T -a -x [SSH-OPTION...] -- DEST tcp PORT */
+	if ((sargv = calloc((size_t)argc + 10, sizeof(*sargv))) == NULL)
+		return fail("out of memory");
+	sargv[0] = "ssh";
+	sargv[1] = "-T";
+	sargv[2] = "-a";
+	sargv[3] = "-x";
+	for (a = 1; a < argc; a++)
+		sargv[3 + a] = argv[a];
+	sargv[3 + a] = "--";
+	sargv[4 + a] = argv[0];
+	sargv[5 + a] = "tcp";
+	sargv[6 + a] = port;
+	sargv[7 + a] = NULL;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_forward_signal;	/* no SA_RESTART: wakes poll */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGCHLD, &sa, NULL);
+	fprintf(stderr, "box-proxy: %s%s%s:%s here is port %s in the box of "
+	    "%s (Ctrl-C to stop)\n", strchr(host, ':') ? "[" : "", host,
+	    strchr(host, ':') ? "]" : "", serv, port, argv[0]);
+	while (!forward_stop) {
+		struct pollfd pfd = { lfd, POLLIN, 0 };
+		struct box_spawn sp;
+		struct box_error err;
+		int c, st;
+		pid_t pid;
+
+		while ((pid = waitpid(-1, &st, WNOHANG)) > 0)
+			for (i = 0; i < nkids; i++)
+				if (kids[i] == pid) {
+					kids[i] = kids[--nkids];
+					break;
+				}
+		if (poll(&pfd, 1, -1) < 0 || !(pfd.revents & POLLIN))
+			continue;
+		if ((c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) < 0)
+			continue;
+		if (nkids == FORWARD_MAX) {
+			fprintf(stderr, "box-proxy: %d connections at once "
+			    "already; one refused\n", FORWARD_MAX);
+			close(c);
+			continue;
+		}
+		memset(&sp, 0, sizeof(sp));
+		sp.path = "ssh";
+		sp.argv = sargv;
+		sp.fds[0] = sp.fds[1] = c;
+		sp.fds[2] = 2;
+		if ((pid = box_spawn(&sp, &err)) < 0)
+			fprintf(stderr, "box-proxy: %s\n", err.msg);
+		else
+			kids[nkids++] = pid;
+		close(c);
+	}
+	close(lfd);
+	for (i = 0; i < nkids; i++)
+		kill(kids[i], SIGTERM);
+	for (i = 0; i < nkids; i++)
+		box_spawn_wait(kids[i], NULL);
+	free(sargv);
+	return 0;
+}
+
+
+/* An untrusted string made safe for one line of an error message. */
 static const char *
 safe(const char *s, char *buf, size_t bufsz)
 {
@@ -695,10 +896,11 @@ main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "token", required_argument, NULL, 't' },
 		{ "user", required_argument, NULL, 'u' },
+		{ "forward", required_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *token = NULL, *user = "box";
+	const char *token = NULL, *user = "box", *forward = NULL;
 	int ch;
 
 	signal(SIGPIPE, SIG_IGN);
@@ -706,13 +908,20 @@ main(int argc, char **argv)
 		return cmd_config(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "forget") == 0)
 		return cmd_forget(argc - 1, argv + 1);
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 't': token = optarg; break;
 		case 'u': user = optarg; break;
+		case 'f': forward = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return PROXY_EXIT;
 		}
+	}
+	if (forward != NULL) {
+		if (token != NULL)
+			return fail("--forward goes through an ssh destination "
+			    "(from \"box-proxy config\"), not a token");
+		return cmd_forward(forward, argc - optind, argv + optind);
 	}
 	if (token == NULL || argc - optind != 2) {
 		usage(stderr);

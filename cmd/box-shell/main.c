@@ -39,7 +39,9 @@ usage(FILE *f)
 	    "  -c FILE   configuration (default %s/sshbox/sshbox.yaml)\n"
 	    "Guests reach it through ssh:\n"
 	    "  ssh -t box@HOST redeem TOKEN     redeem an invite, open a shell\n"
-	    "  ssh box@HOST [COMMAND]           shell or command in your box\n",
+	    "  ssh box@HOST [COMMAND]           shell or command in your box\n"
+	    "  ssh box@HOST tcp PORT            a stream to 127.0.0.1:PORT in "
+	    "your box\n",
 	    SYSCONFDIR);
 }
 
@@ -161,6 +163,169 @@ redeem(struct box_ctx *ctx, const char *token, const struct box_sshkey *key,
 	    source, now, b, err);
 }
 
+/*
+ * The key's binding: the one it has, or one made now by redeeming the
+ * guest's token.  0 to go on to a session; else the exit status (0 for a
+ * --bind-only redeem that is done).
+ */
+static int
+bind_key(struct box_ctx *ctx, struct box_cmd *cmd,
+    const struct box_sshkey *key, const char *source, int interactive,
+    struct box_binding *b)
+{
+	char token[BOX_TOKEN_MAX + 1], when[32];
+	struct box_error err;
+
+	if (box_state_binding_get(ctx->st, key->fp, b, &err) == 0) {
+		if (b->revoked_at != 0)
+			return fail(BOX_EXIT_DENIED, "this key's invite was "
+			    "revoked");
+		if (b->deadline <= box_now())
+			return fail(BOX_EXIT_EXPIRED, "this key's box time is "
+			    "over");
+		if (cmd->kind != BOX_CMD_REDEEM)
+			return 0;
+		if (cmd->bind_only)
+			return -1;	/* idempotent for box-proxy: done */
+		return fail(BOX_EXIT_DENIED, "this key has already redeemed "
+		    "an invite: connect without \"redeem\"");
+	}
+	if (err.kind != BOX_E_NOTFOUND)
+		return fail(box_exit_code(&err), "%s", err.msg);
+	if (cmd->kind == BOX_CMD_REDEEM)
+		box_strlcpy(token, cmd->token, sizeof(token));
+	else if (cmd->kind == BOX_CMD_SHELL && interactive) {
+		if (prompt_token(token, sizeof(token)) < 0)
+			return fail(BOX_EXIT_DENIED, "no token given");
+	} else
+		return fail(BOX_EXIT_DENIED, "this key has not redeemed an "
+		    "invite: run ssh -t %s@%s redeem TOKEN first",
+		    ctx->cfg.box_user, ctx->cfg.host);
+	if (redeem(ctx, token, key, source, b, &err) < 0) {
+		/* Refusals for the rate limit are not written: a flood must
+		 * not grow the state without bound. */
+		if (err.kind != BOX_E_RATE)
+			box_state_audit(ctx->st, box_now(), "redeem-refused",
+			    NULL, NULL, key->fp, source, err.msg);
+		return fail(box_exit_code(&err), "cannot redeem: %s", err.msg);
+	}
+	box_state_audit(ctx->st, box_now(), "redeemed", b->invite_id, NULL,
+	    key->fp, source, NULL);
+	box_log(LOG_INFO, "key %s redeemed invite %s from %s", key->fp,
+	    b->invite_id, source);
+	fprintf(stderr, "sshbox: invite redeemed: this key has a %s box until "
+	    "%s\n", b->profile, box_format_time(b->deadline, when,
+	    sizeof(when)));
+	if (cmd->bind_only)
+		return -1;
+	cmd->kind = BOX_CMD_SHELL;
+	return 0;
+}
+
+/* The exit status for how a session ended (the box may be destroyed). */
+static int
+session_end(struct box_ctx *ctx, const struct box_cmd *cmd,
+    struct box_box *box, int end, int status, struct box_error *err)
+{
+	/* A process that ended because its box was destroyed under it
+	 * (killed, revoked, reaped) reports why, not the signal's status. */
+	if ((end == BOX_SESSION_EXITED || end == BOX_SESSION_GONE) &&
+	    box_state_box_get(ctx->st, box->id, box, err) == 0 &&
+	    strcmp(box->status, BOX_STATUS_RUNNING) != 0)
+		end = BOX_SESSION_GONE;
+	switch (end) {
+	case BOX_SESSION_EXITED:
+		return status;
+	case BOX_SESSION_DEADLINE:
+		box_destroy(ctx, box, "expired", err);
+		return fail(BOX_EXIT_EXPIRED, "time is up; the box was "
+		    "destroyed");
+	case BOX_SESSION_HANGUP:
+		return BOX_EXIT_GONE;
+	case BOX_SESSION_GONE:
+		if (box_state_box_get(ctx->st, box->id, box, err) == 0 &&
+		    box->end_reason[0] != '\0')
+			return fail(BOX_EXIT_GONE, "your box was destroyed (%s)",
+			    box->end_reason);
+		return fail(BOX_EXIT_GONE, "your box went away");
+	default:
+		if (cmd->kind == BOX_CMD_TCP)	/* "nothing answers on ..." */
+			return fail(box_exit_code(err), "%s", err->msg);
+		return fail(box_exit_code(err), "session failed: %s",
+		    err->msg);
+	}
+}
+
+/* The guest's command (or shell, or port) in its box, start to end. */
+static int
+session(struct box_ctx *ctx, const struct box_cmd *cmd,
+    const struct box_binding *b, const char *source, int interactive)
+{
+	struct box_session_opts so;
+	struct box_profile prof;
+	struct box_error err;
+	struct box_box box;
+	int64_t session = -1;
+	int rc, end, status = 0, last, agent;
+	char *tools = NULL;
+	const char *p;
+
+	if (box_config_load_profile(&ctx->cfg, b->profile, &prof, &err) < 0)
+		return fail(BOX_EXIT_CONFIG, "profile %s: %s", b->profile,
+		    err.msg);
+	if (box_provision(ctx, b, &prof, source, &box, &err) < 0)
+		return fail(box_exit_code(&err), "cannot start your box: %s",
+		    err.msg);
+	if (box_state_session_add(ctx->st, box.id, (long)getpid(),
+	    box_pid_start((long)getpid()), source, box_now(), &session,
+	    &err) < 0)
+		return fail(BOX_EXIT_GONE, "your box ended: %s", err.msg);
+	if (box_ctx_runtime(ctx, &prof, &err) < 0) {
+		rc = fail(box_exit_code(&err), "%s", err.msg);
+		goto end_session;
+	}
+	if ((agent = box_runtime_agent(ctx->rt, box.id, box.ref, &err)) < 0) {
+		rc = fail(box_exit_code(&err), "cannot reach your box: %s",
+		    err.msg);
+		goto end_session;
+	}
+	memset(&so, 0, sizeof(so));
+	so.passthrough = prof.session == BOX_SESSION_PASS ||
+	    (prof.session == BOX_SESSION_AUTO && !interactive);
+	so.tty = interactive;
+	if (interactive) {
+		p = getenv("TERM");
+		so.term = box_valid_term(p) ? p : "xterm";
+	}
+	if (cmd->kind == BOX_CMD_TCP) {
+		so.port = cmd->port;
+	} else if (cmd->kind != BOX_CMD_SHELL) {
+		/* scp and sftp run the bastion's own programs in the box. */
+		if ((tools = malloc(strlen(cmd->exec) + 512)) == NULL ||
+		    box_command_tools(cmd->exec, tools, strlen(cmd->exec) +
+		    512) < 0) {
+			close(agent);
+			rc = fail(BOX_EXIT_CONFIG, "out of memory");
+			goto end_session;
+		}
+		so.command = tools;
+	}
+	so.profile = &prof;
+	so.deadline = box.deadline;
+	so.warn = prof.warn;
+	so.nwarn = prof.nwarn;
+	end = box_session_run(agent, &so, &status, &err);
+	rc = session_end(ctx, cmd, &box, end, status, &err);
+	/* Every path after the session was added ends it here (a no-op
+	 * when the box already ended and took its sessions along). */
+end_session:
+	if (box_state_session_end(ctx->st, session, box_now(), prof.linger,
+	    &last, &err) == 0 && last && prof.linger == 0)
+		box_destroy(ctx, &box, "last session ended", &err);
+	free(tools);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -169,20 +334,14 @@ main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	char source[BOX_SOURCE_MAX], token[BOX_TOKEN_MAX + 1], when[32];
-	char *auth = NULL;
+	char source[BOX_SOURCE_MAX], *auth = NULL;
 	const char *p;
-	struct box_session_opts so;
-	struct box_profile prof;
 	struct box_binding b;
 	struct box_sshkey key;
 	struct box_error err;
-	struct box_box box;
 	struct box_ctx ctx;
 	struct box_cmd cmd;
-	int64_t session = -1;
-	int ch, end, status = 0, last, rc, interactive, agent;
-	char *tools = NULL;
+	int ch, rc, interactive;
 
 	box_log_init("box-shell", BOX_LOG_SYSLOG);
 	while ((ch = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
@@ -219,153 +378,11 @@ main(int argc, char **argv)
 		return fail(BOX_EXIT_USAGE, "%s", err.msg);
 	if (box_ctx_open(&ctx, conf, 0, &err) < 0)
 		return fail(box_exit_code(&err), "%s", err.msg);
-
 	interactive = isatty(0);
-	if (box_state_binding_get(ctx.st, key.fp, &b, &err) < 0) {
-		if (err.kind != BOX_E_NOTFOUND) {
-			rc = fail(box_exit_code(&err), "%s", err.msg);
-			goto out;
-		}
-		if (cmd.kind == BOX_CMD_REDEEM) {
-			box_strlcpy(token, cmd.token, sizeof(token));
-		} else if (cmd.kind == BOX_CMD_SHELL && interactive) {
-			if (prompt_token(token, sizeof(token)) < 0) {
-				rc = fail(BOX_EXIT_DENIED, "no token given");
-				goto out;
-			}
-		} else {
-			rc = fail(BOX_EXIT_DENIED, "this key has not redeemed "
-			    "an invite: run ssh -t %s@%s redeem TOKEN first",
-			    ctx.cfg.box_user, ctx.cfg.host);
-			goto out;
-		}
-		if (redeem(&ctx, token, &key, source, &b, &err) < 0) {
-			/* Refusals for the rate limit are not written: a
-			 * flood must not grow the state without bound. */
-			if (err.kind != BOX_E_RATE)
-				box_state_audit(ctx.st, box_now(),
-				    "redeem-refused", NULL, NULL, key.fp,
-				    source, err.msg);
-			rc = fail(box_exit_code(&err), "cannot redeem: %s",
-			    err.msg);
-			goto out;
-		}
-		box_state_audit(ctx.st, box_now(), "redeemed", b.invite_id,
-		    NULL, key.fp, source, NULL);
-		box_log(LOG_INFO, "key %s redeemed invite %s from %s", key.fp,
-		    b.invite_id, source);
-		fprintf(stderr, "sshbox: invite redeemed: this key has a %s box "
-		    "until %s\n", b.profile,
-		    box_format_time(b.deadline, when, sizeof(when)));
-		if (cmd.bind_only) {
-			rc = 0;
-			goto out;
-		}
-		cmd.kind = BOX_CMD_SHELL;
-	} else if (b.revoked_at != 0) {
-		rc = fail(BOX_EXIT_DENIED, "this key's invite was revoked");
-		goto out;
-	} else if (b.deadline <= box_now()) {
-		rc = fail(BOX_EXIT_EXPIRED, "this key's box time is over");
-		goto out;
-	} else if (cmd.kind == BOX_CMD_REDEEM) {
-		if (cmd.bind_only) {
-			rc = 0;		/* idempotent for box-proxy */
-			goto out;
-		}
-		rc = fail(BOX_EXIT_DENIED, "this key has already redeemed an "
-		    "invite: connect without \"redeem\"");
-		goto out;
-	}
-
-	if (box_config_load_profile(&ctx.cfg, b.profile, &prof, &err) < 0) {
-		rc = fail(BOX_EXIT_CONFIG, "profile %s: %s", b.profile,
-		    err.msg);
-		goto out;
-	}
-	if (box_provision(&ctx, &b, &prof, source, &box, &err) < 0) {
-		rc = fail(box_exit_code(&err), "cannot start your box: %s",
-		    err.msg);
-		goto out;
-	}
-	if (box_state_session_add(ctx.st, box.id, (long)getpid(),
-	    box_pid_start((long)getpid()), source, box_now(), &session,
-	    &err) < 0) {
-		rc = fail(BOX_EXIT_GONE, "your box ended: %s", err.msg);
-		goto out;
-	}
-	if (box_ctx_runtime(&ctx, &prof, &err) < 0) {
-		rc = fail(box_exit_code(&err), "%s", err.msg);
-		goto end_session;
-	}
-
-	if ((agent = box_runtime_agent(ctx.rt, box.id, box.ref, &err)) < 0) {
-		rc = fail(box_exit_code(&err), "cannot reach your box: %s",
-		    err.msg);
-		goto end_session;
-	}
-	memset(&so, 0, sizeof(so));
-	so.passthrough = prof.session == BOX_SESSION_PASS ||
-	    (prof.session == BOX_SESSION_AUTO && !interactive);
-	so.tty = interactive;
-	if (interactive) {
-		p = getenv("TERM");
-		so.term = box_valid_term(p) ? p : "xterm";
-	}
-	so.command = NULL;
-	if (cmd.kind != BOX_CMD_SHELL) {
-		/* scp and sftp run the bastion's own programs in the box. */
-		if ((tools = malloc(strlen(cmd.exec) + 512)) == NULL ||
-		    box_command_tools(cmd.exec, tools, strlen(cmd.exec) +
-		    512) < 0) {
-			rc = fail(BOX_EXIT_CONFIG, "out of memory");
-			goto end_session;
-		}
-		so.command = tools;
-	}
-	so.profile = &prof;
-	so.deadline = box.deadline;
-	so.warn = prof.warn;
-	so.nwarn = prof.nwarn;
-	end = box_session_run(agent, &so, &status, &err);
-	/* A process that ended because its box was destroyed under it
-	 * (killed, revoked, reaped) reports why, not the signal's status. */
-	if ((end == BOX_SESSION_EXITED || end == BOX_SESSION_GONE) &&
-	    box_state_box_get(ctx.st, box.id, &box, &err) == 0 &&
-	    strcmp(box.status, BOX_STATUS_RUNNING) != 0)
-		end = BOX_SESSION_GONE;
-	switch (end) {
-	case BOX_SESSION_EXITED:
-		rc = status;
-		break;
-	case BOX_SESSION_DEADLINE:
-		box_destroy(&ctx, &box, "expired", &err);
-		rc = fail(BOX_EXIT_EXPIRED, "time is up; the box was "
-		    "destroyed");
-		break;
-	case BOX_SESSION_HANGUP:
-		rc = BOX_EXIT_GONE;
-		break;
-	case BOX_SESSION_GONE:
-		if (box_state_box_get(ctx.st, box.id, &box, &err) == 0 &&
-		    box.end_reason[0] != '\0')
-			rc = fail(BOX_EXIT_GONE, "your box was destroyed (%s)",
-			    box.end_reason);
-		else
-			rc = fail(BOX_EXIT_GONE, "your box went away");
-		break;
-	default:
-		rc = fail(box_exit_code(&err), "session failed: %s", err.msg);
-		break;
-	}
-	/* Every path after the session was added ends it here (a no-op
-	 * when the box already ended and took its sessions along). */
-end_session:
-	if (session >= 0 && box_state_session_end(ctx.st, session, box_now(),
-	    prof.linger, &last, &err) == 0 && last && prof.linger == 0)
-		box_destroy(&ctx, &box, "last session ended", &err);
-out:
-	free(tools);
+	if ((rc = bind_key(&ctx, &cmd, &key, source, interactive, &b)) == 0)
+		rc = session(&ctx, &cmd, &b, source, interactive);
+	else if (rc < 0)
+		rc = 0;		/* bound, and nothing more was asked */
 	box_ctx_close(&ctx);
 	return rc;
 }

@@ -35,9 +35,10 @@ no_crash() {	# no_crash RC OUTPUT: no signal death, no sanitizer report
 }
 # Containers of this instance whose box row is not live: leaks.
 leaked() {
-	docker ps -a --filter "label=io.sshbox.instance=$INSTANCE" \
-		--format '{{.Label "io.sshbox.box"}}' | while read -r b; do
-		[ "$(status_of "$b")" = running ] || echo "$b"
+	_l=$(docker ps -a --filter "label=io.sshbox.instance=$INSTANCE" \
+		--format '{{.Label "io.sshbox.box"}}') || { echo DOCKER-PS-FAILED; return; }
+	printf '%s\n' "$_l" | while read -r b; do
+		[ -z "$b" ] || [ "$(status_of "$b")" = running ] || echo "$b"
 	done
 }
 

@@ -273,12 +273,25 @@ box_of() {	# box_of KEYNAME: id of the key's live box, or empty
 		'.[] | select(.key == $fp) | .id' | head -1
 }
 
-container_exists() {	# container_exists BOXID
-	docker ps -aq --filter "label=io.sshbox.box=$1" \
-		--filter "label=io.sshbox.instance=$INSTANCE" | grep -q .
+# containers DOCKER-PS-ARGS...: the ids docker ps -aq lists, one a line.
+# When docker ps itself fails it prints DOCKER-PS-FAILED instead, so that
+# "no container" never passes because Docker could not be asked.
+containers() {
+	_c=$(docker ps -aq "$@") || { echo DOCKER-PS-FAILED; return 0; }
+	[ -z "$_c" ] || printf '%s\n' "$_c"
 }
 
-no_container() { ! container_exists "$1"; }
+# A box's container, by its labels; an empty box id, or Docker that
+# cannot be asked, makes both checks fail.
+box_containers() {
+	containers --filter "label=io.sshbox.box=$1" \
+		--filter "label=io.sshbox.instance=$INSTANCE"
+}
+container_exists() {	# container_exists BOXID
+	[ -n "$1" ] && _o=$(box_containers "$1") && [ -n "$_o" ] &&
+		[ "$_o" != DOCKER-PS-FAILED ]
+}
+no_container() { [ -n "$1" ] && [ -z "$(box_containers "$1")" ]; }
 
 wait_for() {	# wait_for SECONDS COMMAND...: poll until true
 	limit=$1; shift

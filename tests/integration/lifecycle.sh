@@ -22,7 +22,7 @@ t_like "the guest was warned before the end" "$(cat "$T/ttl.err")" "will be dest
 t_like "and told when time was up" "$(cat "$T/ttl.err")" "time is up"
 t_is "the box row is destroyed" "$(status_of "$tb")" destroyed
 t_is "because it expired" "$(reason_of "$tb")" expired
-t_ok "its container is gone" sh -c "! docker ps -aq --filter label=io.sshbox.box=$tb | grep -q ."
+t_ok "its container is gone" no_container "$tb"
 out=$(gssh t true </dev/null 2>&1); rc=$?
 t_is "the expired key cannot log in again" "$rc" 255
 
@@ -153,8 +153,8 @@ for p in noimage nonet; do
 	t_like "$p: one clear line" "$out" "^sshbox: cannot start your box: .*(image|network)"
 	t_is "$p: the row is marked failed" \
 		"$($INVITE boxes --all --json | jq -r --arg p $p '.[] | select(.profile == $p) | .status' | head -1)" failed
-	t_is "$p: no container left behind" \
-		"$(docker ps -aq --filter "label=io.sshbox.instance=$INSTANCE" --filter "name=sshbox-$($INVITE boxes --all --json | jq -r --arg p $p '.[] | select(.profile == $p) | .id' | head -1)" | wc -l)" 0
+	fb=$($INVITE boxes --all --json | jq -r --arg p $p '.[] | select(.profile == $p) | .id' | head -1)
+	t_ok "$p: no container left behind" no_container "$fb"
 done
 
 # --- revoke: boxes destroyed, the key locked out

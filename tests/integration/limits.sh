@@ -39,7 +39,7 @@ if [ "$backing" = "overlay2 extfs" ]; then
 	t_like "with one line that says why" "$out" \
 		"^sshbox: cannot start your box: cannot create box: --storage-opt is supported only for overlay over xfs with 'pquota' mount option \(HTTP [0-9]+\)$"
 	t_is "and no container was made for it" \
-		"$(docker ps -aq --filter "label=io.sshbox.instance=$INSTANCE" --filter label=io.sshbox.profile=quota | wc -l)" 0
+		"$(containers --filter "label=io.sshbox.instance=$INSTANCE" --filter label=io.sshbox.profile=quota | wc -l)" 0
 	t_is "nor is a box of it live" "$($INVITE boxes --json | jq '[.[] | select(.profile == "quota")] | length')" 0
 else
 	t_skip "disk: refused where the runtime cannot enforce it" "this Docker ($backing) may enforce it"

@@ -109,6 +109,38 @@ t_like "config prints a Host block" "$(cat "$GH/.ssh/config")" "ProxyCommand .*b
 out=$(as_guest ssh -o StrictHostKeyChecking=accept-new mybox 'echo via-alias' 2>&1 </dev/null)
 t_is "ssh ALIAS works" "$out" via-alias
 
+# --- a port in the box: ssh ALIAS tcp PORT, and box-proxy --forward
+as_guest ssh mybox 'mkdir -p /tmp/www && echo hello-from-the-box > /tmp/www/index.html && httpd -p 127.0.0.1:8080 -h /tmp/www' </dev/null
+get='GET /index.html HTTP/1.0\r\n\r\n'
+out=$(printf "$get" | as_guest ssh mybox tcp 8080 2>&1); rc=$?
+t_is "tcp PORT: the web server in the box answers, exit 0" "$rc $(grep -c hello-from-the-box <<<"$out")" "0 1"
+t_like "  over HTTP" "$out" "^HTTP/1.[01] 200 OK"
+out=$(as_guest ssh mybox tcp 8081 </dev/null 2>&1); rc=$?
+t_is "tcp to a port nobody listens on: exit 251 (not reached)" "$rc" 251
+t_like "  with one line saying so" "$(wc -l <<<"$out") $out" \
+	"^1 sshbox: nothing answers on port 8081 in the box: Connection refused$"
+for bad in "tcp 0" "tcp 65536" "tcp 80 81" "tcp 80;id" "tcp"; do
+	out=$(as_guest ssh mybox "$bad" </dev/null 2>&1); rc=$?
+	t_like "\"$bad\": refused in one line" "$rc $(wc -l <<<"$out") $out" "^249 1 sshbox: usage: tcp PORT"
+done
+as_guest box-proxy --forward 127.0.0.1:0:8080 mybox 2>"$T/fwd.err" &
+fwd=$!
+for i in $(seq 100); do grep -q 'here is port' "$T/fwd.err" && break; sleep 0.1; done
+lport=$(sed -n 's/^box-proxy: 127.0.0.1:\([0-9]*\) here is port 8080 in the box of mybox.*/\1/p' "$T/fwd.err")
+t_like "--forward says where the port is" "$lport" '^[0-9]+$'
+fetch() {	# fetch: one HTTP request through the forward
+	exec 5<>"/dev/tcp/127.0.0.1/$lport" && printf "$get" >&5 && cat <&5; exec 5<&-
+}
+t_is "--forward: a browser's request reaches the box" "$(fetch | grep -c hello-from-the-box)" 1
+fetch >"$T/f1" & f1=$!; fetch >"$T/f2" & f2=$!; wait "$f1" "$f2"
+t_is "  two at once" "$(cat "$T/f1" "$T/f2" | grep -c hello-from-the-box)" 2
+pkill -TERM -u "$G" -x box-proxy; wait "$fwd"; rc=$?
+t_is "  Ctrl-C or TERM ends it, exit 0" "$rc" 0
+t_ok "  and the port is closed" sh -c "! (exec 5<>/dev/tcp/127.0.0.1/$lport) 2>/dev/null"
+out=$(as_guest box-proxy --forward 8080 mybox 2>&1); rc=$?
+t_like "--forward with no box port: one line" "$rc $out" "^255 box-proxy: bad forward \"8080\""
+as_guest ssh mybox 'pkill httpd' </dev/null
+
 # --- forget
 n=$(ls "$keys" | grep -vc '\.')
 out=$(as_guest box-proxy forget)

@@ -68,6 +68,7 @@ t_ok "  and their session rows close" wait_for 20 no_sessions
 t_like "own hostname" "$h1" '^box-[0-9a-f]{8}$'
 t_ok "not the host's hostname" [ "$h1" != "$(hostname)" ]
 procs=$(gssh g 'ps -o comm' </dev/null)
+t_like "ps in the box sees the box's agent" "$procs" "box-agent"
 t_ok "no host processes visible" sh -c "! printf '%s' \"\$1\" | grep -Eq 'sshd|dockerd|containerd'" _ "$procs"
 t_ok "few processes in the box" [ "$(printf '%s\n' "$procs" | wc -l)" -lt 8 ]
 diag "$procs"
@@ -81,8 +82,8 @@ t_is "no_new_privs is set" \
 new_key s
 gssh s redeem --bind-only "$(new_invite --profile secure-shell)" </dev/null 2>/dev/null
 t_is "secure-shell: only loopback" "$(gssh s 'ls /sys/class/net' </dev/null)" lo
-gssh s 'touch /etc/x' </dev/null 2>/dev/null
-t_ok "secure-shell: read-only root" [ $? -ne 0 ]
+t_like "secure-shell: read-only root" \
+	"$(gssh s 'touch /etc/x 2>&1; echo " rc=$?"' </dev/null 2>&1 | tr -d '\n')" "Read-only file system rc=1$"
 t_is "secure-shell: /tmp is writable" "$(gssh s 'echo w > /tmp/w && cat /tmp/w' </dev/null)" w
 t_like "secure-shell: pids limit applied" \
 	"$(docker inspect -f '{{.HostConfig.PidsLimit}}' "sshbox-$(box_of s)")" '^[0-9]+$'

@@ -9,6 +9,9 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -171,6 +174,29 @@ test_open(void)
 	is_int(box_agent_open_build(&o, buf, sizeof(buf), &err), -1,
 	    "a relative shell: not built");
 
+	/* A TCP stream: a port, and nothing of a process. */
+	strcpy(o.shell, "/bin/sh");
+	o.flags = BOX_AGO_TCP;
+	o.port = 8080;
+	o.command = NULL;
+	o.ncommand = 0;
+	n = box_agent_open_build(&o, buf, sizeof(buf), &err);
+	ok(n > 0 && box_agent_open_parse(buf, (size_t)n, &back, &err) == 0 &&
+	    back.flags == BOX_AGO_TCP && back.port == 8080 &&
+	    back.command == NULL, "a TCP request keeps its port");
+	o.flags = BOX_AGO_TCP | BOX_AGO_TTY;
+	is_int(box_agent_open_build(&o, buf, sizeof(buf), &err), -1,
+	    "TCP with a terminal: not built");
+	o.flags = BOX_AGO_TCP;
+	o.port = 0;
+	is_int(box_agent_open_build(&o, buf, sizeof(buf), &err), -1,
+	    "TCP without a port: not built");
+	o.flags = BOX_AGO_LOGIN;
+	o.port = 22;
+	is_int(box_agent_open_build(&o, buf, sizeof(buf), &err), -1,
+	    "a port on a login: not built");
+	o.port = 0;
+
 	/* Hostile payloads, by hand. */
 	{
 		static const uint8_t version[] = { 2, 0, 0, 0, 0, 0 };
@@ -187,6 +213,20 @@ test_open(void)
 		    's', 0, 0, 0, 2, '/', 'x', 'c', 0, 0, 0, 3, 'a', 0, 'b' };
 		static const uint8_t both[] = { 1, 4, 0, 0, 0, 0,
 		    's', 0, 0, 0, 2, '/', 'x', 'c', 0, 0, 0, 1, 'a' };
+		static const uint8_t port0[] = { 1, 8, 0, 0, 0, 0,
+		    's', 0, 0, 0, 2, '/', 'x', 'p', 0, 0, 0, 2, 0, 0 };
+		static const uint8_t port3[] = { 1, 8, 0, 0, 0, 0,
+		    's', 0, 0, 0, 2, '/', 'x', 'p', 0, 0, 0, 3, 0, 80, 0 };
+		static const uint8_t noport[] = { 1, 8, 0, 0, 0, 0,
+		    's', 0, 0, 0, 2, '/', 'x' };
+		static const uint8_t twoports[] = { 1, 8, 0, 0, 0, 0,
+		    's', 0, 0, 0, 2, '/', 'x', 'p', 0, 0, 0, 2, 0, 80,
+		    'p', 0, 0, 0, 2, 0, 81 };
+		static const uint8_t tcpcmd[] = { 1, 8, 0, 0, 0, 0,
+		    's', 0, 0, 0, 2, '/', 'x', 'p', 0, 0, 0, 2, 0, 80,
+		    'c', 0, 0, 0, 1, 'a' };
+		static const uint8_t tcpfd[] = { 1, 8 | 2, 0, 0, 0, 0,
+		    's', 0, 0, 0, 2, '/', 'x', 'p', 0, 0, 0, 2, 0, 80 };
 		static const uint8_t tag[] = { 1, 4, 0, 0, 0, 0,
 		    's', 0, 0, 0, 2, '/', 'x', 'q', 0, 0, 0, 0 };
 		static const struct {
@@ -204,6 +244,12 @@ test_open(void)
 			{ nulcmd, sizeof(nulcmd), "a NUL in the command" },
 			{ both, sizeof(both), "a login with a command" },
 			{ tag, sizeof(tag), "an unknown field" },
+			{ port0, sizeof(port0), "port 0" },
+			{ port3, sizeof(port3), "a port of three bytes" },
+			{ noport, sizeof(noport), "TCP without a port" },
+			{ twoports, sizeof(twoports), "two ports" },
+			{ tcpcmd, sizeof(tcpcmd), "TCP with a command" },
+			{ tcpfd, sizeof(tcpfd), "TCP with descriptors" },
 		};
 		char name[96];
 		size_t i;
@@ -261,6 +307,8 @@ connect_agent(void)
 	return fd;
 }
 
+static unsigned session_port;	/* a TCP session instead */
+
 struct run {
 	int	 rc;		/* box_session_run's return */
 	int	 status;
@@ -311,6 +359,7 @@ session(const char *command, const char *input, int passthrough,
 		memset(&o, 0, sizeof(o));
 		o.passthrough = passthrough;
 		o.command = command;
+		o.port = session_port;
 		o.profile = &p;
 		o.deadline = box_now() + 60;	/* a hang fails, late */
 		if ((fd = connect_agent()) < 0)
@@ -346,7 +395,7 @@ test_end_to_end(void)
 
 	if (access(AGENT_BINARY, X_OK) < 0 || mkdtemp(dir) == NULL ||
 	    start_agent() < 0) {
-		skip(21, "box-agent is not built here");
+		skip(23, "box-agent is not built here");
 		return;
 	}
 	for (mode = 0; mode < 2; mode++) {
@@ -413,6 +462,51 @@ test_end_to_end(void)
 		    strstr(e.msg, "cannot start /nonexistent/sh") != NULL,
 		    "a missing shell: the agent's one line");
 		diag("%s", e.msg);
+	}
+	/* TCP: a stream to a port, its end of input shut down, its end the
+	 * session's (status 0); a port nobody listens on: one line. */
+	{
+		struct sockaddr_in sa;
+		socklen_t sl = sizeof(sa);
+		int l = socket(AF_INET, SOCK_STREAM, 0), c;
+		pid_t srv;
+
+		memset(&sa, 0, sizeof(sa));
+		sa.sin_family = AF_INET;
+		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		if (l < 0 || bind(l, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+		    listen(l, 4) < 0 || getsockname(l, (struct sockaddr *)&sa,
+		    &sl) < 0)
+			printf("Bail out! a listening socket: %s\n",
+			    strerror(errno)), exit(1);
+		if ((srv = fork()) == 0) {
+			char in[64];
+			size_t len = 0;
+			ssize_t n;
+
+			/* Reads to EOF (which only a shut down sending side
+			 * gives), then answers and closes. */
+			if ((c = accept(l, NULL, NULL)) < 0)
+				_exit(1);
+			while (len < sizeof(in) && (n = read(c, in + len,
+			    sizeof(in) - len)) > 0)
+				len += (size_t)n;
+			if (write(c, "got:", 4) < 0 || write(c, in, len) < 0)
+				_exit(1);
+			_exit(0);
+		}
+		close(l);
+		session_port = ntohs(sa.sin_port);
+		session(NULL, "ping\n", 0, &r);
+		ok(r.rc == BOX_SESSION_EXITED && r.status == 0 &&
+		    strcmp(r.out, "got:ping\n") == 0,
+		    "tcp: bytes both ways, the end of input shut down, the "
+		    "port's end the session's");
+		waitpid(srv, NULL, 0);
+		/* Nothing listens there now. */
+		session(NULL, "x", 0, &r);
+		ok(r.rc == -1, "tcp: a port nobody listens on starts nothing");
+		session_port = 0;
 	}
 	/* A peer that breaks the protocol gets nothing started. */
 	{

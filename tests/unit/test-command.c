@@ -1,4 +1,5 @@
 /* Unit tests for lib/command.c: what box-shell makes of a guest's command. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,6 +51,30 @@ main(void)
 	    cmd.kind == BOX_CMD_EXEC, "redeemer is not redeem");
 	ok(box_command_parse("echo; rm -rf / $(x) `y` \n z", &cmd, &err) == 0
 	    && cmd.kind == BOX_CMD_EXEC, "metacharacters stay the guest's");
+	/* tcp PORT: a stream to a port in the box. */
+	ok(box_command_parse("tcp 8080", &cmd, &err) == 0 &&
+	    cmd.kind == BOX_CMD_TCP && cmd.port == 8080, "tcp PORT");
+	ok(box_command_parse(" tcp\t1 \r\n", &cmd, &err) == 0 &&
+	    cmd.kind == BOX_CMD_TCP && cmd.port == 1, "tcp with spaces trimmed");
+	ok(box_command_parse("tcp 65535", &cmd, &err) == 0 &&
+	    cmd.port == 65535, "tcp 65535");
+	ok(box_command_parse("tcpdump -i lo", &cmd, &err) == 0 &&
+	    cmd.kind == BOX_CMD_EXEC, "tcpdump is not tcp");
+	{
+		static const char *const bad[] = { "tcp", "tcp 0", "tcp 65536",
+		    "tcp 000080x", "tcp 99999999999999999999", "tcp -1",
+		    "tcp +80", "tcp 80 81", "tcp 80; rm -rf /", "tcp 80\nls",
+		    "tcp 0x50", "tcp 8 0" };
+		char name[80];
+		size_t i;
+
+		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			snprintf(name, sizeof(name), "tcp refused: \"%.20s\"",
+			    bad[i]);
+			ok(box_command_parse(bad[i], &cmd, &err) < 0 &&
+			    strstr(err.msg, "usage: tcp PORT") != NULL, name);
+		}
+	}
 	ok(box_command_parse("redeem sbx1_abc", &cmd, &err) == 0 &&
 	    cmd.kind == BOX_CMD_REDEEM && !cmd.bind_only &&
 	    strcmp(cmd.token, "sbx1_abc") == 0, "redeem TOKEN");
