@@ -1,17 +1,13 @@
 /* The docker runtime driver: the Docker Engine API over its unix socket. */
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <curl/curl.h>
 #include <json-c/json.h>
 
-#include "dstream.h"
 #include "command.h"
 #include "log.h"
 #include "rundir.h"
@@ -27,12 +23,6 @@
 #define DK_JSON_DEPTH	32
 #define DK_CONNECT_TIMEOUT 5L
 #define DK_MSG_MAX	200
-#define DK_HEAD_MAX	(16 * 1024)
-/*
- * Docker holds back stdin bytes that start the detach sequence and ends
- * the session on a match; its default, ctrl-p ctrl-q, is common typing.
- */
-#define DK_DETACH_KEYS	"ctrl-@,ctrl-],ctrl-@,ctrl-]"
 
 struct dk_reply {
 	char	*buf;
@@ -277,42 +267,6 @@ box_docker_parse_list(const char *json, size_t len,
 	*objs = arr;
 	*nobjs = k;
 	return 0;
-}
-
-int
-box_docker_parse_exec_inspect(const char *json, size_t len, int *running,
-    int *status, struct box_error *err)
-{
-	json_object *root, *v;
-	int64_t code;
-	int ret = -1;
-
-	if ((root = dk_json_parse(json, len, err)) == NULL)
-		return -1;
-	if (!json_object_is_type(root, json_type_object) ||
-	    !json_object_object_get_ex(root, "Running", &v) ||
-	    !json_object_is_type(v, json_type_boolean)) {
-		box_error_set(err, BOX_E_RUNTIME, 0,
-		    "Docker exec inspect reply has no Running flag");
-		goto out;
-	}
-	*running = json_object_get_boolean(v) ? 1 : 0;
-	*status = -1;
-	if (json_object_object_get_ex(root, "ExitCode", &v) && v != NULL) {
-		if (!json_object_is_type(v, json_type_int)) {
-			box_error_set(err, BOX_E_RUNTIME, 0,
-			    "Docker exec inspect reply has a bad ExitCode");
-			goto out;
-		}
-		errno = 0;
-		code = json_object_get_int64(v);
-		if (errno == 0 && code >= 0 && code <= 255)
-			*status = (int)code;
-	}
-	ret = 0;
- out:
-	json_object_put(root);
-	return ret;
 }
 
 int
@@ -1174,325 +1128,6 @@ docker_image_present(struct box_runtime *rt, const char *image,
 	return ret;
 }
 
-static void
-dk_sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		;
-}
-
-static int
-dk_wait(curl_socket_t sock, short events, int64_t deadline, long timeout,
-    struct box_error *err)
-{
-	struct pollfd pfd;
-	int64_t left;
-	int n;
-
-	for (;;) {
-		if ((left = deadline - box_now_ms()) <= 0)
-			return box_error_set(err, BOX_E_RUNTIME, 0,
-			    "Docker daemon did not answer within %lds",
-			    timeout);
-		pfd.fd = sock;
-		pfd.events = events;
-		pfd.revents = 0;
-		n = poll(&pfd, 1, left > INT32_MAX ? INT32_MAX : (int)left);
-		if (n > 0)
-			return 0;
-		if (n == -1 && errno != EINTR)
-			return box_error_set(err, BOX_E_RUNTIME, errno,
-			    "exec connection");
-	}
-}
-
-static int
-dk_send_all(CURL *c, curl_socket_t sock, const char *buf, size_t len,
-    int64_t deadline, long timeout, struct box_error *err)
-{
-	size_t off = 0, n;
-	CURLcode rc;
-
-	while (off < len) {
-		n = 0;
-		rc = curl_easy_send(c, buf + off, len - off, &n);
-		if (rc == CURLE_AGAIN) {
-			if (dk_wait(sock, POLLOUT, deadline, timeout,
-			    err) == -1)
-				return -1;
-			continue;
-		}
-		if (rc != CURLE_OK)
-			return box_error_set(err, BOX_E_RUNTIME, 0,
-			    "cannot send to the Docker daemon: %s",
-			    curl_easy_strerror(rc));
-		off += n;
-	}
-	return 0;
-}
-
-/* POST /exec/ID/start, upgraded to a raw stream that becomes ex->fd. */
-static int
-dk_hijack(struct box_runtime *rt, struct box_exec *ex,
-    struct box_error *err)
-{
-	char errbuf[CURL_ERROR_SIZE], req[512], head[DK_HEAD_MAX +
-	    sizeof(ex->pending)], msg[256];
-	curl_socket_t sock = CURL_SOCKET_BAD;
-	json_object *body;
-	const char *bs;
-	size_t n = 0, got, want;
-	int64_t deadline;
-	long timeout = dk_timeout(rt), hl = 0;
-	int status = 0, flags, len;
-	CURLcode rc;
-	CURL *c;
-
-	if ((c = curl_easy_init()) == NULL)
-		return box_error_set(err, BOX_E_INTERNAL, 0,
-		    "cannot initialise libcurl");
-	ex->priv = c;
-	if (dk_setup(c, rt, errbuf) == -1 ||
-	    curl_easy_setopt(c, CURLOPT_URL, DK_API "/") != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_CONNECT_ONLY, 1L) != CURLE_OK)
-		return box_error_set(err, BOX_E_INTERNAL, ENOMEM,
-		    "exec connection");
-	if ((rc = curl_easy_perform(c)) != CURLE_OK)
-		return dk_curl_error(c, rt, rc, errbuf, 0, err);
-	if (curl_easy_getinfo(c, CURLINFO_ACTIVESOCKET, &sock) != CURLE_OK ||
-	    sock == CURL_SOCKET_BAD)
-		return box_error_set(err, BOX_E_RUNTIME, 0,
-		    "exec connection has no socket");
-
-	if ((body = json_object_new_object()) == NULL)
-		return box_error_set(err, BOX_E_INTERNAL, ENOMEM, "exec");
-	if (dk_add_bool(body, "Detach", 0) == -1 ||
-	    dk_add_bool(body, "Tty", ex->tty) == -1 ||
-	    (bs = json_object_to_json_string_ext(body,
-	    JSON_C_TO_STRING_PLAIN)) == NULL) {
-		json_object_put(body);
-		return box_error_set(err, BOX_E_INTERNAL, ENOMEM, "exec");
-	}
-	len = snprintf(req, sizeof(req),
-	    "POST /v1.41/exec/%s/start HTTP/1.1\r\n"
-	    "Host: localhost\r\n"
-	    "Content-Type: application/json\r\n"
-	    "Connection: Upgrade\r\n"
-	    "Upgrade: tcp\r\n"
-	    "Content-Length: %zu\r\n\r\n%s", ex->id, strlen(bs), bs);
-	json_object_put(body);
-	if (len < 0 || (size_t)len >= sizeof(req))
-		return box_error_set(err, BOX_E_INTERNAL, 0,
-		    "exec request too long");
-
-	deadline = box_now_ms() + (int64_t)timeout * 1000;
-	if (dk_send_all(c, sock, req, (size_t)len, deadline, timeout,
-	    err) == -1)
-		return -1;
-	/* Read at most sizeof(pending) at a time so that what follows the
-	 * head always fits in pending. */
-	for (;;) {
-		want = sizeof(head) - n;
-		if (want > sizeof(ex->pending))
-			want = sizeof(ex->pending);
-		got = 0;
-		rc = curl_easy_recv(c, head + n, want, &got);
-		if (rc == CURLE_AGAIN) {
-			if (dk_wait(sock, POLLIN, deadline, timeout, err) == -1)
-				return -1;
-			continue;
-		}
-		if (rc != CURLE_OK)
-			return box_error_set(err, BOX_E_RUNTIME, 0,
-			    "cannot read from the Docker daemon: %s",
-			    curl_easy_strerror(rc));
-		if (got == 0)
-			return box_error_set(err, BOX_E_RUNTIME, 0,
-			    "Docker daemon closed the exec connection");
-		n += got;
-		if ((hl = box_http_parse_head(head, n, &status, err)) == -1)
-			return -1;
-		if (hl > 0)
-			break;
-	}
-	if (status != 101 && status != 200) {
-		box_docker_parse_message(head + hl, n - (size_t)hl, msg,
-		    sizeof(msg));
-		return box_error_set(err, BOX_E_RUNTIME, 0,
-		    "cannot start exec: %s (HTTP %d)",
-		    msg[0] != '\0' ? msg : "no message from the daemon",
-		    status);
-	}
-	ex->npending = n - (size_t)hl;
-	memcpy(ex->pending, head + hl, ex->npending);
-	if ((flags = fcntl(sock, F_GETFL)) == -1 ||
-	    fcntl(sock, F_SETFL, flags & ~O_NONBLOCK) == -1)
-		return box_error_set(err, BOX_E_INTERNAL, errno,
-		    "exec connection");
-	ex->fd = sock;
-	return 0;
-}
-
-static int
-docker_exec_resize(struct box_runtime *rt, struct box_exec *ex,
-    unsigned rows, unsigned cols, struct box_error *err)
-{
-	struct dk_reply r;
-	char path[256];
-	int ret = -1;
-
-	if (rows == 0 || cols == 0 || rows > 65535 || cols > 65535)
-		return box_error_set(err, BOX_E_INPUT, 0,
-		    "invalid terminal size %ux%u", cols, rows);
-	snprintf(path, sizeof(path), "/exec/%s/resize?h=%u&w=%u", ex->id,
-	    rows, cols);
-	if (dk_call(rt, "POST", path, NULL, &r, err) == -1)
-		return box_error_wrap(err, "cannot resize terminal");
-	if (r.code == 200 || r.code == 201)
-		ret = 0;
-	else
-		dk_http_error(&r, "cannot resize terminal", BOX_E_RUNTIME,
-		    err);
-	dk_reply_reset(&r);
-	return ret;
-}
-
-static void
-docker_exec_free(struct box_exec *ex)
-{
-	if (ex == NULL)
-		return;
-	if (ex->priv != NULL)
-		curl_easy_cleanup(ex->priv);
-	free(ex);
-}
-
-static int
-docker_exec_start(struct box_runtime *rt, const char *ref,
-    const struct box_exec_opts *opts, struct box_exec **out,
-    struct box_error *err)
-{
-	const struct box_profile *p;
-	const char *argv[4], *env[2];
-	char term[80];
-	struct box_error rerr;
-	struct box_exec *ex;
-	struct dk_reply r;
-	json_object *body;
-	char path[256];
-	int i, rc;
-
-	*out = NULL;
-	if (dk_check_ref(ref, err) == -1)
-		return -1;
-	if (opts == NULL || opts->profile == NULL ||
-	    opts->profile->shell[0] == '\0')
-		return box_error_set(err, BOX_E_INPUT, 0, "no shell to run");
-	if (opts->term != NULL && !box_valid_term(opts->term))
-		return box_error_set(err, BOX_E_INPUT, 0, "invalid TERM");
-	p = opts->profile;
-	argv[0] = p->shell;
-	argv[1] = opts->command != NULL ? "-c" : "-l";
-	argv[2] = opts->command;
-	argv[3] = NULL;
-	env[0] = NULL;
-	if (opts->term != NULL) {
-		snprintf(term, sizeof(term), "TERM=%s", opts->term);
-		env[0] = term;
-	}
-	env[1] = NULL;
-	if ((body = json_object_new_object()) == NULL)
-		return box_error_set(err, BOX_E_INTERNAL, ENOMEM, "exec");
-	if (dk_add_bool(body, "AttachStdin", opts->stdin_open) == -1 ||
-	    dk_add_bool(body, "AttachStdout", 1) == -1 ||
-	    dk_add_bool(body, "AttachStderr", 1) == -1 ||
-	    dk_add_bool(body, "Tty", opts->tty) == -1 ||
-	    (opts->tty &&
-	    dk_add_str(body, "DetachKeys", DK_DETACH_KEYS) == -1) ||
-	    dk_add_strv(body, "Cmd", argv, SIZE_MAX) == -1 ||
-	    (env[0] != NULL && dk_add_strv(body, "Env", env, SIZE_MAX) == -1) ||
-	    (p->user[0] != '\0' && dk_add_str(body, "User", p->user) == -1) ||
-	    (p->workdir[0] != '\0' &&
-	    dk_add_str(body, "WorkingDir", p->workdir) == -1)) {
-		json_object_put(body);
-		return box_error_set(err, BOX_E_INTERNAL, ENOMEM, "exec");
-	}
-	snprintf(path, sizeof(path), "/containers/%s/exec", ref);
-	rc = dk_call(rt, "POST", path, body, &r, err);
-	json_object_put(body);
-	if (rc == -1)
-		return box_error_wrap(err, "cannot run a command in the box");
-	if (r.code != 201) {
-		dk_http_error(&r, "cannot run a command in the box",
-		    r.code == 404 ? BOX_E_NOTFOUND : BOX_E_RUNTIME, err);
-		dk_reply_reset(&r);
-		return -1;
-	}
-	if ((ex = calloc(1, sizeof(*ex))) == NULL) {
-		dk_reply_reset(&r);
-		return box_error_set(err, BOX_E_INTERNAL, errno, "exec");
-	}
-	ex->fd = -1;
-	ex->tty = opts->tty ? 1 : 0;
-	rc = box_docker_parse_id(r.buf, r.len, ex->id, sizeof(ex->id), err);
-	dk_reply_reset(&r);
-	if (rc == -1 || dk_hijack(rt, ex, err) == -1) {
-		docker_exec_free(ex);
-		return box_error_wrap(err, "cannot run a command in the box");
-	}
-	/* The process may not be running yet: retry as docker(1) does. */
-	if (ex->tty && opts->rows > 0 && opts->cols > 0) {
-		for (i = 0; i < 10; i++) {
-			if (docker_exec_resize(rt, ex, opts->rows, opts->cols,
-			    &rerr) == 0)
-				break;
-			dk_sleep_ms(10L * (i + 1));
-		}
-	}
-	*out = ex;
-	return 0;
-}
-
-static int
-docker_exec_status(struct box_runtime *rt, struct box_exec *ex,
-    int *status, struct box_error *err)
-{
-	struct dk_reply r;
-	char path[256];
-	int64_t until = box_now_ms() + 2000;
-	int running, rc;
-
-	*status = -1;
-	snprintf(path, sizeof(path), "/exec/%s/json", ex->id);
-	for (;;) {
-		if (dk_call(rt, "GET", path, NULL, &r, err) == -1)
-			return box_error_wrap(err, "cannot get exit status");
-		if (r.code == 404) {
-			dk_reply_reset(&r);
-			return 0;
-		}
-		if (r.code != 200) {
-			dk_http_error(&r, "cannot get exit status",
-			    BOX_E_RUNTIME, err);
-			dk_reply_reset(&r);
-			return -1;
-		}
-		rc = box_docker_parse_exec_inspect(r.buf, r.len, &running,
-		    status, err);
-		dk_reply_reset(&r);
-		if (rc == -1)
-			return box_error_wrap(err, "cannot get exit status");
-		if (!running)
-			return 0;
-		*status = -1;
-		if (box_now_ms() >= until)
-			return 0;
-		dk_sleep_ms(50);
-	}
-}
-
 static int
 docker_list(struct box_runtime *rt, const char *instance,
     struct box_runtime_obj **objs, size_t *nobjs, struct box_error *err)
@@ -1550,10 +1185,6 @@ const struct box_runtime_ops box_docker_ops = {
 	.inspect = docker_inspect,
 	.describe = docker_describe,
 	.agent = docker_agent,
-	.exec_start = docker_exec_start,
-	.exec_resize = docker_exec_resize,
-	.exec_status = docker_exec_status,
-	.exec_free = docker_exec_free,
 	.image_present = docker_image_present,
 	.list = docker_list,
 	.free = docker_free,

@@ -3,7 +3,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "command.h"
 #include "helper.h"
 #include "log.h"
 #include "util.h"
@@ -19,9 +18,6 @@ static const struct {
 	{ "destroy", BOX_HOP_DESTROY, 2 },
 	{ "inspect", BOX_HOP_INSPECT, 1 },
 	{ "list",    BOX_HOP_LIST,    0 },
-	{ "exec",    BOX_HOP_EXEC,    6 },
-	{ "resize",  BOX_HOP_RESIZE,  3 },
-	{ "status",  BOX_HOP_STATUS,  1 },
 	{ "agent",   BOX_HOP_AGENT,   2 },
 };
 
@@ -42,12 +38,6 @@ box_helper_valid_ref(const char *ref)
 		return 1;
 	return n == 7 + BOX_ID_LEN && strncmp(ref, "sshbox-", 7) == 0 &&
 	    is_hex(ref + 7, BOX_ID_LEN);
-}
-
-static int
-valid_exec_id(const char *s)
-{
-	return strlen(s) == BOX_EXEC_ID_LEN && is_hex(s, BOX_EXEC_ID_LEN);
 }
 
 /*
@@ -84,18 +74,6 @@ split(const char *line, size_t len, char buf[BOX_HELPER_LINE_MAX], char **w,
 	if (*w[n - 1] == '\0')
 		return box_error_set(err, BOX_E_INPUT, 0, "malformed request");
 	return n;
-}
-
-static int
-get_uint(const char *s, long long max, unsigned *out, const char *what,
-    struct box_error *err)
-{
-	long long v;
-
-	if (box_parse_int(s, 0, max, &v, NULL) < 0)
-		return box_error_set(err, BOX_E_INPUT, 0, "invalid %s", what);
-	*out = (unsigned)v;
-	return 0;
 }
 
 int
@@ -148,49 +126,10 @@ box_helper_parse_req(const char *line, size_t len,
 		box_strlcpy(req->ref, w[2], sizeof(req->ref));
 		return 0;
 	case BOX_HOP_INSPECT:
-	case BOX_HOP_EXEC:
 		if (!box_helper_valid_ref(w[1]))
 			return box_error_set(err, BOX_E_INPUT, 0,
 			    "invalid box reference");
 		box_strlcpy(req->ref, w[1], sizeof(req->ref));
-		if (req->op != BOX_HOP_EXEC)
-			return 0;
-		if (strcmp(w[2], "0") != 0 && strcmp(w[2], "1") != 0)
-			return box_error_set(err, BOX_E_INPUT, 0,
-			    "invalid tty flag");
-		req->tty = w[2][0] == '1';
-		if (get_uint(w[3], 65535, &req->rows, "rows", err) < 0 ||
-		    get_uint(w[4], 65535, &req->cols, "columns", err) < 0)
-			return -1;
-		if (strcmp(w[5], "-") != 0) {
-			if (!box_valid_term(w[5]))
-				return box_error_set(err, BOX_E_INPUT, 0,
-				    "invalid TERM");
-			box_strlcpy(req->term, w[5], sizeof(req->term));
-		}
-		if (strcmp(w[6], "-") == 0)
-			return 0;
-		if (box_parse_int(w[6], 0, BOX_COMMAND_MAX, &v, NULL) < 0)
-			return box_error_set(err, BOX_E_INPUT, 0,
-			    "invalid command length (at most %d bytes)",
-			    BOX_COMMAND_MAX);
-		req->has_command = 1;
-		req->ncommand = (size_t)v;
-		return 0;
-	case BOX_HOP_RESIZE:
-	case BOX_HOP_STATUS:
-		if (!valid_exec_id(w[1]))
-			return box_error_set(err, BOX_E_INPUT, 0,
-			    "invalid exec id");
-		memcpy(req->exec_id, w[1], BOX_EXEC_ID_LEN + 1);
-		if (req->op == BOX_HOP_STATUS)
-			return 0;
-		if (get_uint(w[2], 65535, &req->rows, "rows", err) < 0 ||
-		    get_uint(w[3], 65535, &req->cols, "columns", err) < 0)
-			return -1;
-		if (req->rows == 0 || req->cols == 0)
-			return box_error_set(err, BOX_E_INPUT, 0,
-			    "invalid terminal size");
 		return 0;
 	case BOX_HOP_LIST:
 		return 0;
@@ -202,7 +141,6 @@ int
 box_helper_format_req(const struct box_helper_req *req, char *buf,
     size_t bufsz, struct box_error *err)
 {
-	char ncmd[32];
 	int n = -1;
 
 	switch (req->op) {
@@ -227,22 +165,6 @@ box_helper_format_req(const struct box_helper_req *req, char *buf,
 		break;
 	case BOX_HOP_LIST:
 		n = snprintf(buf, bufsz, "list\n");
-		break;
-	case BOX_HOP_EXEC:
-		if (req->has_command)
-			snprintf(ncmd, sizeof(ncmd), "%zu", req->ncommand);
-		else
-			strcpy(ncmd, "-");
-		n = snprintf(buf, bufsz, "exec %s %d %u %u %s %s\n", req->ref,
-		    req->tty ? 1 : 0, req->rows, req->cols,
-		    req->term[0] != '\0' ? req->term : "-", ncmd);
-		break;
-	case BOX_HOP_RESIZE:
-		n = snprintf(buf, bufsz, "resize %s %u %u\n", req->exec_id,
-		    req->rows, req->cols);
-		break;
-	case BOX_HOP_STATUS:
-		n = snprintf(buf, bufsz, "status %s\n", req->exec_id);
 		break;
 	}
 	if (n < 0 || (size_t)n >= bufsz)

@@ -15,18 +15,13 @@
  *   inspect REF                       -> ok EXISTS RUNNING
  *   list                              -> ok N, then N lines
  *                                        "REF BOXID DEADLINE RUNNING"
- *   exec REF TTY ROWS COLS TERM NCMD  -> ok EXECID NPENDING, then NPENDING
- *                                        bytes; the stream's fd rides along
- *                                        (SCM_RIGHTS)
- *   resize EXECID ROWS COLS           -> ok
- *   status EXECID                     -> ok STATUS (-1: unknown)
  *
- * TERM is "-" for none; NCMD is "-" for a login shell, else the length of
- * the guest's command, whose bytes follow the line.  The command is the
- * only guest-chosen string the helper sees: it is never parsed, only
- * handed to the profile's shell inside the box.  Failures answer
- * "err KIND MESSAGE" (KIND: enum box_error_kind).  The helper greets with
- * "ready 1" or an err line.
+ * Nothing else: a session's command, terminal and exit status pass
+ * between box-shell and the box's agent over the connection "agent"
+ * hands back, never through the helper.  Failures answer
+ * "err KIND MESSAGE" (KIND: enum box_error_kind); anything outside this
+ * grammar is "unknown request".  The helper greets with "ready 1" or an
+ * err line.
  */
 #ifndef BOX_HELPER_H
 #define BOX_HELPER_H
@@ -43,16 +38,12 @@
 
 #define BOX_HELPER_LINE_MAX	512
 #define BOX_HELPER_NAME		"box-runtime"
-#define BOX_EXEC_ID_LEN		64
 
 enum box_helper_op {
 	BOX_HOP_CREATE = 1,
 	BOX_HOP_DESTROY,
 	BOX_HOP_INSPECT,
 	BOX_HOP_LIST,
-	BOX_HOP_EXEC,
-	BOX_HOP_RESIZE,
-	BOX_HOP_STATUS,
 	BOX_HOP_AGENT,
 };
 
@@ -60,14 +51,8 @@ struct box_helper_req {
 	enum box_helper_op op;
 	char	 ref[BOX_REF_MAX];	/* box ref ("" for none), or box id for create */
 	char	 box_id[BOX_ID_LEN + 1];	/* destroy, agent */
-	char	 exec_id[BOX_EXEC_ID_LEN + 1];
 	char	 profile[BOX_PROFILE_NAME_MAX + 1];
 	int64_t	 deadline;
-	int	 tty;
-	unsigned rows, cols;
-	char	 term[65];		/* "" for none */
-	int	 has_command;		/* exec: ncommand bytes follow */
-	size_t	 ncommand;
 };
 
 /* A reference the helper accepts: a whole container id or sshbox-BOXID. */

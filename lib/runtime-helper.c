@@ -227,24 +227,6 @@ h_line(char *line, size_t linesz, int64_t deadline, int *fdp,
 }
 
 static int
-h_bytes(void *dst, size_t len, int64_t deadline, struct box_error *err)
-{
-	size_t k;
-
-	while (len > 0) {
-		if (H.rlen == 0 && h_fill(deadline, NULL, err) < 0)
-			return -1;
-		k = H.rlen < len ? H.rlen : len;
-		memcpy(dst, H.rbuf, k);
-		dst = (char *)dst + k;
-		len -= k;
-		H.rlen -= k;
-		memmove(H.rbuf, H.rbuf + k, H.rlen);
-	}
-	return 0;
-}
-
-static int
 h_send(const void *buf, size_t len, struct box_error *err)
 {
 	const char *p = buf;
@@ -264,27 +246,25 @@ h_send(const void *buf, size_t len, struct box_error *err)
 }
 
 /* The helper gives up on each runtime call after the configured timeout;
- * a request makes at most calls of them (exec: inspect, create, connect,
- * start and up to ten resizes while the process starts). */
+ * a request makes at most calls of them. */
 static int64_t
 h_deadline(const struct box_runtime *rt, enum box_helper_op op)
 {
 	int64_t t = rt->cfg != NULL && rt->cfg->docker_timeout > 0 ?
 	    rt->cfg->docker_timeout : 30;
-	int calls = op == BOX_HOP_EXEC ? 14 : op == BOX_HOP_CREATE ? 6 : 2;
+	int calls = op == BOX_HOP_CREATE ? 6 : 2;
 
 	return box_now_ms() + (t * calls + 10) * 1000;
 }
 
 /*
- * Send req (and payload), read the reply line into line; *args points at
- * what follows "ok".  A refusal (err line) leaves the helper usable; a
- * broken conversation ends it for good.
+ * Send req, read the reply line into line; *args points at what follows
+ * "ok".  A refusal (err line) leaves the helper usable; a broken
+ * conversation ends it for good.
  */
 static int
 h_call(struct box_runtime *rt, const struct box_helper_req *req,
-    const char *payload, size_t npayload, char *line, size_t linesz,
-    char **args, int *fdp, struct box_error *err)
+    char *line, size_t linesz, char **args, int *fdp, struct box_error *err)
 {
 	char out[BOX_HELPER_LINE_MAX];
 	int64_t deadline = h_deadline(rt, req->op);
@@ -312,8 +292,7 @@ h_call(struct box_runtime *rt, const struct box_helper_req *req,
 	}
 	if ((n = box_helper_format_req(req, out, sizeof(out), err)) < 0)
 		return -1;
-	if (h_send(out, (size_t)n, err) < 0 ||
-	    (npayload > 0 && h_send(payload, npayload, err) < 0))
+	if (h_send(out, (size_t)n, err) < 0)
 		goto broken;
 	if ((n = h_line(line, linesz, deadline, fdp, err)) < 0)
 		goto broken;
@@ -340,8 +319,7 @@ helper_create(struct box_runtime *rt, const struct box_spec *spec,
 	box_strlcpy(req.ref, spec->box_id, sizeof(req.ref));
 	box_strlcpy(req.profile, spec->profile->name, sizeof(req.profile));
 	req.deadline = spec->deadline;
-	if (h_call(rt, &req, NULL, 0, line, sizeof(line), &args, NULL,
-	    err) < 0)
+	if (h_call(rt, &req, line, sizeof(line), &args, NULL, err) < 0)
 		return -1;
 	if (!box_helper_valid_ref(args) || strlen(args) >= refsz)
 		return box_error_set(err, BOX_E_RUNTIME, 0,
@@ -383,8 +361,7 @@ helper_destroy(struct box_runtime *rt, const char *box_id, const char *ref,
 	if (box_id == NULL || box_strlcpy(req.box_id, box_id,
 	    sizeof(req.box_id)) < 0)
 		return box_error_set(err, BOX_E_INPUT, 0, "invalid box id");
-	return h_call(rt, &req, NULL, 0, line, sizeof(line), &args, NULL,
-	    err);
+	return h_call(rt, &req, line, sizeof(line), &args, NULL, err);
 }
 
 static int
@@ -406,8 +383,7 @@ helper_agent(struct box_runtime *rt, const char *box_id, const char *ref,
 	if (box_id == NULL || box_strlcpy(req.box_id, box_id,
 	    sizeof(req.box_id)) < 0)
 		return box_error_set(err, BOX_E_INPUT, 0, "invalid box id");
-	if (h_call(rt, &req, NULL, 0, line, sizeof(line), &args, &fd,
-	    err) < 0) {
+	if (h_call(rt, &req, line, sizeof(line), &args, &fd, err) < 0) {
 		if (fd >= 0)
 			close(fd);
 		return -1;
@@ -431,8 +407,7 @@ helper_inspect(struct box_runtime *rt, const char *ref, int *exists,
 
 	*exists = *running = 0;
 	if (h_ref_req(BOX_HOP_INSPECT, ref, &req, err) < 0 ||
-	    h_call(rt, &req, NULL, 0, line, sizeof(line), &args, NULL,
-	    err) < 0)
+	    h_call(rt, &req, line, sizeof(line), &args, NULL, err) < 0)
 		return -1;
 	if (strlen(args) != 3 || (args[0] != '0' && args[0] != '1') ||
 	    args[1] != ' ' || (args[2] != '0' && args[2] != '1'))
@@ -453,117 +428,6 @@ helper_describe(struct box_runtime *rt, const char *ref, int *exists,
 	memset(obj, 0, sizeof(*obj));
 	return box_error_set(err, BOX_E_DENIED, 0,
 	    "describe is not offered by box-runtime");
-}
-
-static void
-helper_exec_free(struct box_exec *ex)
-{
-	if (ex == NULL)
-		return;
-	if (ex->fd != -1)
-		close(ex->fd);
-	free(ex);
-}
-
-static int
-helper_exec_start(struct box_runtime *rt, const char *ref,
-    const struct box_exec_opts *opts, struct box_exec **out,
-    struct box_error *err)
-{
-	struct box_helper_req req;
-	struct box_exec *ex;
-	char line[BOX_HELPER_LINE_MAX], *args, *sp;
-	long long npend;
-	int fd = -1;
-
-	*out = NULL;
-	if (h_ref_req(BOX_HOP_EXEC, ref, &req, err) < 0)
-		return -1;
-	req.tty = opts->tty ? 1 : 0;
-	req.rows = opts->rows;
-	req.cols = opts->cols;
-	if (opts->term != NULL) {
-		if (!box_valid_term(opts->term))
-			return box_error_set(err, BOX_E_INPUT, 0,
-			    "invalid TERM");
-		box_strlcpy(req.term, opts->term, sizeof(req.term));
-	}
-	if (opts->command != NULL) {
-		req.has_command = 1;
-		req.ncommand = strlen(opts->command);
-	}
-	if (h_call(rt, &req, opts->command, req.ncommand, line, sizeof(line),
-	    &args, &fd, err) < 0) {
-		if (fd != -1)
-			close(fd);
-		return -1;
-	}
-	if ((ex = calloc(1, sizeof(*ex))) == NULL) {
-		if (fd != -1)
-			close(fd);
-		return box_error_set(err, BOX_E_INTERNAL, errno, "exec");
-	}
-	ex->fd = fd;
-	ex->tty = req.tty;
-	if ((sp = strchr(args, ' ')) == NULL ||
-	    (size_t)(sp - args) != BOX_EXEC_ID_LEN ||
-	    box_parse_int(sp + 1, 0, sizeof(ex->pending), &npend, NULL) < 0 ||
-	    fd == -1) {
-		helper_exec_free(ex);
-		box_error_set(err, BOX_E_RUNTIME, 0,
-		    "unexpected reply from box-runtime");
-		h_fail(err);
-		return -1;
-	}
-	memcpy(ex->id, args, BOX_EXEC_ID_LEN);
-	ex->id[BOX_EXEC_ID_LEN] = '\0';
-	ex->npending = (size_t)npend;
-	if (h_bytes(ex->pending, ex->npending, h_deadline(rt, BOX_HOP_EXEC),
-	    err) < 0) {
-		helper_exec_free(ex);
-		h_fail(err);
-		return -1;
-	}
-	*out = ex;
-	return 0;
-}
-
-static int
-helper_exec_resize(struct box_runtime *rt, struct box_exec *ex,
-    unsigned rows, unsigned cols, struct box_error *err)
-{
-	struct box_helper_req req;
-	char line[BOX_HELPER_LINE_MAX], *args;
-
-	memset(&req, 0, sizeof(req));
-	req.op = BOX_HOP_RESIZE;
-	box_strlcpy(req.exec_id, ex->id, sizeof(req.exec_id));
-	req.rows = rows;
-	req.cols = cols;
-	return h_call(rt, &req, NULL, 0, line, sizeof(line), &args, NULL,
-	    err);
-}
-
-static int
-helper_exec_status(struct box_runtime *rt, struct box_exec *ex,
-    int *status, struct box_error *err)
-{
-	struct box_helper_req req;
-	char line[BOX_HELPER_LINE_MAX], *args;
-	long long v;
-
-	*status = -1;
-	memset(&req, 0, sizeof(req));
-	req.op = BOX_HOP_STATUS;
-	box_strlcpy(req.exec_id, ex->id, sizeof(req.exec_id));
-	if (h_call(rt, &req, NULL, 0, line, sizeof(line), &args, NULL,
-	    err) < 0)
-		return -1;
-	if (box_parse_int(args, -1, 255, &v, NULL) < 0)
-		return box_error_set(err, BOX_E_RUNTIME, 0,
-		    "unexpected reply from box-runtime");
-	*status = (int)v;
-	return 0;
 }
 
 static int
@@ -595,8 +459,7 @@ helper_list(struct box_runtime *rt, const char *instance,
 		    "box-runtime lists this bastion's boxes only");
 	memset(&req, 0, sizeof(req));
 	req.op = BOX_HOP_LIST;
-	if (h_call(rt, &req, NULL, 0, line, sizeof(line), &args, NULL,
-	    err) < 0)
+	if (h_call(rt, &req, line, sizeof(line), &args, NULL, err) < 0)
 		return -1;
 	if (box_parse_int(args, 0, H_LIST_MAX, &n, NULL) < 0) {
 		box_error_set(err, BOX_E_RUNTIME, 0,
@@ -636,10 +499,6 @@ const struct box_runtime_ops box_helper_ops = {
 	.agent = helper_agent,
 	.inspect = helper_inspect,
 	.describe = helper_describe,
-	.exec_start = helper_exec_start,
-	.exec_resize = helper_exec_resize,
-	.exec_status = helper_exec_status,
-	.exec_free = helper_exec_free,
 	.image_present = helper_image_present,
 	.list = helper_list,
 	.free = helper_free,

@@ -44,35 +44,6 @@ struct box_agent_where {
 	int	 fd;
 };
 
-/*
- * How to run a process inside a box: the profile's shell, as a login shell
- * or with -c command, as the profile's user in its workdir.  The command
- * is the guest's and only ever an argument of that shell inside the box.
- */
-struct box_exec_opts {
-	const struct box_profile *profile;	/* shell, user, workdir */
-	const char	*command;	/* NULL: login shell */
-	const char	*term;		/* TERM with a tty (box_valid_term) */
-	int		 tty;		/* allocate a TTY in the box */
-	int		 stdin_open;	/* attach stdin */
-	unsigned	 rows, cols;	/* initial size when tty */
-};
-
-/*
- * A running exec.  fd is a bidirectional byte stream: with tty, raw
- * terminal bytes; without, writes are stdin and reads are multiplexed
- * (see dstream.h).  shutdown(fd, SHUT_WR) closes the process's stdin.
- * Leftover bytes already read past the protocol head are in pending.
- */
-struct box_exec {
-	int	 fd;
-	int	 tty;
-	char	 id[128];
-	uint8_t	 pending[4096];
-	size_t	 npending;
-	void	*priv;			/* driver data */
-};
-
 /* An object the runtime has, as listed for reconciliation. */
 struct box_runtime_obj {
 	char	 ref[BOX_REF_MAX];
@@ -109,17 +80,6 @@ struct box_runtime_ops {
 	 * "" for an object that is not a box). */
 	int	(*describe)(struct box_runtime *, const char *ref, int *exists,
 		    struct box_runtime_obj *obj, struct box_error *);
-	/* Start a process in the box and return its stream. */
-	int	(*exec_start)(struct box_runtime *, const char *ref,
-		    const struct box_exec_opts *, struct box_exec **,
-		    struct box_error *);
-	int	(*exec_resize)(struct box_runtime *, struct box_exec *,
-		    unsigned rows, unsigned cols, struct box_error *);
-	/* After the stream ended: the exit status (0..255), or -1 if the
-	 * runtime does not know it (box killed). */
-	int	(*exec_status)(struct box_runtime *, struct box_exec *,
-		    int *status, struct box_error *);
-	void	(*exec_free)(struct box_exec *);
 	/*
 	 * Where the agent of box box_id answers (see struct box_agent_where);
 	 * the box is checked as for destroy: this instance's, this id,
@@ -188,7 +148,6 @@ int	box_valid_term(const char *term);
  * the only readers of runtime replies.
  *  - container list: fills objs (freed by caller), skipping entries
  *    without a valid box label;
- *  - exec inspect: *running and *status (ExitCode);
  *  - container inspect: obj (Id, State.Running, the labels);
  *  - create: the container Id into ref;
  *  - an error body: its "message" into msg (sanitised, bounded).
@@ -196,8 +155,6 @@ int	box_valid_term(const char *term);
 int	box_docker_parse_list(const char *json, size_t len,
 	    struct box_runtime_obj **objs, size_t *nobjs,
 	    struct box_error *err);
-int	box_docker_parse_exec_inspect(const char *json, size_t len,
-	    int *running, int *status, struct box_error *err);
 int	box_docker_parse_inspect(const char *json, size_t len,
 	    struct box_runtime_obj *obj, struct box_error *err);
 int	box_docker_parse_id(const char *json, size_t len, char *ref,

@@ -34,13 +34,10 @@
 #define RUNTIME_LOCKDIR "/var/lib/sshbox-runtime"
 #endif
 
-#define MAX_EXECS	64
 #define DEADLINE_SLACK	300	/* seconds past a profile's max_ttl */
 
 static struct box_config cfg;
 static struct box_runtime *rt;
-static char execs[MAX_EXECS][BOX_EXEC_ID_LEN + 1];
-static size_t nexecs;
 static char rbuf[BOX_HELPER_LINE_MAX];
 static size_t rlen;
 
@@ -384,127 +381,6 @@ do_list(struct box_error *err)
 	return rc;
 }
 
-static int
-read_bytes(char *dst, size_t len)
-{
-	size_t k;
-	ssize_t n;
-
-	k = rlen < len ? rlen : len;
-	memcpy(dst, rbuf, k);
-	rlen -= k;
-	memmove(rbuf, rbuf + k, rlen);
-	for (; k < len; k += (size_t)n) {
-		n = read(0, dst + k, len - k);
-		if (n == -1 && errno == EINTR) {
-			n = 0;
-			continue;
-		}
-		if (n <= 0)
-			return -1;
-	}
-	return 0;
-}
-
-/* 1: the command was read; 0: refused (err set); -1: connection lost. */
-static int
-read_command(const struct box_helper_req *req, char **cmd,
-    struct box_error *err)
-{
-	*cmd = NULL;
-	if (!req->has_command)
-		return 1;
-	if ((*cmd = malloc(req->ncommand + 1)) == NULL)
-		return -1;
-	if (read_bytes(*cmd, req->ncommand) < 0)
-		return -1;
-	(*cmd)[req->ncommand] = '\0';
-	if (strlen(*cmd) != req->ncommand) {
-		box_error_set(err, BOX_E_INPUT, 0, "command contains NUL");
-		return 0;
-	}
-	return 1;
-}
-
-static int
-do_exec(const struct box_helper_req *req, const char *cmd,
-    struct box_error *err)
-{
-	char head[BOX_HELPER_LINE_MAX + sizeof(((struct box_exec *)0)->pending)];
-	struct box_runtime_obj obj;
-	struct box_exec_opts eo;
-	struct box_profile p;
-	struct box_exec *ex;
-	int exists, n, rc;
-
-	if (nexecs == MAX_EXECS)
-		return box_error_set(err, BOX_E_RATE, 0,
-		    "too many processes for one session");
-	if (ours(req->ref, &exists, &obj, err) < 0)
-		return -1;
-	if (!exists)
-		return box_error_set(err, BOX_E_NOTFOUND, 0,
-		    "box %s does not exist", req->ref);
-	if (load_profile(obj.profile, &p, err) < 0)
-		return -1;
-	memset(&eo, 0, sizeof(eo));
-	eo.profile = &p;
-	eo.command = cmd;
-	eo.term = req->term[0] != '\0' ? req->term : NULL;
-	eo.tty = req->tty;
-	eo.stdin_open = 1;
-	eo.rows = req->rows;
-	eo.cols = req->cols;
-	if (rt->ops->exec_start(rt, obj.ref, &eo, &ex, err) < 0)
-		return -1;
-	if (strlen(ex->id) != BOX_EXEC_ID_LEN) {
-		rt->ops->exec_free(ex);
-		return box_error_set(err, BOX_E_RUNTIME, 0,
-		    "unexpected exec id from the runtime");
-	}
-	memcpy(execs[nexecs++], ex->id, BOX_EXEC_ID_LEN + 1);
-	n = snprintf(head, sizeof(head), "ok %s %zu\n", ex->id, ex->npending);
-	memcpy(head + n, ex->pending, ex->npending);
-	rc = send_all(head, (size_t)n + ex->npending, ex->fd);
-	/* The caller holds the stream now; our copy goes. */
-	rt->ops->exec_free(ex);
-	return rc < 0 ? -2 : 0;
-}
-
-static int
-known_exec(const char *id, struct box_error *err)
-{
-	size_t i;
-
-	for (i = 0; i < nexecs; i++)
-		if (strcmp(execs[i], id) == 0)
-			return 0;
-	return box_error_set(err, BOX_E_DENIED, 0,
-	    "exec %.12s was not started in this session", id);
-}
-
-static int
-do_exec_op(const struct box_helper_req *req, struct box_error *err)
-{
-	struct box_exec ex;
-	int status;
-
-	if (known_exec(req->exec_id, err) < 0)
-		return -1;
-	memset(&ex, 0, sizeof(ex));
-	ex.fd = -1;
-	memcpy(ex.id, req->exec_id, BOX_EXEC_ID_LEN + 1);
-	if (req->op == BOX_HOP_RESIZE) {
-		if (rt->ops->exec_resize(rt, &ex, req->rows, req->cols,
-		    err) < 0)
-			return -1;
-		return reply("ok");
-	}
-	if (rt->ops->exec_status(rt, &ex, &status, err) < 0)
-		return -1;
-	return reply("ok %d", status);
-}
-
 /* The next request line; 0 at a clean end, -1 on a broken one. */
 static int
 read_line(char *line, size_t *len)
@@ -536,7 +412,7 @@ serve(void)
 {
 	struct box_helper_req req;
 	struct box_error err;
-	char line[BOX_HELPER_LINE_MAX], *cmd;
+	char line[BOX_HELPER_LINE_MAX];
 	size_t len;
 	int rc;
 
@@ -555,7 +431,6 @@ serve(void)
 				return 1;
 			continue;
 		}
-		cmd = NULL;
 		switch (req.op) {
 		case BOX_HOP_CREATE:
 			rc = do_create(&req, &err);
@@ -571,17 +446,6 @@ serve(void)
 			break;
 		case BOX_HOP_LIST:
 			rc = do_list(&err);
-			break;
-		case BOX_HOP_EXEC:
-			if ((rc = read_command(&req, &cmd, &err)) < 0) {
-				free(cmd);
-				return 1;
-			}
-			rc = rc == 0 ? -1 : do_exec(&req, cmd, &err);
-			free(cmd);
-			break;
-		default:
-			rc = do_exec_op(&req, &err);
 			break;
 		}
 		if (rc == -2)

@@ -15,7 +15,7 @@
 int fuzz_token(const uint8_t *, size_t);
 int fuzz_sshkey(const uint8_t *, size_t);
 int fuzz_config(const uint8_t *, size_t);
-int fuzz_dstream(const uint8_t *, size_t);
+int fuzz_docker(const uint8_t *, size_t);
 int fuzz_command(const uint8_t *, size_t);
 int fuzz_helper(const uint8_t *, size_t);
 int fuzz_agent(const uint8_t *, size_t);
@@ -27,7 +27,7 @@ static const struct {
 	{ "token", fuzz_token },
 	{ "sshkey", fuzz_sshkey },
 	{ "config", fuzz_config },
-	{ "dstream", fuzz_dstream },
+	{ "docker", fuzz_docker },
 	{ "command", fuzz_command },
 	{ "helper", fuzz_helper },
 	{ "agent", fuzz_agent },

@@ -151,55 +151,6 @@ test_list(void)
 }
 
 static void
-test_exec_inspect(void)
-{
-	struct box_error err;
-	int running, status;
-	const char *j;
-
-#define INSPECT(s) box_docker_parse_exec_inspect((s), strlen(s), &running, \
-	    &status, &err)
-	running = status = 99;
-	is_int(INSPECT("{\"ID\":\"x\",\"Running\":false,\"ExitCode\":7,"
-	    "\"Pid\":123}\n"), 0, "exec inspect parsed");
-	is_int(running, 0, "not running");
-	is_int(status, 7, "exit code 7");
-	is_int(INSPECT("{\"Running\":true,\"ExitCode\":0}"), 0,
-	    "running exec parsed");
-	is_int(running, 1, "running");
-	is_int(INSPECT("{\"Running\":false,\"ExitCode\":255}"), 0, "255");
-	is_int(status, 255, "exit code 255");
-	status = 99;
-	is_int(INSPECT("{\"Running\":false}"), 0, "no ExitCode parsed");
-	is_int(status, -1, "no ExitCode gives -1");
-	status = 99;
-	is_int(INSPECT("{\"Running\":false,\"ExitCode\":null}"), 0,
-	    "null ExitCode parsed");
-	is_int(status, -1, "null ExitCode gives -1");
-	is_int(INSPECT("{\"Running\":false,\"ExitCode\":"
-	    "99999999999999999999999}"), 0, "huge ExitCode parsed");
-	is_int(status, -1, "huge ExitCode gives -1");
-	is_int(INSPECT("{\"Running\":false,\"ExitCode\":-1}"), 0,
-	    "negative ExitCode parsed");
-	is_int(status, -1, "negative ExitCode gives -1");
-	is_int(INSPECT("{\"Running\":false,\"ExitCode\":256}"), 0,
-	    "ExitCode 256 parsed");
-	is_int(status, -1, "ExitCode 256 gives -1");
-	is_int(INSPECT("{\"Running\":false,\"ExitCode\":\"7\"}"), -1,
-	    "string ExitCode rejected");
-	is_int(INSPECT("{\"Running\":false,\"ExitCode\":7.5}"), -1,
-	    "fractional ExitCode rejected");
-	is_int(INSPECT("{\"Running\":\"false\",\"ExitCode\":0}"), -1,
-	    "string Running rejected");
-	is_int(INSPECT("{\"ExitCode\":0}"), -1, "missing Running rejected");
-	is_int(INSPECT("[{\"Running\":false}]"), -1, "array rejected");
-	j = "{\"Running\":false,\"ExitCode\":7}";
-	is_int(box_docker_parse_exec_inspect(j, strlen(j) - 1, &running,
-	    &status, &err), -1, "truncated inspect rejected");
-#undef INSPECT
-}
-
-static void
 test_id(void)
 {
 	struct box_error err;
@@ -500,7 +451,6 @@ main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
 	test_list();
-	test_exec_inspect();
 	test_id();
 	test_message();
 	test_open();

@@ -60,19 +60,16 @@ test_requests(void)
 		{ "create 0123456789abcdef dev -5", "invalid deadline" },
 		{ "create 0123456789abcdef dev 99999999999999999999",
 		    "invalid deadline" },
-		{ "exec " ID64 " 1 24 80 xterm", "exec takes 6 arguments" },
-		{ "exec " ID64 " 2 24 80 xterm -", "invalid tty flag" },
-		{ "exec " ID64 " 1 -1 80 xterm -", "invalid rows" },
-		{ "exec " ID64 " 1 24 65536 xterm -", "invalid columns" },
-		{ "exec " ID64 " 1 24 80 XTERM -", "invalid TERM" },
-		{ "exec " ID64 " 1 24 80 $TERM -", "invalid TERM" },
-		{ "exec " ID64 " 0 0 0 - 262145",
-		    "invalid command length (at most 262144 bytes)" },
-		{ "exec " ID64 " 0 0 0 - 0x10",
-		    "invalid command length (at most 262144 bytes)" },
-		{ "resize abc 24 80", "invalid exec id" },
-		{ "resize " ID64 " 0 80", "invalid terminal size" },
-		{ "status " ID64 "x", "invalid exec id" },
+		{ "agent 0123456789abcdef", "agent takes 2 arguments" },
+		{ "agent sshbox-0123456789abcdef -", "invalid box id" },
+		{ "agent 0123456789abcdef ../x", "invalid box reference" },
+		/* The Docker exec requests are gone: well formed as they
+		 * were, they are unknown now. */
+		{ "exec sshbox-0123456789abcdef 1 24 80 xterm-256color -",
+		    "unknown request" },
+		{ "exec " ID64 " 0 0 0 - 17", "unknown request" },
+		{ "resize " ID64 " 50 132", "unknown request" },
+		{ "status " ID64, "unknown request" },
 	};
 	struct box_helper_req r;
 	struct box_error err;
@@ -103,18 +100,14 @@ test_requests(void)
 	ok(r.op == BOX_HOP_CREATE && strcmp(r.ref, "0123456789abcdef") == 0 &&
 	    strcmp(r.profile, "dev") == 0 && r.deadline == 1790000000,
 	    "create: box id, profile, deadline");
-	is_int(req("exec sshbox-0123456789abcdef 1 24 80 xterm-256color -",
-	    &r, &err), 0, "exec of a login shell parses");
-	ok(r.op == BOX_HOP_EXEC && r.tty == 1 && r.rows == 24 &&
-	    r.cols == 80 && strcmp(r.term, "xterm-256color") == 0 &&
-	    !r.has_command, "exec: tty, size, TERM, no command");
-	is_int(req("exec " ID64 " 0 0 0 - 262144", &r, &err), 0,
-	    "exec with the longest command parses");
-	ok(r.has_command && r.ncommand == 262144 && r.term[0] == '\0',
-	    "exec: command length, no TERM");
-	is_int(req("resize " ID64 " 50 132", &r, &err), 0, "resize parses");
-	ok(r.rows == 50 && r.cols == 132 && strcmp(r.exec_id, ID64) == 0,
-	    "resize: exec id and size");
+	is_int(req("agent 0123456789abcdef sshbox-0123456789abcdef", &r,
+	    &err), 0, "agent parses");
+	ok(r.op == BOX_HOP_AGENT && strcmp(r.box_id, "0123456789abcdef") ==
+	    0 && strcmp(r.ref, "sshbox-0123456789abcdef") == 0,
+	    "agent: box id and reference");
+	is_int(req("inspect " ID64, &r, &err), 0, "inspect parses");
+	ok(r.op == BOX_HOP_INSPECT && strcmp(r.ref, ID64) == 0,
+	    "inspect: reference");
 	is_int(req("destroy 0123456789abcdef " ID64, &r, &err), 0,
 	    "destroy with a stored reference parses");
 	ok(r.op == BOX_HOP_DESTROY && strcmp(r.box_id, "0123456789abcdef") ==
@@ -136,23 +129,23 @@ test_format(void)
 	int n;
 
 	memset(&r, 0, sizeof(r));
-	r.op = BOX_HOP_EXEC;
+	r.op = BOX_HOP_AGENT;
+	strcpy(r.box_id, "0123456789abcdef");
 	strcpy(r.ref, "sshbox-0123456789abcdef");
-	r.tty = 1;
-	r.rows = 40;
-	r.cols = 100;
-	strcpy(r.term, "screen");
-	r.has_command = 1;
-	r.ncommand = 17;
 	n = box_helper_format_req(&r, buf, sizeof(buf), &err);
-	is_str(buf, "exec sshbox-0123456789abcdef 1 40 100 screen 17\n",
-	    "exec request line");
+	is_str(buf, "agent 0123456789abcdef sshbox-0123456789abcdef\n",
+	    "agent request line");
 	ok(n > 0 && box_helper_parse_req(buf, (size_t)n - 1, &back,
 	    &err) == 0 && memcmp(&r, &back, sizeof(r)) == 0,
 	    "and it parses back to the same request");
 	strcpy(r.ref, "../x");
 	is_int(box_helper_format_req(&r, buf, sizeof(buf), &err), -1,
 	    "an invalid request is not sent");
+	memset(&r, 0, sizeof(r));
+	r.op = BOX_HOP_INSPECT;
+	strcpy(r.ref, "../x");
+	is_int(box_helper_format_req(&r, buf, sizeof(buf), &err), -1,
+	    "nor an inspect of an invalid reference");
 	memset(&r, 0, sizeof(r));
 	r.op = BOX_HOP_DESTROY;
 	strcpy(r.box_id, "0123456789abcdef");
