@@ -1,7 +1,7 @@
 /*
  * box-agent: PID 1 of every box.  Reaps every process that ends up with
  * it, passes termination on to the whole box, and serves sessions on a
- * unix socket (lib/agent.h): each connection is handled by a child of its
+ * unix socket (lib/agent/agent.h): each connection is handled by a child of its
  * own, which starts the profile's shell -- as a login shell or with -c and
  * the guest's command -- on the descriptors box-shell passed (pass-through)
  * or on a terminal or pipes it makes and relays (relay), reports its exit
@@ -35,8 +35,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "agent.h"
-#include "spawn.h"
+#include "agent/agent.h"
+#include "core/spawn.h"
 
 #define SOCKET_PATH	"/.sshbox/run/agent.sock"
 #define OPEN_SECONDS	30	/* for the host to send its request */

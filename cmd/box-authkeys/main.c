@@ -12,11 +12,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "box.h"
-#include "log.h"
-#include "priv.h"
-#include "sshkey.h"
-#include "util.h"
+#include "box/box.h"
+#include "core/log.h"
+#include "core/priv.h"
+#include "auth/sshkey.h"
+#include "core/util.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/etc"

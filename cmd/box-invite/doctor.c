@@ -22,13 +22,13 @@
 
 #include <json-c/json.h>
 
-#include "box.h"
+#include "box/box.h"
 #include "doctor.h"
-#include "helper.h"
-#include "log.h"
-#include "priv.h"
-#include "spawn.h"
-#include "util.h"
+#include "runtime/helper.h"
+#include "core/log.h"
+#include "core/priv.h"
+#include "core/spawn.h"
+#include "core/util.h"
 
 #define SSHD_PATH		"/usr/sbin/sshd"
 #define SSHD_CONFIG		"/etc/ssh/sshd_config"

@@ -18,13 +18,13 @@
 
 #include <json-c/json.h>
 
-#include "box.h"
+#include "box/box.h"
 #include "doctor.h"
-#include "helper.h"
-#include "log.h"
-#include "priv.h"
-#include "token.h"
-#include "util.h"
+#include "runtime/helper.h"
+#include "core/log.h"
+#include "core/priv.h"
+#include "auth/token.h"
+#include "core/util.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/etc"

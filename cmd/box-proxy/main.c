@@ -22,10 +22,10 @@
 #include <dirent.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "spawn.h"
-#include "token.h"
-#include "util.h"
+#include "core/log.h"
+#include "core/spawn.h"
+#include "auth/token.h"
+#include "core/util.h"
 
 #define PROXY_EXIT	255	/* ssh's own failure status */
 #define STATE_SUBDIR	".local/state/sshbox"

@@ -16,11 +16,11 @@
 
 #include <json-c/json.h>
 
-#include "box.h"
-#include "helper.h"
-#include "log.h"
-#include "priv.h"
-#include "util.h"
+#include "box/box.h"
+#include "runtime/helper.h"
+#include "core/log.h"
+#include "core/priv.h"
+#include "core/util.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/etc"

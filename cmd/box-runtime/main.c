@@ -3,7 +3,7 @@
  * (installed setgid to the socket's group).  box-shell and box-reaper,
  * running as the box account, start it before they drop privileges and
  * ask it for the few operations they need, one checked request at a time
- * (lib/helper.h).  It acts only on this bastion's boxes, with profiles
+ * (lib/runtime/helper.h).  It acts only on this bastion's boxes, with profiles
  * from a root-owned configuration, and never takes a path, an image, a
  * mount or a runtime option from its caller.
  */
@@ -23,12 +23,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "helper.h"
-#include "log.h"
-#include "rundir.h"
-#include "runtime.h"
-#include "util.h"
+#include "config/config.h"
+#include "runtime/helper.h"
+#include "core/log.h"
+#include "runtime/rundir.h"
+#include "runtime/runtime.h"
+#include "core/util.h"
 
 #ifndef RUNTIME_LOCKDIR
 #define RUNTIME_LOCKDIR "/var/lib/sshbox-runtime"

@@ -15,15 +15,15 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "box.h"
-#include "command.h"
-#include "helper.h"
-#include "log.h"
-#include "priv.h"
-#include "session.h"
-#include "sshkey.h"
-#include "token.h"
-#include "util.h"
+#include "box/box.h"
+#include "session/command.h"
+#include "runtime/helper.h"
+#include "core/log.h"
+#include "core/priv.h"
+#include "session/session.h"
+#include "auth/sshkey.h"
+#include "auth/token.h"
+#include "core/util.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/etc"

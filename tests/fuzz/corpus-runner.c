@@ -10,7 +10,7 @@
 
 #include "../unit/tap.h"
 #include "fuzz.h"
-#include "util.h"
+#include "core/util.h"
 
 int fuzz_token(const uint8_t *, size_t);
 int fuzz_sshkey(const uint8_t *, size_t);

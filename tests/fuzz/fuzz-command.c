@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "command.h"
+#include "session/command.h"
 #include "fuzz.h"
 
 FUZZ_ENTRY(command)

@@ -1,7 +1,7 @@
 /* Fuzz target: sshbox.yaml and profile parsing from untrusted bytes. */
 #include <string.h>
 
-#include "config.h"
+#include "config/config.h"
 #include "fuzz.h"
 
 FUZZ_ENTRY(config)

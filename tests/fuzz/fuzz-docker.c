@@ -3,8 +3,8 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "runtime.h"
-#include "util.h"
+#include "runtime/runtime.h"
+#include "core/util.h"
 
 static void
 fuzz_replies(int which, const char *json, size_t size)

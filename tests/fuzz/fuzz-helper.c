@@ -7,8 +7,8 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "helper.h"
-#include "util.h"
+#include "runtime/helper.h"
+#include "core/util.h"
 
 static void
 fuzz_req(const char *s, size_t len)

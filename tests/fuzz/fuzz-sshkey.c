@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "sshkey.h"
+#include "auth/sshkey.h"
 
 #define INPUT_MAX	(80 * 1024)
 

@@ -5,8 +5,8 @@
 #include <openssl/evp.h>
 
 #include "fuzz.h"
-#include "token.h"
-#include "util.h"
+#include "auth/token.h"
+#include "core/util.h"
 
 #define INPUT_MAX	4096
 

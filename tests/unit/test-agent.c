@@ -1,6 +1,6 @@
 /*
- * Unit tests for lib/agent.c (the box-agent protocol) and, end to end
- * without any runtime, for box-agent itself with lib/session.c: the real
+ * Unit tests for lib/agent/agent.c (the box-agent protocol) and, end to end
+ * without any runtime, for box-agent itself with lib/session/session.c: the real
  * agent binary serves sessions on a socket in a temporary directory, and
  * box_session_run drives them in both modes.
  */
@@ -21,11 +21,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "agent.h"
-#include "config.h"
-#include "session.h"
+#include "agent/agent.h"
+#include "config/config.h"
+#include "session/session.h"
 #include "tap.h"
-#include "util.h"
+#include "core/util.h"
 
 #ifndef AGENT_BINARY
 #define AGENT_BINARY "./box-agent"

@@ -1,4 +1,4 @@
-/* Unit tests for lib/box.c's parts that need no runtime: process identity
+/* Unit tests for lib/box/box.c's parts that need no runtime: process identity
  * of sessions (zombies count as dead), exit codes, the reaper's lock and
  * opening a bastion without state. */
 #include <signal.h>
@@ -9,10 +9,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "box.h"
+#include "box/box.h"
 #include "fakes/fake-runtime.h"
-#include "token.h"
-#include "util.h"
+#include "auth/token.h"
+#include "core/util.h"
 #include "tap.h"
 
 static void

@@ -1,9 +1,9 @@
-/* Unit tests for lib/command.c: what box-shell makes of a guest's command. */
+/* Unit tests for lib/session/command.c: what box-shell makes of a guest's command. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "command.h"
+#include "session/command.h"
 #include "tap.h"
 
 int

@@ -1,4 +1,4 @@
-/* Unit tests for lib/config.c: sshbox.yaml and profiles. */
+/* Unit tests for lib/config/config.c: sshbox.yaml and profiles. */
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -6,10 +6,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "config/config.h"
 #include "tap.h"
 
-/* The same compile-time locations lib/config.c was built with. */
+/* The same compile-time locations lib/config/config.c was built with. */
 #ifndef SYSCONFDIR
 #define SYSCONFDIR	"/etc"
 #endif
@@ -19,7 +19,7 @@
 #ifndef LIBEXECDIR
 #define LIBEXECDIR	"/usr/libexec/sshbox"
 #endif
-#include "util.h"
+#include "core/util.h"
 
 #define F	"/srv/bastion/sshbox.yaml"
 #define P	"/srv/bastion/profiles/t.yaml"

@@ -9,7 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "runtime.h"
+#include "runtime/runtime.h"
 #include "tap.h"
 
 #define ID1 "c86ab1b6eef888efb56b35ac2638111fe7612237af100268b1ab0068de48ede2"

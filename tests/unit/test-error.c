@@ -1,9 +1,9 @@
-/* Unit tests for lib/error.c and lib/log.c's escaping. */
+/* Unit tests for lib/core/error.c and lib/core/log.c's escaping. */
 #include <errno.h>
 #include <string.h>
 
-#include "error.h"
-#include "log.h"
+#include "core/error.h"
+#include "core/log.h"
 #include "tap.h"
 
 int

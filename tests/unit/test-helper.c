@@ -1,5 +1,5 @@
 /*
- * The box-runtime protocol (lib/helper.c), the container inspect reader
+ * The box-runtime protocol (lib/runtime/helper.c), the container inspect reader
  * it relies on to tell this bastion's boxes from others, and the
  * root-only path check it applies to its configuration.
  */
@@ -9,10 +9,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "helper.h"
-#include "runtime.h"
+#include "runtime/helper.h"
+#include "runtime/runtime.h"
 #include "tap.h"
-#include "util.h"
+#include "core/util.h"
 
 #define ID64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 

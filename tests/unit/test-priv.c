@@ -1,4 +1,4 @@
-/* Unit tests for lib/priv.c: capabilities really go away, and root really
+/* Unit tests for lib/core/priv.c: capabilities really go away, and root really
  * becomes the box account. */
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "priv.h"
+#include "core/priv.h"
 #include "tap.h"
 
 /* Run fn in a child; its exit status (or -1 if it did not exit). */

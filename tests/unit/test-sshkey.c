@@ -1,4 +1,4 @@
-/* Unit tests for lib/sshkey.c: real ssh-keygen keys and hostile blobs. */
+/* Unit tests for lib/auth/sshkey.c: real ssh-keygen keys and hostile blobs. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,9 +8,9 @@
 #include <openssl/ec.h>
 #include <openssl/obj_mac.h>
 
-#include "sshkey.h"
+#include "auth/sshkey.h"
 #include "tap.h"
-#include "util.h"
+#include "core/util.h"
 
 static char tmpdir[] = "/tmp/test-sshkey.XXXXXX";
 

@@ -1,4 +1,4 @@
-/* Unit tests for lib/state.c on a real SQLite file in a temporary dir. */
+/* Unit tests for lib/state/state.c on a real SQLite file in a temporary dir. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,9 +7,9 @@
 
 #include <sqlite3.h>
 
-#include "state.h"
+#include "state/state.h"
 #include "tap.h"
-#include "util.h"
+#include "core/util.h"
 
 static char dir[] = "/tmp/test-state.XXXXXX";
 static char db[128];

@@ -1,4 +1,4 @@
-/* Unit tests for lib/token.c: signing, verification, keys on disk. */
+/* Unit tests for lib/auth/token.c: signing, verification, keys on disk. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -12,8 +12,8 @@
 #include <openssl/rsa.h>
 
 #include "tap.h"
-#include "token.h"
-#include "util.h"
+#include "auth/token.h"
+#include "core/util.h"
 
 #define CONTEXT	"sshbox-invite-v1"
 

@@ -1,4 +1,4 @@
-/* Unit tests for lib/util.c: numbers, durations, sizes, base64, files. */
+/* Unit tests for lib/core/util.c: numbers, durations, sizes, base64, files. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "tap.h"
-#include "util.h"
+#include "core/util.h"
 
 static void
 test_int(void)

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "fake-runtime.h"
-#include "util.h"
+#include "core/util.h"
 
 struct fake_world fake;
 

@@ -7,7 +7,7 @@
 #ifndef BOX_FAKE_RUNTIME_H
 #define BOX_FAKE_RUNTIME_H
 
-#include "runtime.h"
+#include "runtime/runtime.h"
 
 #define FAKE_MAX	32
 

@@ -1,0 +1,482 @@
+/* Provisioning, destroying and reaping boxes: state and runtime together. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <time.h>
+
+#include "box/box.h"
+#include "runtime/helper.h"
+#include "runtime/rundir.h"
+#include "core/util.h"
+
+int
+box_ctx_open(struct box_ctx *ctx, const char *path, int create_state,
+    struct box_error *err)
+{
+	char db[PATH_MAX];
+
+	memset(ctx, 0, sizeof(*ctx));
+	if (box_config_load(path, &ctx->cfg, err) < 0)
+		return -1;
+	if (box_config_state_db(&ctx->cfg, db, sizeof(db)) < 0)
+		return box_error_set(err, BOX_E_CONFIG, 0,
+		    "state_dir is too long");
+	if (box_state_open(db, create_state, &ctx->st, err) < 0) {
+		if (err != NULL && err->kind == BOX_E_NOTFOUND)
+			box_error_set(err, BOX_E_STATE, 0, "no state at %s "
+			    "(run box-invite init first)", db);
+		return -1;
+	}
+	return 0;
+}
+
+void
+box_ctx_close(struct box_ctx *ctx)
+{
+	size_t i;
+
+	for (i = 0; i < ctx->ndrivers; i++)
+		box_runtime_free(ctx->drivers[i]);
+	ctx->ndrivers = 0;
+	box_state_close(ctx->st);
+	ctx->rt = NULL;
+	ctx->st = NULL;
+}
+
+int
+box_ctx_driver(struct box_ctx *ctx, const char *name, struct box_runtime **rt,
+    struct box_error *err)
+{
+	size_t i;
+
+	if (name == NULL || *name == '\0')
+		name = "docker";
+	for (i = 0; i < ctx->ndrivers; i++) {
+		if (strcmp(ctx->drivers[i]->name, name) == 0) {
+			*rt = ctx->drivers[i];
+			return 0;
+		}
+	}
+	if (ctx->ndrivers == BOX_CTX_DRIVERS)
+		return box_error_set(err, BOX_E_INTERNAL, 0,
+		    "too many runtimes");
+	if (box_runtime_open(name, &ctx->cfg, rt, err) < 0)
+		return -1;
+	ctx->drivers[ctx->ndrivers++] = *rt;
+	return 0;
+}
+
+int
+box_ctx_runtime(struct box_ctx *ctx, const struct box_profile *p,
+    struct box_error *err)
+{
+	return box_ctx_driver(ctx, p != NULL ? p->runtime : NULL, &ctx->rt,
+	    err);
+}
+
+int
+box_exit_code(const struct box_error *err)
+{
+	switch (err->kind) {
+	case BOX_E_DENIED:
+	case BOX_E_NOTFOUND:
+		return BOX_EXIT_DENIED;
+	case BOX_E_INPUT:
+		return BOX_EXIT_USAGE;
+	case BOX_E_RATE:
+		return BOX_EXIT_RATE;
+	case BOX_E_STATE:
+		return BOX_EXIT_STATE;
+	case BOX_E_RUNTIME:
+		return BOX_EXIT_RUNTIME;
+	default:
+		return BOX_EXIT_CONFIG;
+	}
+}
+
+static void
+sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* Wait for a box that another session is creating. */
+static int
+wait_running(struct box_ctx *ctx, struct box_box *box, struct box_error *err)
+{
+	int64_t give_up = box_now() + ctx->cfg.create_timeout;
+
+	while (strcmp(box->status, BOX_STATUS_CREATING) == 0) {
+		if (box_now() > give_up)
+			return box_error_set(err, BOX_E_RUNTIME, 0,
+			    "timed out waiting for box %s to start", box->id);
+		sleep_ms(200);
+		if (box_state_box_get(ctx->st, box->id, box, err) < 0)
+			return -1;
+	}
+	if (strcmp(box->status, BOX_STATUS_RUNNING) != 0)
+		return box_error_set(err, BOX_E_RUNTIME, 0,
+		    "box %s could not be started (%s)", box->id,
+		    box->end_reason[0] ? box->end_reason : box->status);
+	return 0;
+}
+
+int
+box_provision(struct box_ctx *ctx, const struct box_binding *b,
+    const struct box_profile *p, const char *source, struct box_box *box,
+    struct box_error *err)
+{
+	char id[BOX_ID_LEN + 1], ref[BOX_REF_MAX], agent_path[PATH_MAX];
+	struct box_limits lim;
+	struct box_spec spec;
+	struct box_error e2;
+	int created;
+
+	if (box_random_hex(id, BOX_ID_LEN / 2, err) < 0)
+		return -1;
+	lim.max_boxes = ctx->cfg.max_boxes;
+	lim.max_boxes_per_invite = ctx->cfg.max_boxes_per_invite;
+	lim.max_boxes_per_source = ctx->cfg.max_boxes_per_source;
+	if (box_state_box_claim(ctx->st, b, id, source, p->runtime[0] ?
+	    p->runtime : "docker", &lim, box_now(), box,
+	    &created, err) < 0)
+		return -1;
+	if (!created)
+		return wait_running(ctx, box, err);
+	if (box_ctx_runtime(ctx, p, err) < 0)
+		goto fail;
+	memset(&spec, 0, sizeof(spec));
+	spec.box_id = box->id;
+	spec.instance = ctx->cfg.instance;
+	spec.deadline = box->deadline;
+	spec.profile = p;
+	/* Drivers that need it say so; box-runtime picks its own. */
+	if (box_agent_binary(agent_path, sizeof(agent_path), &e2) == 0)
+		spec.agent_path = agent_path;
+	if (ctx->rt->ops->create(ctx->rt, &spec, ref, sizeof(ref), err) < 0)
+		goto fail;
+	if (box_state_box_set_running(ctx->st, box->id, ref, err) < 0) {
+		/* Ended meanwhile (killed, revoked): do not leave it. */
+		ctx->rt->ops->destroy(ctx->rt, box->id, ref, &e2);
+		return -1;
+	}
+	box_state_audit(ctx->st, box_now(), "box-created", box->invite_id,
+	    box->id, box->fp, NULL, p->name);
+	return box_state_box_get(ctx->st, box->id, box, err);
+fail:
+	box_state_box_end(ctx->st, box->id, BOX_STATUS_FAILED,
+	    err != NULL ? err->msg : "failed", box_now(), &e2);
+	box_state_audit(ctx->st, box_now(), "box-failed", box->invite_id,
+	    box->id, box->fp, NULL, err != NULL ? err->msg : NULL);
+	return -1;
+}
+
+int
+box_destroy(struct box_ctx *ctx, const struct box_box *box,
+    const char *reason, struct box_error *err)
+{
+	struct box_runtime *rt;
+
+	if (box_state_box_end(ctx->st, box->id, BOX_STATUS_DESTROYED, reason,
+	    box_now(), err) < 0)
+		return -1;
+	box_state_audit(ctx->st, box_now(), "box-destroyed", box->invite_id,
+	    box->id, box->fp, NULL, reason);
+	if (box_ctx_driver(ctx, box->runtime, &rt, err) < 0)
+		return -1;
+	return rt->ops->destroy(rt, box->id, box->ref, err);
+}
+
+long long
+box_pid_start(long pid)
+{
+	char path[64], buf[1024], *p;
+	long long start = -1;
+	ssize_t n;
+	int fd, field;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	/* The command name may hold spaces and parentheses: skip to the
+	 * last ')', then count fields; starttime is field 22. */
+	if ((p = strrchr(buf, ')')) == NULL)
+		return -1;
+	/* A zombie (or dead) process is not a live session. */
+	if (p[1] != ' ' || p[2] == 'Z' || p[2] == 'X' || p[2] == 'x')
+		return -1;
+	for (field = 2; *p != '\0' && field < 22; p++)
+		if (*p == ' ')
+			field++;
+	if (field == 22)
+		start = strtoll(p, NULL, 10);
+	return start;
+}
+
+int
+box_pid_alive(long pid, long long start)
+{
+	return pid > 0 && box_pid_start(pid) == start;
+}
+
+/* --------------------------------------------------------------- reaping */
+
+struct boxvec {
+	struct box_box *v;
+	size_t n, cap;
+};
+
+static int
+collect_box(void *arg, const struct box_box *box)
+{
+	struct boxvec *bv = arg;
+	struct box_box *nv;
+
+	if (bv->n == bv->cap) {
+		size_t cap = bv->cap ? bv->cap * 2 : 16;
+
+		if ((nv = realloc(bv->v, cap * sizeof(*nv))) == NULL)
+			return -1;
+		bv->v = nv;
+		bv->cap = cap;
+	}
+	bv->v[bv->n++] = *box;
+	return 0;
+}
+
+struct sessvec {
+	struct box_session v[64];
+	size_t n;
+};
+
+static int
+collect_session(void *arg, const struct box_session *s)
+{
+	struct sessvec *sv = arg;
+
+	if (sv->n < sizeof(sv->v) / sizeof(sv->v[0]))
+		sv->v[sv->n++] = *s;
+	return 0;
+}
+
+static int64_t
+profile_linger(struct box_ctx *ctx, const char *name)
+{
+	struct box_profile p;
+	struct box_error err;
+
+	if (box_config_load_profile(&ctx->cfg, name, &p, &err) < 0)
+		return 0;
+	return p.linger;
+}
+
+/* 1 if the invite is revoked (or gone: a box of nobody's is ended too). */
+static int
+invite_revoked(struct box_ctx *ctx, const char *id)
+{
+	struct box_invite inv;
+	struct box_error err;
+
+	if (box_state_invite_get(ctx->st, id, &inv, &err) < 0)
+		return err.kind == BOX_E_NOTFOUND;
+	return inv.revoked_at != 0;
+}
+
+static void
+reap_sessions(struct box_ctx *ctx, const struct box_box *box, int64_t now,
+    struct box_reap_stats *rs)
+{
+	struct sessvec sv = { .n = 0 };
+	struct box_error err;
+	size_t i;
+	int last;
+
+	if (box_state_session_list(ctx->st, box->id, collect_session, &sv,
+	    &err) < 0) {
+		rs->errors++;
+		return;
+	}
+	for (i = 0; i < sv.n; i++) {
+		if (box_pid_alive(sv.v[i].pid, sv.v[i].pid_start))
+			continue;
+		if (box_state_session_end(ctx->st, sv.v[i].id, now,
+		    profile_linger(ctx, box->profile), &last, &err) < 0)
+			rs->errors++;
+		else
+			rs->stale_sessions++;
+	}
+}
+
+int
+box_reap(struct box_ctx *ctx, int64_t now, struct box_reap_stats *rs,
+    struct box_error *err)
+{
+	struct boxvec bv = { NULL, 0, 0 };
+	struct box_runtime_obj *objs = NULL;
+	struct box_error e2;
+	size_t i, j, k, nobjs = 0;
+	int ended, rc = 0;
+
+	memset(rs, 0, sizeof(*rs));
+	if (box_state_box_list(ctx->st, 1, collect_box, &bv, err) < 0)
+		return -1;
+	for (i = 0; i < bv.n; i++) {
+		struct box_box *box = &bv.v[i];
+		const char *why = NULL;
+
+		reap_sessions(ctx, box, now, rs);
+		if (box_state_box_get(ctx->st, box->id, box, &e2) < 0) {
+			rs->errors++;
+			continue;
+		}
+		if (now >= box->deadline) {
+			why = "expired";
+			rs->expired++;
+		} else if (invite_revoked(ctx, box->invite_id)) {
+			why = "invite revoked";
+			rs->revoked++;
+		} else if (strcmp(box->status, BOX_STATUS_CREATING) == 0 &&
+		    now - box->created_at > ctx->cfg.create_timeout) {
+			why = "stuck while being created";
+			rs->stuck++;
+		}
+		if (why != NULL) {
+			if (box_destroy(ctx, box, why, &e2) < 0)
+				rs->errors++;
+			box->status[0] = '\0';
+			continue;
+		}
+		if (box->sessions > 0 ||
+		    strcmp(box->status, BOX_STATUS_RUNNING) != 0)
+			continue;
+		if (box->linger_until == 0) {
+			/* Running, no session, no clock: a session died
+			 * before it attached.  Give it the linger time. */
+			if (box_state_box_start_grace(ctx->st, box->id,
+			    now + profile_linger(ctx, box->profile), &e2) < 0)
+				rs->errors++;
+			continue;
+		}
+		if (box_state_box_end_idle(ctx->st, box->id, "linger over",
+		    now, &ended, &e2) < 0) {
+			rs->errors++;
+			continue;
+		}
+		if (ended) {
+			rs->lingered++;
+			box_state_audit(ctx->st, now, "box-destroyed",
+			    box->invite_id, box->id, box->fp, NULL,
+			    "linger over");
+			struct box_runtime *rt;
+
+			if (box_ctx_driver(ctx, box->runtime, &rt, &e2) < 0 ||
+			    rt->ops->destroy(rt, box->id, box->ref, &e2) < 0)
+				rs->errors++;
+			box->status[0] = '\0';
+		}
+	}
+
+	/* Reconcile with each runtime both ways. */
+	for (k = 0; box_runtime_names()[k] != NULL; k++) {
+		const char *name = box_runtime_names()[k];
+		struct box_runtime *rt;
+
+		free(objs);
+		objs = NULL;
+		nobjs = 0;
+		if (box_ctx_driver(ctx, name, &rt, err) < 0 ||
+		    rt->ops->list(rt, ctx->cfg.instance, &objs, &nobjs,
+		    err) < 0) {
+			rc = -1;
+			continue;
+		}
+		for (j = 0; j < nobjs; j++) {
+			struct box_box row;
+			int r;
+
+			r = box_state_box_get(ctx->st, objs[j].box_id, &row,
+			    &e2);
+			if (r == 0 && (strcmp(row.status,
+			    BOX_STATUS_RUNNING) == 0 || strcmp(row.status,
+			    BOX_STATUS_CREATING) == 0))
+				continue;
+			if (r < 0 && e2.kind != BOX_E_NOTFOUND) {
+				rs->errors++;
+				continue;
+			}
+			if (rt->ops->destroy(rt, objs[j].box_id, objs[j].ref,
+			    &e2) < 0)
+				rs->errors++;
+			else
+				rs->orphans++;
+			box_state_audit(ctx->st, now, "orphan-removed", NULL,
+			    objs[j].box_id, NULL, NULL, objs[j].ref);
+		}
+		for (i = 0; i < bv.n; i++) {
+			struct box_box *box = &bv.v[i];
+			int found = 0;
+
+			if (strcmp(box->status, BOX_STATUS_RUNNING) != 0 ||
+			    strcmp(box->runtime, name) != 0)
+				continue;
+			for (j = 0; j < nobjs && !found; j++)
+				found = strcmp(objs[j].box_id, box->id) == 0;
+			if (found)
+				continue;
+			if (box_state_box_end(ctx->st, box->id,
+			    BOX_STATUS_DESTROYED, "runtime object vanished", now,
+			    &e2) < 0)
+				rs->errors++;
+			else
+				rs->vanished++;
+		}
+	}
+	free(objs);
+	free(bv.v);
+	return rc;
+}
+
+int
+box_reaper_lock(const struct box_config *cfg, struct box_error *err)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	int fd;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/reaper.lock",
+	    cfg->state_dir) >= sizeof(path))
+		return box_error_set(err, BOX_E_CONFIG, 0, "state_dir too long");
+	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
+	    0600);
+	if (fd < 0)
+		return box_error_set(err, BOX_E_STATE, errno, "%s", path);
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1 ||
+	    st.st_uid != geteuid()) {
+		close(fd);
+		return box_error_set(err, BOX_E_STATE, 0, "%s is not a plain "
+		    "file of this account's", path);
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		int e = errno;
+
+		close(fd);
+		if (e == EWOULDBLOCK)
+			return -2;
+		return box_error_set(err, BOX_E_STATE, e, "lock %s", path);
+	}
+	return fd;
+}

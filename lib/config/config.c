@@ -1,0 +1,1245 @@
+/* Configuration: sshbox.yaml and profiles, parsed with libyaml. */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <yaml.h>
+
+#include "config/config.h"
+#include "core/log.h"
+#include "core/util.h"
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR	"/etc"
+#endif
+#ifndef LOCALSTATEDIR
+#define LOCALSTATEDIR	"/var"
+#endif
+#ifndef LIBEXECDIR
+#define LIBEXECDIR	"/usr/libexec/sshbox"
+#endif
+
+#define nitems(a)	(sizeof(a) / sizeof((a)[0]))
+
+#define MAX_DEPTH	8		/* nesting of mappings and sequences */
+#define MAX_SCALAR	4096
+#define MIN_MEMORY	(4LL << 20)
+#define NANO		1000000000LL
+
+struct ctx {
+	yaml_document_t	*doc;
+	const char	*fname;
+	char		 dir[PATH_MAX];	/* for relative paths in sshbox.yaml */
+	struct box_error *err;
+};
+
+struct key {
+	const char	*name;
+	int		(*set)(struct ctx *, yaml_node_t *, const char *,
+			    void *);
+	size_t		 off;
+};
+
+static const char *const cap_known[] = {
+	"AUDIT_CONTROL", "AUDIT_READ", "AUDIT_WRITE", "BLOCK_SUSPEND", "BPF",
+	"CHECKPOINT_RESTORE", "CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH",
+	"FOWNER", "FSETID", "IPC_LOCK", "IPC_OWNER", "KILL", "LEASE",
+	"LINUX_IMMUTABLE", "MAC_ADMIN", "MAC_OVERRIDE", "MKNOD", "NET_ADMIN",
+	"NET_BIND_SERVICE", "NET_BROADCAST", "NET_RAW", "PERFMON", "SETFCAP",
+	"SETGID", "SETPCAP", "SETUID", "SYSLOG", "SYS_ADMIN", "SYS_BOOT",
+	"SYS_CHROOT", "SYS_MODULE", "SYS_NICE", "SYS_PACCT", "SYS_PTRACE",
+	"SYS_RAWIO", "SYS_RESOURCE", "SYS_TIME", "SYS_TTY_CONFIG",
+	"WAKE_ALARM",
+};
+
+static const char *const cap_denied[] = {
+	"ALL", "SYS_ADMIN", "SYS_MODULE", "SYS_PTRACE", "SYS_RAWIO",
+	"SYS_BOOT", "MAC_ADMIN", "MAC_OVERRIDE", "NET_ADMIN", "SYS_TIME",
+	"DAC_READ_SEARCH", "BPF", "PERFMON", "SYSLOG", "LINUX_IMMUTABLE",
+	"SETPCAP", "SETFCAP",
+};
+
+static int
+cerr_line(struct ctx *c, size_t line, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int
+cerr(struct ctx *c, const yaml_node_t *n, const char *key,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static int
+cerr_va(struct ctx *c, size_t line, const char *key, const char *fmt,
+    va_list ap) __attribute__((format(printf, 4, 0)));
+
+static int
+cerr_va(struct ctx *c, size_t line, const char *key, const char *fmt,
+    va_list ap)
+{
+	char why[BOX_ERROR_MSG_MAX];
+
+	vsnprintf(why, sizeof(why), fmt, ap);
+	if (key != NULL)
+		return box_error_set(c->err, BOX_E_CONFIG, 0,
+		    "%.200s:%zu: %s: %s", c->fname, line, key, why);
+	return box_error_set(c->err, BOX_E_CONFIG, 0, "%.200s:%zu: %s",
+	    c->fname, line, why);
+}
+
+static int
+cerr_line(struct ctx *c, size_t line, const char *key, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	cerr_va(c, line, key, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static int
+cerr(struct ctx *c, const yaml_node_t *n, const char *key,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	cerr_va(c, n->start_mark.line + 1, key, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* Turn an error from a util parser into "FILE:LINE: KEY: why". */
+static int
+cerr_wrap(struct ctx *c, const yaml_node_t *n, const char *key)
+{
+	char why[BOX_ERROR_MSG_MAX];
+
+	box_strlcpy(why, c->err != NULL ? c->err->msg : "invalid value",
+	    sizeof(why));
+	return cerr(c, n, key, "%s", why);
+}
+
+static int
+yaml_failed(struct ctx *c, const yaml_parser_t *parser)
+{
+	const char *problem = parser->problem ? parser->problem : "error";
+
+	switch (parser->error) {
+	case YAML_MEMORY_ERROR:
+		return box_error_set(c->err, BOX_E_INTERNAL, 0,
+		    "%.200s: out of memory", c->fname);
+	case YAML_READER_ERROR:
+		return box_error_set(c->err, BOX_E_CONFIG, 0,
+		    "%.200s: invalid input at byte %zu: %s", c->fname,
+		    parser->problem_offset, problem);
+	default:
+		if (parser->context != NULL)
+			return cerr_line(c, parser->problem_mark.line + 1, NULL,
+			    "syntax error: %s (%s)", problem, parser->context);
+		return cerr_line(c, parser->problem_mark.line + 1, NULL,
+		    "syntax error: %s", problem);
+	}
+}
+
+/*
+ * Walk the events once before loading the document: refuse anchors,
+ * aliases, tags, several documents and deep nesting, so that the loader
+ * never sees them.
+ */
+static int
+prescan(struct ctx *c, const char *buf, size_t len)
+{
+	yaml_parser_t parser;
+	yaml_event_t ev;
+	int depth = 0, ndocs = 0, rc = 0, done = 0;
+	const yaml_char_t *anchor, *tag;
+
+	if (!yaml_parser_initialize(&parser))
+		return box_error_set(c->err, BOX_E_INTERNAL, 0,
+		    "cannot initialize the YAML parser");
+	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
+	while (!done && rc == 0) {
+		size_t line;
+
+		if (!yaml_parser_parse(&parser, &ev)) {
+			rc = yaml_failed(c, &parser);
+			break;
+		}
+		line = ev.start_mark.line + 1;
+		anchor = tag = NULL;
+		switch (ev.type) {
+		case YAML_STREAM_END_EVENT:
+			done = 1;
+			break;
+		case YAML_DOCUMENT_START_EVENT:
+			if (++ndocs > 1)
+				rc = cerr_line(c, line, NULL,
+				    "only one YAML document is allowed");
+			break;
+		case YAML_ALIAS_EVENT:
+			rc = cerr_line(c, line, NULL,
+			    "aliases (*name) are not allowed");
+			break;
+		case YAML_SCALAR_EVENT:
+			anchor = ev.data.scalar.anchor;
+			tag = ev.data.scalar.tag;
+			break;
+		case YAML_SEQUENCE_START_EVENT:
+			anchor = ev.data.sequence_start.anchor;
+			tag = ev.data.sequence_start.tag;
+			depth++;
+			break;
+		case YAML_MAPPING_START_EVENT:
+			anchor = ev.data.mapping_start.anchor;
+			tag = ev.data.mapping_start.tag;
+			depth++;
+			break;
+		case YAML_SEQUENCE_END_EVENT:
+		case YAML_MAPPING_END_EVENT:
+			depth--;
+			break;
+		default:
+			break;
+		}
+		if (rc == 0 && anchor != NULL)
+			rc = cerr_line(c, line, NULL,
+			    "anchors (&name) are not allowed");
+		else if (rc == 0 && tag != NULL)
+			rc = cerr_line(c, line, NULL,
+			    "tags (!name) are not allowed");
+		else if (rc == 0 && depth > MAX_DEPTH)
+			rc = cerr_line(c, line, NULL, "nested too deeply");
+		yaml_event_delete(&ev);
+	}
+	yaml_parser_delete(&parser);
+	return rc;
+}
+
+/* A scalar without control characters, or an error. */
+static int
+get_scalar(struct ctx *c, yaml_node_t *v, const char *key, const char **out)
+{
+	const unsigned char *s;
+	size_t i, len;
+
+	*out = NULL;
+	if (v->type == YAML_SEQUENCE_NODE)
+		return cerr(c, v, key, "expected a single value, not a list");
+	if (v->type != YAML_SCALAR_NODE)
+		return cerr(c, v, key,
+		    "expected a single value, not a mapping");
+	s = v->data.scalar.value;
+	len = v->data.scalar.length;
+	if (len > MAX_SCALAR)
+		return cerr(c, v, key, "value too long");
+	for (i = 0; i < len; i++)
+		if (s[i] < 0x20 || s[i] == 0x7f)
+			return cerr(c, v, key,
+			    "control character in value");
+	*out = (const char *)s;
+	return 0;
+}
+
+static int
+walk_map(struct ctx *c, yaml_node_t *map, const char *prefix,
+    const struct key *keys, size_t nkeys, void *obj, size_t *lines)
+{
+	yaml_node_pair_t *pair;
+	char path[128], safe[64];
+	uint64_t seen = 0;
+	size_t i;
+
+	if (map->type != YAML_MAPPING_NODE)
+		return cerr(c, map, prefix, "expected a mapping of keys");
+	for (pair = map->data.mapping.pairs.start;
+	    pair < map->data.mapping.pairs.top; pair++) {
+		yaml_node_t *k = yaml_document_get_node(c->doc, pair->key);
+		yaml_node_t *v = yaml_document_get_node(c->doc, pair->value);
+		const char *name;
+
+		if (k == NULL || v == NULL)
+			return box_error_set(c->err, BOX_E_INTERNAL, 0,
+			    "%.200s: broken YAML document", c->fname);
+		if (k->type != YAML_SCALAR_NODE)
+			return cerr(c, k, prefix, "keys must be plain names");
+		if (get_scalar(c, k, prefix, &name) < 0)
+			return -1;
+		for (i = 0; i < nkeys; i++)
+			if (k->data.scalar.length == strlen(keys[i].name) &&
+			    memcmp(name, keys[i].name,
+			    k->data.scalar.length) == 0)
+				break;
+		if (i == nkeys)
+			box_log_safe(name, safe, sizeof(safe));
+		else
+			box_strlcpy(safe, keys[i].name, sizeof(safe));
+		if (prefix != NULL)
+			snprintf(path, sizeof(path), "%s.%s", prefix, safe);
+		else
+			snprintf(path, sizeof(path), "%s", safe);
+		if (i == nkeys)
+			return cerr(c, k, path, "unknown key");
+		if (seen & (1ULL << i))
+			return cerr(c, k, path, "duplicate key");
+		seen |= 1ULL << i;
+		if (lines != NULL)
+			lines[i] = k->start_mark.line + 1;
+		if (keys[i].set(c, v, path, (char *)obj + keys[i].off) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Generic setters: field points into the structure being filled. */
+
+static int
+set_duration(struct ctx *c, yaml_node_t *v, const char *key, void *field)
+{
+	const char *s;
+
+	if (get_scalar(c, v, key, &s) < 0)
+		return -1;
+	if (box_parse_duration(s, field, c->err) < 0)
+		return cerr_wrap(c, v, key);
+	return 0;
+}
+
+static int
+set_duration_pos(struct ctx *c, yaml_node_t *v, const char *key, void *field)
+{
+	if (set_duration(c, v, key, field) < 0)
+		return -1;
+	if (*(int64_t *)field < 1)
+		return cerr(c, v, key, "must be at least 1s");
+	return 0;
+}
+
+static int
+set_bool(struct ctx *c, yaml_node_t *v, const char *key, void *field)
+{
+	const char *s;
+
+	if (get_scalar(c, v, key, &s) < 0)
+		return -1;
+	if (strcasecmp(s, "true") == 0 || strcasecmp(s, "yes") == 0)
+		*(int *)field = 1;
+	else if (strcasecmp(s, "false") == 0 || strcasecmp(s, "no") == 0)
+		*(int *)field = 0;
+	else
+		return cerr(c, v, key, "expected true or false");
+	return 0;
+}
+
+static int
+set_int(struct ctx *c, yaml_node_t *v, const char *key, long long min,
+    long long max, long long *out)
+{
+	const char *s;
+
+	if (get_scalar(c, v, key, &s) < 0)
+		return -1;
+	if (box_parse_int(s, min, max, out, c->err) < 0)
+		return cerr_wrap(c, v, key);
+	return 0;
+}
+
+/* sshbox.yaml */
+
+static int
+set_cfg_path(struct ctx *c, yaml_node_t *v, const char *key, void *field)
+{
+	const char *s;
+	int n;
+
+	if (get_scalar(c, v, key, &s) < 0)
+		return -1;
+	if (*s == '\0')
+		return cerr(c, v, key, "empty path");
+	if (s[0] == '/')
+		n = snprintf(field, PATH_MAX, "%s", s);
+	else
+		n = snprintf(field, PATH_MAX, "%s/%s", c->dir, s);
+	if (n < 0 || n >= PATH_MAX)
+		return cerr(c, v, key, "path too long");
+	return 0;
+}
+
+static int
+set_box_user(struct ctx *c, yaml_node_t *v, const char *key, void *field)
+{
+	const char *s;
+	size_t i;
+
+	if (get_scalar(c, v, key, &s) < 0)
+		return -1;
+	if (*s == '\0' || strlen(s) > BOX_USER_MAX)
+		return cerr(c, v, key, "must be 1 to %d characters",
+		    BOX_USER_MAX);
+	if (!(islower((unsigned char)s[0]) || s[0] == '_'))
+		return cerr(c, v, key,
+		    "a user name starts with a-z or _");
+	for (i = 1; s[i] != '\0'; i++)
+		if (!islower((unsigned char)s[i]) &&
+		    !isdigit((unsigned char)s[i]) && s[i] != '_' && s[i] != '-')
+			return cerr(c, v, key,
+			    "a user name is made of a-z, 0-9, _ and -");
+	box_strlcpy(field, s, BOX_USER_MAX + 1);
+	((struct box_config *)((char *)field - offsetof(struct box_config,
+	    box_user)))->explicit_keys |= BOX_CFG_BOX_USER;
+	return 0;
+}
+
+static int
+set_host(struct ctx *c, yaml_node_t *v, const char *key, void *field)
+{
+	const char *s;
+	size_t i;
+
+	if (get_scalar(c, v, key, &s) < 0)
+		return -1;
+	if (*s == '\0' || strlen(s) > 255)
+		return cerr(c, v, key, "must be 1 to 255 characters");
+	if (s[0] == '-')
+		return cerr(c, v, key, "must not start with -");
+	for (i = 0; s[i] != '\0'; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '.' &&
+		    s[i] != ':' && s[i] != '-')
+			return cerr(c, v, key,
+			    "not a host name or IP address");
+	box_strlcpy(field, s, 256);
+	return 0;
+}
+
+static int
+set_port(struct ctx *c, yaml_node_t *v, const char *key, void *field)
+{
+	long long n;
+
+	if (set_int(c, v, key, 1, 65535, &n) < 0)
+		return -1;
+	*(int *)field = (int)n;
+	return 0;
+}
+
+static int
+set_instance(struct ctx *c, yaml_node_t *v, const char *key, void *field)
+{
+	const char *s;
+
+	if (get_scalar(c, v, key, &s) < 0)
+		return -1;
+	if (!box_valid_name(s, 32))
+		return cerr(c, v, key, "must be 1 to 32 characters of "
+		    "A-Z, a-z, 0-9, ., _ and -, not starting with . or -");
+	box_strlcpy(field, s, 33);
+	((struct box_config *)((char *)field - offsetof(struct box_config,
+	    instance)))->explicit_keys |= BOX_CFG_INSTANCE;
+	return 0;
+}
+
+/* An int field in [1, max]. */
+static int
+set_count(struct ctx *c, yaml_node_t *v, const char *key, void *field,
+    long long max)
+{
+	long long n;
+
+	if (set_int(c, v, key, 1, max, &n) < 0)
+		return -1;
+	*(int *)field = (int)n;
+	return 0;
+}
+
+static int
+set_redeem_max(struct ctx *c, yaml_node_t *v, const char *key, void *field)
+{
+	return set_count(c, v, key, field, 10000);
+}
+
+static const struct key docker_keys[] = {
+	{ "socket", set_cfg_path, offsetof(struct box_config, docker_socket) },
+	{ "timeout", set_duration_pos,
+	    offsetof(struct box_config, docker_timeout) },
+};
+
+static int
+set_docker(struct ctx *c, yaml_node_t *v, const char *key, void *field)
+{
+	return walk_map(c, v, key, docker_keys, nitems(docker_keys), field,
+	    NULL);
+}
+
+static const struct key runtime_keys[] = {
+	{ "docker", set_docker, 0 },
+};
+
+static int
+set_runtime(struct ctx *c, yaml_node_t *v, const char *key, void *field)
+{
+	return walk_map(c, v, key, runtime_keys, nitems(runtime_keys), field,
+	    NULL);
+}
+
+static const struct key redeem_keys[] = {
+	{ "max_attempts", set_redeem_max,
+	    offsetof(struct box_config, redeem_max) },
+	{ "window", set_duration_pos,
+	    offsetof(struct box_config, redeem_window) },
+};
+
+static int
+set_redeem(struct ctx *c, yaml_node_t *v, const char *key, void *field)
+{
+	return walk_map(c, v, key, redeem_keys, nitems(redeem_keys), field,
+	    NULL);
+}
+
+static int
+set_limit(struct ctx *c, yaml_node_t *v, const char *key, void *field)
+{
+	return set_count(c, v, key, field, 100000);
+}
+
+static const struct key limits_keys[] = {
+	{ "max_boxes", set_limit, offsetof(struct box_config, max_boxes) },
+	{ "max_boxes_per_invite", set_limit,
+	    offsetof(struct box_config, max_boxes_per_invite) },
+	{ "max_boxes_per_source", set_limit,
+	    offsetof(struct box_config, max_boxes_per_source) },
+};
+
+static int
+set_limits(struct ctx *c, yaml_node_t *v, const char *key, void *field)
+{
+	return walk_map(c, v, key, limits_keys, nitems(limits_keys), field,
+	    NULL);
+}
+
+static const struct key config_keys[] = {
+	{ "box_user", set_box_user, offsetof(struct box_config, box_user) },
+	{ "state_dir", set_cfg_path, offsetof(struct box_config, state_dir) },
+	{ "signing_key", set_cfg_path,
+	    offsetof(struct box_config, signing_key) },
+	{ "verify_key", set_cfg_path,
+	    offsetof(struct box_config, verify_key) },
+	{ "profiles_dir", set_cfg_path,
+	    offsetof(struct box_config, profiles_dir) },
+	{ "shell", set_cfg_path, offsetof(struct box_config, shell_path) },
+	{ "host", set_host, offsetof(struct box_config, host) },
+	{ "port", set_port, offsetof(struct box_config, port) },
+	{ "instance", set_instance, offsetof(struct box_config, instance) },
+	{ "runtime", set_runtime, 0 },
+	{ "redeem", set_redeem, 0 },
+	{ "limits", set_limits, 0 },
+	{ "create_timeout", set_duration_pos,
+	    offsetof(struct box_config, create_timeout) },
+};
+
+/* Profiles */
+
+/* Check an absolute path; tmpfs paths are held to a narrower alphabet. */
+static int
+check_abspath(struct ctx *c, yaml_node_t *v, const char *key, const char *s,
+    size_t max, int narrow)
+{
+	const char *p;
+	size_t i;
+
+	if (s[0] != '/')
+		return cerr(c, v, key, "must be an absolute path");
+	if (strlen(s) >= max)
+		return cerr(c, v, key, "path too long (at most %zu)", max - 1);
+	for (p = s; (p = strstr(p, "..")) != NULL; p += 2)
+		if (p[-1] == '/' && (p[2] == '/' || p[2] == '\0'))
+			return cerr(c, v, key, "must not contain ..");
+	if (!narrow)
+		return 0;
+	if (strcmp(s, "/") == 0)
+		return cerr(c, v, key, "cannot mount over /");
+	for (i = 0; s[i] != '\0'; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '/' &&
+		    s[i] != '.' && s[i] != '_' && s[i] != '-')
+			return cerr(c, v, key,
+			    "only A-Z, a-z, 0-9, /, ., _ and - are allowed");
+	return 0;
+}
+
+static int
+set_description(struct ctx *c, yaml_node_t *v, const char *key, void *field)
+{
+	const char *s;
+
+	if (get_scalar(c, v, key, &s) < 0)
+		return -1;
+	if (strlen(s) >= sizeof(((struct box_profile *)0)->description))
+		return cerr(c, v, key, "too long (at most 255 bytes)");
+	box_strlcpy(field, s, sizeof(((struct box_profile *)0)->description));
+	return 0;
+}
+
+static int
+set_image(struct ctx *c, yaml_node_t *v, const char *key, void *field)
+{
+	const char *s;
+	size_t i;
+
+	if (get_scalar(c, v, key, &s) < 0)
+		return -1;
+	if (*s == '\0' || strlen(s) > 255)
+		return cerr(c, v, key, "must be 1 to 255 characters");
+	if (!isalnum((unsigned char)s[0]))
+		return cerr(c, v, key, "must start with a letter or digit");
+	for (i = 0; s[i] != '\0'; i++)
+		if (!isalnum((unsigned char)s[i]) &&
+		    strchr("._/:@-", s[i]) == NULL)
+			return cerr(c, v, key, "not an image reference "
+			    "(allowed: A-Z, a-z, 0-9, ., _, /, :, @, -)");
+	box_strlcpy(field, s, 256);
+	return 0;
+}
+
+static int
+set_prof_runtime(struct ctx *c, yaml_node_t *v, const char *key, void *field)
+{
+	const char *s;
+	char safe[64];
+
+	if (get_scalar(c, v, key, &s) < 0)
+		return -1;
+	if (strcmp(s, "docker") != 0)
+		return cerr(c, v, key,
+		    "unknown runtime \"%.60s\" (only docker)",
+		    box_log_safe(s, safe, sizeof(safe)));
+	box_strlcpy(field, s, 16);
+	return 0;
+}
+
+/* How sessions carry bytes: auto (default), pass-through or relay. */
+static int
+set_session(struct ctx *c, yaml_node_t *v, const char *key, void *field)
+{
+	const char *s;
+	char safe[64];
+
+	if (get_scalar(c, v, key, &s) < 0)
+		return -1;
+	if (strcmp(s, "auto") == 0)
+		*(int *)field = BOX_SESSION_AUTO;
+	else if (strcmp(s, "pass-through") == 0)
+		*(int *)field = BOX_SESSION_PASS;
+	else if (strcmp(s, "relay") == 0)
+		*(int *)field = BOX_SESSION_RELAY;
+	else
+		return cerr(c, v, key, "\"%.60s\": expected auto, "
+		    "pass-through or relay", box_log_safe(s, safe,
+		    sizeof(safe)));
+	return 0;
+}
+
+static int
+set_warn(struct ctx *c, yaml_node_t *v, const char *key, void *field)
+{
+	struct box_profile *p = field;
+	yaml_node_item_t *it;
+	char ikey[160];
+	size_t n = 0;
+
+	if (v->type != YAML_SEQUENCE_NODE)
+		return cerr(c, v, key, "expected a list of durations");
+	for (it = v->data.sequence.items.start;
+	    it < v->data.sequence.items.top; it++, n++) {
+		yaml_node_t *e = yaml_document_get_node(c->doc, *it);
+
+		if (n >= BOX_PROFILE_MAX_WARN)
+			return cerr(c, e != NULL ? e : v, key,
+			    "at most %d warnings", BOX_PROFILE_MAX_WARN);
+		snprintf(ikey, sizeof(ikey), "%s[%zu]", key, n);
+		if (e == NULL || set_duration_pos(c, e, ikey, &p->warn[n]) < 0)
+			return -1;
+	}
+	p->nwarn = n;
+	return 0;
+}
+
+static int
+set_memory(struct ctx *c, yaml_node_t *v, const char *key, void *field)
+{
+	const char *s;
+
+	if (get_scalar(c, v, key, &s) < 0)
+		return -1;
+	if (box_parse_size(s, field, c->err) < 0)
+		return cerr_wrap(c, v, key);
+	if (*(int64_t *)field < MIN_MEMORY)
+		return cerr(c, v, key, "must be at least 4m");
+	return 0;
+}
+
+/* A size of at least min bytes (why: what to say below it). */
+static int
+set_size_min(struct ctx *c, yaml_node_t *v, const char *key, void *field,
+    int64_t min, const char *why)
+{
+	const char *s;
+
+	if (get_scalar(c, v, key, &s) < 0)
+		return -1;
+	if (box_parse_size(s, field, c->err) < 0)
+		return cerr_wrap(c, v, key);
+	if (*(int64_t *)field < min)
+		return cerr(c, v, key, "%s", why);
+	return 0;
+}
+
+static int
+set_tmpfs_size(struct ctx *c, yaml_node_t *v, const char *key, void *field)
+{
+	return set_size_min(c, v, key, field, 4096,
+	    "must be at least 4k (0 would mean unlimited)");
+}
+
+static int
+set_disk(struct ctx *c, yaml_node_t *v, const char *key, void *field)
+{
+	return set_size_min(c, v, key, field, 1LL << 20,
+	    "must be at least 1m (leave it out for no limit)");
+}
+
+static int
+set_shm_size(struct ctx *c, yaml_node_t *v, const char *key, void *field)
+{
+	return set_size_min(c, v, key, field, 64LL << 10,
+	    "must be at least 64k");
+}
+
+/* "2" or "0.5" as billionths of a CPU; -1 if malformed. */
+static int
+parse_cpus(const char *s, int64_t *out)
+{
+	int64_t whole = 0, frac = 0, scale = NANO / 10;
+	const char *p = s;
+
+	if (!isdigit((unsigned char)*p))
+		return -1;
+	while (isdigit((unsigned char)*p)) {
+		whole = whole * 10 + (*p++ - '0');
+		if (whole > 1000)
+			return -1;
+	}
+	if (*p == '.') {
+		p++;
+		if (!isdigit((unsigned char)*p))
+			return -1;
+		while (isdigit((unsigned char)*p)) {
+			if (scale == 0)
+				return -1;
+			frac += (*p++ - '0') * scale;
+			scale /= 10;
+		}
+	}
+	if (*p != '\0')
+		return -1;
+	*out = whole * NANO + frac;
+	return 0;
+}
+
+static int
+set_cpus(struct ctx *c, yaml_node_t *v, const char *key, void *field)
+{
+	const char *s;
+	int64_t n;
+
+	if (get_scalar(c, v, key, &s) < 0)
+		return -1;
+	if (parse_cpus(s, &n) < 0 || n < NANO / 100 || n > 64 * NANO)
+		return cerr(c, v, key, "expected a number of CPUs from 0.01 "
+		    "to 64, such as 0.5 or 2");
+	*(int64_t *)field = n;
+	return 0;
+}
+
+static int
+set_pids(struct ctx *c, yaml_node_t *v, const char *key, void *field)
+{
+	long long n;
+
+	if (set_int(c, v, key, 16, 65536, &n) < 0)
+		return -1;
+	*(int64_t *)field = n;
+	return 0;
+}
+
+static int
+set_network(struct ctx *c, yaml_node_t *v, const char *key, void *field)
+{
+	const char *s;
+
+	if (get_scalar(c, v, key, &s) < 0)
+		return -1;
+	if (strcmp(s, "host") == 0)
+		return cerr(c, v, key, "host networking is too powerful for "
+		    "a guest box");
+	if (!box_valid_name(s, 31))
+		return cerr(c, v, key, "expected none or a network name "
+		    "(1 to 31 of A-Z, a-z, 0-9, ., _, -)");
+	box_strlcpy(field, s, 32);
+	return 0;
+}
+
+static int
+valid_uid(const char *s, size_t len)
+{
+	long long n;
+	char buf[16];
+
+	if (len == 0 || len >= sizeof(buf))
+		return 0;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	return box_parse_int(buf, 0, 2147483647LL, &n, NULL) == 0;
+}
+
+static int
+set_user(struct ctx *c, yaml_node_t *v, const char *key, void *field)
+{
+	const char *s, *colon;
+
+	if (get_scalar(c, v, key, &s) < 0)
+		return -1;
+	if (!box_valid_name(s, BOX_USER_MAX)) {
+		colon = strchr(s, ':');
+		if (strlen(s) > BOX_USER_MAX || colon == NULL ||
+		    !valid_uid(s, (size_t)(colon - s)) ||
+		    !valid_uid(colon + 1, strlen(colon + 1)))
+			return cerr(c, v, key, "expected a user name or "
+			    "uid[:gid]");
+	}
+	box_strlcpy(field, s, BOX_USER_MAX + 1);
+	return 0;
+}
+
+static int
+set_shell(struct ctx *c, yaml_node_t *v, const char *key, void *field)
+{
+	const char *s;
+
+	if (get_scalar(c, v, key, &s) < 0)
+		return -1;
+	if (check_abspath(c, v, key, s, 128, 0) < 0)
+		return -1;
+	box_strlcpy(field, s, 128);
+	return 0;
+}
+
+static int
+set_workdir(struct ctx *c, yaml_node_t *v, const char *key, void *field)
+{
+	const char *s;
+
+	if (get_scalar(c, v, key, &s) < 0)
+		return -1;
+	if (*s != '\0' && check_abspath(c, v, key, s, 256, 0) < 0)
+		return -1;
+	box_strlcpy(field, s, 256);
+	return 0;
+}
+
+static int
+set_tmpfs(struct ctx *c, yaml_node_t *v, const char *key, void *field)
+{
+	struct box_profile *p = field;
+	yaml_node_item_t *it;
+	char ikey[160];
+	const char *s;
+	size_t n = 0;
+
+	if (v->type != YAML_SEQUENCE_NODE)
+		return cerr(c, v, key, "expected a list of paths");
+	for (it = v->data.sequence.items.start;
+	    it < v->data.sequence.items.top; it++, n++) {
+		yaml_node_t *e = yaml_document_get_node(c->doc, *it);
+
+		if (e == NULL)
+			return box_error_set(c->err, BOX_E_INTERNAL, 0,
+			    "%.200s: broken YAML document", c->fname);
+		if (n >= BOX_PROFILE_MAX_TMPFS)
+			return cerr(c, e, key, "at most %d tmpfs mounts",
+			    BOX_PROFILE_MAX_TMPFS);
+		snprintf(ikey, sizeof(ikey), "%s[%zu]", key, n);
+		if (get_scalar(c, e, ikey, &s) < 0 ||
+		    check_abspath(c, e, ikey, s, sizeof(p->tmpfs[0]), 1) < 0)
+			return -1;
+		box_strlcpy(p->tmpfs[n], s, sizeof(p->tmpfs[0]));
+	}
+	p->ntmpfs = n;
+	return 0;
+}
+
+static int
+check_cap(struct ctx *c, yaml_node_t *e, const char *key, const char *s)
+{
+	char safe[64];
+	size_t i;
+
+	if (*s == '\0')
+		return cerr(c, e, key, "empty capability name");
+	if (strncmp(s, "CAP_", 4) == 0)
+		return cerr(c, e, key, "write capabilities without CAP_ "
+		    "(CHOWN, not CAP_CHOWN)");
+	for (i = 0; i < nitems(cap_denied); i++)
+		if (strcmp(s, cap_denied[i]) == 0)
+			return cerr(c, e, key, "%s is too powerful for a guest "
+			    "box", cap_denied[i]);
+	for (i = 0; i < nitems(cap_known); i++)
+		if (strcmp(s, cap_known[i]) == 0)
+			return 0;
+	return cerr(c, e, key, "unknown capability \"%.60s\" (use upper "
+	    "case names such as CHOWN or NET_BIND_SERVICE)",
+	    box_log_safe(s, safe, sizeof(safe)));
+}
+
+static int
+set_cap_add(struct ctx *c, yaml_node_t *v, const char *key, void *field)
+{
+	struct box_profile *p = field;
+	yaml_node_item_t *it;
+	char ikey[160];
+	const char *s;
+	size_t n = 0, i;
+
+	if (v->type != YAML_SEQUENCE_NODE)
+		return cerr(c, v, key, "expected a list of capability names");
+	for (it = v->data.sequence.items.start;
+	    it < v->data.sequence.items.top; it++, n++) {
+		yaml_node_t *e = yaml_document_get_node(c->doc, *it);
+
+		if (e == NULL)
+			return box_error_set(c->err, BOX_E_INTERNAL, 0,
+			    "%.200s: broken YAML document", c->fname);
+		if (n >= BOX_PROFILE_MAX_CAPS)
+			return cerr(c, e, key, "at most %d capabilities",
+			    BOX_PROFILE_MAX_CAPS);
+		snprintf(ikey, sizeof(ikey), "%s[%zu]", key, n);
+		if (get_scalar(c, e, ikey, &s) < 0 ||
+		    check_cap(c, e, ikey, s) < 0)
+			return -1;
+		for (i = 0; i < n; i++)
+			if (strcmp(p->cap_add[i], s) == 0)
+				return cerr(c, e, ikey, "%s is listed twice",
+				    s);
+		box_strlcpy(p->cap_add[n], s, sizeof(p->cap_add[0]));
+	}
+	p->ncap_add = n;
+	return 0;
+}
+
+enum {
+	PK_DESCRIPTION, PK_IMAGE, PK_RUNTIME, PK_TTL, PK_MAX_TTL, PK_LINGER,
+	PK_WARN, PK_MEMORY, PK_CPUS, PK_PIDS, PK_NETWORK, PK_USER, PK_SHELL,
+	PK_WORKDIR, PK_READ_ONLY, PK_TMPFS, PK_TMPFS_SIZE, PK_CAP_ADD,
+	PK_DISK, PK_SHM_SIZE, PK_SESSION, PK_COUNT
+};
+
+static const struct key profile_keys[PK_COUNT] = {
+	[PK_DESCRIPTION] = { "description", set_description,
+	    offsetof(struct box_profile, description) },
+	[PK_IMAGE] = { "image", set_image,
+	    offsetof(struct box_profile, image) },
+	[PK_RUNTIME] = { "runtime", set_prof_runtime,
+	    offsetof(struct box_profile, runtime) },
+	[PK_TTL] = { "ttl", set_duration_pos,
+	    offsetof(struct box_profile, ttl) },
+	[PK_MAX_TTL] = { "max_ttl", set_duration_pos,
+	    offsetof(struct box_profile, max_ttl) },
+	[PK_LINGER] = { "linger", set_duration,
+	    offsetof(struct box_profile, linger) },
+	[PK_WARN] = { "warn", set_warn, 0 },
+	[PK_MEMORY] = { "memory", set_memory,
+	    offsetof(struct box_profile, memory) },
+	[PK_CPUS] = { "cpus", set_cpus,
+	    offsetof(struct box_profile, nano_cpus) },
+	[PK_PIDS] = { "pids", set_pids, offsetof(struct box_profile, pids) },
+	[PK_NETWORK] = { "network", set_network,
+	    offsetof(struct box_profile, network) },
+	[PK_USER] = { "user", set_user, offsetof(struct box_profile, user) },
+	[PK_SHELL] = { "shell", set_shell,
+	    offsetof(struct box_profile, shell) },
+	[PK_WORKDIR] = { "workdir", set_workdir,
+	    offsetof(struct box_profile, workdir) },
+	[PK_READ_ONLY] = { "read_only", set_bool,
+	    offsetof(struct box_profile, read_only) },
+	[PK_TMPFS] = { "tmpfs", set_tmpfs, 0 },
+	[PK_TMPFS_SIZE] = { "tmpfs_size", set_tmpfs_size,
+	    offsetof(struct box_profile, tmpfs_size) },
+	[PK_CAP_ADD] = { "cap_add", set_cap_add, 0 },
+	[PK_DISK] = { "disk", set_disk, offsetof(struct box_profile, disk) },
+	[PK_SHM_SIZE] = { "shm_size", set_shm_size,
+	    offsetof(struct box_profile, shm_size) },
+	[PK_SESSION] = { "session", set_session,
+	    offsetof(struct box_profile, session) },
+};
+
+/* An empty document, "---", "~" or "null" at the top: use the defaults. */
+static int
+is_empty(const yaml_node_t *root)
+{
+	const char *s;
+
+	if (root == NULL)
+		return 1;
+	if (root->type != YAML_SCALAR_NODE ||
+	    root->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		return 0;
+	s = (const char *)root->data.scalar.value;
+	return root->data.scalar.length == 0 || strcmp(s, "~") == 0 ||
+	    strcmp(s, "null") == 0;
+}
+
+/* Check the buffer, then load it into doc.  On success doc must be
+ * deleted by the caller. */
+static int
+load_doc(struct ctx *c, const char *buf, size_t len, yaml_document_t *doc)
+{
+	yaml_parser_t parser;
+	int ok;
+
+	if (len > BOX_CONFIG_MAX_BYTES)
+		return box_error_set(c->err, BOX_E_CONFIG, 0,
+		    "%.200s: file too large (more than %d bytes)", c->fname,
+		    BOX_CONFIG_MAX_BYTES);
+	if (memchr(buf, '\0', len) != NULL)
+		return box_error_set(c->err, BOX_E_CONFIG, 0,
+		    "%.200s: contains a NUL byte", c->fname);
+	if (prescan(c, buf, len) < 0)
+		return -1;
+	if (!yaml_parser_initialize(&parser))
+		return box_error_set(c->err, BOX_E_INTERNAL, 0,
+		    "cannot initialize the YAML parser");
+	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
+	ok = yaml_parser_load(&parser, doc);
+	if (!ok)
+		yaml_failed(c, &parser);
+	yaml_parser_delete(&parser);
+	return ok ? 0 : -1;
+}
+
+static int
+config_dir(const char *fname, char *dir, size_t dirsz)
+{
+	const char *slash = strrchr(fname, '/');
+	char cwd[PATH_MAX];
+	size_t n = slash != NULL ? (size_t)(slash - fname) : 0;
+	int r;
+
+	if (fname[0] != '/') {
+		if (getcwd(cwd, sizeof(cwd)) == NULL)
+			box_strlcpy(cwd, ".", sizeof(cwd));
+		if (n > 0)
+			r = snprintf(dir, dirsz, "%s/%.*s", cwd, (int)n, fname);
+		else
+			r = snprintf(dir, dirsz, "%s", cwd);
+	} else
+		r = snprintf(dir, dirsz, "%.*s", (int)n, fname);
+	return r < 0 || (size_t)r >= dirsz ? -1 : 0;
+}
+
+static void
+config_defaults(struct box_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	box_strlcpy(cfg->box_user, "box", sizeof(cfg->box_user));
+	box_strlcpy(cfg->state_dir, LOCALSTATEDIR "/lib/sshbox",
+	    sizeof(cfg->state_dir));
+	box_strlcpy(cfg->signing_key, SYSCONFDIR "/sshbox/invite.key",
+	    sizeof(cfg->signing_key));
+	box_strlcpy(cfg->verify_key, SYSCONFDIR "/sshbox/invite.pub",
+	    sizeof(cfg->verify_key));
+	box_strlcpy(cfg->profiles_dir, SYSCONFDIR "/sshbox/profiles",
+	    sizeof(cfg->profiles_dir));
+	box_strlcpy(cfg->shell_path, LIBEXECDIR "/box-shell",
+	    sizeof(cfg->shell_path));
+	box_strlcpy(cfg->host, "localhost", sizeof(cfg->host));
+	cfg->port = 22;
+	box_strlcpy(cfg->instance, "default", sizeof(cfg->instance));
+	box_strlcpy(cfg->docker_socket, "/var/run/docker.sock",
+	    sizeof(cfg->docker_socket));
+	cfg->docker_timeout = 30;
+	cfg->redeem_max = 10;
+	cfg->redeem_window = 60;
+	cfg->create_timeout = 120;
+	cfg->max_boxes = 50;
+	cfg->max_boxes_per_invite = 20;
+	cfg->max_boxes_per_source = 5;
+}
+
+int
+box_config_parse(const char *buf, size_t len, const char *fname,
+    struct box_config *cfg, struct box_error *err)
+{
+	struct ctx c;
+	yaml_document_t doc;
+	yaml_node_t *root;
+	int rc = 0;
+
+	config_defaults(cfg);
+	memset(&c, 0, sizeof(c));
+	c.fname = fname;
+	c.err = err;
+	c.doc = &doc;
+	box_strlcpy(cfg->path, fname, sizeof(cfg->path));
+	if (config_dir(fname, c.dir, sizeof(c.dir)) < 0)
+		return box_error_set(err, BOX_E_CONFIG, 0,
+		    "%.200s: path too long", fname);
+	if (load_doc(&c, buf, len, &doc) < 0)
+		return -1;
+	root = yaml_document_get_root_node(&doc);
+	if (!is_empty(root))
+		rc = walk_map(&c, root, NULL, config_keys, nitems(config_keys),
+		    cfg, NULL);
+	yaml_document_delete(&doc);
+	return rc;
+}
+
+/*
+ * Root (box-invite, a root-run reaper) acts on what the configuration
+ * names (where the state is, where the key is made, which socket): it
+ * reads only files that no other account can change, as box-runtime does.
+ */
+static int
+read_config_file(const char *path, char **buf, size_t *len,
+    struct box_error *err)
+{
+	char real[PATH_MAX];
+
+	if (geteuid() != 0)
+		return box_read_file(path, BOX_CONFIG_MAX_BYTES, buf, len, err);
+	if (realpath(path, real) == NULL)
+		return box_error_set(err, errno == ENOENT ? BOX_E_NOTFOUND :
+		    BOX_E_CONFIG, errno, "%.300s", path);
+	return box_read_root_only(real, 1, BOX_CONFIG_MAX_BYTES, buf, len,
+	    err);
+}
+
+int
+box_config_load(const char *path, struct box_config *cfg,
+    struct box_error *err)
+{
+	_cleanup_free_ char *buf = NULL;
+	size_t len;
+
+	if (read_config_file(path, &buf, &len, err) < 0) {
+		if (err != NULL)
+			err->kind = BOX_E_CONFIG;
+		return -1;
+	}
+	return box_config_parse(buf, len, path, cfg, err);
+}
+
+static void
+profile_defaults(struct box_profile *p)
+{
+	memset(p, 0, sizeof(*p));
+	box_strlcpy(p->runtime, "docker", sizeof(p->runtime));
+	p->ttl = 30 * 60;
+	p->max_ttl = 4 * 3600;
+	p->linger = 5 * 60;
+	p->warn[0] = 5 * 60;
+	p->warn[1] = 60;
+	p->nwarn = 2;
+	p->memory = 512LL << 20;
+	p->nano_cpus = NANO;
+	p->pids = 256;
+	box_strlcpy(p->network, "none", sizeof(p->network));
+	box_strlcpy(p->user, "root", sizeof(p->user));
+	box_strlcpy(p->shell, "/bin/sh", sizeof(p->shell));
+	p->tmpfs_size = 64LL << 20;
+	p->shm_size = 16LL << 20;
+}
+
+static int
+profile_check(struct ctx *c, const struct box_profile *p, size_t *lines)
+{
+	char a[32], b[32];
+
+	if (p->image[0] == '\0')
+		return cerr_line(c, 1, "image", "required key is missing");
+	if (p->ttl > p->max_ttl)
+		return cerr_line(c, lines[PK_TTL] ? lines[PK_TTL] :
+		    lines[PK_MAX_TTL], "ttl", "%s is longer than max_ttl %s",
+		    box_format_duration(p->ttl, a, sizeof(a)),
+		    box_format_duration(p->max_ttl, b, sizeof(b)));
+	return 0;
+}
+
+int
+box_config_parse_profile(const char *buf, size_t len, const char *fname,
+    const char *name, struct box_profile *p, struct box_error *err)
+{
+	struct ctx c;
+	yaml_document_t doc;
+	yaml_node_t *root;
+	size_t lines[PK_COUNT];
+	char safe[64];
+	int rc = 0;
+
+	profile_defaults(p);
+	memset(&c, 0, sizeof(c));
+	memset(lines, 0, sizeof(lines));
+	c.fname = fname;
+	c.err = err;
+	c.doc = &doc;
+	if (name == NULL || !box_valid_name(name, BOX_PROFILE_NAME_MAX))
+		return box_error_set(err, BOX_E_INPUT, 0,
+		    "invalid profile name \"%.60s\"", name == NULL ? "" :
+		    box_log_safe(name, safe, sizeof(safe)));
+	box_strlcpy(p->name, name, sizeof(p->name));
+	if (load_doc(&c, buf, len, &doc) < 0)
+		return -1;
+	root = yaml_document_get_root_node(&doc);
+	if (!is_empty(root))
+		rc = walk_map(&c, root, NULL, profile_keys, PK_COUNT, p, lines);
+	yaml_document_delete(&doc);
+	if (rc == 0)
+		rc = profile_check(&c, p, lines);
+	return rc;
+}
+
+int
+box_config_load_profile(const struct box_config *cfg, const char *name,
+    struct box_profile *p, struct box_error *err)
+{
+	_cleanup_free_ char *buf = NULL;
+	char path[PATH_MAX], safe[64];
+	size_t len;
+	int n;
+
+	if (name == NULL || !box_valid_name(name, BOX_PROFILE_NAME_MAX))
+		return box_error_set(err, BOX_E_INPUT, 0,
+		    "invalid profile name \"%.60s\"", name == NULL ? "" :
+		    box_log_safe(name, safe, sizeof(safe)));
+	n = snprintf(path, sizeof(path), "%s/%s.yaml", cfg->profiles_dir,
+	    name);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return box_error_set(err, BOX_E_CONFIG, 0,
+		    "profile path too long");
+	if (read_config_file(path, &buf, &len, err) < 0)
+		return box_error_wrap(err, "profile %s", name);
+	return box_config_parse_profile(buf, len, path, name, p, err);
+}
+
+int
+box_config_state_db(const struct box_config *cfg, char *out, size_t outsz)
+{
+	int n;
+
+	n = snprintf(out, outsz, "%s/state.db", cfg->state_dir);
+	if (n < 0 || (size_t)n >= outsz)
+		return -1;
+	return 0;
+}

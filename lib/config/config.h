@@ -1,0 +1,115 @@
+/*
+ * Configuration: the bastion's sshbox.yaml and the profiles in
+ * profiles/NAME.yaml, read with libyaml and validated.  Errors name the file,
+ * the line and the key.  Relative paths in sshbox.yaml are taken relative
+ * to the directory of sshbox.yaml, so a whole bastion can live in one
+ * directory (which is how the tests run).
+ */
+#ifndef BOX_CONFIG_H
+#define BOX_CONFIG_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/error.h"
+#include "auth/token.h"
+
+#define BOX_CONFIG_MAX_BYTES	(256 * 1024)
+#define BOX_PROFILE_MAX_WARN	4
+#define BOX_PROFILE_MAX_TMPFS	8
+#define BOX_PROFILE_MAX_CAPS	16
+#define BOX_USER_MAX		32
+
+/*
+ * How a profile's sessions carry bytes (session.h).  auto: commands
+ * pass-through, terminals relayed (a terminal of the bastion's has no name
+ * inside the box, so tty(1) and ttyname(3) would fail there).
+ */
+#define BOX_SESSION_AUTO	0
+#define BOX_SESSION_PASS	1
+#define BOX_SESSION_RELAY	2
+
+struct box_profile {
+	char	 name[BOX_PROFILE_NAME_MAX + 1];  /* from the file name */
+	char	 description[256];
+	char	 image[256];		/* required: Docker image reference */
+	char	 runtime[16];		/* "docker" (default) */
+	int64_t	 ttl;			/* default TTL, seconds (default 30m) */
+	int64_t	 max_ttl;		/* upper bound for --ttl (default 4h) */
+	int64_t	 linger;		/* keep box after last session (5m) */
+	int64_t	 warn[BOX_PROFILE_MAX_WARN];	/* warn this long before end */
+	size_t	 nwarn;			/* default: 5m, 1m */
+	int64_t	 memory;		/* bytes (default 512m) */
+	int64_t	 nano_cpus;		/* CPUs * 1e9 (default 1 CPU) */
+	int64_t	 pids;			/* pids limit (default 256) */
+	char	 network[32];		/* "none" (default) or a network name */
+	char	 user[BOX_USER_MAX + 1];	/* user inside the box (root) */
+	char	 shell[128];		/* login shell in the box (/bin/sh) */
+	char	 workdir[256];		/* working directory ("" = image's) */
+	int	 read_only;		/* read-only root filesystem (false) */
+	char	 tmpfs[BOX_PROFILE_MAX_TMPFS][128];	/* writable mounts */
+	size_t	 ntmpfs;
+	int64_t	 tmpfs_size;		/* size of each tmpfs (64m) */
+	char	 cap_add[BOX_PROFILE_MAX_CAPS][32];	/* e.g. "CHOWN" */
+	size_t	 ncap_add;
+	int64_t	 disk;			/* writable layer size, 0: no limit */
+	int64_t	 shm_size;		/* /dev/shm size (16m) */
+	int	 session;		/* BOX_SESSION_AUTO, _PASS, _RELAY */
+};
+
+struct box_config {
+	char	 path[PATH_MAX];	/* the file this came from */
+	char	 box_user[BOX_USER_MAX + 1];	/* login account (box) */
+	char	 state_dir[PATH_MAX];	/* holds state.db and locks */
+	char	 signing_key[PATH_MAX];	/* Ed25519 private key (root only) */
+	char	 verify_key[PATH_MAX];	/* its public half */
+	char	 profiles_dir[PATH_MAX];
+	char	 shell_path[PATH_MAX];	/* box-shell, for authorized_keys */
+	char	 host[256];		/* host name guests connect to */
+	int	 port;			/* port guests connect to (22) */
+	char	 instance[33];		/* runtime label scoping our boxes */
+	char	 docker_socket[PATH_MAX];
+	int64_t	 docker_timeout;	/* seconds per API call (30s) */
+	int	 redeem_max;		/* redemptions per source per window */
+	int64_t	 redeem_window;		/* seconds (10 per 60s) */
+	int64_t	 create_timeout;	/* a box "creating" longer is dead */
+	int	 max_boxes;		/* live boxes on this bastion (50) */
+	int	 max_boxes_per_invite;	/* live boxes of one invite (20) */
+	int	 max_boxes_per_source;	/* live boxes from one address (5) */
+	unsigned explicit_keys;		/* BOX_CFG_* keys the file sets */
+};
+
+#define BOX_CFG_BOX_USER	0x1
+#define BOX_CFG_INSTANCE	0x2
+
+/*
+ * Load and validate sshbox.yaml from path into cfg (defaults first, then
+ * the file).  Unknown keys are errors.  0 or -1 (BOX_E_CONFIG, message
+ * "FILE:LINE: KEY: why").
+ */
+int	box_config_load(const char *path, struct box_config *cfg,
+	    struct box_error *err);
+
+/* The same from a buffer; fname is used in messages and to resolve
+ * relative paths (its directory). */
+int	box_config_parse(const char *buf, size_t len, const char *fname,
+	    struct box_config *cfg, struct box_error *err);
+
+/*
+ * Load profile NAME from cfg->profiles_dir/NAME.yaml.  NAME must be a
+ * valid profile name (box_valid_name, at most 32).  0 or -1.
+ */
+int	box_config_load_profile(const struct box_config *cfg,
+	    const char *name, struct box_profile *p, struct box_error *err);
+
+/* Parse a profile from a buffer (defaults first). */
+int	box_config_parse_profile(const char *buf, size_t len,
+	    const char *fname, const char *name, struct box_profile *p,
+	    struct box_error *err);
+
+/* Path of the state database (state_dir/state.db) into out. */
+int	box_config_state_db(const struct box_config *cfg, char *out,
+	    size_t outsz);
+
+#endif

@@ -1,0 +1,105 @@
+/*
+ * Starting programs (spawn.h).  libc only: box-agent links it statically.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core/spawn.h"
+
+#define HIGH_FD	10		/* descriptors are parked above this */
+
+/* In the child: never returns.  Failures go to errfd as an errno. */
+static void
+child(const struct box_spawn *sp, int errfd)
+{
+	extern char **environ;
+	sigset_t none;
+	int fd[3], i, e;
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGPIPE, SIG_DFL);
+	/* Park everything above the three first, so that no dup2 below
+	 * overwrites a descriptor still to be used. */
+	if ((errfd = fcntl(errfd, F_DUPFD_CLOEXEC, HIGH_FD)) < 0)
+		_exit(127);
+	for (i = 0; i < 3; i++) {
+		fd[i] = sp->fds[i] >= 0 ? sp->fds[i] :
+		    open("/dev/null", i == 0 ? O_RDONLY : O_WRONLY);
+		if (fd[i] < 0 || (fd[i] = fcntl(fd[i], F_DUPFD, HIGH_FD)) < 0)
+			goto fail;
+	}
+	if ((sp->setsid && setsid() < 0) ||
+	    (sp->ctty && ioctl(fd[0], TIOCSCTTY, 0) < 0))
+		goto fail;
+	for (i = 0; i < 3; i++)
+		if (dup2(fd[i], i) < 0)
+			goto fail;
+	if (dup3(errfd, 3, O_CLOEXEC) < 0)
+		goto fail;
+	errfd = 3;
+	closefrom(4);
+	if (sp->workdir != NULL && sp->workdir[0] != '\0' &&
+	    chdir(sp->workdir) < 0 && chdir("/") < 0)
+		goto fail;
+	if (strchr(sp->path, '/') != NULL)
+		execve(sp->path, sp->argv, sp->envp != NULL ? sp->envp :
+		    environ);
+	else
+		execvpe(sp->path, sp->argv, sp->envp != NULL ? sp->envp :
+		    environ);
+ fail:
+	e = errno;
+	if (write(errfd, &e, sizeof(e)) < 0)
+		_exit(126);
+	_exit(127);
+}
+
+pid_t
+box_spawn(const struct box_spawn *sp, struct box_error *err)
+{
+	pid_t pid;
+	ssize_t n;
+	int p[2], e = 0;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return box_error_set(err, BOX_E_INTERNAL, errno, "pipe");
+	if ((pid = fork()) < 0) {
+		e = errno;
+		close(p[0]);
+		close(p[1]);
+		return box_error_set(err, BOX_E_INTERNAL, e, "fork");
+	}
+	if (pid == 0) {
+		close(p[0]);
+		child(sp, p[1]);
+	}
+	close(p[1]);
+	while ((n = read(p[0], &e, sizeof(e))) < 0 && errno == EINTR)
+		;
+	close(p[0]);
+	if (n == (ssize_t)sizeof(e)) {
+		box_spawn_wait(pid, NULL);
+		return box_error_set(err, BOX_E_INTERNAL, e, "cannot run %s",
+		    sp->path);
+	}
+	return pid;
+}
+
+int
+box_spawn_wait(pid_t pid, int *status)
+{
+	int st;
+
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	if (status != NULL)
+		*status = st;
+	return st;
+}

@@ -1,0 +1,38 @@
+/*
+ * The one place where sshbox starts a program: the privileged helper
+ * (box-shell, box-invite), sshd -T (doctor), ssh and its tools (box-proxy)
+ * and the guest's shell (box-agent, which links this file, error.c and
+ * agent.c only: libc and nothing else here).
+ *
+ * The child gets exactly three descriptors, everything else closed; its
+ * signals unblocked and SIGPIPE back to default; no shell ever parses
+ * argv.  An exec that fails is reported to the parent through a
+ * close-on-exec pipe, so the caller says "cannot run X: why" instead of
+ * learning only an exit status of 127.
+ */
+#ifndef BOX_SPAWN_H
+#define BOX_SPAWN_H
+
+#include <sys/types.h>
+
+#include "core/error.h"
+
+struct box_spawn {
+	const char	*path;		/* with a slash: as is; else PATH */
+	char *const	*argv;
+	char *const	*envp;		/* NULL: this process's environment */
+	int		 fds[3];	/* its 0, 1, 2; -1: /dev/null */
+	int		 setsid;	/* a session of its own */
+	int		 ctty;		/* fds[0] its controlling terminal
+					 * (with setsid) */
+	const char	*workdir;	/* NULL or "": ours; / if it fails */
+};
+
+/* Start sp; the child's pid, or -1 with err (the exec's errno in
+ * err->errnum when it could not run: the child is already reaped). */
+pid_t	box_spawn(const struct box_spawn *sp, struct box_error *err);
+
+/* waitpid(pid) through EINTR: the wait status, or -1. */
+int	box_spawn_wait(pid_t pid, int *status);
+
+#endif

@@ -1,0 +1,158 @@
+/* Runtime drivers: choosing one by name and releasing it. */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "runtime/helper.h"
+#include "core/log.h"
+#include "runtime/runtime.h"
+
+#define MAX_DRIVERS	8
+
+static const struct box_runtime_ops *drivers[MAX_DRIVERS] = {
+	&box_docker_ops,
+};
+static size_t ndrivers = 1;
+static const char *names[MAX_DRIVERS + 1] = { "docker", NULL };
+
+int
+box_runtime_register(const struct box_runtime_ops *ops)
+{
+	if (ndrivers == MAX_DRIVERS)
+		return -1;
+	names[ndrivers] = ops->name;
+	drivers[ndrivers++] = ops;
+	names[ndrivers] = NULL;
+	return 0;
+}
+
+const char *const *
+box_runtime_names(void)
+{
+	return names;
+}
+
+int
+box_runtime_open(const char *name, const struct box_config *cfg,
+    struct box_runtime **out, struct box_error *err)
+{
+	struct box_runtime *rt;
+	char safe[64];
+	size_t i;
+
+	*out = NULL;
+	if (name == NULL || *name == '\0')
+		name = "docker";
+	for (i = 0; i < ndrivers; i++) {
+		if (strcmp(drivers[i]->name, name) != 0)
+			continue;
+		if ((rt = calloc(1, sizeof(*rt))) == NULL)
+			return box_error_set(err, BOX_E_INTERNAL, errno,
+			    "runtime %s", name);
+		/* Unprivileged programs reach the runtime through
+		 * box-runtime only. */
+		rt->ops = box_helper_active() ? &box_helper_ops : drivers[i];
+		rt->cfg = cfg;
+		snprintf(rt->name, sizeof(rt->name), "%s", drivers[i]->name);
+		*out = rt;
+		return 0;
+	}
+	return box_error_set(err, BOX_E_CONFIG, 0, "unknown runtime \"%s\"",
+	    box_log_safe(name, safe, sizeof(safe)));
+}
+
+int
+box_valid_term(const char *term)
+{
+	size_t n;
+
+	if (term == NULL || (n = strlen(term)) == 0 || n > 64)
+		return 0;
+	return strspn(term, "abcdefghijklmnopqrstuvwxyz0123456789-+._") == n;
+}
+
+int
+box_agent_connect(struct box_agent_where *w, struct box_error *err)
+{
+	struct sockaddr_un sa;
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	struct stat st;
+	int fd;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	/* Through the directory's descriptor: no directory above it is
+	 * walked again, and a link planted as the socket is not followed
+	 * into another box (the peer check below is what holds). */
+	if (w->dirfd < 0 || w->name[0] == '\0' || strchr(w->name, '/') ||
+	    (size_t)snprintf(sa.sun_path, sizeof(sa.sun_path),
+	    "/proc/self/fd/%d/%s", w->dirfd, w->name) >= sizeof(sa.sun_path))
+		return box_error_set(err, BOX_E_INTERNAL, 0, "agent socket");
+	if (fstatat(w->dirfd, w->name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		close(w->dirfd);
+		return box_error_set(err, BOX_E_RUNTIME, errno,
+		    "your box's agent is not there");
+	}
+	if (!S_ISSOCK(st.st_mode)) {
+		close(w->dirfd);
+		return box_error_set(err, BOX_E_DENIED, 0, "your box's agent "
+		    "socket was replaced (not a socket): refusing it");
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) {
+		close(w->dirfd);
+		return box_error_set(err, BOX_E_INTERNAL, errno, "socket");
+	}
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int e = errno;
+
+		close(fd);
+		close(w->dirfd);
+		return box_error_set(err, BOX_E_RUNTIME, e,
+		    "cannot reach your box's agent");
+	}
+	close(w->dirfd);
+	w->dirfd = -1;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
+	    len != sizeof(cred) || w->pid <= 0 || (long)cred.pid != w->pid) {
+		close(fd);
+		return box_error_set(err, BOX_E_DENIED, 0, "the socket in your "
+		    "box's run directory is not your box's agent: refusing it");
+	}
+	return fd;
+}
+
+int
+box_runtime_agent(struct box_runtime *rt, const char *box_id,
+    const char *ref, struct box_error *err)
+{
+	struct box_agent_where w;
+
+	memset(&w, 0, sizeof(w));
+	w.dirfd = w.fd = -1;
+	if (rt->ops->agent == NULL)
+		return box_error_set(err, BOX_E_CONFIG, 0, "runtime %s has no "
+		    "agent", rt->ops->name);
+	if (rt->ops->agent(rt, box_id, ref, &w, err) < 0)
+		return -1;
+	if (w.fd >= 0)
+		return w.fd;
+	return box_agent_connect(&w, err);
+}
+
+void
+box_runtime_free(struct box_runtime *rt)
+{
+	if (rt == NULL)
+		return;
+	if (rt->ops != NULL && rt->ops->free != NULL)
+		rt->ops->free(rt);
+	free(rt);
+}

@@ -1,0 +1,688 @@
+/*
+ * Sessions over the box's agent: pass-through and relay (session.h).  All
+ * descriptors are non-blocking in relay mode and every direction has a
+ * bounded buffer, so a peer that stops reading never wedges the loop:
+ * signals and the deadline are always seen.  Whatever the agent sends is
+ * the guest's and is parsed with a bound on every length.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "agent/agent.h"
+#include "runtime/runtime.h"
+#include "session/session.h"
+#include "core/util.h"
+
+#define BUFSZ		(128 * 1024)
+#define MAX_WARN	8
+#define DRAIN_SECONDS	5	/* flushing output after the process ended */
+#define HELLO_MS	10000	/* for the agent to greet and start */
+#define END_MS		3000	/* for the agent to end a session */
+#define ENV_MAX		16
+
+struct buf {
+	uint8_t	 data[BUFSZ];
+	size_t	 off, len;
+};
+
+static int sigpipe[2] = { -1, -1 };
+
+static void
+on_signal(int sig)
+{
+	unsigned char c = (unsigned char)sig;
+	int saved = errno;
+
+	/* A full pipe already holds a wake-up: a failed write is fine. */
+	if (write(sigpipe[1], &c, 1) < 0)
+		errno = saved;
+	errno = saved;
+}
+
+static size_t
+buf_room(const struct buf *b)
+{
+	return BUFSZ - b->off - b->len;
+}
+
+static void
+buf_put(struct buf *b, const uint8_t *p, size_t n)
+{
+	if (b->len == 0)
+		b->off = 0;
+	if (b->off + b->len + n > BUFSZ) {
+		memmove(b->data, b->data + b->off, b->len);
+		b->off = 0;
+	}
+	memcpy(b->data + b->off + b->len, p, n);
+	b->len += n;
+}
+
+/* Write what fd takes now.  -1 when the peer is gone. */
+static int
+buf_flush(struct buf *b, int fd)
+{
+	ssize_t n;
+
+	while (b->len > 0) {
+		n = write(fd, b->data + b->off, b->len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return 0;
+		if (n <= 0)
+			return -1;
+		b->off += (size_t)n;
+		b->len -= (size_t)n;
+	}
+	b->off = 0;
+	return 0;
+}
+
+/* Non-blocking I/O; the flags of fds 0..2 are restored on the way out. */
+static int stdflags[3] = { -1, -1, -1 };
+
+static void
+set_nonblock(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fd >= 0 && fd <= 2)
+		stdflags[fd] = fl;
+	if (fl >= 0)
+		fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+}
+
+static void
+restore_std(void)
+{
+	int fd;
+
+	for (fd = 0; fd <= 2; fd++)
+		if (stdflags[fd] >= 0)
+			fcntl(fd, F_SETFL, stdflags[fd]);
+}
+
+struct sess {
+	const struct box_session_opts *o;
+	struct box_agent_conn c;
+	struct buf out, err;	/* to the guest (relay; and notices) */
+	struct buf in;		/* from the guest to the agent (relay) */
+	int	 in_open;
+	int	 eof_sent;
+	int	 errfd;
+	int	 warned[MAX_WARN];
+	size_t	 nwarn;
+};
+
+/* A notice for the guest, in line with what is already queued (relay) or
+ * written at once (pass-through: the process owns the descriptors). */
+static void
+notice(struct sess *s, const char *msg)
+{
+	char line[256];
+	int n;
+
+	n = snprintf(line, sizeof(line), "%ssshbox: %s%s", s->o->tty ?
+	    "\r\n" : "", msg, s->o->tty ? "\r\n" : "\n");
+	if (n <= 0)
+		return;
+	if ((size_t)n >= sizeof(line))
+		n = sizeof(line) - 1;
+	if (s->o->passthrough) {
+		if (write(s->o->tty ? 1 : 2, line, (size_t)n) < 0)
+			return;
+		return;
+	}
+	if (buf_room(s->o->tty ? &s->out : &s->err) >= (size_t)n)
+		buf_put(s->o->tty ? &s->out : &s->err, (const uint8_t *)line,
+		    (size_t)n);
+}
+
+static void
+warn_remaining(struct sess *s, int64_t left)
+{
+	char d[32], msg[128];
+
+	box_format_duration(left, d, sizeof(d));
+	snprintf(msg, sizeof(msg), "this box will be destroyed in %s", d);
+	notice(s, msg);
+}
+
+/* Warnings already inside their window at start: only the nearest. */
+static void
+warn_at_start(struct sess *s)
+{
+	const struct box_session_opts *o = s->o;
+	size_t i, j;
+
+	for (i = 0; i < s->nwarn; i++) {
+		int64_t left = o->deadline - box_now();
+
+		if (left > o->warn[i])
+			continue;
+		s->warned[i] = 1;
+		for (j = 0; j < s->nwarn; j++)
+			if (o->warn[j] < o->warn[i] && left <= o->warn[j])
+				break;
+		if (j == s->nwarn && left > 0)
+			warn_remaining(s, left);
+	}
+}
+
+/* Milliseconds until t (clamped to [0, 60 s]). */
+static int
+ms_until(int64_t t, int64_t now)
+{
+	int64_t ms = (t - now) * 1000;
+
+	if (ms < 0)
+		return 0;
+	return ms > 60000 ? 60000 : (int)ms;
+}
+
+static void
+send_resize(struct sess *s)
+{
+	struct box_error err;
+	struct winsize ws;
+	uint8_t p[4];
+
+	if (ioctl(0, TIOCGWINSZ, &ws) < 0 || ws.ws_row == 0 || ws.ws_col == 0)
+		return;
+	box_agent_put_u16(p, ws.ws_row);
+	box_agent_put_u16(p + 2, ws.ws_col);
+	box_agent_send(s->c.fd, BOX_AGF_RESIZE, p, 4, NULL, 0, 1000, &err);
+}
+
+static int
+valid_env_value(const char *v)
+{
+	size_t n = strlen(v);
+
+	return n < 256 && strspn(v, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-@=:") == n;
+}
+
+size_t
+box_session_env(const char *term, char env[][1024], size_t max)
+{
+	static const char *const names[] = { "LANG", "LANGUAGE", "LC_ALL",
+	    "LC_CTYPE", "LC_NUMERIC", "LC_TIME", "LC_COLLATE", "LC_MONETARY",
+	    "LC_MESSAGES", "LC_PAPER", "LC_NAME", "LC_ADDRESS",
+	    "LC_TELEPHONE", "LC_MEASUREMENT", "LC_IDENTIFICATION" };
+	size_t n = 0, i;
+	const char *v;
+
+	if (term != NULL && box_valid_term(term) && n < max)
+		snprintf(env[n++], 1024, "TERM=%s", term);
+	for (i = 0; i < sizeof(names) / sizeof(names[0]) && n < max; i++)
+		if ((v = getenv(names[i])) != NULL && valid_env_value(v))
+			snprintf(env[n++], 1024, "%s=%s", names[i], v);
+	return n;
+}
+
+/* The next frame from the agent within ms: 1, or -1 with err set. */
+static int
+wait_frame(struct sess *s, struct box_agent_frame *f, int ms,
+    struct box_error *err)
+{
+	int64_t end = box_now_ms() + ms;
+	struct pollfd pfd;
+	int r;
+
+	for (;;) {
+		if ((r = box_agent_conn_next(&s->c, f, err)) != 0)
+			return r;
+		if (s->c.eof)
+			return box_error_set(err, BOX_E_RUNTIME, 0,
+			    "the box's agent closed the connection");
+		if (box_now_ms() >= end)
+			return box_error_set(err, BOX_E_RUNTIME, 0,
+			    "the box's agent did not answer");
+		pfd.fd = s->c.fd;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, (int)(end - box_now_ms())) < 0 &&
+		    errno != EINTR)
+			return box_error_set(err, BOX_E_RUNTIME, errno, "poll");
+		if (box_agent_conn_fill(&s->c, err) < 0)
+			return -1;
+	}
+}
+
+/* Greeting, request, and the agent's answer. */
+static int
+start(struct sess *s, struct box_error *err)
+{
+	const struct box_session_opts *o = s->o;
+	static struct box_agent_open req;
+	static uint8_t payload[BOX_AGENT_FRAME_MAX];
+	struct box_agent_frame f;
+	struct winsize ws;
+	char env[ENV_MAX][1024], why[BOX_AGENT_FAIL_MAX + 1];
+	unsigned version;
+	uint32_t pid;
+	long len;
+	size_t i;
+	int fds[3] = { 0, 1, 2 };
+
+	if (wait_frame(s, &f, HELLO_MS, err) < 0 ||
+	    box_agent_parse_hello(&f, &version, &pid, err) < 0)
+		return box_error_wrap(err, "your box's agent");
+	memset(&req, 0, sizeof(req));
+	if (o->port != 0)
+		req.flags = BOX_AGO_TCP;
+	else
+		req.flags = (o->tty ? BOX_AGO_TTY : 0) |
+		    (o->passthrough ? BOX_AGO_PASSFD : 0) |
+		    (o->command == NULL ? BOX_AGO_LOGIN : 0);
+	req.port = o->port;
+	if (o->tty && ioctl(0, TIOCGWINSZ, &ws) == 0) {
+		req.rows = ws.ws_row;
+		req.cols = ws.ws_col;
+	}
+	box_strlcpy(req.shell, o->profile->shell, sizeof(req.shell));
+	box_strlcpy(req.workdir, o->profile->workdir, sizeof(req.workdir));
+	req.command = o->port != 0 ? NULL : o->command;
+	req.ncommand = req.command != NULL ? strlen(req.command) : 0;
+	req.nenv = box_session_env(o->tty ? o->term : NULL, env, ENV_MAX);
+	for (i = 0; i < req.nenv; i++)
+		box_strlcpy(req.env[i], env[i], sizeof(req.env[i]));
+	if ((len = box_agent_open_build(&req, payload, sizeof(payload),
+	    err)) < 0)
+		return -1;
+	if (o->passthrough && o->tty) {
+		/* The terminal can be the box's controlling terminal only
+		 * once this session gives it up; the hangup that follows is
+		 * for us, the session leader, and is ignored. */
+		signal(SIGHUP, SIG_IGN);
+		ioctl(0, TIOCNOTTY);
+	}
+	if (box_agent_send(s->c.fd, BOX_AGF_OPEN, payload, (size_t)len,
+	    o->passthrough ? fds : NULL, o->passthrough ? (o->tty ? 1 : 3) :
+	    0, HELLO_MS, err) < 0)
+		return box_error_wrap(err, "your box's agent");
+	if (wait_frame(s, &f, HELLO_MS, err) < 0)
+		return box_error_wrap(err, "your box's agent");
+	if (f.type == BOX_AGF_FAIL) {
+		box_agent_parse_fail(&f, why, sizeof(why));
+		if (o->port != 0)
+			return box_error_set(err, BOX_E_RUNTIME, 0, "%s", why);
+		return box_error_set(err, BOX_E_RUNTIME, 0,
+		    "your box could not start the session: %s", why);
+	}
+	if (f.type != BOX_AGF_STARTED)
+		return box_error_set(err, BOX_E_RUNTIME, 0,
+		    "your box's agent answered out of turn");
+	return 0;
+}
+
+/* Ask the agent to end the session, and give it a moment to do so. */
+static void
+end_session(struct sess *s)
+{
+	struct box_agent_frame f;
+	struct box_error err;
+	int64_t end = box_now_ms() + END_MS;
+
+	if (box_agent_send(s->c.fd, BOX_AGF_END, NULL, 0, NULL, 0, END_MS,
+	    &err) < 0)
+		return;
+	while (box_now_ms() < end && wait_frame(s, &f, (int)(end -
+	    box_now_ms()), &err) == 1)
+		;
+}
+
+/* A frame from the agent during the session.  1: it exited (status set);
+ * 0: go on; -1: protocol error. */
+static int
+on_frame(struct sess *s, const struct box_agent_frame *f, int *status,
+    struct box_error *err)
+{
+	struct box_agent_exit ex;
+	char why[BOX_AGENT_FAIL_MAX + 1];
+
+	switch (f->type) {
+	case BOX_AGF_STDOUT:
+	case BOX_AGF_STDERR:
+		if (s->o->passthrough)
+			return box_error_set(err, BOX_E_RUNTIME, 0,
+			    "the box's agent sent output in pass-through");
+		/* On a terminal, everything is one stream. */
+		buf_put(f->type == BOX_AGF_STDERR && !s->o->tty ? &s->err :
+		    &s->out, f->payload, f->len);
+		return 0;
+	case BOX_AGF_EXIT:
+		if (box_agent_parse_exit(f, &ex, err) < 0)
+			return -1;
+		*status = ex.signalled ? 128 + ex.value : ex.value;
+		return 1;
+	case BOX_AGF_FAIL:
+		box_agent_parse_fail(f, why, sizeof(why));
+		return box_error_set(err, BOX_E_RUNTIME, 0,
+		    "your box's agent: %s", why);
+	default:
+		return box_error_set(err, BOX_E_RUNTIME, 0,
+		    "the box's agent answered out of turn");
+	}
+}
+
+/*
+ * Act on the frames already read, while the guest's buffers have room.
+ * 1 when the process exited, 0 to go on, -1 on a protocol error.
+ */
+static int
+take_frames(struct sess *s, int *status, struct box_error *err)
+{
+	struct box_agent_frame f;
+	int r;
+
+	while (buf_room(&s->out) >= BOX_AGENT_DATA_MAX &&
+	    buf_room(&s->err) >= BOX_AGENT_DATA_MAX &&
+	    (r = box_agent_conn_next(&s->c, &f, err)) != 0) {
+		if (r < 0 || (r = on_frame(s, &f, status, err)) < 0)
+			return box_error_wrap(err, "your box's agent");
+		if (r == 1)
+			return 1;
+	}
+	return 0;
+}
+
+/* Where each descriptor sits in this round's poll set (-1: not there). */
+struct pollset {
+	struct pollfd	 pfd[6];
+	int		 n;
+	int		 sig, agent, in, out, err, watch;
+};
+
+static void
+pollset_add(struct pollset *ps, int *slot, int fd, short events)
+{
+	*slot = ps->n;
+	ps->pfd[ps->n++] = (struct pollfd){ fd, events, 0 };
+}
+
+static int
+revents(const struct pollset *ps, int slot, short mask)
+{
+	return slot >= 0 && (ps->pfd[slot].revents & mask) != 0;
+}
+
+/* The agent's frames are read only while both buffers to the guest have
+ * room for one more: a guest that stops reading stops the agent. */
+static int
+room_for_frame(const struct sess *s)
+{
+	return buf_room(&s->out) >= BOX_AGENT_DATA_MAX + 5 &&
+	    buf_room(&s->err) >= BOX_AGENT_DATA_MAX + 5;
+}
+
+static void
+pollset_build(struct sess *s, struct pollset *ps, int exited)
+{
+	const struct box_session_opts *o = s->o;
+	int room = room_for_frame(s);
+
+	ps->n = 0;
+	ps->agent = ps->in = ps->out = ps->err = ps->watch = -1;
+	pollset_add(ps, &ps->sig, sigpipe[0], POLLIN);
+	if (!exited && (room || s->in.len > 0))
+		pollset_add(ps, &ps->agent, s->c.fd, (short)((room ? POLLIN :
+		    0) | (s->in.len > 0 ? POLLOUT : 0)));
+	/* Input is read a frame at a time, when the last one went. */
+	if (!o->passthrough && !exited && s->in_open && s->in.len == 0)
+		pollset_add(ps, &ps->in, 0, POLLIN);
+	if (s->out.len > 0)
+		pollset_add(ps, &ps->out, 1, POLLOUT);
+	if (s->err.len > 0)
+		pollset_add(ps, &ps->err, s->errfd, POLLOUT);
+	/* Pass-through: the client going away shows as a hangup of the
+	 * terminal, or an error on the pipe to its stdout. */
+	if (o->passthrough && !exited)
+		pollset_add(ps, &ps->watch, o->tty ? 0 : 1, 0);
+}
+
+/* The next poll's timeout: the next warning or the deadline, or the end
+ * of draining once the process exited. */
+static int
+next_timeout(const struct sess *s, int exited, int64_t drain_until,
+    int64_t now)
+{
+	const struct box_session_opts *o = s->o;
+	int64_t next = o->deadline;
+	size_t i;
+
+	if (exited)
+		return ms_until(drain_until, now);
+	for (i = 0; i < s->nwarn; i++)
+		if (!s->warned[i] && o->deadline - o->warn[i] < next)
+			next = o->deadline - o->warn[i];
+	return ms_until(next, now);
+}
+
+/* Warnings that are due, then the deadline: BOX_SESSION_DEADLINE, or -1
+ * to go on. */
+static int
+check_time(struct sess *s, int64_t now)
+{
+	const struct box_session_opts *o = s->o;
+	size_t i;
+
+	for (i = 0; i < s->nwarn; i++) {
+		if (!s->warned[i] && now >= o->deadline - o->warn[i]) {
+			s->warned[i] = 1;
+			warn_remaining(s, o->deadline - now);
+		}
+	}
+	if (now < o->deadline)
+		return -1;
+	notice(s, "time is up: this box is being destroyed");
+	buf_flush(&s->out, 1);
+	buf_flush(&s->err, s->errfd);
+	end_session(s);
+	return BOX_SESSION_DEADLINE;
+}
+
+/* Signals that came: a resize is passed on (relay), anything else ends
+ * the session.  BOX_SESSION_HANGUP, or -1 to go on. */
+static int
+on_signals(struct sess *s)
+{
+	unsigned char sig;
+	int end = -1;
+
+	while (read(sigpipe[0], &sig, 1) == 1) {
+		if (sig == SIGWINCH && s->o->tty && !s->o->passthrough)
+			send_resize(s);
+		else if (sig != SIGWINCH)
+			end = BOX_SESSION_HANGUP;
+	}
+	if (end >= 0)
+		end_session(s);
+	return end;
+}
+
+/* The guest's input: read a chunk (sent when the agent takes it), or
+ * its end.  BOX_SESSION_HANGUP when a terminal closed, else -1. */
+static int
+on_input(struct sess *s)
+{
+	uint8_t tmp[BOX_AGENT_DATA_MAX];
+	ssize_t n;
+
+	n = read(0, tmp, sizeof(tmp));
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return -1;
+	if (n > 0) {
+		buf_put(&s->in, tmp, (size_t)n);
+		return -1;
+	}
+	s->in_open = 0;
+	if (s->o->tty) {
+		end_session(s);
+		return BOX_SESSION_HANGUP;
+	}
+	return -1;
+}
+
+/*
+ * One session's loop: the agent's frames to the guest, the guest's input
+ * to the agent (relay), signals, warnings and the deadline.  Returns how
+ * it ended, or -1 on a protocol error.
+ */
+static int
+loop(struct sess *s, int *status, struct box_error *err)
+{
+	const struct box_session_opts *o = s->o;
+	int64_t drain_until = 0, now;
+	int end = -1, exited = 0, r;
+	struct pollset ps;
+
+	while (end < 0) {
+		now = box_now();
+		/* Frames that came with the last read come first. */
+		if (!exited && (r = take_frames(s, status, err)) != 0) {
+			if (r < 0)
+				return -1;
+			exited = 1;
+			drain_until = now + DRAIN_SECONDS;
+		}
+		if (exited && s->out.len == 0 && s->err.len == 0)
+			return BOX_SESSION_EXITED;
+		pollset_build(s, &ps, exited);
+		if (poll(ps.pfd, (nfds_t)ps.n, next_timeout(s, exited,
+		    drain_until, now)) < 0 && errno != EINTR)
+			return box_error_set(err, BOX_E_INTERNAL, errno,
+			    "poll");
+		now = box_now();
+		if (exited && now >= drain_until)
+			return BOX_SESSION_EXITED;	/* guest stopped reading */
+		if (!exited && (end = check_time(s, now)) >= 0)
+			break;
+		if (revents(&ps, ps.sig, POLLIN) && (end = on_signals(s)) >= 0)
+			break;
+		if (revents(&ps, ps.watch, POLLHUP | POLLERR)) {
+			end_session(s);
+			return BOX_SESSION_HANGUP;
+		}
+		if (s->in.len > 0 && revents(&ps, ps.agent, POLLOUT | POLLERR |
+		    POLLHUP)) {
+			if (box_agent_send(s->c.fd, BOX_AGF_STDIN, s->in.data +
+			    s->in.off, s->in.len, NULL, 0, END_MS, err) < 0)
+				return BOX_SESSION_GONE;
+			s->in.len = s->in.off = 0;
+		}
+		if (revents(&ps, ps.agent, POLLIN | POLLHUP | POLLERR) &&
+		    (ps.pfd[ps.agent].events & POLLIN)) {
+			if (box_agent_conn_fill(&s->c, err) < 0 ||
+			    (r = take_frames(s, status, err)) < 0)
+				return -1;
+			if (r == 1) {
+				exited = 1;
+				drain_until = now + DRAIN_SECONDS;
+			}
+			if (!exited && s->c.eof && s->c.len == 0)
+				return BOX_SESSION_GONE;
+		}
+		if (revents(&ps, ps.in, POLLIN | POLLHUP | POLLERR) &&
+		    (end = on_input(s)) >= 0)
+			break;
+		if (!o->passthrough && !s->in_open && s->in.len == 0 &&
+		    !s->eof_sent && !exited) {
+			s->eof_sent = 1;
+			box_agent_send(s->c.fd, BOX_AGF_EOF, NULL, 0, NULL, 0,
+			    END_MS, err);
+		}
+		if ((revents(&ps, ps.out, POLLOUT | POLLERR | POLLHUP) &&
+		    buf_flush(&s->out, 1) < 0) || (revents(&ps, ps.err,
+		    POLLOUT | POLLERR | POLLHUP) && buf_flush(&s->err,
+		    s->errfd) < 0)) {
+			if (!exited)
+				end_session(s);
+			return exited ? BOX_SESSION_EXITED :
+			    BOX_SESSION_HANGUP;
+		}
+	}
+	return end;
+}
+
+int
+box_session_run(int agent_fd, const struct box_session_opts *o,
+    int *status, struct box_error *err)
+{
+	static struct sess s;
+	struct termios saved, raw;
+	struct sigaction sa;
+	int raw_set = 0, end = -1;
+
+	memset(&s, 0, sizeof(s));
+	s.o = o;
+	/* A terminal goes to the box only from the leader of the session
+	 * that holds it; otherwise its bytes are relayed. */
+	if ((o->passthrough && o->tty && getsid(0) != getpid()) ||
+	    (o->port != 0 && (o->passthrough || o->tty))) {
+		static struct box_session_opts relayed;
+
+		/* A port's bytes are relayed, and never a terminal's. */
+		relayed = *o;
+		relayed.passthrough = 0;
+		if (o->port != 0)
+			relayed.tty = 0;
+		s.o = o = &relayed;
+	}
+	s.in_open = 1;
+	s.errfd = o->tty ? 1 : 2;
+	s.nwarn = o->nwarn < MAX_WARN ? o->nwarn : MAX_WARN;
+	*status = -1;
+	if (box_agent_conn_init(&s.c, agent_fd, 1, err) < 0) {
+		close(agent_fd);
+		return -1;
+	}
+	if (sigpipe[0] < 0 && pipe2(sigpipe, O_CLOEXEC | O_NONBLOCK) < 0) {
+		box_error_set(err, BOX_E_INTERNAL, errno, "pipe");
+		goto out;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGWINCH, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	if (!(o->passthrough && o->tty))
+		sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	set_nonblock(agent_fd);
+	if (start(&s, err) < 0)
+		goto out;
+	warn_at_start(&s);
+	if (!o->passthrough) {
+		if ((o->tty || o->port != 0) && isatty(0) &&
+		    tcgetattr(0, &saved) == 0) {
+			raw = saved;
+			cfmakeraw(&raw);
+			if (tcsetattr(0, TCSANOW, &raw) == 0)
+				raw_set = 1;
+		}
+		set_nonblock(0);
+		set_nonblock(1);
+		set_nonblock(2);
+	}
+	end = loop(&s, status, err);
+	if (raw_set)
+		tcsetattr(0, TCSADRAIN, &saved);
+	restore_std();
+out:
+	box_agent_conn_free(&s.c);
+	close(agent_fd);
+	return end;
+}

@@ -1,0 +1,59 @@
+/*
+ * A guest's session in its box, carried by the box's agent (agent.h), in
+ * one of two ways that look the same to the guest:
+ *  - pass-through: the descriptors sshd gave box-shell (the terminal, or
+ *    stdin, stdout and stderr) go to the agent, and the process in the box
+ *    uses them directly; nothing copies bytes, and window size changes, ^C
+ *    and a hangup reach the box through the kernel.  box-shell only waits
+ *    for the exit status, watches the deadline, and notices a client that
+ *    went away.
+ *  - relay: the agent makes the terminal or pipes and box-shell copies the
+ *    bytes (recording, watching, and transports that carry no descriptors).
+ * Both warn the guest before the deadline and end the session at it.  A
+ * TCP stream to a port in the box is relayed like a command's pipes.
+ */
+#ifndef BOX_SESSION_H
+#define BOX_SESSION_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config/config.h"
+#include "core/error.h"
+
+enum box_session_end {
+	BOX_SESSION_EXITED,	/* the process ended: status is valid */
+	BOX_SESSION_DEADLINE,	/* the box's time ran out */
+	BOX_SESSION_HANGUP,	/* the guest went away */
+	BOX_SESSION_GONE,	/* the box (its agent) vanished */
+};
+
+struct box_session_opts {
+	int		 passthrough;	/* else relay */
+	int		 tty;		/* fd 0 is a terminal */
+	const char	*term;		/* TERM for a terminal (box_valid_term) */
+	const char	*command;	/* NULL: login shell */
+	unsigned	 port;		/* a TCP stream to this port in the
+					 * box instead (always relayed) */
+	const struct box_profile *profile;	/* shell, workdir */
+	int64_t		 deadline;	/* unix time the box ends */
+	const int64_t	*warn;		/* warn this many seconds before */
+	size_t		 nwarn;
+};
+
+/*
+ * Run one session over agent_fd (a connected, verified agent socket; it is
+ * closed on return) on box-shell's fds 0, 1 and 2.  *status is the
+ * process's exit status (128 + signal when killed) when
+ * BOX_SESSION_EXITED.  Returns the reason, or -1 with err set when the
+ * session could not be started or the agent broke the protocol.
+ */
+int	box_session_run(int agent_fd, const struct box_session_opts *o,
+	    int *status, struct box_error *err);
+
+/* The environment box-shell passes into a box: TERM (given), and LANG and
+ * LC_* from its own, when their values are printable and short.  Fills
+ * env (at most max entries); returns how many. */
+size_t	box_session_env(const char *term, char env[][1024], size_t max);
+
+#endif

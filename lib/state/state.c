@@ -1,0 +1,943 @@
+/* The SQLite state file: schema, migrations and every query sshbox makes. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <sqlite3.h>
+
+#include "state/state.h"
+#include "core/util.h"
+
+struct box_state {
+	sqlite3	*db;
+};
+
+#define BUSY_TIMEOUT_MS	10000
+
+/* Forward migrations: migrations[i] takes the schema from i to i + 1. */
+static const char *const migrations[] = {
+	/* 0 -> 1 */
+	"CREATE TABLE invites ("
+	"  id TEXT PRIMARY KEY,"
+	"  profile TEXT NOT NULL,"
+	"  ttl INTEGER NOT NULL CHECK (ttl > 0),"
+	"  created_at INTEGER NOT NULL,"
+	"  redeem_by INTEGER NOT NULL DEFAULT 0,"
+	"  uses_total INTEGER NOT NULL CHECK (uses_total > 0),"
+	"  uses_left INTEGER NOT NULL CHECK (uses_left >= 0),"
+	"  revoked_at INTEGER NOT NULL DEFAULT 0,"
+	"  note TEXT NOT NULL DEFAULT '',"
+	"  token_hash TEXT NOT NULL);"
+	"CREATE TABLE bindings ("
+	"  fp TEXT PRIMARY KEY,"
+	"  invite_id TEXT NOT NULL REFERENCES invites(id),"
+	"  bound_at INTEGER NOT NULL,"
+	"  deadline INTEGER NOT NULL,"
+	"  source TEXT NOT NULL DEFAULT '');"
+	"CREATE INDEX bindings_invite ON bindings(invite_id);"
+	"CREATE TABLE boxes ("
+	"  id TEXT PRIMARY KEY,"
+	"  fp TEXT NOT NULL REFERENCES bindings(fp),"
+	"  invite_id TEXT NOT NULL REFERENCES invites(id),"
+	"  profile TEXT NOT NULL,"
+	"  ref TEXT NOT NULL DEFAULT '',"
+	"  status TEXT NOT NULL CHECK (status IN"
+	"    ('creating', 'running', 'destroyed', 'failed')),"
+	"  created_at INTEGER NOT NULL,"
+	"  deadline INTEGER NOT NULL,"
+	"  linger_until INTEGER NOT NULL DEFAULT 0,"
+	"  ended_at INTEGER NOT NULL DEFAULT 0,"
+	"  end_reason TEXT NOT NULL DEFAULT '');"
+	"CREATE UNIQUE INDEX boxes_live ON boxes(fp)"
+	"  WHERE status IN ('creating', 'running');"
+	"CREATE TABLE sessions ("
+	"  id INTEGER PRIMARY KEY,"
+	"  box_id TEXT NOT NULL REFERENCES boxes(id),"
+	"  pid INTEGER NOT NULL,"
+	"  pid_start INTEGER NOT NULL,"
+	"  source TEXT NOT NULL DEFAULT '',"
+	"  started_at INTEGER NOT NULL);"
+	"CREATE INDEX sessions_box ON sessions(box_id);"
+	"CREATE TABLE redeem_attempts ("
+	"  source TEXT NOT NULL,"
+	"  at INTEGER NOT NULL);"
+	"CREATE INDEX redeem_attempts_source ON redeem_attempts(source, at);"
+	"CREATE TABLE audit ("
+	"  id INTEGER PRIMARY KEY,"
+	"  at INTEGER NOT NULL,"
+	"  event TEXT NOT NULL,"
+	"  invite_id TEXT, box_id TEXT, fp TEXT, source TEXT, detail TEXT);",
+	/* 1 -> 2: boxes remember the address that started them, for the
+	 * per-source limit. */
+	"ALTER TABLE boxes ADD COLUMN source TEXT NOT NULL DEFAULT '';"
+	"CREATE INDEX boxes_source ON boxes(source)"
+	"  WHERE status IN ('creating', 'running');",
+	/* 2 -> 3: boxes remember which runtime driver made them, so that
+	 * the reaper and box-invite destroy each through its own.  Boxes of
+	 * earlier versions were all Docker's. */
+	"ALTER TABLE boxes ADD COLUMN runtime TEXT NOT NULL DEFAULT 'docker';",
+};
+#define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
+
+static int
+db_error(struct box_state *st, struct box_error *err, const char *what)
+{
+	return box_error_set(err, BOX_E_STATE, 0, "state: %s: %s", what,
+	    sqlite3_errmsg(st->db));
+}
+
+static int
+exec_sql(struct box_state *st, const char *sql, struct box_error *err)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		box_error_set(err, BOX_E_STATE, 0, "state: %s",
+		    msg ? msg : sqlite3_errmsg(st->db));
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+begin(struct box_state *st, struct box_error *err)
+{
+	return exec_sql(st, "BEGIN IMMEDIATE", err);
+}
+
+static int
+commit(struct box_state *st, struct box_error *err)
+{
+	return exec_sql(st, "COMMIT", err);
+}
+
+static void
+rollback(struct box_state *st)
+{
+	if (!sqlite3_get_autocommit(st->db))
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/*
+ * Prepare sql and bind arguments described by fmt: 't' text (const char *,
+ * NULL binds NULL), 'i' int64_t, 'n' int.
+ */
+static sqlite3_stmt *
+prep(struct box_state *st, struct box_error *err, const char *sql,
+    const char *fmt, ...)
+{
+	sqlite3_stmt *stmt;
+	va_list ap;
+	int i, rc = SQLITE_OK;
+
+	if (sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL) != SQLITE_OK) {
+		db_error(st, err, "prepare");
+		return NULL;
+	}
+	va_start(ap, fmt);
+	for (i = 0; fmt[i] != '\0' && rc == SQLITE_OK; i++) {
+		switch (fmt[i]) {
+		case 't': {
+			const char *s = va_arg(ap, const char *);
+			rc = s ? sqlite3_bind_text(stmt, i + 1, s, -1,
+			    SQLITE_TRANSIENT) : sqlite3_bind_null(stmt, i + 1);
+			break;
+		}
+		case 'i':
+			rc = sqlite3_bind_int64(stmt, i + 1,
+			    va_arg(ap, int64_t));
+			break;
+		case 'n':
+			rc = sqlite3_bind_int(stmt, i + 1, va_arg(ap, int));
+			break;
+		default:
+			rc = SQLITE_MISUSE;
+			break;
+		}
+	}
+	va_end(ap);
+	if (rc != SQLITE_OK) {
+		db_error(st, err, "bind");
+		sqlite3_finalize(stmt);
+		return NULL;
+	}
+	return stmt;
+}
+
+/* Step a statement that returns no rows, then finalize it. */
+static int
+run(struct box_state *st, sqlite3_stmt *stmt, struct box_error *err)
+{
+	int rc;
+
+	if (stmt == NULL)
+		return -1;
+	rc = sqlite3_step(stmt);
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return db_error(st, err, "write");
+	return 0;
+}
+
+/*
+ * A text column, bounded.  The file belongs to the box account, so a row
+ * may say anything: control characters (C0, DEL, and C1 as UTF-8) become
+ * '?', so that no row can steer an administrator's terminal.
+ */
+static void
+col_text(sqlite3_stmt *stmt, int col, char *out, size_t outsz)
+{
+	const unsigned char *s = sqlite3_column_text(stmt, col);
+	unsigned char *p;
+
+	box_strlcpy(out, s ? (const char *)s : "", outsz);
+	for (p = (unsigned char *)out; *p != '\0'; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			*p = '?';
+		else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+			p[0] = '?';
+			p[1] = '?';
+			p++;
+		}
+	}
+}
+
+int
+box_state_open(const char *path, int create, struct box_state **out,
+    struct box_error *err)
+{
+	struct box_state *st;
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
+	    SQLITE_OPEN_NOFOLLOW;
+	int version;
+	size_t i;
+
+	if (!create && access(path, F_OK) < 0)
+		return box_error_set(err, errno == ENOENT ? BOX_E_NOTFOUND :
+		    BOX_E_STATE, errno, "state: %s", path);
+	if (create)
+		flags |= SQLITE_OPEN_CREATE;
+	if ((st = calloc(1, sizeof(*st))) == NULL)
+		return box_error_set(err, BOX_E_INTERNAL, errno, "calloc");
+	if (sqlite3_open_v2(path, &st->db, flags, NULL) != SQLITE_OK) {
+		box_error_set(err, BOX_E_STATE, 0, "state: cannot open %s: %s",
+		    path, st->db ? sqlite3_errmsg(st->db) : "out of memory");
+		goto fail;
+	}
+	sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
+	sqlite3_extended_result_codes(st->db, 1);
+	/* The file is the box account's: its schema is not trusted to run
+	 * anything, and it cannot be turned against the library. */
+	sqlite3_db_config(st->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+	sqlite3_db_config(st->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
+	if (exec_sql(st, "PRAGMA trusted_schema=OFF", err) < 0 ||
+	    exec_sql(st, "PRAGMA journal_mode=WAL", err) < 0 ||
+	    exec_sql(st, "PRAGMA foreign_keys=ON", err) < 0 ||
+	    exec_sql(st, "PRAGMA synchronous=NORMAL", err) < 0) {
+		box_error_wrap(err, "%s", path);
+		goto fail;
+	}
+	if ((version = box_state_schema_version(st)) < 0) {
+		db_error(st, err, path);
+		goto fail;
+	}
+	if (version > BOX_STATE_SCHEMA) {
+		box_error_set(err, BOX_E_STATE, 0, "state: %s has schema %d, "
+		    "newer than this sshbox (%d): upgrade sshbox", path,
+		    version, BOX_STATE_SCHEMA);
+		goto fail;
+	}
+	if (version < BOX_STATE_SCHEMA && !create) {
+		box_error_set(err, BOX_E_STATE, 0, "state: %s has schema %d, "
+		    "this sshbox needs %d: run box-invite init to migrate it",
+		    path, version, BOX_STATE_SCHEMA);
+		goto fail;
+	}
+	if (version < BOX_STATE_SCHEMA) {
+		char sql[64];
+
+		if (begin(st, err) < 0)
+			goto fail;
+		/* Re-read inside the write lock: another process may have
+		 * migrated meanwhile. */
+		version = box_state_schema_version(st);
+		for (i = (size_t)version; i < NMIGRATIONS; i++) {
+			if (exec_sql(st, migrations[i], err) < 0) {
+				rollback(st);
+				box_error_wrap(err, "%s: migration %zu", path, i);
+				goto fail;
+			}
+		}
+		snprintf(sql, sizeof(sql), "PRAGMA user_version=%d",
+		    BOX_STATE_SCHEMA);
+		if (exec_sql(st, sql, err) < 0 || commit(st, err) < 0) {
+			rollback(st);
+			goto fail;
+		}
+	}
+	*out = st;
+	return 0;
+fail:
+	sqlite3_close(st->db);
+	free(st);
+	return -1;
+}
+
+void
+box_state_close(struct box_state *st)
+{
+	if (st == NULL)
+		return;
+	sqlite3_close(st->db);
+	free(st);
+}
+
+int
+box_state_schema_version(struct box_state *st)
+{
+	sqlite3_stmt *stmt;
+	int v = -1;
+
+	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &stmt,
+	    NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(stmt) == SQLITE_ROW)
+		v = sqlite3_column_int(stmt, 0);
+	sqlite3_finalize(stmt);
+	return v;
+}
+
+/* ---------------------------------------------------------------- invites */
+
+#define INVITE_COLS "id, profile, ttl, created_at, redeem_by, uses_total, " \
+	"uses_left, revoked_at, note, token_hash"
+
+static void
+invite_row(sqlite3_stmt *stmt, struct box_invite *inv)
+{
+	memset(inv, 0, sizeof(*inv));
+	col_text(stmt, 0, inv->id, sizeof(inv->id));
+	col_text(stmt, 1, inv->profile, sizeof(inv->profile));
+	inv->ttl = sqlite3_column_int64(stmt, 2);
+	inv->created_at = sqlite3_column_int64(stmt, 3);
+	inv->redeem_by = sqlite3_column_int64(stmt, 4);
+	inv->uses_total = sqlite3_column_int(stmt, 5);
+	inv->uses_left = sqlite3_column_int(stmt, 6);
+	inv->revoked_at = sqlite3_column_int64(stmt, 7);
+	col_text(stmt, 8, inv->note, sizeof(inv->note));
+	col_text(stmt, 9, inv->token_hash, sizeof(inv->token_hash));
+}
+
+int
+box_state_invite_add(struct box_state *st, const struct box_invite *inv,
+    struct box_error *err)
+{
+	return run(st, prep(st, err, "INSERT INTO invites (" INVITE_COLS ")"
+	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", "ttiiinnitt",
+	    inv->id, inv->profile, inv->ttl, inv->created_at, inv->redeem_by,
+	    inv->uses_total, inv->uses_left, inv->revoked_at, inv->note,
+	    inv->token_hash), err);
+}
+
+int
+box_state_invite_get(struct box_state *st, const char *id,
+    struct box_invite *inv, struct box_error *err)
+{
+	sqlite3_stmt *stmt;
+	int rc;
+
+	stmt = prep(st, err, "SELECT " INVITE_COLS " FROM invites WHERE id = ?",
+	    "t", id);
+	if (stmt == NULL)
+		return -1;
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		invite_row(stmt, inv);
+	sqlite3_finalize(stmt);
+	if (rc == SQLITE_DONE)
+		return box_error_set(err, BOX_E_NOTFOUND, 0,
+		    "no invite %.40s", id);
+	if (rc != SQLITE_ROW)
+		return db_error(st, err, "read invite");
+	return 0;
+}
+
+int
+box_state_invite_list(struct box_state *st,
+    int (*cb)(void *, const struct box_invite *), void *arg,
+    struct box_error *err)
+{
+	struct box_invite inv;
+	sqlite3_stmt *stmt;
+	int rc;
+
+	stmt = prep(st, err, "SELECT " INVITE_COLS " FROM invites"
+	    " ORDER BY created_at DESC, id", "");
+	if (stmt == NULL)
+		return -1;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		invite_row(stmt, &inv);
+		if (cb(arg, &inv) != 0)
+			break;
+	}
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_error(st, err, "list invites");
+	return 0;
+}
+
+int
+box_state_invite_revoke(struct box_state *st, const char *id, int64_t now,
+    struct box_error *err)
+{
+	struct box_invite inv;
+
+	if (box_state_invite_get(st, id, &inv, err) < 0)
+		return -1;
+	return run(st, prep(st, err, "UPDATE invites SET revoked_at = ?"
+	    " WHERE id = ? AND revoked_at = 0", "it", now, id), err);
+}
+
+/* ------------------------------------------------------------- redemption */
+
+int
+box_state_rate_check(struct box_state *st, const char *source, int64_t now,
+    int64_t window, int max, struct box_error *err)
+{
+	sqlite3_stmt *stmt;
+	long long count = 0;
+	int rc;
+
+	if (begin(st, err) < 0)
+		return -1;
+	stmt = prep(st, err, "SELECT count(*) FROM redeem_attempts"
+	    " WHERE source = ? AND at > ?", "ti", source, now - window);
+	if (stmt == NULL)
+		goto fail;
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		count = sqlite3_column_int64(stmt, 0);
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_ROW) {
+		db_error(st, err, "count attempts");
+		goto fail;
+	}
+	if (count >= max) {
+		rollback(st);
+		return box_error_set(err, BOX_E_RATE, 0,
+		    "too many redemption attempts from this address; "
+		    "try again in %lld seconds", (long long)window);
+	}
+	if (run(st, prep(st, err, "DELETE FROM redeem_attempts WHERE at <= ?",
+	    "i", now - window), err) < 0 ||
+	    run(st, prep(st, err, "INSERT INTO redeem_attempts (source, at)"
+	    " VALUES (?, ?)", "ti", source, now), err) < 0 ||
+	    commit(st, err) < 0)
+		goto fail;
+	return 0;
+fail:
+	rollback(st);
+	return -1;
+}
+
+int
+box_state_redeem(struct box_state *st, const char *invite_id,
+    const char *token_hash, const char *fp, const char *source, int64_t now,
+    struct box_binding *out, struct box_error *err)
+{
+	struct box_invite inv;
+	sqlite3_stmt *stmt;
+	int rc;
+
+	if (begin(st, err) < 0)
+		return -1;
+	if (box_state_invite_get(st, invite_id, &inv, err) < 0) {
+		if (err != NULL && err->kind == BOX_E_NOTFOUND)
+			box_error_set(err, BOX_E_DENIED, 0,
+			    "this invite does not exist on this bastion");
+		goto fail;
+	}
+	if (!box_token_hash_equal(inv.token_hash, token_hash)) {
+		box_error_set(err, BOX_E_DENIED, 0,
+		    "this token does not match its invite");
+		goto fail;
+	}
+	if (inv.revoked_at != 0) {
+		box_error_set(err, BOX_E_DENIED, 0,
+		    "this invite was revoked");
+		goto fail;
+	}
+	if (inv.redeem_by != 0 && now > inv.redeem_by) {
+		box_error_set(err, BOX_E_DENIED, 0,
+		    "this invite has expired");
+		goto fail;
+	}
+	if (inv.uses_left <= 0) {
+		box_error_set(err, BOX_E_DENIED, 0,
+		    "this invite has already been used");
+		goto fail;
+	}
+	stmt = prep(st, err, "SELECT invite_id FROM bindings WHERE fp = ?",
+	    "t", fp);
+	if (stmt == NULL)
+		goto fail;
+	rc = sqlite3_step(stmt);
+	sqlite3_finalize(stmt);
+	if (rc == SQLITE_ROW) {
+		box_error_set(err, BOX_E_DENIED, 0,
+		    "this key has already redeemed an invite; connect without "
+		    "a token, or use a new key");
+		goto fail;
+	}
+	if (rc != SQLITE_DONE) {
+		db_error(st, err, "read binding");
+		goto fail;
+	}
+	if (run(st, prep(st, err, "UPDATE invites SET uses_left = uses_left - 1"
+	    " WHERE id = ? AND uses_left > 0", "t", invite_id), err) < 0)
+		goto fail;
+	if (sqlite3_changes(st->db) != 1) {
+		box_error_set(err, BOX_E_DENIED, 0,
+		    "this invite has already been used");
+		goto fail;
+	}
+	if (run(st, prep(st, err, "INSERT INTO bindings (fp, invite_id,"
+	    " bound_at, deadline, source) VALUES (?, ?, ?, ?, ?)", "ttiit",
+	    fp, invite_id, now, now + inv.ttl, source), err) < 0)
+		goto fail;
+	if (commit(st, err) < 0)
+		goto fail;
+	memset(out, 0, sizeof(*out));
+	box_strlcpy(out->fp, fp, sizeof(out->fp));
+	box_strlcpy(out->invite_id, invite_id, sizeof(out->invite_id));
+	box_strlcpy(out->profile, inv.profile, sizeof(out->profile));
+	box_strlcpy(out->source, source, sizeof(out->source));
+	out->bound_at = now;
+	out->deadline = now + inv.ttl;
+	return 0;
+fail:
+	rollback(st);
+	return -1;
+}
+
+int
+box_state_binding_get(struct box_state *st, const char *fp,
+    struct box_binding *b, struct box_error *err)
+{
+	sqlite3_stmt *stmt;
+	int rc;
+
+	stmt = prep(st, err, "SELECT b.fp, b.invite_id, i.profile, b.bound_at,"
+	    " b.deadline, i.revoked_at, b.source FROM bindings b"
+	    " JOIN invites i ON i.id = b.invite_id WHERE b.fp = ?", "t", fp);
+	if (stmt == NULL)
+		return -1;
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		memset(b, 0, sizeof(*b));
+		col_text(stmt, 0, b->fp, sizeof(b->fp));
+		col_text(stmt, 1, b->invite_id, sizeof(b->invite_id));
+		col_text(stmt, 2, b->profile, sizeof(b->profile));
+		b->bound_at = sqlite3_column_int64(stmt, 3);
+		b->deadline = sqlite3_column_int64(stmt, 4);
+		b->revoked_at = sqlite3_column_int64(stmt, 5);
+		col_text(stmt, 6, b->source, sizeof(b->source));
+	}
+	sqlite3_finalize(stmt);
+	if (rc == SQLITE_DONE)
+		return box_error_set(err, BOX_E_NOTFOUND, 0, "key not bound");
+	if (rc != SQLITE_ROW)
+		return db_error(st, err, "read binding");
+	return 0;
+}
+
+/* ------------------------------------------------------------------ boxes */
+
+#define BOX_COLS "id, fp, invite_id, profile, ref, status, created_at, " \
+	"deadline, linger_until, ended_at, end_reason, " \
+	"(SELECT count(*) FROM sessions s WHERE s.box_id = boxes.id), runtime"
+
+static void
+box_row(sqlite3_stmt *stmt, struct box_box *box)
+{
+	memset(box, 0, sizeof(*box));
+	col_text(stmt, 0, box->id, sizeof(box->id));
+	col_text(stmt, 1, box->fp, sizeof(box->fp));
+	col_text(stmt, 2, box->invite_id, sizeof(box->invite_id));
+	col_text(stmt, 3, box->profile, sizeof(box->profile));
+	col_text(stmt, 4, box->ref, sizeof(box->ref));
+	col_text(stmt, 5, box->status, sizeof(box->status));
+	box->created_at = sqlite3_column_int64(stmt, 6);
+	box->deadline = sqlite3_column_int64(stmt, 7);
+	box->linger_until = sqlite3_column_int64(stmt, 8);
+	box->ended_at = sqlite3_column_int64(stmt, 9);
+	col_text(stmt, 10, box->end_reason, sizeof(box->end_reason));
+	box->sessions = sqlite3_column_int(stmt, 11);
+	col_text(stmt, 12, box->runtime, sizeof(box->runtime));
+}
+
+static int
+box_query_one(struct box_state *st, sqlite3_stmt *stmt, struct box_box *box,
+    struct box_error *err)
+{
+	int rc;
+
+	if (stmt == NULL)
+		return -1;
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		box_row(stmt, box);
+	sqlite3_finalize(stmt);
+	if (rc == SQLITE_DONE)
+		return box_error_set(err, BOX_E_NOTFOUND, 0, "no such box");
+	if (rc != SQLITE_ROW)
+		return db_error(st, err, "read box");
+	return 0;
+}
+
+int
+box_state_box_get(struct box_state *st, const char *id, struct box_box *box,
+    struct box_error *err)
+{
+	return box_query_one(st, prep(st, err, "SELECT " BOX_COLS
+	    " FROM boxes WHERE id = ?", "t", id), box, err);
+}
+
+int
+box_state_box_live_of(struct box_state *st, const char *fp,
+    struct box_box *box, struct box_error *err)
+{
+	return box_query_one(st, prep(st, err, "SELECT " BOX_COLS
+	    " FROM boxes WHERE fp = ? AND status IN ('creating', 'running')",
+	    "t", fp), box, err);
+}
+
+/* Live boxes matching "col = val" (or all with col NULL), into *n. */
+static int
+count_live(struct box_state *st, const char *col, const char *val,
+    long long *n, struct box_error *err)
+{
+	char sql[160];
+	sqlite3_stmt *stmt;
+	int rc;
+
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM boxes WHERE status"
+	    " IN ('creating', 'running')%s%s%s", col ? " AND " : "",
+	    col ? col : "", col ? " = ?" : "");
+	stmt = col ? prep(st, err, sql, "t", val) : prep(st, err, sql, "");
+	if (stmt == NULL)
+		return -1;
+	rc = sqlite3_step(stmt);
+	*n = rc == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : 0;
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_ROW ? 0 : db_error(st, err, "count boxes");
+}
+
+int
+box_state_box_claim(struct box_state *st, const struct box_binding *b,
+    const char *new_id, const char *source, const char *runtime,
+    const struct box_limits *lim,
+    int64_t now, struct box_box *box, int *created, struct box_error *err)
+{
+	struct box_binding now_b;
+	struct box_error e2;
+	long long n;
+
+	if (begin(st, err) < 0)
+		return -1;
+	/* Revocation and the deadline as they are now, under the lock. */
+	if (box_state_binding_get(st, b->fp, &now_b, err) < 0)
+		goto fail;
+	if (now_b.revoked_at != 0 || strcmp(now_b.invite_id, b->invite_id) != 0) {
+		box_error_set(err, BOX_E_DENIED, 0, "this invite was revoked");
+		goto fail;
+	}
+	if (now >= now_b.deadline) {
+		box_error_set(err, BOX_E_DENIED, 0, "this key's time is over");
+		goto fail;
+	}
+	if (box_state_box_live_of(st, b->fp, box, &e2) == 0) {
+		if (commit(st, err) < 0)
+			goto fail;
+		*created = 0;
+		return 0;
+	}
+	if (e2.kind != BOX_E_NOTFOUND) {
+		if (err != NULL)
+			*err = e2;
+		goto fail;
+	}
+	/* The limits are counted in the same transaction as the insert, so
+	 * concurrent guests cannot overshoot them. */
+	if (lim != NULL) {
+		const struct {
+			const char *col, *val, *head, *tail;
+			int max;
+		} checks[] = {
+			{ NULL, NULL, "this bastion runs its maximum of",
+			    "boxes; try again later", lim->max_boxes },
+			{ "invite_id", b->invite_id, "this invite already has "
+			    "its maximum of", "boxes running",
+			    lim->max_boxes_per_invite },
+			{ "source", source, "your address already has its "
+			    "maximum of", "boxes running",
+			    lim->max_boxes_per_source },
+		};
+		size_t i;
+
+		for (i = 0; i < sizeof(checks) / sizeof(checks[0]); i++) {
+			if (count_live(st, checks[i].col, checks[i].val, &n,
+			    err) < 0)
+				goto fail;
+			if (n >= checks[i].max) {
+				box_error_set(err, BOX_E_RATE, 0, "%s %d %s",
+				    checks[i].head, checks[i].max,
+				    checks[i].tail);
+				goto fail;
+			}
+		}
+	}
+	if (run(st, prep(st, err, "INSERT INTO boxes (id, fp, invite_id,"
+	    " profile, status, created_at, deadline, source, runtime) VALUES"
+	    " (?, ?, ?, ?, 'creating', ?, ?, ?, ?)", "ttttiitt", new_id, b->fp,
+	    b->invite_id, b->profile, now, b->deadline, source, runtime),
+	    err) < 0 ||
+	    box_state_box_get(st, new_id, box, err) < 0 ||
+	    commit(st, err) < 0)
+		goto fail;
+	*created = 1;
+	return 0;
+fail:
+	rollback(st);
+	return -1;
+}
+
+int
+box_state_box_set_running(struct box_state *st, const char *id,
+    const char *ref, struct box_error *err)
+{
+	if (run(st, prep(st, err, "UPDATE boxes SET status = 'running',"
+	    " ref = ? WHERE id = ? AND status = 'creating'", "tt", ref, id),
+	    err) < 0)
+		return -1;
+	if (sqlite3_changes(st->db) != 1)
+		return box_error_set(err, BOX_E_STATE, 0,
+		    "box %s ended while it was being created", id);
+	return 0;
+}
+
+int
+box_state_box_end(struct box_state *st, const char *id, const char *status,
+    const char *reason, int64_t now, struct box_error *err)
+{
+	if (begin(st, err) < 0)
+		return -1;
+	if (run(st, prep(st, err, "UPDATE boxes SET status = ?, ended_at = ?,"
+	    " end_reason = ? WHERE id = ? AND status IN ('creating',"
+	    " 'running')", "titt", status, now, reason, id), err) < 0 ||
+	    run(st, prep(st, err, "DELETE FROM sessions WHERE box_id = ?",
+	    "t", id), err) < 0 ||
+	    commit(st, err) < 0) {
+		rollback(st);
+		return -1;
+	}
+	return 0;
+}
+
+int
+box_state_box_end_idle(struct box_state *st, const char *id,
+    const char *reason, int64_t now, int *ended, struct box_error *err)
+{
+	if (run(st, prep(st, err, "UPDATE boxes SET status = 'destroyed',"
+	    " ended_at = ?, end_reason = ? WHERE id = ? AND status IN"
+	    " ('creating', 'running') AND linger_until != 0 AND"
+	    " linger_until <= ? AND NOT EXISTS (SELECT 1 FROM sessions"
+	    " WHERE box_id = ?)", "ittit", now, reason, id, now, id), err) < 0)
+		return -1;
+	*ended = sqlite3_changes(st->db) == 1;
+	return 0;
+}
+
+int
+box_state_box_start_grace(struct box_state *st, const char *id,
+    int64_t until, struct box_error *err)
+{
+	return run(st, prep(st, err, "UPDATE boxes SET linger_until = ?"
+	    " WHERE id = ? AND linger_until = 0 AND NOT EXISTS (SELECT 1"
+	    " FROM sessions WHERE box_id = ?)", "itt", until, id, id), err);
+}
+
+int
+box_state_box_list(struct box_state *st, int live_only,
+    int (*cb)(void *, const struct box_box *), void *arg,
+    struct box_error *err)
+{
+	struct box_box box;
+	sqlite3_stmt *stmt;
+	int rc;
+
+	stmt = prep(st, err, live_only ?
+	    "SELECT " BOX_COLS " FROM boxes WHERE status IN ('creating',"
+	    " 'running') ORDER BY created_at DESC, id" :
+	    "SELECT " BOX_COLS " FROM boxes ORDER BY created_at DESC, id", "");
+	if (stmt == NULL)
+		return -1;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		box_row(stmt, &box);
+		if (cb(arg, &box) != 0)
+			break;
+	}
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_error(st, err, "list boxes");
+	return 0;
+}
+
+/* --------------------------------------------------------------- sessions */
+
+int
+box_state_session_add(struct box_state *st, const char *box_id, long pid,
+    long long pid_start, const char *source, int64_t now, int64_t *id,
+    struct box_error *err)
+{
+	if (begin(st, err) < 0)
+		return -1;
+	if (run(st, prep(st, err, "INSERT INTO sessions (box_id, pid,"
+	    " pid_start, source, started_at) SELECT ?, ?, ?, ?, ?"
+	    " WHERE EXISTS (SELECT 1 FROM boxes WHERE id = ? AND status IN"
+	    " ('creating', 'running'))", "tiitit", box_id, (int64_t)pid,
+	    (int64_t)pid_start, source, now, box_id), err) < 0)
+		goto fail;
+	if (sqlite3_changes(st->db) != 1) {
+		box_error_set(err, BOX_E_NOTFOUND, 0,
+		    "box %s ended before the session could attach", box_id);
+		goto fail;
+	}
+	*id = sqlite3_last_insert_rowid(st->db);
+	if (run(st, prep(st, err, "UPDATE boxes SET linger_until = 0"
+	    " WHERE id = ?", "t", box_id), err) < 0 || commit(st, err) < 0)
+		goto fail;
+	return 0;
+fail:
+	rollback(st);
+	return -1;
+}
+
+int
+box_state_session_end(struct box_state *st, int64_t id, int64_t now,
+    int64_t linger, int *last, struct box_error *err)
+{
+	char box_id[BOX_ID_LEN + 1] = "";
+	sqlite3_stmt *stmt;
+	long long left = 0;
+	int rc;
+
+	*last = 0;
+	if (begin(st, err) < 0)
+		return -1;
+	stmt = prep(st, err, "SELECT box_id FROM sessions WHERE id = ?", "i",
+	    id);
+	if (stmt == NULL)
+		goto fail;
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		col_text(stmt, 0, box_id, sizeof(box_id));
+	sqlite3_finalize(stmt);
+	if (rc == SQLITE_DONE)
+		return commit(st, err);		/* already removed */
+	if (rc != SQLITE_ROW) {
+		db_error(st, err, "read session");
+		goto fail;
+	}
+	if (run(st, prep(st, err, "DELETE FROM sessions WHERE id = ?", "i",
+	    id), err) < 0)
+		goto fail;
+	stmt = prep(st, err, "SELECT count(*) FROM sessions WHERE box_id = ?",
+	    "t", box_id);
+	if (stmt == NULL)
+		goto fail;
+	if (sqlite3_step(stmt) == SQLITE_ROW)
+		left = sqlite3_column_int64(stmt, 0);
+	sqlite3_finalize(stmt);
+	if (left == 0) {
+		*last = 1;
+		if (run(st, prep(st, err, "UPDATE boxes SET linger_until = ?"
+		    " WHERE id = ? AND status IN ('creating', 'running')",
+		    "it", now + (linger > 0 ? linger : 0), box_id), err) < 0)
+			goto fail;
+	}
+	return commit(st, err);
+fail:
+	rollback(st);
+	return -1;
+}
+
+int
+box_state_session_list(struct box_state *st, const char *box_id,
+    int (*cb)(void *, const struct box_session *), void *arg,
+    struct box_error *err)
+{
+	struct box_session s;
+	sqlite3_stmt *stmt;
+	int rc;
+
+	stmt = prep(st, err, "SELECT id, box_id, pid, pid_start, source,"
+	    " started_at FROM sessions WHERE box_id = ? ORDER BY id", "t",
+	    box_id);
+	if (stmt == NULL)
+		return -1;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		memset(&s, 0, sizeof(s));
+		s.id = sqlite3_column_int64(stmt, 0);
+		col_text(stmt, 1, s.box_id, sizeof(s.box_id));
+		s.pid = (long)sqlite3_column_int64(stmt, 2);
+		s.pid_start = sqlite3_column_int64(stmt, 3);
+		col_text(stmt, 4, s.source, sizeof(s.source));
+		s.started_at = sqlite3_column_int64(stmt, 5);
+		if (cb(arg, &s) != 0)
+			break;
+	}
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_error(st, err, "list sessions");
+	return 0;
+}
+
+/* ------------------------------------------------------------------ audit */
+
+int
+box_state_audit(struct box_state *st, int64_t now, const char *event,
+    const char *invite_id, const char *box_id, const char *fp,
+    const char *source, const char *detail)
+{
+	struct box_error err;
+
+	return run(st, prep(st, &err, "INSERT INTO audit (at, event,"
+	    " invite_id, box_id, fp, source, detail) VALUES"
+	    " (?, ?, ?, ?, ?, ?, ?)", "ittttt" "t", now, event, invite_id,
+	    box_id, fp, source, detail), &err);
+}
+
+int
+box_state_audit_count(struct box_state *st, const char *event,
+    long long *count, struct box_error *err)
+{
+	sqlite3_stmt *stmt;
+	int rc;
+
+	stmt = prep(st, err, "SELECT count(*) FROM audit WHERE event = ?",
+	    "t", event);
+	if (stmt == NULL)
+		return -1;
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		*count = sqlite3_column_int64(stmt, 0);
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_ROW)
+		return db_error(st, err, "count audit");
+	return 0;
+}

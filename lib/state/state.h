@@ -1,0 +1,201 @@
+/*
+ * The state database: one SQLite file shared by every sshbox program.
+ * WAL journal, a busy timeout, foreign keys on, PRAGMA user_version as the
+ * schema version with forward migrations, and BEGIN IMMEDIATE around every
+ * transaction that reads and then writes (consuming an invite use,
+ * claiming a box, counting a redemption attempt).
+ */
+#ifndef BOX_STATE_H
+#define BOX_STATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/error.h"
+#include "auth/sshkey.h"
+#include "auth/token.h"
+
+#define BOX_STATE_SCHEMA	3
+#define BOX_SOURCE_MAX		64	/* a source address as text */
+#define BOX_NOTE_MAX		256
+
+struct box_state;
+
+struct box_invite {
+	char	 id[BOX_ID_LEN + 1];
+	char	 profile[BOX_PROFILE_NAME_MAX + 1];
+	int64_t	 ttl;
+	int64_t	 created_at;
+	int64_t	 redeem_by;		/* 0 = no deadline */
+	int	 uses_total;
+	int	 uses_left;
+	int64_t	 revoked_at;		/* 0 = not revoked */
+	char	 note[BOX_NOTE_MAX];
+	char	 token_hash[BOX_TOKEN_HASH_LEN + 1];
+};
+
+/* A key bound to an invite: the guest's identity. */
+struct box_binding {
+	char	 fp[BOX_FP_MAX];
+	char	 invite_id[BOX_ID_LEN + 1];
+	char	 profile[BOX_PROFILE_NAME_MAX + 1];
+	int64_t	 bound_at;
+	int64_t	 deadline;		/* bound_at + ttl: the box's end */
+	int64_t	 revoked_at;		/* the invite's, 0 if live */
+	char	 source[BOX_SOURCE_MAX];
+};
+
+#define BOX_STATUS_CREATING	"creating"
+#define BOX_STATUS_RUNNING	"running"
+#define BOX_STATUS_DESTROYED	"destroyed"
+#define BOX_STATUS_FAILED	"failed"
+
+struct box_box {
+	char	 id[BOX_ID_LEN + 1];
+	char	 fp[BOX_FP_MAX];
+	char	 invite_id[BOX_ID_LEN + 1];
+	char	 profile[BOX_PROFILE_NAME_MAX + 1];
+	char	 ref[80];		/* runtime reference, "" while creating */
+	char	 status[16];
+	int64_t	 created_at;
+	int64_t	 deadline;
+	int64_t	 linger_until;		/* 0 while sessions are attached */
+	int64_t	 ended_at;
+	char	 end_reason[64];
+	int	 sessions;		/* filled by box_state_box_list */
+	char	 runtime[16];		/* the driver that made it */
+};
+
+struct box_session {
+	int64_t	 id;
+	char	 box_id[BOX_ID_LEN + 1];
+	long	 pid;
+	long long pid_start;		/* /proc/PID/stat starttime */
+	char	 source[BOX_SOURCE_MAX];
+	int64_t	 started_at;
+};
+
+/*
+ * Open the database at path.  With create, a missing file is created and
+ * an older schema migrated; without, the file must exist at exactly this
+ * schema (nothing is written: box-authkeys must have no side effects).  A
+ * database of a newer schema than this program knows is always refused.  *out is
+ * closed with box_state_close().  0 or -1 (BOX_E_STATE, BOX_E_NOTFOUND).
+ */
+int	box_state_open(const char *path, int create, struct box_state **out,
+	    struct box_error *err);
+void	box_state_close(struct box_state *st);
+
+/* The schema version recorded in the file, or -1. */
+int	box_state_schema_version(struct box_state *st);
+
+/* Invites.  Lists call cb for each row; cb returns 0 to go on. */
+int	box_state_invite_add(struct box_state *st,
+	    const struct box_invite *inv, struct box_error *err);
+int	box_state_invite_get(struct box_state *st, const char *id,
+	    struct box_invite *inv, struct box_error *err);
+int	box_state_invite_list(struct box_state *st,
+	    int (*cb)(void *, const struct box_invite *), void *arg,
+	    struct box_error *err);
+/* Mark revoked; BOX_E_NOTFOUND if no such invite.  Idempotent. */
+int	box_state_invite_revoke(struct box_state *st, const char *id,
+	    int64_t now, struct box_error *err);
+
+/*
+ * Count one redemption attempt from source and refuse (BOX_E_RATE) when
+ * max attempts were already made within window seconds.  One IMMEDIATE
+ * transaction; also prunes old attempts.
+ */
+int	box_state_rate_check(struct box_state *st, const char *source,
+	    int64_t now, int64_t window, int max, struct box_error *err);
+
+/*
+ * Redeem: in one IMMEDIATE transaction check that invite id exists, that
+ * token_hash matches its stored hash (constant time), that it is not
+ * revoked, not past redeem_by and has a use left, and that fp is not bound
+ * yet; then consume one use and bind fp.  On refusal nothing is written
+ * and err says why (BOX_E_DENIED).  Fills out.
+ */
+int	box_state_redeem(struct box_state *st, const char *invite_id,
+	    const char *token_hash, const char *fp, const char *source,
+	    int64_t now, struct box_binding *out, struct box_error *err);
+
+/* The binding of fp with its invite's revocation; BOX_E_NOTFOUND. */
+int	box_state_binding_get(struct box_state *st, const char *fp,
+	    struct box_binding *b, struct box_error *err);
+
+/* Limits on live boxes, checked when a new one is claimed. */
+struct box_limits {
+	int	 max_boxes;
+	int	 max_boxes_per_invite;
+	int	 max_boxes_per_source;
+};
+
+/*
+ * The live box (creating or running) of binding b, or a new "creating"
+ * row with id new_id started from source when there is none, in one
+ * IMMEDIATE transaction, recording runtime, the driver that will make it
+ * (and alone destroys it).  *created says which.  A new box over one of the
+ * limits (when lim is not NULL) is refused with BOX_E_RATE.  The binding
+ * is read again inside the transaction: one whose invite was revoked, or
+ * whose deadline has passed, gets nothing (BOX_E_DENIED), whatever the
+ * caller read before.
+ */
+int	box_state_box_claim(struct box_state *st, const struct box_binding *b,
+	    const char *new_id, const char *source, const char *runtime,
+	    const struct box_limits *lim, int64_t now, struct box_box *box,
+	    int *created, struct box_error *err);
+int	box_state_box_get(struct box_state *st, const char *id,
+	    struct box_box *box, struct box_error *err);
+/* The live box of fp; BOX_E_NOTFOUND. */
+int	box_state_box_live_of(struct box_state *st, const char *fp,
+	    struct box_box *box, struct box_error *err);
+int	box_state_box_set_running(struct box_state *st, const char *id,
+	    const char *ref, struct box_error *err);
+/* Mark a box ended (destroyed or failed) with a reason; idempotent: an
+ * ended box keeps its first reason.  Its sessions are removed. */
+int	box_state_box_end(struct box_state *st, const char *id,
+	    const char *status, const char *reason, int64_t now,
+	    struct box_error *err);
+/*
+ * For the reaper: end box id only if it has no sessions and its linger
+ * time (non-zero) is over at now, atomically.  *ended says whether it did.
+ */
+int	box_state_box_end_idle(struct box_state *st, const char *id,
+	    const char *reason, int64_t now, int *ended,
+	    struct box_error *err);
+/* Start the linger clock of a box with no sessions and none running. */
+int	box_state_box_start_grace(struct box_state *st, const char *id,
+	    int64_t until, struct box_error *err);
+/* Boxes, newest first; live_only limits to creating/running. */
+int	box_state_box_list(struct box_state *st, int live_only,
+	    int (*cb)(void *, const struct box_box *), void *arg,
+	    struct box_error *err);
+
+/*
+ * Attach a session to a live box and stop its linger clock, atomically;
+ * BOX_E_NOTFOUND if the box has ended meanwhile.
+ */
+int	box_state_session_add(struct box_state *st, const char *box_id,
+	    long pid, long long pid_start, const char *source, int64_t now,
+	    int64_t *id, struct box_error *err);
+/*
+ * Remove session id; when it was the box's last, set the box's
+ * linger_until to now + linger.  *last tells whether it was.
+ */
+int	box_state_session_end(struct box_state *st, int64_t id,
+	    int64_t now, int64_t linger, int *last, struct box_error *err);
+int	box_state_session_list(struct box_state *st, const char *box_id,
+	    int (*cb)(void *, const struct box_session *), void *arg,
+	    struct box_error *err);
+
+/* Append an audit event; strings may be NULL.  Best effort: 0 or -1. */
+int	box_state_audit(struct box_state *st, int64_t now, const char *event,
+	    const char *invite_id, const char *box_id, const char *fp,
+	    const char *source, const char *detail);
+
+/* Count audit events named event (for tests and doctor). */
+int	box_state_audit_count(struct box_state *st, const char *event,
+	    long long *count, struct box_error *err);
+
+#endif
