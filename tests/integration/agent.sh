@@ -96,6 +96,28 @@ t_ok "  unchanged" cmp "$T/blob" "$T/back3"
 t_is "  and the file is the guest's in the box" "$(gssh a 'stat -c %u /tmp/blob3' </dev/null)" 1000
 t_ok "nothing landed on the bastion" sh -c "[ ! -e /tmp/blob1 ] && [ ! -e /tmp/blob3 ]"
 
+# ------------------------------------------ a guest driving its own agent
+# From inside, the agent is the guest's own: whatever it is sent, it starts
+# nothing the guest could not start anyway, and box-shell's sessions go on.
+poke_bin=$BUILD_DIR/tests/integration/agent-poke
+[ -x "$poke_bin" ] || { echo "Bail out! $poke_bin is not built (make check builds it)"; exit 1; }
+gssh a 'cat > /tmp/poke && chmod 755 /tmp/poke' < "$poke_bin"
+poke() { gssh a "/tmp/poke $*" </dev/null 2>&1; }
+t_is "from inside: a session of its own, as the guest" \
+	"$(poke run "'id -u'" | tr '\n' ' ')" "1000 exit 0 "
+t_is "asking to be root: still the guest, no capabilities" \
+	"$(poke root "'id -u; grep CapEff /proc/self/status'" | tr -s '\t\n' '  ')" \
+	"1000 CapEff: 0000000000000000 exit 0 "
+t_like "descriptors with a terminal request: refused" "$(poke fds)" \
+	"^refused: expected 1 descriptors, got 3$"
+t_like "a malformed frame: refused" "$(poke junk)" "^refused: "
+t_like "a 2 GiB frame announced: refused" "$(poke huge)" "^refused: no session request$"
+t_like "a flood of 100 connections sent junk" "$(poke flood 100)" "^flooded [0-9]+ of 100$"
+one_agent() { [ "$(gssh a 'ps -o comm | grep -c "^box-agent"' </dev/null)" = 2 ]; }
+t_ok "  each is ended: PID 1 and this session's child are left" wait_for 20 one_agent
+t_is "box-shell's sessions go on as before" "$(gssh a 'echo still; exit 4' </dev/null 2>&1; echo "rc=$?")" "still
+rc=4"
+
 # ------------------------------------------------------- destroy
 $INVITE kill "$ba" >/dev/null
 t_ok "a destroyed box leaves no run directory" sh -c "[ ! -e $run ]"

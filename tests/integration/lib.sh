@@ -110,6 +110,7 @@ BIN=$(mktemp -d /run/sshbox-test/bin.XXXXXX) && chmod 755 "$BIN" &&
 	   "$top_builddir"/box-agent "$BIN"/ &&
 	chgrp docker "$BIN/box-runtime" && chmod 2755 "$BIN/box-runtime" ||
 	{ echo "Bail out! cannot copy the programs to /run/sshbox-test"; exit 1; }
+BUILD_DIR=$top_builddir		# the build tree itself, for test programs
 top_builddir=$BIN
 
 # ----------------------------------------------------------------- the bastion
