@@ -666,8 +666,9 @@ box_session_run(int agent_fd, const struct box_session_opts *o,
 		goto out;
 	warn_at_start(&s);
 	if (!o->passthrough) {
-		if ((o->tty || o->port != 0) && isatty(0) &&
-		    tcgetattr(0, &saved) == 0) {
+		/* A port over a terminal keeps the terminal cooked, as any
+		 * command's would be: lines, echo, ^D and ^C work. */
+		if (o->tty && isatty(0) && tcgetattr(0, &saved) == 0) {
 			raw = saved;
 			cfmakeraw(&raw);
 			if (tcsetattr(0, TCSANOW, &raw) == 0)

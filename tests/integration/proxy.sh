@@ -115,6 +115,10 @@ get='GET /index.html HTTP/1.0\r\n\r\n'
 out=$(printf "$get" | as_guest ssh mybox tcp 8080 2>&1); rc=$?
 t_is "tcp PORT: the web server in the box answers, exit 0" "$rc $(grep -c hello-from-the-box <<<"$out")" "0 1"
 t_like "  over HTTP" "$out" "^HTTP/1.[01] 200 OK"
+# Over a terminal (ssh -t) the port's stream is typed: the terminal stays
+# cooked, so Enter (a CR) ends a line as it does for any command.
+out=$(printf 'GET /index.html HTTP/1.0\r\r' | as_guest timeout 30 ssh -tt mybox tcp 8080 2>&1)
+t_like "tcp over a terminal: typed lines reach the port" "$(tr -d '\r' <<<"$out" | grep -c hello-from-the-box)" "^1$"
 out=$(as_guest ssh mybox tcp 8081 </dev/null 2>&1); rc=$?
 t_is "tcp to a port nobody listens on: exit 251 (not reached)" "$rc" 251
 t_like "  with one line saying so" "$(wc -l <<<"$out") $out" \
