@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "agent/agent.h"
+#include "core/proc.h"
 #include "core/spawn.h"
 
 #define SOCKET_PATH	"/.sshbox/run/agent.sock"
@@ -99,28 +100,10 @@ unblock_all(void)
 static long
 session_of(const char *pid)
 {
-	char path[64], buf[512], *p;
-	long sid = -1;
-	ssize_t n;
-	int fd, field;
+	struct box_proc_stat ps;
 
-	snprintf(path, sizeof(path), "/proc/%s/stat", pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	if ((p = strrchr(buf, ')')) == NULL)
-		return -1;
-	/* ") S ppid pgrp session": the session is the fourth field on. */
-	for (field = 2; *p != '\0' && field < 6; p++)
-		if (*p == ' ')
-			field++;
-	if (field == 6)
-		sid = strtol(p, NULL, 10);
-	return sid;
+	return box_proc_stat(strtol(pid, NULL, 10), &ps) == 0 ?
+	    (long)ps.session : -1;
 }
 
 /* Send sig to every process of session sid; the number signalled. */

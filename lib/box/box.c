@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "box/box.h"
+#include "core/proc.h"
 #include "runtime/helper.h"
 #include "runtime/rundir.h"
 #include "core/util.h"
@@ -199,32 +200,13 @@ box_destroy(struct box_ctx *ctx, const struct box_box *box,
 long long
 box_pid_start(long pid)
 {
-	char path[64], buf[1024], *p;
-	long long start = -1;
-	ssize_t n;
-	int fd, field;
+	struct box_proc_stat ps;
 
-	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	/* The command name may hold spaces and parentheses: skip to the
-	 * last ')', then count fields; starttime is field 22. */
-	if ((p = strrchr(buf, ')')) == NULL)
-		return -1;
 	/* A zombie (or dead) process is not a live session. */
-	if (p[1] != ' ' || p[2] == 'Z' || p[2] == 'X' || p[2] == 'x')
+	if (box_proc_stat(pid, &ps) < 0 || ps.state == 'Z' ||
+	    ps.state == 'X' || ps.state == 'x')
 		return -1;
-	for (field = 2; *p != '\0' && field < 22; p++)
-		if (*p == ' ')
-			field++;
-	if (field == 22)
-		start = strtoll(p, NULL, 10);
-	return start;
+	return ps.start;
 }
 
 int

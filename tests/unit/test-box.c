@@ -12,6 +12,7 @@
 #include "box/box.h"
 #include "fakes/fake-runtime.h"
 #include "auth/token.h"
+#include "core/proc.h"
 #include "core/util.h"
 #include "tap.h"
 
@@ -35,6 +36,29 @@ test_pids(void)
 	ok(box_pid_start((long)child) == -1, "a zombie has no start time");
 	waitpid(child, &status, 0);
 	ok(box_pid_start((long)child) == -1, "a reaped process has none");
+	{
+		struct box_proc_stat ps;
+
+		ok(box_proc_stat((long)getpid(), &ps) == 0 &&
+		    ps.session == (long long)getsid(0) && ps.start == me &&
+		    ps.state == 'R', "this process's session, start and state");
+		if ((child = fork()) == 0) {
+			setsid();
+			pause();
+			_exit(0);
+		}
+		/* The child's own session shows once setsid ran. */
+		for (int i = 0; i < 200; i++) {
+			if (box_proc_stat((long)child, &ps) == 0 &&
+			    ps.session == (long long)child)
+				break;
+			usleep(10000);
+		}
+		ok(ps.session == (long long)child, "a child's own session");
+		kill(child, SIGKILL);
+		waitpid(child, NULL, 0);
+		ok(box_proc_stat((long)child, &ps) == -1, "a gone process: -1");
+	}
 }
 
 static void
