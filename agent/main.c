@@ -43,7 +43,8 @@
 #define OPEN_SECONDS	30	/* for the host to send its request */
 #define STOP_SECONDS	5	/* from SIGTERM to SIGKILL of everything */
 #define DRAIN_MS	2000	/* output after the process ended */
-#define CONNECT_SECONDS	10	/* for a port in the box to answer */
+#define CONNECT_SECONDS	5	/* for a port in the box to answer (the
+				 * host waits 10 s for the start) */
 #define DEFAULT_PATH	"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:" \
 			"/sbin:/bin"
 
@@ -348,8 +349,7 @@ start_tcp(struct sess *s)
 	}
 	if (e != 0) {
 		close(fd);
-		return fail_frame(s, "nothing answers on port %u in the box: "
-		    "%s", s->o.port, strerror(e));
+		return fail_frame(s, "%s", strerror(e));
 	}
 	s->sock = s->in = s->out = fd;
 	return 0;
@@ -412,9 +412,10 @@ pump_out(struct sess *s, int *fd, int type)
 		return 1;
 	if (n <= 0) {		/* EOF, or EIO of a terminal nobody holds */
 		if (*fd == s->sock) {
-			/* The port's side is done: so is the session. */
+			/* The port's side is done: so is the session, with
+			 * status 1 when the stream broke (a reset). */
 			s->exited = 1;
-			s->status = 0;
+			s->status = n < 0 ? 1 << 8 : 0;
 		} else if (*fd != s->tty) {
 			close(*fd);
 		}
@@ -436,6 +437,10 @@ handle_frame(struct sess *s, const struct box_agent_frame *f)
 
 	switch (f->type) {
 	case BOX_AGF_STDIN:
+		/* A port that stopped reading (it closed, or reset) is not
+		 * the end of the session: what it answered still comes. */
+		if (s->sock >= 0 && (s->in < 0 || s->in_eof))
+			return 0;
 		if (!s->relay || s->in < 0 || s->in_eof ||
 		    s->inlen + f->len > sizeof(s->inbuf))
 			return s->relay ? -1 : 0;

@@ -761,8 +761,10 @@ run_sshd(const char *file, const char *user, char **out, char *why,
 			kill(pid, SIGKILL);
 			break;
 		}
-		if (poll(pfd, 2, (int)left) < 0 && errno != EINTR)
+		if (poll(pfd, 2, (int)left) < 0 && errno != EINTR) {
+			kill(pid, SIGKILL);
 			break;
+		}
 		if (!(eof & 1) && pfd[0].revents != 0 &&
 		    drain(opipe[0], buf, &len, SSHD_OUT_MAX, &overflow) < 0) {
 			eof |= 1;
@@ -777,7 +779,8 @@ run_sshd(const char *file, const char *user, char **out, char *why,
 	}
 	close(opipe[0]);
 	close(epipe[0]);
-	box_spawn_wait(pid, &status);
+	if (box_spawn_wait(pid, &status) < 0)
+		status = -1;		/* not an exit: reported as a failure */
 	buf[len] = '\0';
 	errb[elen] = '\0';
 	errb[strcspn(errb, "\n")] = '\0';

@@ -270,8 +270,8 @@ cmd_init(int argc, char **argv)
  * through box-proxy for a guest with nothing prepared. */
 static void
 guest_commands(const struct box_config *cfg, const char *token,
-    char *redeem, size_t rsz, char *connect, size_t csz, char *proxy,
-    size_t psz)
+    const char *id, char *redeem, size_t rsz, char *connect, size_t csz,
+    char *proxy, size_t psz)
 {
 	char port[16] = "";
 
@@ -280,9 +280,13 @@ guest_commands(const struct box_config *cfg, const char *token,
 	snprintf(redeem, rsz, "ssh -t %s%s@%s redeem %s", port, cfg->box_user,
 	    cfg->host, token);
 	snprintf(connect, csz, "ssh %s%s@%s", port, cfg->box_user, cfg->host);
+	/* The invite's own key, and only it: with keys of several invites
+	 * in the agent, ssh would offer the first, and land in its box. */
 	snprintf(proxy, psz, "ssh -o 'IdentityAgent ~/.local/state/sshbox/"
-	    "agent.sock' -o 'ProxyCommand box-proxy --token %s --user %%r -- "
-	    "%%h %%p' %s%s@%s", token, port, cfg->box_user, cfg->host);
+	    "agent.sock' -o 'IdentityFile ~/.local/state/sshbox/keys/%s' "
+	    "-o IdentitiesOnly=yes -o 'ProxyCommand box-proxy --token %s "
+	    "--user %%r -- %%h %%p' %s%s@%s", id, token, port, cfg->box_user,
+	    cfg->host);
 }
 
 static int
@@ -391,8 +395,8 @@ cmd_create(struct box_ctx *ctx, int argc, char **argv)
 		return die(1, "%s", err.msg);
 	box_state_audit(ctx->st, now, "invite-created", inv.id, NULL, NULL,
 	    NULL, note);
-	guest_commands(&ctx->cfg, token, redeem, sizeof(redeem), connect,
-	    sizeof(connect), proxy, sizeof(proxy));
+	guest_commands(&ctx->cfg, token, inv.id, redeem, sizeof(redeem),
+	    connect, sizeof(connect), proxy, sizeof(proxy));
 	box_format_time(inv.redeem_by, when, sizeof(when));
 	box_format_duration(ttl, ttlbuf, sizeof(ttlbuf));
 	if (json) {

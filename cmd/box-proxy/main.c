@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <arpa/inet.h>
 #include <netdb.h>
 #include <poll.h>
 #include <pwd.h>
@@ -16,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -126,6 +128,24 @@ setup_dirs(void)
 			    "mode 0700", d);
 	}
 	return 0;
+}
+
+/* The state directory's lock, held: its descriptor, or -1 (said why). */
+static int
+lock_state(void)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	snprintf(path, sizeof(path), "%.200s/lock", statedir);
+	if ((fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+	    0600)) < 0 || flock(fd, LOCK_EX) < 0) {
+		fail("cannot lock %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
 }
 
 /* Read fd to its end into buf (bounded, NUL-terminated). */
@@ -560,15 +580,18 @@ on_forward_signal(int sig)
 		forward_stop = 1;
 }
 
-/* "[ADDR:]LOCAL:PORT": the last two fields are ports; ADDR (numeric,
- * IPv4 or IPv6) defaults to 127.0.0.1.  0, or -1 after saying why. */
+/* "[ADDR:]LOCAL:PORT": the last two fields are ports; ADDR, numeric IPv4
+ * or IPv6 (in brackets or not), defaults to 127.0.0.1.  0, or -1 after
+ * saying why. */
 static int
 forward_spec(const char *spec, char *addr, size_t addrsz, char *local,
     char *port)
 {
 	const char *c2 = strrchr(spec, ':'), *c1;
 	struct box_error err;
+	unsigned char bin[16];
 	long long v;
+	size_t n;
 	char sb[80];
 
 	if (c2 == NULL)
@@ -578,10 +601,19 @@ forward_spec(const char *spec, char *addr, size_t addrsz, char *local,
 	if (c1 == spec) {
 		box_strlcpy(addr, "127.0.0.1", addrsz);
 	} else {
-		if ((size_t)(c1 - spec) >= addrsz || c1 - spec < 2)
+		n = (size_t)(c1 - spec - 1);
+		if (n > 2 && spec[0] == '[' && spec[n - 1] == ']') {
+			spec++;
+			n -= 2;
+		}
+		if (n == 0 || n >= addrsz)
 			goto bad;
-		memcpy(addr, spec, (size_t)(c1 - spec - 1));
-		addr[c1 - spec - 1] = '\0';
+		memcpy(addr, spec, n);
+		addr[n] = '\0';
+		/* Numeric and whole: no "0" for 0.0.0.0, no host names. */
+		if (inet_pton(AF_INET, addr, bin) != 1 &&
+		    inet_pton(AF_INET6, addr, bin) != 1)
+			goto bad;
 	}
 	if (c2 - c1 < 1 || c2 - c1 > 5 || strlen(c2 + 1) < 1 ||
 	    strlen(c2 + 1) > 5)
@@ -595,7 +627,8 @@ forward_spec(const char *spec, char *addr, size_t addrsz, char *local,
 	return 0;
  bad:
 	fail("bad forward \"%s\": use [ADDRESS:]LOCAL-PORT:BOX-PORT, for "
-	    "example 8080:80", safe(spec, sb, 64));
+	    "example 8080:80 (ADDRESS: a numeric IPv4 or IPv6 address)",
+	    safe(spec, sb, 64));
 	return -1;
 }
 
@@ -612,6 +645,8 @@ cmd_forward(const char *spec, int argc, char **argv)
 	struct sockaddr_storage ss;
 	socklen_t sslen = sizeof(ss);
 	struct sigaction sa;
+	static const int sigs[4] = { SIGINT, SIGTERM, SIGHUP, SIGCHLD };
+	sigset_t held, waiting;
 	pid_t kids[FORWARD_MAX];
 	size_t nkids = 0, i;
 	char **sargv;
@@ -624,6 +659,12 @@ cmd_forward(const char *spec, int argc, char **argv)
 		usage(stderr);
 		return PROXY_EXIT;
 	}
+	/* What follows DEST is ssh's options: a word that is not one would
+	 * be taken by ssh for the host to connect to. */
+	if (argc > 1 && argv[1][0] != '-')
+		return fail("after %s only ssh options may follow (\"%s\" is "
+		    "not one)", safe(argv[0], sb, 40), safe(argv[1], sb + 40,
+		    40));
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
@@ -635,13 +676,18 @@ cmd_forward(const char *spec, int argc, char **argv)
 	if (lfd < 0 || setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one,
 	    sizeof(one)) < 0 || bind(lfd, res->ai_addr, res->ai_addrlen) < 0 ||
 	    listen(lfd, 16) < 0 || getsockname(lfd, (struct sockaddr *)&ss,
-	    &sslen) < 0 || getnameinfo((struct sockaddr *)&ss, sslen, host,
-	    sizeof(host), serv, sizeof(serv), NI_NUMERICHOST |
-	    NI_NUMERICSERV) != 0) {
+	    &sslen) < 0) {
 		rc = errno;
 		freeaddrinfo(res);
+		if (lfd >= 0)
+			close(lfd);
 		return fail("cannot listen on %s port %s: %s", addr, local,
 		    strerror(rc));
+	}
+	if (getnameinfo((struct sockaddr *)&ss, sslen, host, sizeof(host),
+	    serv, sizeof(serv), NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+		box_strlcpy(host, addr, sizeof(host));
+		box_strlcpy(serv, local, sizeof(serv));
 	}
 	freeaddrinfo(res);
 	/* ssh -T -a -x [SSH-OPTION...] -- DEST tcp PORT */
@@ -658,13 +704,17 @@ cmd_forward(const char *spec, int argc, char **argv)
 	sargv[5 + a] = "tcp";
 	sargv[6 + a] = port;
 	sargv[7 + a] = NULL;
+	/* The signals are held but while ppoll waits: none can slip in
+	 * between the check of forward_stop and the wait. */
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_forward_signal;	/* no SA_RESTART: wakes poll */
+	sa.sa_handler = on_forward_signal;
 	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGCHLD, &sa, NULL);
+	sigemptyset(&held);
+	for (a = 0; a < 4; a++) {
+		sigaction(sigs[a], &sa, NULL);
+		sigaddset(&held, sigs[a]);
+	}
+	sigprocmask(SIG_BLOCK, &held, &waiting);
 	fprintf(stderr, "box-proxy: %s%s%s:%s here is port %s in the box of "
 	    "%s (Ctrl-C to stop)\n", strchr(host, ':') ? "[" : "", host,
 	    strchr(host, ':') ? "]" : "", serv, port, argv[0]);
@@ -681,10 +731,17 @@ cmd_forward(const char *spec, int argc, char **argv)
 					kids[i] = kids[--nkids];
 					break;
 				}
-		if (poll(&pfd, 1, -1) < 0 || !(pfd.revents & POLLIN))
+		if (ppoll(&pfd, 1, NULL, &waiting) < 0 ||
+		    !(pfd.revents & POLLIN))
 			continue;
-		if ((c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) < 0)
+		if ((c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) < 0) {
+			if (errno == EMFILE || errno == ENFILE) {
+				fprintf(stderr, "box-proxy: accept: %s\n",
+				    strerror(errno));
+				sleep(1);	/* not a busy loop */
+			}
 			continue;
+		}
 		if (nkids == FORWARD_MAX) {
 			fprintf(stderr, "box-proxy: %d connections at once "
 			    "already; one refused\n", FORWARD_MAX);
@@ -728,7 +785,7 @@ cmd_proxy(const char *token, const char *user, const char *host,
 	long long portnum;
 	int64_t deadline;
 	char sb[128];
-	int rc;
+	int rc = 0, lock;
 
 	if (!valid_host(host))
 		return fail("bad host name \"%s\"", safe(host, sb, 64));
@@ -740,19 +797,24 @@ cmd_proxy(const char *token, const char *user, const char *host,
 		return fail("this is not an sshbox invite token: %s", err.msg);
 	if ((rc = setup_dirs()) != 0)
 		return rc;
+	/* Several at once (a browser through --forward, each connection an
+	 * ssh with this ProxyCommand): one makes and redeems the key, the
+	 * others wait for it and use it. */
+	if ((lock = lock_state()) < 0)
+		return PROXY_EXIT;
 	prune_keys();
 	deadline = key_deadline(c.invite_id);
 	if (deadline <= box_now()) {
 		if (c.redeem_by != 0 && box_now() > c.redeem_by)
-			return fail("this invite has expired");
-		if ((rc = make_and_redeem(&c, token, user, host, port)) != 0)
-			return rc;
-		deadline = key_deadline(c.invite_id);
+			rc = fail("this invite has expired");
+		else if ((rc = make_and_redeem(&c, token, user, host,
+		    port)) == 0)
+			deadline = key_deadline(c.invite_id);
 	}
-	if ((rc = choose_agent()) != 0 ||
-	    (rc = add_to_agent(c.invite_id, deadline)) != 0)
-		return rc;
-	return relay(host, port);
+	if (rc == 0 && (rc = choose_agent()) == 0)
+		rc = add_to_agent(c.invite_id, deadline);
+	close(lock);
+	return rc != 0 ? rc : relay(host, port);
 }
 
 static int
@@ -813,9 +875,11 @@ cmd_config(int argc, char **argv)
 	    "\tPort %s\n"
 	    "\tUser %s\n"
 	    "\tIdentityAgent ~/" STATE_SUBDIR "/agent.sock\n"
+	    "\tIdentityFile ~/" STATE_SUBDIR "/keys/%s\n"
+	    "\tIdentitiesOnly yes\n"
 	    "\tProxyCommand %s --token %s --user %%r -- %%h %%p\n",
-	    c.invite_id, c.profile, alias, alias, hostname, port, user, self,
-	    token);
+	    c.invite_id, c.profile, alias, alias, hostname, port, user,
+	    c.invite_id, self, token);
 	return 0;
 }
 
@@ -850,13 +914,15 @@ cmd_forget(int argc, char **argv)
 {
 	struct box_error err;
 	struct forget f;
-	int rc;
+	int rc, lock;
 
 	if (argc > 2 || (argc == 2 && (strlen(argv[1]) != BOX_ID_LEN ||
 	    strspn(argv[1], "0123456789abcdef") != BOX_ID_LEN)))
 		return fail("usage: box-proxy forget [INVITE-ID]");
 	if ((rc = setup_dirs()) != 0)
 		return rc;
+	if ((lock = lock_state()) < 0)
+		return PROXY_EXIT;
 	f.only = argc == 2 ? argv[1] : NULL;
 	f.removed = 0;
 	for_each_key_file(count_one, &f);
@@ -886,6 +952,7 @@ cmd_forget(int argc, char **argv)
 		}
 		unlink(agent_sock);
 	}
+	close(lock);
 	printf("removed %d key%s\n", f.removed, f.removed == 1 ? "" : "s");
 	return 0;
 }

@@ -249,7 +249,7 @@ session_end(struct box_ctx *ctx, const struct box_cmd *cmd,
 			    box->end_reason);
 		return fail(BOX_EXIT_GONE, "your box went away");
 	default:
-		if (cmd->kind == BOX_CMD_TCP)	/* "nothing answers on ..." */
+		if (cmd->kind == BOX_CMD_TCP)	/* "port N in your box: ..." */
 			return fail(box_exit_code(err), "%s", err->msg);
 		return fail(box_exit_code(err), "session failed: %s",
 		    err->msg);

@@ -19,15 +19,18 @@ child(const struct box_spawn *sp, int errfd)
 {
 	extern char **environ;
 	sigset_t none;
-	int fd[3], i, e;
+	int fd[3], i, e, hi;
 
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	signal(SIGPIPE, SIG_DFL);
+	/* Signals as a new program expects them: none ignored, none held
+	 * (the parent's handlers are not run here: all are blocked). */
+	for (i = 1; i < NSIG; i++)
+		if (i != SIGKILL && i != SIGSTOP)
+			signal(i, SIG_DFL);
 	/* Park everything above the three first, so that no dup2 below
 	 * overwrites a descriptor still to be used. */
-	if ((errfd = fcntl(errfd, F_DUPFD_CLOEXEC, HIGH_FD)) < 0)
-		_exit(127);
+	if ((hi = fcntl(errfd, F_DUPFD_CLOEXEC, HIGH_FD)) < 0)
+		goto fail;
+	errfd = hi;
 	for (i = 0; i < 3; i++) {
 		fd[i] = sp->fds[i] >= 0 ? sp->fds[i] :
 		    open("/dev/null", i == 0 ? O_RDONLY : O_WRONLY);
@@ -47,6 +50,8 @@ child(const struct box_spawn *sp, int errfd)
 	if (sp->workdir != NULL && sp->workdir[0] != '\0' &&
 	    chdir(sp->workdir) < 0 && chdir("/") < 0)
 		goto fail;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
 	if (strchr(sp->path, '/') != NULL)
 		execve(sp->path, sp->argv, sp->envp != NULL ? sp->envp :
 		    environ);
@@ -63,23 +68,33 @@ child(const struct box_spawn *sp, int errfd)
 pid_t
 box_spawn(const struct box_spawn *sp, struct box_error *err)
 {
+	sigset_t all, saved;
 	pid_t pid;
 	ssize_t n;
-	int p[2], e = 0;
+	int p[2], e = 0, i;
 
+	/* A descriptor the caller names must be open: a closed one could
+	 * be taken by the error pipe below and handed to the program. */
+	for (i = 0; i < 3; i++)
+		if (sp->fds[i] >= 0 && fcntl(sp->fds[i], F_GETFD) < 0)
+			return box_error_set(err, BOX_E_INTERNAL, errno,
+			    "cannot run %s: descriptor %d", sp->path,
+			    sp->fds[i]);
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return box_error_set(err, BOX_E_INTERNAL, errno, "pipe");
-	if ((pid = fork()) < 0) {
-		e = errno;
-		close(p[0]);
-		close(p[1]);
-		return box_error_set(err, BOX_E_INTERNAL, e, "fork");
-	}
-	if (pid == 0) {
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &saved);
+	if ((pid = fork()) == 0) {
 		close(p[0]);
 		child(sp, p[1]);
 	}
+	e = errno;
+	sigprocmask(SIG_SETMASK, &saved, NULL);
 	close(p[1]);
+	if (pid < 0) {
+		close(p[0]);
+		return box_error_set(err, BOX_E_INTERNAL, e, "fork");
+	}
 	while ((n = read(p[0], &e, sizeof(e))) < 0 && errno == EINTR)
 		;
 	close(p[0]);

@@ -1,11 +1,10 @@
 /*
  * The one place where sshbox starts a program: the privileged helper
  * (box-shell, box-invite), sshd -T (doctor), ssh and its tools (box-proxy)
- * and the guest's shell (box-agent, which links this file, error.c and
- * agent.c only: libc and nothing else here).
+ * and the guest's shell (box-agent, which links it statically: libc only).
  *
- * The child gets exactly three descriptors, everything else closed; its
- * signals unblocked and SIGPIPE back to default; no shell ever parses
+ * The child gets exactly three descriptors, everything else closed; every
+ * signal back to its default and unblocked; no shell ever parses
  * argv.  An exec that fails is reported to the parent through a
  * close-on-exec pipe, so the caller says "cannot run X: why" instead of
  * learning only an exit status of 127.

@@ -19,17 +19,21 @@ parse_tcp(const char *p, struct box_cmd *cmd, struct box_error *err)
 
 	while (is_space(*p))
 		p++;
+	if (*p == '0')		/* no leading zeros, and no port 0 */
+		goto bad;
 	for (; *p >= '0' && *p <= '9' && digits < 6; p++, digits++)
 		port = port * 10 + (unsigned long)(*p - '0');
 	while (is_space(*p) || *p == '\r' || *p == '\n')
 		p++;
 	if (digits == 0 || digits > 5 || *p != '\0' || port < 1 ||
 	    port > 65535)
-		return box_error_set(err, BOX_E_INPUT, 0,
-		    "usage: tcp PORT (a port from 1 to 65535 in your box)");
+		goto bad;
 	cmd->kind = BOX_CMD_TCP;
 	cmd->port = (unsigned)port;
 	return 0;
+ bad:
+	return box_error_set(err, BOX_E_INPUT, 0,
+	    "usage: tcp PORT (a port from 1 to 65535 in your box)");
 }
 
 int

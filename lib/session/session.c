@@ -315,8 +315,9 @@ start(struct sess *s, struct box_error *err)
 		return box_error_wrap(err, "your box's agent");
 	if (f.type == BOX_AGF_FAIL) {
 		box_agent_parse_fail(&f, why, sizeof(why));
-		if (o->port != 0)
-			return box_error_set(err, BOX_E_RUNTIME, 0, "%s", why);
+		if (o->port != 0)	/* the words after ": " are the box's */
+			return box_error_set(err, BOX_E_RUNTIME, 0,
+			    "port %u in your box: %s", o->port, why);
 		return box_error_set(err, BOX_E_RUNTIME, 0,
 		    "your box could not start the session: %s", why);
 	}

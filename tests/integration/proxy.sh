@@ -122,7 +122,7 @@ t_like "tcp over a terminal: typed lines reach the port" "$(tr -d '\r' <<<"$out"
 out=$(as_guest ssh mybox tcp 8081 </dev/null 2>&1); rc=$?
 t_is "tcp to a port nobody listens on: exit 251 (not reached)" "$rc" 251
 t_like "  with one line saying so" "$(wc -l <<<"$out") $out" \
-	"^1 sshbox: nothing answers on port 8081 in the box: Connection refused$"
+	"^1 sshbox: port 8081 in your box: Connection refused$"
 for bad in "tcp 0" "tcp 65536" "tcp 80 81" "tcp 80;id" "tcp"; do
 	out=$(as_guest ssh mybox "$bad" </dev/null 2>&1); rc=$?
 	t_like "\"$bad\": refused in one line" "$rc $(wc -l <<<"$out") $out" "^249 1 sshbox: usage: tcp PORT"
@@ -143,7 +143,25 @@ t_is "  Ctrl-C or TERM ends it, exit 0" "$rc" 0
 t_ok "  and the port is closed" sh -c "! (exec 5<>/dev/tcp/127.0.0.1/$lport) 2>/dev/null"
 out=$(as_guest box-proxy --forward 8080 mybox 2>&1); rc=$?
 t_like "--forward with no box port: one line" "$rc $out" "^255 box-proxy: bad forward \"8080\""
-as_guest ssh mybox 'pkill httpd' </dev/null
+as_guest ssh mybox 'killall httpd' </dev/null
+# A browser through --forward opens several connections at once, each an
+# ssh whose ProxyCommand is box-proxy: before the first one redeemed, they
+# must not race to make and spend keys.
+race=$(new_invite --profile test)
+as_guest sh -c "box-proxy config --token '$race' --host race --hostname localhost --port $PORT >> ~/.ssh/config"
+pids=
+for i in 1 2 3 4; do
+	as_guest ssh race tcp 8080 </dev/null >"$T/race$i" 2>&1 & pids="$pids $!"
+done
+wait $pids
+t_is "four first connections at once: each reaches the one box" \
+	"$(cat "$T"/race? | grep -c '^sshbox: port 8080 in your box: Connection refused$')" 4
+[ "$(cat "$T"/race? | grep -c '^sshbox: port 8080 in your box: Connection refused$')" = 4 ] ||
+	cat -A "$T"/race? | sed 's/^/# /'
+t_ok "  its own box, not the box of the guest's other invite" \
+	[ "$(as_guest ssh race hostname </dev/null)" != "$(as_guest ssh mybox hostname </dev/null)" ]
+t_is "  through one key: one invite use spent" \
+	"$($INVITE show --json "$(sed -n 's/^# sshbox invite \([0-9a-f]*\).*/\1/p' "$GH/.ssh/config" | tail -1)" | jq .uses_left)" 0
 
 # --- forget
 n=$(ls "$keys" | grep -vc '\.')

@@ -64,7 +64,7 @@ main(void)
 		static const char *const bad[] = { "tcp", "tcp 0", "tcp 65536",
 		    "tcp 000080x", "tcp 99999999999999999999", "tcp -1",
 		    "tcp +80", "tcp 80 81", "tcp 80; rm -rf /", "tcp 80\nls",
-		    "tcp 0x50", "tcp 8 0" };
+		    "tcp 0x50", "tcp 8 0", "tcp 080", "tcp 00080" };
 		char name[80];
 		size_t i;
 
