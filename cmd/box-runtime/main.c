@@ -327,6 +327,18 @@ do_destroy(const struct box_helper_req *req, struct box_error *err)
 	return reply("ok");
 }
 
+static int
+do_pause(const struct box_helper_req *req, struct box_error *err)
+{
+	int on = req->op == BOX_HOP_PAUSE;
+
+	if (box_runtime_pause(rt, req->box_id, req->ref, on, err) < 0)
+		return -1;
+	box_log(LOG_INFO, "%s box %s", on ? "paused" : "unpaused",
+	    req->box_id);
+	return reply("ok");
+}
+
 /*
  * A connection to the box's agent, handed back as a descriptor.  The
  * runtime says where the agent is (with the runtime's group); the connect
@@ -440,6 +452,10 @@ serve(void)
 			break;
 		case BOX_HOP_AGENT:
 			rc = do_agent(&req, &err);
+			break;
+		case BOX_HOP_PAUSE:
+		case BOX_HOP_UNPAUSE:
+			rc = do_pause(&req, &err);
 			break;
 		case BOX_HOP_INSPECT:
 			rc = do_inspect(&req, &err);

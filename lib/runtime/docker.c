@@ -1039,6 +1039,40 @@ docker_destroy(struct box_runtime *rt, const char *box_id, const char *ref,
 }
 
 static int
+docker_pause(struct box_runtime *rt, const char *box_id, const char *ref,
+    int on, struct box_error *err)
+{
+	struct box_runtime_obj obj;
+	struct dk_reply r;
+	char path[256];
+	int exists, ret = -1;
+
+	if (dk_find_box(rt, box_id, ref, &exists, &obj, err) < 0)
+		return -1;
+	if (!exists)
+		return box_error_set(err, BOX_E_NOTFOUND, 0, "box %s is gone",
+		    box_id);
+	if (dk_check_ref(obj.ref, err) == -1)
+		return -1;
+	snprintf(path, sizeof(path), "/containers/%s/%s", obj.ref, on ?
+	    "pause" : "unpause");
+	if (dk_call(rt, "POST", path, NULL, &r, err) == -1)
+		return box_error_wrap(err, "cannot %s box %s", on ? "pause" :
+		    "unpause", box_id);
+	/* Already so: Docker says 409 "is already paused" / "is not
+	 * paused". */
+	if (r.code == 204 || r.code == 200 || (r.code == 409 && r.buf !=
+	    NULL && strstr(r.buf, on ? "already paused" : "not paused") !=
+	    NULL))
+		ret = 0;
+	else
+		dk_http_error(&r, on ? "cannot pause box" :
+		    "cannot unpause box", BOX_E_RUNTIME, err);
+	dk_reply_reset(&r);
+	return ret;
+}
+
+static int
 docker_agent(struct box_runtime *rt, const char *box_id, const char *ref,
     struct box_agent_where *w, struct box_error *err)
 {
@@ -1185,6 +1219,7 @@ const struct box_runtime_ops box_docker_ops = {
 	.inspect = docker_inspect,
 	.describe = docker_describe,
 	.agent = docker_agent,
+	.pause = docker_pause,
 	.image_present = docker_image_present,
 	.list = docker_list,
 	.free = docker_free,

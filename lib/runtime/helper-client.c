@@ -365,6 +365,27 @@ helper_destroy(struct box_runtime *rt, const char *box_id, const char *ref,
 }
 
 static int
+helper_pause(struct box_runtime *rt, const char *box_id, const char *ref,
+    int on, struct box_error *err)
+{
+	struct box_helper_req req;
+	char line[BOX_HELPER_LINE_MAX], *args;
+	enum box_helper_op op = on ? BOX_HOP_PAUSE : BOX_HOP_UNPAUSE;
+
+	if (ref != NULL && *ref != '\0') {
+		if (h_ref_req(op, ref, &req, err) < 0)
+			return -1;
+	} else {
+		memset(&req, 0, sizeof(req));
+		req.op = op;
+	}
+	if (box_id == NULL || box_strlcpy(req.box_id, box_id,
+	    sizeof(req.box_id)) < 0)
+		return box_error_set(err, BOX_E_INPUT, 0, "invalid box id");
+	return h_call(rt, &req, line, sizeof(line), &args, NULL, err);
+}
+
+static int
 helper_agent(struct box_runtime *rt, const char *box_id, const char *ref,
     struct box_agent_where *w, struct box_error *err)
 {
@@ -497,6 +518,7 @@ const struct box_runtime_ops box_helper_ops = {
 	.create = helper_create,
 	.destroy = helper_destroy,
 	.agent = helper_agent,
+	.pause = helper_pause,
 	.inspect = helper_inspect,
 	.describe = helper_describe,
 	.image_present = helper_image_present,

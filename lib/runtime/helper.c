@@ -19,7 +19,21 @@ static const struct {
 	{ "inspect", BOX_HOP_INSPECT, 1 },
 	{ "list",    BOX_HOP_LIST,    0 },
 	{ "agent",   BOX_HOP_AGENT,   2 },
+	{ "pause",   BOX_HOP_PAUSE,   2 },
+	{ "unpause", BOX_HOP_UNPAUSE, 2 },
 };
+
+/* The name of a request that takes BOXID REF. */
+static const char *
+op_name(enum box_helper_op op)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
+		if (ops[i].op == op)
+			return ops[i].name;
+	return "?";
+}
 
 static int
 is_hex(const char *s, size_t len)
@@ -114,6 +128,8 @@ box_helper_parse_req(const char *line, size_t len,
 		return 0;
 	case BOX_HOP_DESTROY:
 	case BOX_HOP_AGENT:
+	case BOX_HOP_PAUSE:
+	case BOX_HOP_UNPAUSE:
 		if (strlen(w[1]) != BOX_ID_LEN || !is_hex(w[1], BOX_ID_LEN))
 			return box_error_set(err, BOX_E_INPUT, 0,
 			    "invalid box id");
@@ -150,15 +166,15 @@ box_helper_format_req(const struct box_helper_req *req, char *buf,
 		break;
 	case BOX_HOP_DESTROY:
 	case BOX_HOP_AGENT:
+	case BOX_HOP_PAUSE:
+	case BOX_HOP_UNPAUSE:
 		if (strlen(req->box_id) != BOX_ID_LEN ||
 		    !is_hex(req->box_id, BOX_ID_LEN) || (req->ref[0] != '\0' &&
 		    !box_helper_valid_ref(req->ref)))
 			return box_error_set(err, BOX_E_INPUT, 0,
-			    "invalid %s request", req->op == BOX_HOP_AGENT ?
-			    "agent" : "destroy");
-		n = snprintf(buf, bufsz, "%s %s %s\n", req->op == BOX_HOP_AGENT ?
-		    "agent" : "destroy", req->box_id,
-		    req->ref[0] != '\0' ? req->ref : "-");
+			    "invalid %s request", op_name(req->op));
+		n = snprintf(buf, bufsz, "%s %s %s\n", op_name(req->op),
+		    req->box_id, req->ref[0] != '\0' ? req->ref : "-");
 		break;
 	case BOX_HOP_INSPECT:
 		n = snprintf(buf, bufsz, "inspect %s\n", req->ref);

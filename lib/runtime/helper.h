@@ -12,6 +12,8 @@
  *   agent BOXID REF                   -> ok; a connection to the box's
  *                                        agent rides along (SCM_RIGHTS),
  *                                        checked as box_runtime_agent does
+ *   pause BOXID REF                   -> ok (frozen; checked as destroy)
+ *   unpause BOXID REF                 -> ok (thawed; checked as destroy)
  *   inspect REF                       -> ok EXISTS RUNNING
  *   list                              -> ok N, then N lines
  *                                        "REF BOXID DEADLINE RUNNING"
@@ -45,12 +47,14 @@ enum box_helper_op {
 	BOX_HOP_INSPECT,
 	BOX_HOP_LIST,
 	BOX_HOP_AGENT,
+	BOX_HOP_PAUSE,
+	BOX_HOP_UNPAUSE,
 };
 
 struct box_helper_req {
 	enum box_helper_op op;
 	char	 ref[BOX_REF_MAX];	/* box ref ("" for none), or box id for create */
-	char	 box_id[BOX_ID_LEN + 1];	/* destroy, agent */
+	char	 box_id[BOX_ID_LEN + 1];	/* destroy, agent, (un)pause */
 	char	 profile[BOX_PROFILE_NAME_MAX + 1];
 	int64_t	 deadline;
 };

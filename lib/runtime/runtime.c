@@ -147,6 +147,16 @@ box_runtime_agent(struct box_runtime *rt, const char *box_id,
 	return box_agent_connect(&w, err);
 }
 
+int
+box_runtime_pause(struct box_runtime *rt, const char *box_id,
+    const char *ref, int on, struct box_error *err)
+{
+	if (rt->ops->pause == NULL)
+		return box_error_set(err, BOX_E_CONFIG, 0, "runtime %s cannot "
+		    "pause boxes", rt->ops->name);
+	return rt->ops->pause(rt, box_id, ref, on, err);
+}
+
 void
 box_runtime_free(struct box_runtime *rt)
 {

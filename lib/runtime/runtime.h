@@ -88,6 +88,14 @@ struct box_runtime_ops {
 	int	(*agent)(struct box_runtime *, const char *box_id,
 		    const char *ref, struct box_agent_where *w,
 		    struct box_error *);
+	/*
+	 * Freeze (on) or thaw (!on) every process of box box_id, checked as
+	 * for destroy; a box already so is success, a missing one
+	 * BOX_E_NOTFOUND.  For warm pools: a booted box waits frozen until
+	 * a guest takes it.  NULL: the driver cannot.
+	 */
+	int	(*pause)(struct box_runtime *, const char *box_id,
+		    const char *ref, int on, struct box_error *);
 	/* *present: the image is available to create boxes from. */
 	int	(*image_present)(struct box_runtime *, const char *image,
 		    int *present, struct box_error *);
@@ -130,6 +138,9 @@ int	box_runtime_register(const struct box_runtime_ops *ops);
  * anything else gets BOX_E_DENIED and is closed before a byte is sent.
  * Returns the descriptor, or -1.
  */
+/* rt's pause, or BOX_E_CONFIG when its driver has none. */
+int	box_runtime_pause(struct box_runtime *rt, const char *box_id,
+	    const char *ref, int on, struct box_error *err);
 int	box_runtime_agent(struct box_runtime *rt, const char *box_id,
 	    const char *ref, struct box_error *err);
 

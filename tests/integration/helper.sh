@@ -120,6 +120,8 @@ for c in "$foreign" "$plain"; do
 	t_like "inspect refused too" "$(one "inspect $c")" "is not a box of this bastion$"
 	t_like "agent refused too" "$(one "agent 0123456789abcdef $c")" \
 		"^err 3 container $c is not box 0123456789abcdef of this bastion: left alone$"
+	t_like "pause refused too" "$(one "pause 0123456789abcdef $c")" \
+		"^err 3 container $c is not box 0123456789abcdef of this bastion: left alone$"
 	t_ok "and the container is still there" sh -c "docker inspect $c >/dev/null"
 done
 docker rm -f "$foreign" "$plain" >/dev/null
@@ -147,6 +149,13 @@ err 2 unknown request"
 t_like "  and it goes on serving" "$(sed -n 4p <<<"$out")" "^ok [0-9]+$"
 t_ok "  the command did not run in the box" \
 	docker exec "$ref" sh -c '! test -e /tmp/helper-ran'
+t_is "pause: ok" "$(one "pause $id $ref")" "ok"
+t_is "  the runtime froze it" "$(docker inspect -f '{{.State.Paused}}' "$ref")" true
+t_is "  pausing again is ok" "$(one "pause $id -")" "ok"
+t_is "unpause: ok" "$(one "unpause $id $ref")" "ok"
+t_is "  the runtime thawed it" "$(docker inspect -f '{{.State.Paused}}' "$ref")" false
+t_like "pause of a box that is gone: not found" \
+	"$(one "pause $(openssl rand -hex 8) -")" "^err 4 box [0-9a-f]{16} is gone$"
 t_like "destroy naming another box id with this box's reference: refused" \
 	"$(one "destroy $(openssl rand -hex 8) $ref")" "^err 3 container $ref is not box [0-9a-f]{16} of this bastion: left alone$"
 t_is "  and the box is still there" "$(one "inspect $ref")" "ok 1 1"

@@ -192,6 +192,31 @@ test_fake_runtime(void)
 	    strcmp(again.id, box.id) == 0 && fake.creates == 1,
 	    "a second session attaches to the same box");
 
+	/* Pause and unpause, for warm pools: the same checks as destroy. */
+	{
+		struct box_runtime *rt = NULL;
+		struct fake_obj *o = NULL;
+		int i, refused = fake.refused;
+
+		for (i = 0; i < FAKE_MAX; i++)
+			if (fake.obj[i].live &&
+			    strcmp(fake.obj[i].box_id, box.id) == 0)
+				o = &fake.obj[i];
+		ok(o != NULL && box_runtime_open("fake", &ctx.cfg, &rt,
+		    &err) == 0 && box_runtime_pause(rt, box.id, box.ref, 1,
+		    &err) == 0 && o->paused, "pause freezes the box");
+		ok(o != NULL && box_runtime_pause(rt, box.id, box.ref, 0,
+		    &err) == 0 && !o->paused, "unpause thaws it");
+		fake_add("fake-pother", "4444444444444444", "elsewhere");
+		ok(box_runtime_pause(rt, "4444444444444444", "fake-pother", 1,
+		    &err) < 0 && err.kind == BOX_E_DENIED &&
+		    fake.refused == refused + 1,
+		    "another instance's box is not paused");
+		ok(box_runtime_pause(rt, "5555555555555555", "", 1, &err) < 0 &&
+		    err.kind == BOX_E_NOTFOUND, "a missing box: not found");
+		box_runtime_free(rt);
+	}
+
 	/* The row's reference is box-writable: one naming another box is
 	 * refused by the driver, and the other box lives on. */
 	fake_add("fake-other", "2222222222222222", "unit");

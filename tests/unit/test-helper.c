@@ -63,6 +63,10 @@ test_requests(void)
 		{ "agent 0123456789abcdef", "agent takes 2 arguments" },
 		{ "agent sshbox-0123456789abcdef -", "invalid box id" },
 		{ "agent 0123456789abcdef ../x", "invalid box reference" },
+		{ "pause 0123456789abcdef", "pause takes 2 arguments" },
+		{ "pause " ID64 " -", "invalid box id" },
+		{ "unpause 0123456789abcdef ../x", "invalid box reference" },
+		{ "unpause 0123456789abcdef - x", "unpause takes 2 arguments" },
 		/* The Docker exec requests are gone: well formed as they
 		 * were, they are unknown now. */
 		{ "exec sshbox-0123456789abcdef 1 24 80 xterm-256color -",
@@ -105,6 +109,20 @@ test_requests(void)
 	ok(r.op == BOX_HOP_AGENT && strcmp(r.box_id, "0123456789abcdef") ==
 	    0 && strcmp(r.ref, "sshbox-0123456789abcdef") == 0,
 	    "agent: box id and reference");
+	is_int(req("pause 0123456789abcdef -", &r, &err), 0, "pause parses");
+	ok(r.op == BOX_HOP_PAUSE && strcmp(r.box_id, "0123456789abcdef") ==
+	    0 && r.ref[0] == '\0', "pause: box id, no reference");
+	is_int(req("unpause 0123456789abcdef " ID64, &r, &err), 0,
+	    "unpause parses");
+	ok(r.op == BOX_HOP_UNPAUSE && strcmp(r.ref, ID64) == 0,
+	    "unpause: box id and reference");
+	{
+		char line[BOX_HELPER_LINE_MAX];
+
+		ok(box_helper_format_req(&r, line, sizeof(line), &err) > 0 &&
+		    strcmp(line, "unpause 0123456789abcdef " ID64 "\n") == 0,
+		    "unpause formats as it parses");
+	}
 	is_int(req("inspect " ID64, &r, &err), 0, "inspect parses");
 	ok(r.op == BOX_HOP_INSPECT && strcmp(r.ref, ID64) == 0,
 	    "inspect: reference");

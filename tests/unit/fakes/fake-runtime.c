@@ -89,6 +89,31 @@ fake_destroy(struct box_runtime *rt, const char *box_id, const char *ref,
 }
 
 static int
+fake_pause(struct box_runtime *rt, const char *box_id, const char *ref,
+    int on, struct box_error *err)
+{
+	char name[BOX_REF_MAX];
+	struct fake_obj *o;
+
+	if (ref == NULL || *ref == '\0') {
+		snprintf(name, sizeof(name), "fake-%s", box_id);
+		ref = name;
+	}
+	if ((o = find(ref)) == NULL)
+		return box_error_set(err, BOX_E_NOTFOUND, 0, "box %s is gone",
+		    box_id);
+	if (strcmp(o->box_id, box_id) != 0 ||
+	    strcmp(o->instance, rt->cfg->instance) != 0) {
+		fake.refused++;
+		return box_error_set(err, BOX_E_DENIED, 0, "%s is not box %s",
+		    ref, box_id);
+	}
+	o->paused = on;
+	fake.pauses++;
+	return 0;
+}
+
+static int
 fake_describe(struct box_runtime *rt, const char *ref, int *exists,
     struct box_runtime_obj *obj, struct box_error *err)
 {
@@ -146,6 +171,7 @@ const struct box_runtime_ops fake_ops = {
 	.name = "fake",
 	.create = fake_create,
 	.destroy = fake_destroy,
+	.pause = fake_pause,
 	.inspect = fake_inspect,
 	.describe = fake_describe,
 	.image_present = fake_image_present,

@@ -16,11 +16,12 @@ struct fake_obj {
 	char	 box_id[BOX_ID_LEN + 1];
 	char	 instance[33];
 	int	 live;
+	int	 paused;
 };
 
 struct fake_world {
 	struct fake_obj	 obj[FAKE_MAX];
-	int		 creates, destroys, refused;
+	int		 creates, destroys, refused, pauses;
 	int		 fail_create;		/* next create fails */
 };
 
