@@ -1008,6 +1008,8 @@ check_runtime(struct doctor *d, const struct box_config *cfg,
 	struct box_error err;
 	size_t nobjs = 0, i;
 
+	/* Root's own look at the runtime (doctor runs no helper). */
+	box_runtime_register(&box_docker_ops);
 	if (box_runtime_open("docker", cfg, &rt, &err) < 0) {
 		report(d, DR_FAIL, "runtime", "%s", err.msg);
 		return;

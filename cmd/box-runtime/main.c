@@ -535,6 +535,7 @@ main(int argc, char **argv)
 	/* Setgid: nothing from the caller's environment is used. */
 	clearenv();
 	umask(077);
+	box_runtime_register(&box_docker_ops);
 	signal(SIGPIPE, SIG_IGN);
 	box_log_init("box-runtime", BOX_LOG_SYSLOG);
 	while ((ch = getopt_long(argc, argv, "+c:h", longopts, NULL)) != -1) {

@@ -16,26 +16,55 @@
 
 #define MAX_DRIVERS	8
 
-static const struct box_runtime_ops *drivers[MAX_DRIVERS] = {
-	&box_docker_ops,
-};
-static size_t ndrivers = 1;
-static const char *names[MAX_DRIVERS + 1] = { "docker", NULL };
+/* The runtimes sshbox knows (a profile's runtime: key); box-runtime
+ * serves them to the programs that go through it. */
+static const char *const known[] = { "docker", NULL };
+
+/* The drivers linked into this program: only those that reach a runtime
+ * themselves (box-runtime, doctor, tests) register one, so that the rest
+ * do not load a runtime client's libraries at every start. */
+static const struct box_runtime_ops *drivers[MAX_DRIVERS];
+static size_t ndrivers;
 
 int
 box_runtime_register(const struct box_runtime_ops *ops)
 {
+	size_t i;
+
+	for (i = 0; i < ndrivers; i++)
+		if (drivers[i] == ops)
+			return 0;
 	if (ndrivers == MAX_DRIVERS)
 		return -1;
-	names[ndrivers] = ops->name;
 	drivers[ndrivers++] = ops;
-	names[ndrivers] = NULL;
+	return 0;
+}
+
+static int
+is_known(const char *name)
+{
+	size_t i;
+
+	for (i = 0; known[i] != NULL; i++)
+		if (strcmp(known[i], name) == 0)
+			return 1;
 	return 0;
 }
 
 const char *const *
 box_runtime_names(void)
 {
+	static const char *names[MAX_DRIVERS + sizeof(known) /
+	    sizeof(known[0])];
+	size_t n = 0, i;
+
+	if (box_helper_active())
+		for (i = 0; known[i] != NULL; i++)
+			names[n++] = known[i];
+	for (i = 0; i < ndrivers; i++)
+		if (!box_helper_active() || !is_known(drivers[i]->name))
+			names[n++] = drivers[i]->name;
+	names[n] = NULL;
 	return names;
 }
 
@@ -43,6 +72,7 @@ int
 box_runtime_open(const char *name, const struct box_config *cfg,
     struct box_runtime **out, struct box_error *err)
 {
+	const struct box_runtime_ops *ops = NULL;
 	struct box_runtime *rt;
 	char safe[64];
 	size_t i;
@@ -50,22 +80,28 @@ box_runtime_open(const char *name, const struct box_config *cfg,
 	*out = NULL;
 	if (name == NULL || *name == '\0')
 		name = "docker";
-	for (i = 0; i < ndrivers; i++) {
-		if (strcmp(drivers[i]->name, name) != 0)
-			continue;
-		if ((rt = calloc(1, sizeof(*rt))) == NULL)
-			return box_error_set(err, BOX_E_INTERNAL, errno,
-			    "runtime %s", name);
-		/* Unprivileged programs reach the runtime through
-		 * box-runtime only. */
-		rt->ops = box_helper_active() ? &box_helper_ops : drivers[i];
-		rt->cfg = cfg;
-		snprintf(rt->name, sizeof(rt->name), "%s", drivers[i]->name);
-		*out = rt;
-		return 0;
-	}
-	return box_error_set(err, BOX_E_CONFIG, 0, "unknown runtime \"%s\"",
-	    box_log_safe(name, safe, sizeof(safe)));
+	for (i = 0; i < ndrivers; i++)
+		if (strcmp(drivers[i]->name, name) == 0)
+			ops = drivers[i];
+	if (ops == NULL && !is_known(name))
+		return box_error_set(err, BOX_E_CONFIG, 0,
+		    "unknown runtime \"%s\"", box_log_safe(name, safe,
+		    sizeof(safe)));
+	/* Unprivileged programs reach the runtime through box-runtime
+	 * only. */
+	if (box_helper_active())
+		ops = &box_helper_ops;
+	if (ops == NULL)
+		return box_error_set(err, BOX_E_CONFIG, 0, "runtime %s is "
+		    "reached through box-runtime only", name);
+	if ((rt = calloc(1, sizeof(*rt))) == NULL)
+		return box_error_set(err, BOX_E_INTERNAL, errno, "runtime %s",
+		    name);
+	rt->ops = ops;
+	rt->cfg = cfg;
+	snprintf(rt->name, sizeof(rt->name), "%s", name);
+	*out = rt;
+	return 0;
 }
 
 int

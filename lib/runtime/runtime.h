@@ -124,10 +124,17 @@ int	box_runtime_open(const char *name, const struct box_config *cfg,
 	    struct box_runtime **out, struct box_error *err);
 void	box_runtime_free(struct box_runtime *rt);
 
-/* The drivers known to this program, NULL-terminated. */
+/* The runtimes this program can open, NULL-terminated: every runtime
+ * sshbox knows while box-runtime serves it (box_helper_active), and the
+ * drivers linked in. */
 const char *const *box_runtime_names(void);
 
-/* Add a driver (unit tests add a fake one).  0, or -1 when full. */
+/*
+ * Link a driver into this program: box-runtime and doctor add
+ * box_docker_ops, unit tests a fake one; box-shell, box-authkeys and
+ * box-reaper add none (they go through box-runtime), and so never load a
+ * runtime client.  0, or -1 when full.
+ */
 int	box_runtime_register(const struct box_runtime_ops *ops);
 
 /*

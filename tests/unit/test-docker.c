@@ -449,6 +449,7 @@ test_daemon_errors(void)
 int
 main(void)
 {
+	box_runtime_register(&box_docker_ops);
 	signal(SIGPIPE, SIG_IGN);
 	test_list();
 	test_id();
