@@ -5,11 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <curl/curl.h>
 #include <json-c/json.h>
 
 #include "session/command.h"
 #include "core/log.h"
+#include "runtime/http.h"
 #include "runtime/rundir.h"
 
 #ifndef LIBEXECDIR
@@ -18,17 +18,14 @@
 #include "runtime/runtime.h"
 #include "core/util.h"
 
-#define DK_API		"http://localhost/v1.41"
+#define DK_API		"/v1.41"
 #define DK_BODY_MAX	(4 * 1024 * 1024)
 #define DK_JSON_DEPTH	32
-#define DK_CONNECT_TIMEOUT 5L
 #define DK_MSG_MAX	200
 
 struct dk_reply {
-	char	*buf;
+	char	*buf;			/* NUL-terminated */
 	size_t	 len;
-	size_t	 cap;
-	int	 overflow;
 	long	 code;
 };
 
@@ -663,78 +660,6 @@ dk_socket(const struct box_runtime *rt)
 	return rt->cfg->docker_socket;
 }
 
-static size_t
-dk_write(char *ptr, size_t size, size_t nmemb, void *arg)
-{
-	struct dk_reply *r = arg;
-	size_t n = size * nmemb, cap;
-	char *nb;
-
-	if (n > DK_BODY_MAX - r->len) {
-		r->overflow = 1;
-		return 0;
-	}
-	if (r->len + n + 1 > r->cap) {
-		cap = r->cap == 0 ? 16384 : r->cap;
-		while (cap < r->len + n + 1)
-			cap *= 2;
-		if ((nb = realloc(r->buf, cap)) == NULL)
-			return 0;
-		r->buf = nb;
-		r->cap = cap;
-	}
-	memcpy(r->buf + r->len, ptr, n);
-	r->len += n;
-	r->buf[r->len] = '\0';
-	return n;
-}
-
-static int
-dk_setup(CURL *c, struct box_runtime *rt, char *errbuf)
-{
-	errbuf[0] = '\0';
-	if (curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH,
-	    dk_socket(rt)) != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf) != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT,
-	    DK_CONNECT_TIMEOUT) != CURLE_OK)
-		return -1;
-	return 0;
-}
-
-static int
-dk_curl_error(CURL *c, struct box_runtime *rt, CURLcode rc,
-    const char *errbuf, int overflow, struct box_error *err)
-{
-	const char *why = errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc);
-	long oserr = 0;
-
-	switch (rc) {
-	case CURLE_COULDNT_CONNECT:
-	case CURLE_COULDNT_RESOLVE_HOST:
-		if (curl_easy_getinfo(c, CURLINFO_OS_ERRNO, &oserr) ==
-		    CURLE_OK && oserr != 0)
-			why = strerror((int)oserr);
-		return box_error_set(err, BOX_E_RUNTIME, 0,
-		    "cannot reach the Docker daemon at %.200s: %.120s "
-		    "(is dockerd running?)", dk_socket(rt), why);
-	case CURLE_OPERATION_TIMEDOUT:
-		return box_error_set(err, BOX_E_RUNTIME, 0,
-		    "Docker daemon did not answer within %lds",
-		    dk_timeout(rt));
-	case CURLE_WRITE_ERROR:
-		if (overflow)
-			return box_error_set(err, BOX_E_RUNTIME, 0,
-			    "Docker daemon reply is over %d bytes",
-			    DK_BODY_MAX);
-		/* FALLTHROUGH */
-	default:
-		return box_error_set(err, BOX_E_RUNTIME, 0,
-		    "Docker API request failed: %.200s", why);
-	}
-}
-
 /*
  * One API call: method, path below DK_API, an optional JSON body.  The
  * HTTP status is in r->code; only transport failures return -1.
@@ -743,70 +668,49 @@ static int
 dk_call(struct box_runtime *rt, const char *method, const char *path,
     json_object *body, struct dk_reply *r, struct box_error *err)
 {
-	char url[1024], errbuf[CURL_ERROR_SIZE];
-	struct curl_slist *hdrs = NULL, *h;
-	const char *data = "";
-	CURLcode rc;
-	CURL *c;
-	int ret = -1;
+	struct box_http_call c;
+	struct box_http_reply hr;
+	enum box_http_fail why;
+	char target[1024];
 
 	memset(r, 0, sizeof(*r));
-	if ((size_t)snprintf(url, sizeof(url), "%s%s", DK_API, path) >=
-	    sizeof(url))
+	if ((size_t)snprintf(target, sizeof(target), "%s%s", DK_API, path) >=
+	    sizeof(target))
 		return box_error_set(err, BOX_E_INTERNAL, 0,
 		    "Docker API path too long");
-	if (body != NULL && (data = json_object_to_json_string_ext(body,
+	memset(&c, 0, sizeof(c));
+	c.socket = dk_socket(rt);
+	c.method = method;
+	c.target = target;
+	c.timeout_s = (int)dk_timeout(rt);
+	c.max_body = DK_BODY_MAX;
+	if (body != NULL && (c.body = json_object_to_json_string_ext(body,
 	    JSON_C_TO_STRING_PLAIN)) == NULL)
 		return box_error_set(err, BOX_E_INTERNAL, ENOMEM,
 		    "Docker request");
-	if ((c = curl_easy_init()) == NULL)
-		return box_error_set(err, BOX_E_INTERNAL, 0,
-		    "cannot initialise libcurl");
-	if ((h = curl_slist_append(hdrs, "Content-Type: application/json"))
-	    == NULL)
-		goto oom;
-	hdrs = h;
-	if ((h = curl_slist_append(hdrs, "Expect:")) == NULL)
-		goto oom;
-	hdrs = h;
-	if (dk_setup(c, rt, errbuf) == -1 ||
-	    curl_easy_setopt(c, CURLOPT_URL, url) != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_TIMEOUT, dk_timeout(rt)) != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs) != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, dk_write) != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_WRITEDATA, r) != CURLE_OK)
-		goto oom;
-	if (strcmp(method, "GET") == 0)
-		rc = curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
-	else if (strcmp(method, "POST") == 0) {
-		rc = curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE,
-		    (long)strlen(data));
-		if (rc == CURLE_OK)
-			rc = curl_easy_setopt(c, CURLOPT_POSTFIELDS, data);
-	} else
-		rc = curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-	if (rc != CURLE_OK)
-		goto oom;
-	if ((rc = curl_easy_perform(c)) != CURLE_OK) {
-		dk_curl_error(c, rt, rc, errbuf, r->overflow, err);
-		dk_reply_reset(r);
-		goto out;
+	if (box_http_do(&c, &hr, &why, err) < 0) {
+		switch (why) {
+		case BOX_HTTP_CONNECT:
+			return box_error_set(err, BOX_E_RUNTIME, 0,
+			    "cannot reach the Docker daemon at %.200s: %.120s "
+			    "(is dockerd running?)", c.socket,
+			    strerror(err->errnum));
+		case BOX_HTTP_TIMEOUT:
+			return box_error_set(err, BOX_E_RUNTIME, 0,
+			    "Docker daemon did not answer within %lds",
+			    dk_timeout(rt));
+		case BOX_HTTP_TOO_BIG:
+			return box_error_set(err, BOX_E_RUNTIME, 0,
+			    "Docker daemon reply is over %d bytes",
+			    DK_BODY_MAX);
+		default:
+			return box_error_wrap(err, "Docker API request failed");
+		}
 	}
-	if (curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->code) !=
-	    CURLE_OK) {
-		box_error_set(err, BOX_E_RUNTIME, 0,
-		    "Docker daemon sent no HTTP status");
-		dk_reply_reset(r);
-		goto out;
-	}
-	ret = 0;
-	goto out;
- oom:
-	box_error_set(err, BOX_E_INTERNAL, ENOMEM, "Docker request");
- out:
-	curl_slist_free_all(hdrs);
-	curl_easy_cleanup(c);
-	return ret;
+	r->buf = hr.body;
+	r->len = hr.len;
+	r->code = hr.code;
+	return 0;
 }
 
 static int

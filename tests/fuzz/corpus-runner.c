@@ -19,6 +19,7 @@ int fuzz_docker(const uint8_t *, size_t);
 int fuzz_command(const uint8_t *, size_t);
 int fuzz_helper(const uint8_t *, size_t);
 int fuzz_agent(const uint8_t *, size_t);
+int fuzz_http(const uint8_t *, size_t);
 
 static const struct {
 	const char *name;
@@ -31,6 +32,7 @@ static const struct {
 	{ "command", fuzz_command },
 	{ "helper", fuzz_helper },
 	{ "agent", fuzz_agent },
+	{ "http", fuzz_http },
 };
 
 int
