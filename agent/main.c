@@ -142,8 +142,9 @@ struct sess {
 	int	 relay;
 	int	 exited;
 	int	 status;
-	uint8_t	 inbuf[BOX_AGENT_DATA_MAX];
-	size_t	 inlen;
+	uint8_t	 inbuf[4 * BOX_AGENT_DATA_MAX];	/* frames queue while the
+					 * process reads */
+	size_t	 inoff, inlen;	/* what is still to write: inbuf + inoff */
 	int	 in_eof;
 	int	 eof_queued;	/* a terminal's EOF character is in inbuf */
 	int	 sock;		/* TCP: the stream to the port (in = out) */
@@ -444,7 +445,11 @@ handle_frame(struct sess *s, const struct box_agent_frame *f)
 		if (!s->relay || s->in < 0 || s->in_eof ||
 		    s->inlen + f->len > sizeof(s->inbuf))
 			return s->relay ? -1 : 0;
-		memcpy(s->inbuf + s->inlen, f->payload, f->len);
+		if (s->inoff + s->inlen + f->len > sizeof(s->inbuf)) {
+			memmove(s->inbuf, s->inbuf + s->inoff, s->inlen);
+			s->inoff = 0;
+		}
+		memcpy(s->inbuf + s->inoff + s->inlen, f->payload, f->len);
 		s->inlen += f->len;
 		return 0;
 	case BOX_AGF_EOF:
@@ -492,6 +497,7 @@ input_end(struct sess *s)
 		s->in = -1;
 	} else if (!s->eof_queued) {
 		s->inbuf[0] = tcgetattr(s->tty, &t) == 0 ? t.c_cc[VEOF] : 4;
+		s->inoff = 0;
 		s->inlen = 1;
 		s->eof_queued = 1;
 	} else {
@@ -670,15 +676,16 @@ serve(int fd)
 		}
 		if (iin >= 0 && (pfd[iin].revents & (POLLOUT | POLLERR |
 		    POLLHUP))) {
-			ssize_t n = write(s.in, s.inbuf, s.inlen);
+			ssize_t n = write(s.in, s.inbuf + s.inoff, s.inlen);
 
 			if (n > 0) {
-				memmove(s.inbuf, s.inbuf + n, s.inlen -
-				    (size_t)n);
+				s.inoff += (size_t)n;
 				s.inlen -= (size_t)n;
+				if (s.inlen == 0)
+					s.inoff = 0;
 			} else if (n < 0 && errno != EAGAIN &&
 			    errno != EINTR) {
-				s.inlen = 0;
+				s.inoff = s.inlen = 0;
 				s.in_eof = 1;
 			}
 		}

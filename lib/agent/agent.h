@@ -41,7 +41,7 @@
 #include "core/error.h"
 
 #define BOX_AGENT_VERSION	1
-#define BOX_AGENT_DATA_MAX	(32 * 1024)	/* payload of a data frame */
+#define BOX_AGENT_DATA_MAX	(64 * 1024)	/* payload of a data frame */
 #define BOX_AGENT_CMD_MAX	(256 * 1024)	/* = BOX_COMMAND_MAX */
 #define BOX_AGENT_FRAME_MAX	(BOX_AGENT_CMD_MAX + 8192)
 #define BOX_AGENT_PATH_MAX	256		/* shell, workdir */

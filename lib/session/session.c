@@ -22,7 +22,7 @@
 #include "session/session.h"
 #include "core/util.h"
 
-#define BUFSZ		(128 * 1024)
+#define BUFSZ		(256 * 1024)
 #define MAX_WARN	8
 #define DRAIN_SECONDS	5	/* flushing output after the process ended */
 #define HELLO_MS	10000	/* for the agent to greet and start */
@@ -517,14 +517,15 @@ on_signals(struct sess *s)
 static int
 on_input(struct sess *s)
 {
-	uint8_t tmp[BOX_AGENT_DATA_MAX];
 	ssize_t n;
 
-	n = read(0, tmp, sizeof(tmp));
+	/* Read only when the last chunk went: straight into the buffer. */
+	s->in.off = 0;
+	n = read(0, s->in.data, BOX_AGENT_DATA_MAX);
 	if (n < 0 && (errno == EINTR || errno == EAGAIN))
 		return -1;
 	if (n > 0) {
-		buf_put(&s->in, tmp, (size_t)n);
+		s->in.len = (size_t)n;
 		return -1;
 	}
 	s->in_open = 0;
