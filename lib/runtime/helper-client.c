@@ -344,6 +344,24 @@ h_ref_req(enum box_helper_op op, const char *ref, struct box_helper_req *req,
 	return 0;
 }
 
+/* A request naming box box_id (and its reference, or none). */
+static int
+h_box_req(enum box_helper_op op, const char *box_id, const char *ref,
+    struct box_helper_req *req, struct box_error *err)
+{
+	if (ref != NULL && *ref != '\0') {
+		if (h_ref_req(op, ref, req, err) < 0)
+			return -1;
+	} else {
+		memset(req, 0, sizeof(*req));
+		req->op = op;
+	}
+	if (box_id == NULL || box_strlcpy(req->box_id, box_id,
+	    sizeof(req->box_id)) < 0)
+		return box_error_set(err, BOX_E_INPUT, 0, "invalid box id");
+	return 0;
+}
+
 static int
 helper_destroy(struct box_runtime *rt, const char *box_id, const char *ref,
     struct box_error *err)
@@ -351,16 +369,8 @@ helper_destroy(struct box_runtime *rt, const char *box_id, const char *ref,
 	struct box_helper_req req;
 	char line[BOX_HELPER_LINE_MAX], *args;
 
-	if (ref != NULL && *ref != '\0') {
-		if (h_ref_req(BOX_HOP_DESTROY, ref, &req, err) < 0)
-			return -1;
-	} else {
-		memset(&req, 0, sizeof(req));
-		req.op = BOX_HOP_DESTROY;
-	}
-	if (box_id == NULL || box_strlcpy(req.box_id, box_id,
-	    sizeof(req.box_id)) < 0)
-		return box_error_set(err, BOX_E_INPUT, 0, "invalid box id");
+	if (h_box_req(BOX_HOP_DESTROY, box_id, ref, &req, err) < 0)
+		return -1;
 	return h_call(rt, &req, line, sizeof(line), &args, NULL, err);
 }
 
@@ -370,18 +380,10 @@ helper_pause(struct box_runtime *rt, const char *box_id, const char *ref,
 {
 	struct box_helper_req req;
 	char line[BOX_HELPER_LINE_MAX], *args;
-	enum box_helper_op op = on ? BOX_HOP_PAUSE : BOX_HOP_UNPAUSE;
 
-	if (ref != NULL && *ref != '\0') {
-		if (h_ref_req(op, ref, &req, err) < 0)
-			return -1;
-	} else {
-		memset(&req, 0, sizeof(req));
-		req.op = op;
-	}
-	if (box_id == NULL || box_strlcpy(req.box_id, box_id,
-	    sizeof(req.box_id)) < 0)
-		return box_error_set(err, BOX_E_INPUT, 0, "invalid box id");
+	if (h_box_req(on ? BOX_HOP_PAUSE : BOX_HOP_UNPAUSE, box_id, ref, &req,
+	    err) < 0)
+		return -1;
 	return h_call(rt, &req, line, sizeof(line), &args, NULL, err);
 }
 
@@ -394,16 +396,8 @@ helper_agent(struct box_runtime *rt, const char *box_id, const char *ref,
 	int fd = -1;
 
 	w->dirfd = w->fd = -1;
-	if (ref != NULL && *ref != '\0') {
-		if (h_ref_req(BOX_HOP_AGENT, ref, &req, err) < 0)
-			return -1;
-	} else {
-		memset(&req, 0, sizeof(req));
-		req.op = BOX_HOP_AGENT;
-	}
-	if (box_id == NULL || box_strlcpy(req.box_id, box_id,
-	    sizeof(req.box_id)) < 0)
-		return box_error_set(err, BOX_E_INPUT, 0, "invalid box id");
+	if (h_box_req(BOX_HOP_AGENT, box_id, ref, &req, err) < 0)
+		return -1;
 	if (h_call(rt, &req, line, sizeof(line), &args, &fd, err) < 0) {
 		if (fd >= 0)
 			close(fd);

@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "core/util.h"
@@ -222,15 +221,6 @@ box_http_parse(char *buf, size_t len, int eof, size_t max_body, long *code,
 	return 1;
 }
 
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Wait for events on fd until deadline: 1 ready, 0 timed out, -1 error. */
 static int
 wait_fd(int fd, short events, int64_t deadline)
@@ -240,7 +230,7 @@ wait_fd(int fd, short events, int64_t deadline)
 	int r;
 
 	for (;;) {
-		if ((left = deadline - now_ms()) <= 0)
+		if ((left = deadline - box_now_ms()) <= 0)
 			return 0;
 		r = poll(&pfd, 1, left > INT_MAX ? INT_MAX : (int)left);
 		if (r > 0)
@@ -281,7 +271,8 @@ connect_to(const char *path, int64_t deadline, enum box_http_fail *why,
 			continue;
 		if (e == EINPROGRESS && wait_fd(fd, POLLOUT, deadline) > 0)
 			return fd;
-		if (e == EINPROGRESS || (e == EAGAIN && now_ms() >= deadline)) {
+		if (e == EINPROGRESS || (e == EAGAIN &&
+		    box_now_ms() >= deadline)) {
 			close(fd);
 			return fail(why, BOX_HTTP_TIMEOUT, err, 0,
 			    "connect timed out");
@@ -299,7 +290,7 @@ int
 box_http_do(const struct box_http_call *c, struct box_http_reply *r,
     enum box_http_fail *why, struct box_error *err)
 {
-	int64_t deadline = now_ms() + (int64_t)c->timeout_s * 1000;
+	int64_t deadline = box_now_ms() + (int64_t)c->timeout_s * 1000;
 	size_t blen = c->body != NULL ? strlen(c->body) : 0, len = 0, off;
 	size_t cap = 0, raw_max, hlen;
 	char head[1024], *buf = NULL, *nb, *body;

@@ -64,25 +64,41 @@ fake_create(struct box_runtime *rt, const struct box_spec *spec, char *ref,
 	return box_strlcpy(ref, r, refsz);
 }
 
+/*
+ * The object that is box box_id of this instance, by ref (or its name):
+ * 1 and *o; 0 when there is none; -1 (BOX_E_DENIED, counted) when it is
+ * another box's or another instance's -- the rule every driver keeps.
+ */
 static int
-fake_destroy(struct box_runtime *rt, const char *box_id, const char *ref,
-    struct box_error *err)
+own(struct box_runtime *rt, const char *box_id, const char *ref,
+    struct fake_obj **o, struct box_error *err)
 {
 	char name[BOX_REF_MAX];
-	struct fake_obj *o;
 
 	if (ref == NULL || *ref == '\0') {
 		snprintf(name, sizeof(name), "fake-%s", box_id);
 		ref = name;
 	}
-	if ((o = find(ref)) == NULL)
+	if ((*o = find(ref)) == NULL)
 		return 0;
-	if (strcmp(o->box_id, box_id) != 0 ||
-	    strcmp(o->instance, rt->cfg->instance) != 0) {
+	if (strcmp((*o)->box_id, box_id) != 0 ||
+	    strcmp((*o)->instance, rt->cfg->instance) != 0) {
 		fake.refused++;
 		return box_error_set(err, BOX_E_DENIED, 0, "%s is not box %s",
 		    ref, box_id);
 	}
+	return 1;
+}
+
+static int
+fake_destroy(struct box_runtime *rt, const char *box_id, const char *ref,
+    struct box_error *err)
+{
+	struct fake_obj *o;
+	int r;
+
+	if ((r = own(rt, box_id, ref, &o, err)) <= 0)
+		return r;
 	o->live = 0;
 	fake.destroys++;
 	return 0;
@@ -92,22 +108,14 @@ static int
 fake_pause(struct box_runtime *rt, const char *box_id, const char *ref,
     int on, struct box_error *err)
 {
-	char name[BOX_REF_MAX];
 	struct fake_obj *o;
+	int r;
 
-	if (ref == NULL || *ref == '\0') {
-		snprintf(name, sizeof(name), "fake-%s", box_id);
-		ref = name;
-	}
-	if ((o = find(ref)) == NULL)
+	if ((r = own(rt, box_id, ref, &o, err)) < 0)
+		return -1;
+	if (r == 0)
 		return box_error_set(err, BOX_E_NOTFOUND, 0, "box %s is gone",
 		    box_id);
-	if (strcmp(o->box_id, box_id) != 0 ||
-	    strcmp(o->instance, rt->cfg->instance) != 0) {
-		fake.refused++;
-		return box_error_set(err, BOX_E_DENIED, 0, "%s is not box %s",
-		    ref, box_id);
-	}
 	o->paused = on;
 	fake.pauses++;
 	return 0;
