@@ -52,6 +52,10 @@ usage(FILE *f)
 "  revoke ID                   revoke an invite and destroy its boxes\n"
 "  boxes [--all]               list live boxes (--all: ended ones too)\n"
 "  kill BOX                    destroy a box now\n"
+"  sessions [--live] [--box BOX] [--limit N]\n"
+"                              who is connected (--live), and who was\n"
+"  audit [--since T] [--box BOX] [--invite ID] [--limit N]\n"
+"                              the audit trail (T: 2h back, or unix seconds)\n"
 "  doctor [--sshd-config FILE] check the installation, say what to fix\n"
 "\n"
 "  -c FILE    configuration (default %s/sshbox/sshbox.yaml)\n"
@@ -622,6 +626,225 @@ cmd_boxes(struct box_ctx *ctx, int argc, char **argv)
 	return 0;
 }
 
+/* ------------------------------------------------------- sessions, audit */
+
+/* A guest-chosen string for a terminal: control bytes replaced, cut. */
+static const char *
+safe_field(const char *s, char *buf, size_t bufsz)
+{
+	return box_log_safe(s, buf, bufsz);
+}
+
+static int
+session_cb(void *arg, const struct box_session_row *r)
+{
+	struct box_filter *f = arg;
+	char t[32], d[32], cmd[96], src[BOX_SOURCE_MAX], ex[16];
+	struct json_object *o;
+
+	f->count++;
+	if (json) {
+		o = json_object_new_object();
+		json_object_object_add(o, "session",
+		    json_object_new_int64(r->id));
+		json_object_object_add(o, "box", json_object_new_string(
+		    r->box_id));
+		json_object_object_add(o, "invite", json_object_new_string(
+		    r->invite_id));
+		json_object_object_add(o, "profile", json_object_new_string(
+		    r->profile));
+		json_object_object_add(o, "key", json_object_new_string(r->fp));
+		json_object_object_add(o, "source", json_object_new_string(
+		    r->source));
+		json_object_object_add(o, "command", json_object_new_string(
+		    r->command));
+		json_object_object_add(o, "terminal",
+		    json_object_new_boolean(r->tty));
+		json_object_object_add(o, "started_at",
+		    json_object_new_int64(r->started_at));
+		json_object_object_add(o, "live",
+		    json_object_new_boolean(r->ended_at == 0));
+		json_object_object_add(o, "ended_at", r->ended_at != 0 ?
+		    json_object_new_int64(r->ended_at) : NULL);
+		json_object_object_add(o, "duration", json_object_new_int64(
+		    (r->ended_at != 0 ? r->ended_at : box_now()) -
+		    r->started_at));
+		json_object_object_add(o, "exit_status", r->exit_status >= 0 ?
+		    json_object_new_int(r->exit_status) : NULL);
+		json_object_object_add(o, "end", r->ended_at != 0 ?
+		    json_object_new_string(r->end_reason) : NULL);
+		json_object_object_add(o, "bytes_in", r->bytes_in >= 0 ?
+		    json_object_new_int64(r->bytes_in) : NULL);
+		json_object_object_add(o, "bytes_out", r->bytes_out >= 0 ?
+		    json_object_new_int64(r->bytes_out) : NULL);
+		json_object_array_add(f->arr, o);
+		return 0;
+	}
+	snprintf(ex, sizeof(ex), "%d", r->exit_status);
+	printf("%-7lld  %-16s  %-20.20s  %-15s  %-19s  %8s  %-4s  %-8s  %s\n",
+	    (long long)r->id, r->box_id, r->fp, safe_field(r->source, src,
+	    sizeof(src)), box_format_time(r->started_at, t, sizeof(t)),
+	    box_format_duration((r->ended_at != 0 ? r->ended_at : box_now()) -
+	    r->started_at, d, sizeof(d)), r->exit_status >= 0 ? ex : "-",
+	    r->ended_at != 0 ? r->end_reason : "live",
+	    r->command[0] != '\0' ? safe_field(r->command, cmd, sizeof(cmd)) :
+	    r->tty ? "(login shell)" : "(shell)");
+	return 0;
+}
+
+static int
+cmd_sessions(struct box_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "live", no_argument, NULL, 'l' },
+		{ "box", required_argument, NULL, 'b' },
+		{ "limit", required_argument, NULL, 'n' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct box_filter f = { NULL, NULL, 0 };
+	struct box_error err;
+	const char *box = NULL;
+	long long limit = 50;
+	int live = 0, ch;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'l': live = 1; break;
+		case 'b': box = optarg; break;
+		case 'n':
+			if (box_parse_int(optarg, 1, 100000, &limit, &err) < 0)
+				return die(2, "sessions: --limit: %s", err.msg);
+			break;
+		case 'j': json = 1; break;
+		default:
+			return die(2, "usage: box-invite sessions [--live] "
+			    "[--box BOX] [--limit N] [--json]");
+		}
+	}
+	if (optind != argc)
+		return die(2, "usage: box-invite sessions [--live] [--box BOX] "
+		    "[--limit N] [--json]");
+	if (json)
+		f.arr = json_object_new_array();
+	else
+		printf("%-7s  %-16s  %-20s  %-15s  %-19s  %8s  %-4s  %-8s  %s\n",
+		    "SESSION", "BOX", "KEY", "SOURCE", "STARTED", "LASTED",
+		    "EXIT", "END", "COMMAND");
+	if (box_state_session_history(ctx->st, live, box, (int)limit,
+	    session_cb, &f, &err) < 0)
+		return die(1, "%s", err.msg);
+	if (json)
+		print_json(f.arr);
+	return 0;
+}
+
+static int
+audit_cb(void *arg, const struct box_audit_row *r)
+{
+	struct box_filter *f = arg;
+	char t[32], d[512], src[BOX_SOURCE_MAX];
+	struct json_object *o;
+
+	f->count++;
+	if (json) {
+		o = json_object_new_object();
+		json_object_object_add(o, "id", json_object_new_int64(r->id));
+		json_object_object_add(o, "time", json_object_new_int64(r->at));
+		json_object_object_add(o, "event", json_object_new_string(
+		    r->event));
+#define OPT(k, v) json_object_object_add(o, k, (v)[0] != '\0' ? \
+		    json_object_new_string(v) : NULL)
+		OPT("invite", r->invite_id);
+		OPT("box", r->box_id);
+		OPT("key", r->fp);
+		OPT("source", r->source);
+		OPT("detail", r->detail);
+#undef OPT
+		json_object_array_add(f->arr, o);
+		return 0;
+	}
+	printf("%-19s  %-16s  %-16s  %-16s  %-20.20s  %-15s  %s\n",
+	    box_format_time(r->at, t, sizeof(t)), r->event,
+	    r->invite_id[0] ? r->invite_id : "-", r->box_id[0] ? r->box_id :
+	    "-", r->fp[0] ? r->fp : "-", r->source[0] ? safe_field(r->source,
+	    src, sizeof(src)) : "-", safe_field(r->detail, d, sizeof(d)));
+	return 0;
+}
+
+/* --since: a duration back from now ("2h"), or unix seconds. */
+static int
+parse_since(const char *s, int64_t *out, struct box_error *err)
+{
+	long long v;
+	int64_t d;
+
+	if (box_parse_duration(s, &d, NULL) == 0) {
+		*out = box_now() - d;
+		return 0;
+	}
+	if (box_parse_int(s, 0, INT64_MAX, &v, NULL) == 0) {
+		*out = (int64_t)v;
+		return 0;
+	}
+	return box_error_set(err, BOX_E_INPUT, 0, "\"%.40s\" is neither a "
+	    "duration (2h, 30m) nor unix seconds", s);
+}
+
+static int
+cmd_audit(struct box_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "since", required_argument, NULL, 's' },
+		{ "box", required_argument, NULL, 'b' },
+		{ "invite", required_argument, NULL, 'i' },
+		{ "limit", required_argument, NULL, 'n' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct box_filter f = { NULL, NULL, 0 };
+	struct box_error err;
+	const char *box = NULL, *invite = NULL;
+	long long limit = 0;
+	int64_t since = 0;
+	int ch;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 's':
+			if (parse_since(optarg, &since, &err) < 0)
+				return die(2, "audit: --since: %s", err.msg);
+			break;
+		case 'b': box = optarg; break;
+		case 'i': invite = optarg; break;
+		case 'n':
+			if (box_parse_int(optarg, 1, 1000000, &limit, &err) < 0)
+				return die(2, "audit: --limit: %s", err.msg);
+			break;
+		case 'j': json = 1; break;
+		default:
+			return die(2, "usage: box-invite audit [--since T] "
+			    "[--box BOX] [--invite ID] [--limit N] [--json]");
+		}
+	}
+	if (optind != argc)
+		return die(2, "usage: box-invite audit [--since T] [--box BOX] "
+		    "[--invite ID] [--limit N] [--json]");
+	if (json)
+		f.arr = json_object_new_array();
+	else
+		printf("%-19s  %-16s  %-16s  %-16s  %-20s  %-15s  %s\n", "TIME",
+		    "EVENT", "INVITE", "BOX", "KEY", "SOURCE", "DETAIL");
+	if (box_state_audit_list(ctx->st, since, box, invite, (int)limit,
+	    audit_cb, &f, &err) < 0)
+		return die(1, "%s", err.msg);
+	if (json)
+		print_json(f.arr);
+	return 0;
+}
+
 /* ---------------------------------------------------------- revoke, kill */
 
 static int
@@ -755,6 +978,7 @@ main(int argc, char **argv)
 		{ "create", cmd_create }, { "list", cmd_list },
 		{ "show", cmd_show }, { "revoke", cmd_revoke },
 		{ "boxes", cmd_boxes }, { "kill", cmd_kill },
+		{ "sessions", cmd_sessions }, { "audit", cmd_audit },
 	};
 	struct box_error err;
 	struct box_ctx ctx;

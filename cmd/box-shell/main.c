@@ -261,13 +261,15 @@ static int
 session(struct box_ctx *ctx, const struct box_cmd *cmd,
     const struct box_binding *b, const char *source, int interactive)
 {
+	struct box_session_result res = { -1, "failed", -1, -1 };
+	struct box_session_info si;
 	struct box_session_opts so;
 	struct box_profile prof;
 	struct box_error err;
 	struct box_box box;
-	int64_t session = -1;
-	int rc, end, status = 0, last, agent;
-	char *tools = NULL;
+	int64_t session = -1, log_id = 0, started = box_now();
+	int rc, end = -1, status = 0, last, agent;
+	char *tools = NULL, portcmd[32], detail[BOX_SESSION_CMD_MAX + 128];
 	const char *p;
 
 	if (box_config_load_profile(&ctx->cfg, b->profile, &prof, &err) < 0)
@@ -276,10 +278,22 @@ session(struct box_ctx *ctx, const struct box_cmd *cmd,
 	if (box_provision(ctx, b, &prof, source, &box, &err) < 0)
 		return fail(box_exit_code(&err), "cannot start your box: %s",
 		    err.msg);
+	memset(&si, 0, sizeof(si));
+	si.source = source;
+	si.tty = interactive;
+	si.command = "";
+	if (cmd->kind == BOX_CMD_TCP) {
+		snprintf(portcmd, sizeof(portcmd), "tcp %u", cmd->port);
+		si.command = portcmd;
+	} else if (cmd->kind != BOX_CMD_SHELL)
+		si.command = cmd->exec;
 	if (box_state_session_add(ctx->st, box.id, (long)getpid(),
-	    box_pid_start((long)getpid()), source, box_now(), &session,
+	    box_pid_start((long)getpid()), &si, started, &session, &log_id,
 	    &err) < 0)
 		return fail(BOX_EXIT_GONE, "your box ended: %s", err.msg);
+	box_session_detail(detail, sizeof(detail), log_id, &si, NULL, 0);
+	box_state_audit(ctx->st, started, "session-started", box.invite_id,
+	    box.id, box.fp, source, detail);
 	if (box_ctx_runtime(ctx, &prof, &err) < 0) {
 		rc = fail(box_exit_code(&err), "%s", err.msg);
 		goto end_session;
@@ -314,13 +328,24 @@ session(struct box_ctx *ctx, const struct box_cmd *cmd,
 	so.deadline = box.deadline;
 	so.warn = prof.warn;
 	so.nwarn = prof.nwarn;
+	so.bytes_in = &res.bytes_in;
+	so.bytes_out = &res.bytes_out;
 	end = box_session_run(agent, &so, &status, &err);
 	rc = session_end(ctx, cmd, &box, end, status, &err);
 	/* Every path after the session was added ends it here (a no-op
 	 * when the box already ended and took its sessions along). */
 end_session:
+	res.exit_status = end == BOX_SESSION_EXITED ? status : -1;
+	res.reason = end == BOX_SESSION_EXITED ? "exited" :
+	    end == BOX_SESSION_DEADLINE ? "deadline" :
+	    end == BOX_SESSION_HANGUP ? "hangup" :
+	    end == BOX_SESSION_GONE ? "box gone" : "failed";
+	box_session_detail(detail, sizeof(detail), log_id, &si, &res,
+	    box_now() - started);
+	box_state_audit(ctx->st, box_now(), "session-ended", box.invite_id,
+	    box.id, box.fp, source, detail);
 	if (box_state_session_end(ctx->st, session, box_now(), prof.linger,
-	    &last, &err) == 0 && last && prof.linger == 0)
+	    &res, &last, &err) == 0 && last && prof.linger == 0)
 		box_destroy(ctx, &box, "last session ended", &err);
 	free(tools);
 	return rc;

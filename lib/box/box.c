@@ -34,6 +34,7 @@ box_ctx_open(struct box_ctx *ctx, const char *path, int create_state,
 			    "(run box-invite init first)", db);
 		return -1;
 	}
+	box_state_audit_file(ctx->st, ctx->cfg.audit_log);
 	return 0;
 }
 
@@ -295,8 +296,9 @@ reap_sessions(struct box_ctx *ctx, const struct box_box *box, int64_t now,
 	for (i = 0; i < sv.n; i++) {
 		if (box_pid_alive(sv.v[i].pid, sv.v[i].pid_start))
 			continue;
+		/* Its box-shell died without a word: "lost". */
 		if (box_state_session_end(ctx->st, sv.v[i].id, now,
-		    profile_linger(ctx, box->profile), &last, &err) < 0)
+		    profile_linger(ctx, box->profile), NULL, &last, &err) < 0)
 			rs->errors++;
 		else
 			rs->stale_sessions++;

@@ -524,6 +524,7 @@ set_limits(struct ctx *c, yaml_node_t *v, const char *key, void *field)
 static const struct key config_keys[] = {
 	{ "box_user", set_box_user, offsetof(struct box_config, box_user) },
 	{ "state_dir", set_cfg_path, offsetof(struct box_config, state_dir) },
+	{ "audit_log", set_cfg_path, offsetof(struct box_config, audit_log) },
 	{ "signing_key", set_cfg_path,
 	    offsetof(struct box_config, signing_key) },
 	{ "verify_key", set_cfg_path,

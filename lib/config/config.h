@@ -70,6 +70,7 @@ struct box_config {
 	int	 port;			/* port guests connect to (22) */
 	char	 instance[33];		/* runtime label scoping our boxes */
 	char	 docker_socket[PATH_MAX];
+	char	 audit_log[PATH_MAX];	/* JSON lines of audit events, or "" */
 	int64_t	 docker_timeout;	/* seconds per API call (30s) */
 	int	 redeem_max;		/* redemptions per source per window */
 	int64_t	 redeem_window;		/* seconds (10 per 60s) */

@@ -119,6 +119,7 @@ struct sess {
 	struct buf in;		/* from the guest to the agent (relay) */
 	int	 in_open;
 	int	 eof_sent;
+	long long bytes_in, bytes_out;
 	int	 errfd;
 	int	 warned[MAX_WARN];
 	size_t	 nwarn;
@@ -211,6 +212,34 @@ valid_env_value(const char *v)
 
 	return n < 256 && strspn(v, "abcdefghijklmnopqrstuvwxyz"
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-@=:") == n;
+}
+
+void
+box_session_detail(char *out, size_t outsz, int64_t log_id,
+    const struct box_session_info *si, const struct box_session_result *res,
+    int64_t seconds)
+{
+	char exit[16] = "-", in[24] = "-", outb[24] = "-", cmd[48];
+	const char *c = si->command != NULL ? si->command : "";
+	size_t n;
+
+	if (res != NULL && res->exit_status >= 0)
+		snprintf(exit, sizeof(exit), "%d", res->exit_status);
+	if (res != NULL && res->bytes_in >= 0)
+		snprintf(in, sizeof(in), "%lld", res->bytes_in);
+	if (res != NULL && res->bytes_out >= 0)
+		snprintf(outb, sizeof(outb), "%lld", res->bytes_out);
+	n = strlen(c);
+	snprintf(cmd, sizeof(cmd), "%s", n > BOX_SESSION_CMD_MAX ? "..." : "");
+	if (res == NULL)
+		snprintf(out, outsz, "session=%lld tty=%d command=%.*s%s",
+		    (long long)log_id, si->tty, BOX_SESSION_CMD_MAX, c, cmd);
+	else
+		snprintf(out, outsz, "session=%lld exit=%s end=%s seconds=%lld "
+		    "bytes_in=%s bytes_out=%s tty=%d command=%.*s%s",
+		    (long long)log_id, exit, res->reason != NULL ? res->reason :
+		    "", (long long)seconds, in, outb, si->tty,
+		    BOX_SESSION_CMD_MAX, c, cmd);
 }
 
 size_t
@@ -361,6 +390,7 @@ on_frame(struct sess *s, const struct box_agent_frame *f, int *status,
 		/* On a terminal, everything is one stream. */
 		buf_put(f->type == BOX_AGF_STDERR && !s->o->tty ? &s->err :
 		    &s->out, f->payload, f->len);
+		s->bytes_out += (long long)f->len;
 		return 0;
 	case BOX_AGF_EXIT:
 		if (box_agent_parse_exit(f, &ex, err) < 0)
@@ -526,6 +556,7 @@ on_input(struct sess *s)
 		return -1;
 	if (n > 0) {
 		s->in.len = (size_t)n;
+		s->bytes_in += n;
 		return -1;
 	}
 	s->in_open = 0;
@@ -681,6 +712,10 @@ box_session_run(int agent_fd, const struct box_session_opts *o,
 		set_nonblock(2);
 	}
 	end = loop(&s, status, err);
+	if (o->bytes_in != NULL)
+		*o->bytes_in = o->passthrough ? -1 : s.bytes_in;
+	if (o->bytes_out != NULL)
+		*o->bytes_out = o->passthrough ? -1 : s.bytes_out;
 	if (raw_set)
 		tcsetattr(0, TCSADRAIN, &saved);
 	restore_std();

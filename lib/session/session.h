@@ -20,6 +20,7 @@
 
 #include "config/config.h"
 #include "core/error.h"
+#include "state/state.h"
 
 enum box_session_end {
 	BOX_SESSION_EXITED,	/* the process ended: status is valid */
@@ -39,6 +40,9 @@ struct box_session_opts {
 	int64_t		 deadline;	/* unix time the box ends */
 	const int64_t	*warn;		/* warn this many seconds before */
 	size_t		 nwarn;
+	/* Out: bytes from the guest into the box and back, when relayed
+	 * (-1 in pass-through: the kernel moves them, uncounted). */
+	long long	*bytes_in, *bytes_out;
 };
 
 /*
@@ -50,6 +54,16 @@ struct box_session_opts {
  */
 int	box_session_run(int agent_fd, const struct box_session_opts *o,
 	    int *status, struct box_error *err);
+
+/*
+ * The audit detail of a session (sshbox-audit(5)): its history id,
+ * terminal and command at start; with res, how it ended (exit status,
+ * reason, seconds, bytes each way).  The command comes last and whole up
+ * to BOX_SESSION_CMD_MAX bytes: the audit sinks escape it.
+ */
+void	box_session_detail(char *out, size_t outsz, int64_t log_id,
+	    const struct box_session_info *si,
+	    const struct box_session_result *res, int64_t seconds);
 
 /* The environment box-shell passes into a box: TERM (given), and LANG and
  * LC_* from its own, when their values are printable and short.  Fills

@@ -5,14 +5,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
 #include "state/state.h"
+#include "core/log.h"
 #include "core/util.h"
 
 struct box_state {
 	sqlite3	*db;
+	char	 audit_file[PATH_MAX];	/* JSON lines, or "" */
 };
 
 #define BUSY_TIMEOUT_MS	10000
@@ -79,6 +85,23 @@ static const char *const migrations[] = {
 	 * the reaper and box-invite destroy each through its own.  Boxes of
 	 * earlier versions were all Docker's. */
 	"ALTER TABLE boxes ADD COLUMN runtime TEXT NOT NULL DEFAULT 'docker';",
+	/* 3 -> 4: every session's history (who, from where, what, how it
+	 * ended), kept after the live row goes; audit by time.  Live
+	 * sessions of earlier versions get no history row. */
+	"CREATE TABLE session_log ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  box_id TEXT NOT NULL,"
+	"  source TEXT NOT NULL DEFAULT '',"
+	"  command TEXT NOT NULL DEFAULT '',"
+	"  tty INTEGER NOT NULL DEFAULT 0,"
+	"  started_at INTEGER NOT NULL,"
+	"  ended_at INTEGER NOT NULL DEFAULT 0,"
+	"  exit_status INTEGER,"
+	"  end_reason TEXT NOT NULL DEFAULT '',"
+	"  bytes_in INTEGER, bytes_out INTEGER);"
+	"CREATE INDEX session_log_box ON session_log(box_id);"
+	"ALTER TABLE sessions ADD COLUMN log_id INTEGER NOT NULL DEFAULT 0;"
+	"CREATE INDEX audit_at ON audit(at);",
 };
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
 
@@ -154,6 +177,12 @@ prep(struct box_state *st, struct box_error *err, const char *sql,
 		case 'n':
 			rc = sqlite3_bind_int(stmt, i + 1, va_arg(ap, int));
 			break;
+		case 'I': {	/* an int64 where negative means none */
+			int64_t v = va_arg(ap, int64_t);
+			rc = v < 0 ? sqlite3_bind_null(stmt, i + 1) :
+			    sqlite3_bind_int64(stmt, i + 1, v);
+			break;
+		}
 		default:
 			rc = SQLITE_MISUSE;
 			break;
@@ -739,6 +768,10 @@ box_state_box_end(struct box_state *st, const char *id, const char *status,
 	if (run(st, prep(st, err, "UPDATE boxes SET status = ?, ended_at = ?,"
 	    " end_reason = ? WHERE id = ? AND status IN ('creating',"
 	    " 'running')", "titt", status, now, reason, id), err) < 0 ||
+	    run(st, prep(st, err, "UPDATE session_log SET ended_at = ?,"
+	    " end_reason = ? WHERE ended_at = 0 AND id IN (SELECT log_id"
+	    " FROM sessions WHERE box_id = ?)", "itt", now, reason != NULL &&
+	    *reason != '\0' ? reason : status, id), err) < 0 ||
 	    run(st, prep(st, err, "DELETE FROM sessions WHERE box_id = ?",
 	    "t", id), err) < 0 ||
 	    commit(st, err) < 0) {
@@ -801,23 +834,38 @@ box_state_box_list(struct box_state *st, int live_only,
 
 int
 box_state_session_add(struct box_state *st, const char *box_id, long pid,
-    long long pid_start, const char *source, int64_t now, int64_t *id,
-    struct box_error *err)
+    long long pid_start, const struct box_session_info *si, int64_t now,
+    int64_t *id, int64_t *logp, struct box_error *err)
 {
+	char cmd[BOX_SESSION_CMD_MAX + 1];
+	int64_t log_id;
+
+	/* The history keeps the start of a long command, marked cut. */
+	box_strlcpy(cmd, si->command != NULL ? si->command : "", sizeof(cmd));
+	if (si->command != NULL && strlen(si->command) >= sizeof(cmd))
+		memcpy(cmd + sizeof(cmd) - 4, "...", 4);
 	if (begin(st, err) < 0)
 		return -1;
-	if (run(st, prep(st, err, "INSERT INTO sessions (box_id, pid,"
-	    " pid_start, source, started_at) SELECT ?, ?, ?, ?, ?"
-	    " WHERE EXISTS (SELECT 1 FROM boxes WHERE id = ? AND status IN"
-	    " ('creating', 'running'))", "tiitit", box_id, (int64_t)pid,
-	    (int64_t)pid_start, source, now, box_id), err) < 0)
+	if (run(st, prep(st, err, "INSERT INTO session_log (box_id, source,"
+	    " command, tty, started_at) SELECT ?, ?, ?, ?, ? WHERE EXISTS"
+	    " (SELECT 1 FROM boxes WHERE id = ? AND status IN ('creating',"
+	    " 'running'))", "tttnit", box_id, si->source, cmd, si->tty, now,
+	    box_id), err) < 0)
 		goto fail;
 	if (sqlite3_changes(st->db) != 1) {
 		box_error_set(err, BOX_E_NOTFOUND, 0,
 		    "box %s ended before the session could attach", box_id);
 		goto fail;
 	}
+	log_id = sqlite3_last_insert_rowid(st->db);
+	if (run(st, prep(st, err, "INSERT INTO sessions (box_id, pid,"
+	    " pid_start, source, started_at, log_id) VALUES (?, ?, ?, ?, ?,"
+	    " ?)", "tiitii", box_id, (int64_t)pid, (int64_t)pid_start,
+	    si->source, now, log_id), err) < 0)
+		goto fail;
 	*id = sqlite3_last_insert_rowid(st->db);
+	if (logp != NULL)
+		*logp = log_id;
 	if (run(st, prep(st, err, "UPDATE boxes SET linger_until = 0"
 	    " WHERE id = ?", "t", box_id), err) < 0 || commit(st, err) < 0)
 		goto fail;
@@ -829,8 +877,10 @@ fail:
 
 int
 box_state_session_end(struct box_state *st, int64_t id, int64_t now,
-    int64_t linger, int *last, struct box_error *err)
+    int64_t linger, const struct box_session_result *res, int *last,
+    struct box_error *err)
 {
+	static const struct box_session_result lost = { -1, "lost", -1, -1 };
 	char box_id[BOX_ID_LEN + 1] = "";
 	sqlite3_stmt *stmt;
 	long long left = 0;
@@ -853,7 +903,15 @@ box_state_session_end(struct box_state *st, int64_t id, int64_t now,
 		db_error(st, err, "read session");
 		goto fail;
 	}
-	if (run(st, prep(st, err, "DELETE FROM sessions WHERE id = ?", "i",
+	if (res == NULL)
+		res = &lost;
+	if (run(st, prep(st, err, "UPDATE session_log SET ended_at = ?,"
+	    " exit_status = ?, end_reason = ?, bytes_in = ?, bytes_out = ?"
+	    " WHERE ended_at = 0 AND id = (SELECT log_id FROM sessions WHERE"
+	    " id = ?)", "iItIIi", now, (int64_t)res->exit_status,
+	    res->reason != NULL ? res->reason : "", (int64_t)res->bytes_in,
+	    (int64_t)res->bytes_out, id), err) < 0 ||
+	    run(st, prep(st, err, "DELETE FROM sessions WHERE id = ?", "i",
 	    id), err) < 0)
 		goto fail;
 	stmt = prep(st, err, "SELECT count(*) FROM sessions WHERE box_id = ?",
@@ -910,16 +968,218 @@ box_state_session_list(struct box_state *st, const char *box_id,
 /* ------------------------------------------------------------------ audit */
 
 int
+box_state_session_history(struct box_state *st, int live_only,
+    const char *box_id, int limit,
+    int (*cb)(void *, const struct box_session_row *), void *arg,
+    struct box_error *err)
+{
+	struct box_session_row r;
+	sqlite3_stmt *stmt;
+	int rc;
+
+	stmt = prep(st, err, "SELECT l.id, l.box_id, b.fp, b.invite_id,"
+	    " b.profile, l.source, l.command, l.tty, l.started_at, l.ended_at,"
+	    " l.exit_status, l.end_reason, l.bytes_in, l.bytes_out"
+	    " FROM session_log l LEFT JOIN boxes b ON b.id = l.box_id"
+	    " WHERE (? = 0 OR l.ended_at = 0) AND (? IS NULL OR l.box_id = ?)"
+	    " ORDER BY l.id DESC LIMIT ?", "nttn", live_only, box_id, box_id,
+	    limit > 0 ? limit : -1);
+	if (stmt == NULL)
+		return -1;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		memset(&r, 0, sizeof(r));
+		r.id = sqlite3_column_int64(stmt, 0);
+		col_text(stmt, 1, r.box_id, sizeof(r.box_id));
+		col_text(stmt, 2, r.fp, sizeof(r.fp));
+		col_text(stmt, 3, r.invite_id, sizeof(r.invite_id));
+		col_text(stmt, 4, r.profile, sizeof(r.profile));
+		col_text(stmt, 5, r.source, sizeof(r.source));
+		col_text(stmt, 6, r.command, sizeof(r.command));
+		r.tty = sqlite3_column_int(stmt, 7);
+		r.started_at = sqlite3_column_int64(stmt, 8);
+		r.ended_at = sqlite3_column_int64(stmt, 9);
+		r.exit_status = sqlite3_column_type(stmt, 10) == SQLITE_NULL ?
+		    -1 : sqlite3_column_int(stmt, 10);
+		col_text(stmt, 11, r.end_reason, sizeof(r.end_reason));
+		r.bytes_in = sqlite3_column_type(stmt, 12) == SQLITE_NULL ?
+		    -1 : sqlite3_column_int64(stmt, 12);
+		r.bytes_out = sqlite3_column_type(stmt, 13) == SQLITE_NULL ?
+		    -1 : sqlite3_column_int64(stmt, 13);
+		if (cb(arg, &r) != 0)
+			break;
+	}
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_error(st, err, "list session history");
+	return 0;
+}
+
+int
+box_state_audit_list(struct box_state *st, int64_t since,
+    const char *box_id, const char *invite_id, int limit,
+    int (*cb)(void *, const struct box_audit_row *), void *arg,
+    struct box_error *err)
+{
+	struct box_audit_row r;
+	sqlite3_stmt *stmt;
+	int rc;
+
+	stmt = prep(st, err, "SELECT id, at, event, invite_id, box_id, fp,"
+	    " source, detail FROM audit WHERE at >= ?"
+	    " AND (? IS NULL OR box_id = ?) AND (? IS NULL OR invite_id = ?)"
+	    " ORDER BY id LIMIT ?", "ittttn", since, box_id, box_id,
+	    invite_id, invite_id, limit > 0 ? limit : -1);
+	if (stmt == NULL)
+		return -1;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		memset(&r, 0, sizeof(r));
+		r.id = sqlite3_column_int64(stmt, 0);
+		r.at = sqlite3_column_int64(stmt, 1);
+		col_text(stmt, 2, r.event, sizeof(r.event));
+		col_text(stmt, 3, r.invite_id, sizeof(r.invite_id));
+		col_text(stmt, 4, r.box_id, sizeof(r.box_id));
+		col_text(stmt, 5, r.fp, sizeof(r.fp));
+		col_text(stmt, 6, r.source, sizeof(r.source));
+		col_text(stmt, 7, r.detail, sizeof(r.detail));
+		if (cb(arg, &r) != 0)
+			break;
+	}
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_error(st, err, "list audit");
+	return 0;
+}
+
+void
+box_state_audit_file(struct box_state *st, const char *path)
+{
+	box_strlcpy(st->audit_file, path != NULL ? path : "",
+	    sizeof(st->audit_file));
+}
+
+/* s as a JSON string, bounded: control bytes, quotes and bytes that are
+ * not UTF-8 escaped; what is over max bytes cut and marked. */
+static void
+json_str(char *out, size_t outsz, size_t *o, const char *s, size_t max)
+{
+	const unsigned char *p = (const unsigned char *)(s != NULL ? s : "");
+	size_t n = 0, need, k;
+
+#define PUT(c) do { if (*o + 1 < outsz) out[(*o)++] = (c); } while (0)
+	PUT('"');
+	for (; *p != '\0' && n < max; p++, n++) {
+		char esc[8];
+
+		if (*p == '"' || *p == '\\') {
+			PUT('\\');
+			PUT((char)*p);
+			continue;
+		}
+		if (*p >= 0x20 && *p < 0x7f) {
+			PUT((char)*p);
+			continue;
+		}
+		/* A whole, valid UTF-8 sequence passes as it is. */
+		need = *p >= 0xc2 && *p <= 0xdf ? 1 : *p >= 0xe0 && *p <= 0xef ?
+		    2 : *p >= 0xf0 && *p <= 0xf4 ? 3 : 0;
+		for (k = 1; need > 0 && k <= need; k++)
+			if ((p[k] & 0xc0) != 0x80)
+				break;
+		if (need > 0 && k > need) {
+			for (k = 0; k <= need; k++)
+				PUT((char)p[k]);
+			p += need;
+			n += need;
+			continue;
+		}
+		snprintf(esc, sizeof(esc), "\\u%04x", *p);
+		for (k = 0; esc[k] != '\0'; k++)
+			PUT(esc[k]);
+	}
+	if (*p != '\0')
+		for (k = 0; k < 3; k++)
+			PUT('.');
+	PUT('"');
+#undef PUT
+	out[*o < outsz ? *o : outsz - 1] = '\0';
+}
+
+size_t
+box_state_audit_json(char *out, size_t outsz, int64_t at, const char *event,
+    const char *invite_id, const char *box_id, const char *fp,
+    const char *source, const char *detail)
+{
+	static const char *const names[] = { "event", "invite", "box", "key",
+	    "source", "detail" };
+	const char *vals[] = { event, invite_id, box_id, fp, source, detail };
+	char when[32];
+	struct tm tm;
+	time_t t = (time_t)at;
+	size_t o, i, room;
+	int n;
+
+	/* Room for the closing brace is kept back throughout. */
+	if (outsz < 64)
+		return 0;
+	room = outsz - 1;
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		box_strlcpy(when, "?", sizeof(when));
+	n = snprintf(out, room, "{\"at\":\"%s\",\"time\":%lld", when,
+	    (long long)at);
+	if (n < 0 || (size_t)n >= room)
+		return 0;
+	o = (size_t)n;
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (vals[i] == NULL)
+			continue;
+		n = snprintf(out + o, room - o, ",\"%s\":", names[i]);
+		if (n < 0 || (size_t)n >= room - o)
+			break;
+		o += (size_t)n;
+		json_str(out, room, &o, vals[i], i == 5 ? BOX_AUDIT_DETAIL_MAX :
+		    BOX_AUDIT_FIELD_MAX);
+	}
+	out[o++] = '}';
+	out[o] = '\0';
+	return o;
+}
+
+int
 box_state_audit(struct box_state *st, int64_t now, const char *event,
     const char *invite_id, const char *box_id, const char *fp,
     const char *source, const char *detail)
 {
 	struct box_error err;
+	char line[BOX_AUDIT_LINE_MAX], safe[1024];
+	size_t n;
+	int fd, rc;
 
-	return run(st, prep(st, &err, "INSERT INTO audit (at, event,"
+	rc = run(st, prep(st, &err, "INSERT INTO audit (at, event,"
 	    " invite_id, box_id, fp, source, detail) VALUES"
 	    " (?, ?, ?, ?, ?, ?, ?)", "ittttt" "t", now, event, invite_id,
 	    box_id, fp, source, detail), &err);
+	/* Syslog: one line, whatever the fields hold. */
+	box_log_safe(detail != NULL ? detail : "", safe, sizeof(safe));
+	box_log(LOG_INFO, "audit %s invite=%s box=%s key=%s source=%s%s%s",
+	    event, invite_id ? invite_id : "-", box_id ? box_id : "-",
+	    fp ? fp : "-", source ? source : "-", detail ? ": " : "",
+	    detail ? safe : "");
+	if (st->audit_file[0] == '\0')
+		return rc;
+	n = box_state_audit_json(line, sizeof(line) - 1, now, event,
+	    invite_id, box_id, fp, source, detail);
+	line[n++] = '\n';
+	fd = open(st->audit_file, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW |
+	    O_CLOEXEC | O_NOCTTY, 0640);
+	if (fd < 0 || write(fd, line, n) != (ssize_t)n) {
+		box_log(LOG_ERR, "audit file %s: %s", st->audit_file,
+		    strerror(errno));
+		rc = -1;
+	}
+	if (fd >= 0)
+		close(fd);
+	return rc;
 }
 
 int

@@ -15,7 +15,7 @@
 #include "auth/sshkey.h"
 #include "auth/token.h"
 
-#define BOX_STATE_SCHEMA	3
+#define BOX_STATE_SCHEMA	4
 #define BOX_SOURCE_MAX		64	/* a source address as text */
 #define BOX_NOTE_MAX		256
 
@@ -172,27 +172,106 @@ int	box_state_box_list(struct box_state *st, int live_only,
 	    int (*cb)(void *, const struct box_box *), void *arg,
 	    struct box_error *err);
 
+#define BOX_SESSION_CMD_MAX	1024	/* of a command kept in history */
+
+/* What a session is, for its history. */
+struct box_session_info {
+	const char	*source;
+	const char	*command;	/* "" for a login shell */
+	int		 tty;
+};
+
+/* How a session ended, for its history. */
+struct box_session_result {
+	int		 exit_status;	/* -1: none (hangup, deadline) */
+	const char	*reason;	/* exited, hangup, deadline, gone */
+	long long	 bytes_in, bytes_out;	/* -1: not counted */
+};
+
 /*
- * Attach a session to a live box and stop its linger clock, atomically;
- * BOX_E_NOTFOUND if the box has ended meanwhile.
+ * Attach a session to a live box and stop its linger clock, and start its
+ * history row, atomically; BOX_E_NOTFOUND if the box has ended meanwhile.
+ * *id is the live row's (for box_state_session_end), *log_id the history
+ * row's (what box-invite sessions and the audit name; may be NULL).
  */
 int	box_state_session_add(struct box_state *st, const char *box_id,
-	    long pid, long long pid_start, const char *source, int64_t now,
-	    int64_t *id, struct box_error *err);
+	    long pid, long long pid_start, const struct box_session_info *si,
+	    int64_t now, int64_t *id, int64_t *log_id, struct box_error *err);
 /*
- * Remove session id; when it was the box's last, set the box's
- * linger_until to now + linger.  *last tells whether it was.
+ * Remove session id and close its history row with res (NULL: "lost");
+ * when it was the box's last, set the box's linger_until to now + linger.
+ * *last tells whether it was.
  */
 int	box_state_session_end(struct box_state *st, int64_t id,
-	    int64_t now, int64_t linger, int *last, struct box_error *err);
+	    int64_t now, int64_t linger, const struct box_session_result *res,
+	    int *last, struct box_error *err);
 int	box_state_session_list(struct box_state *st, const char *box_id,
 	    int (*cb)(void *, const struct box_session *), void *arg,
 	    struct box_error *err);
 
-/* Append an audit event; strings may be NULL.  Best effort: 0 or -1. */
+/*
+ * Record an audit event (sshbox-audit(5)) in the database, in syslog, and
+ * as one JSON object per line in the audit file when there is one; strings
+ * may be NULL.  Best effort: 0, or -1 when a sink failed (logged).
+ */
 int	box_state_audit(struct box_state *st, int64_t now, const char *event,
 	    const char *invite_id, const char *box_id, const char *fp,
 	    const char *source, const char *detail);
+/* Where box_state_audit appends JSON lines ("" or NULL: nowhere). */
+void	box_state_audit_file(struct box_state *st, const char *path);
+
+#define BOX_AUDIT_FIELD_MAX	256	/* bytes of a field kept in JSON */
+#define BOX_AUDIT_DETAIL_MAX	2048	/* bytes of the detail kept */
+#define BOX_AUDIT_LINE_MAX	32768	/* holds every field escaped */
+/*
+ * An event as its JSON line (no newline) into out: every string escaped
+ * (quotes, control bytes, bytes that are not UTF-8) and bounded.  The
+ * length, 0 if outsz is too small.
+ */
+size_t	box_state_audit_json(char *out, size_t outsz, int64_t at,
+	    const char *event, const char *invite_id, const char *box_id,
+	    const char *fp, const char *source, const char *detail);
+
+/* An audit row as read back. */
+struct box_audit_row {
+	int64_t	 id, at;
+	char	 event[32];
+	char	 invite_id[BOX_ID_LEN + 1];
+	char	 box_id[BOX_ID_LEN + 1];
+	char	 fp[BOX_FP_MAX];
+	char	 source[BOX_SOURCE_MAX];
+	char	 detail[BOX_AUDIT_DETAIL_MAX + 1];
+};
+
+/* Audit rows at or after since, oldest first; box_id and invite_id
+ * (NULL: any) narrow them; at most limit (0: all). */
+int	box_state_audit_list(struct box_state *st, int64_t since,
+	    const char *box_id, const char *invite_id, int limit,
+	    int (*cb)(void *, const struct box_audit_row *), void *arg,
+	    struct box_error *err);
+
+/* A session in the history: live ones have ended_at 0. */
+struct box_session_row {
+	int64_t	 id;
+	char	 box_id[BOX_ID_LEN + 1];
+	char	 fp[BOX_FP_MAX];
+	char	 invite_id[BOX_ID_LEN + 1];
+	char	 profile[BOX_PROFILE_NAME_MAX + 1];
+	char	 source[BOX_SOURCE_MAX];
+	char	 command[BOX_SESSION_CMD_MAX + 1];
+	int	 tty;
+	int64_t	 started_at, ended_at;
+	int	 exit_status;		/* -1: none */
+	char	 end_reason[64];
+	long long bytes_in, bytes_out;	/* -1: not counted */
+};
+
+/* Sessions, newest first: live_only for those not ended; box_id (NULL:
+ * any) narrows; at most limit (0: all). */
+int	box_state_session_history(struct box_state *st, int live_only,
+	    const char *box_id, int limit,
+	    int (*cb)(void *, const struct box_session_row *), void *arg,
+	    struct box_error *err);
 
 /* Count audit events named event (for tests and doctor). */
 int	box_state_audit_count(struct box_state *st, const char *event,

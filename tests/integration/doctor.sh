@@ -96,7 +96,8 @@ fails "box-runtime not setgid" box-runtime --sshd-config "$T/sshd_config"
 t_like "and says what to do" "$out" \
 	"chgrp docker $top_builddir/box-runtime && chmod 2755"
 chmod 2755 "$top_builddir/box-runtime"
-python3 -c "import socket; socket.socket(socket.AF_UNIX).bind('$T/open.sock')"
+socat "UNIX-LISTEN:$T/open.sock,fork" /dev/null & opensock=$!
+for i in $(seq 100); do [ -S "$T/open.sock" ] && break; sleep 0.1; done
 chgrp "$BOX_USER" "$T/open.sock" && chmod 660 "$T/open.sock"
 sed "s|socket: /var/run/docker.sock|socket: $T/open.sock|" "$CONF" > "$T/open.yaml"
 out=$($top_builddir/box-invite -c "$T/open.yaml" doctor --sshd-config "$T/sshd_config" 2>&1)
@@ -104,6 +105,7 @@ t_like "a socket the box account can use: FAIL confinement" "$out" \
 	"^FAIL +confinement: $BOX_USER can use $T/open.sock directly, which is root in effect: gpasswd -d $BOX_USER $BOX_USER"
 t_like "and box-runtime is not setgid to that socket's group" "$out" \
 	"^FAIL +box-runtime: .* must be setgid to $T/open.sock's group"
+kill "$opensock" 2>/dev/null
 
 # The signing key readable by others.
 chmod 644 "$T/keys/invite.key"

@@ -140,8 +140,9 @@ test_migrations(void)
 		    strstr(err.msg, "box-invite init") != NULL, name);
 		snprintf(name, sizeof(name), "schema %d: migrates to %d", v,
 		    BOX_STATE_SCHEMA);
-		ok(box_state_open(path, 1, &st, &err) == 0 &&
-		    box_state_schema_version(st) == BOX_STATE_SCHEMA, name);
+		if (!ok(box_state_open(path, 1, &st, &err) == 0 &&
+		    box_state_schema_version(st) == BOX_STATE_SCHEMA, name))
+			diag("%s", err.msg);
 		snprintf(name, sizeof(name), "schema %d: its box, with its "
 		    "session, kept and known as Docker's", v);
 		snprintf(fix, sizeof(fix), "f00000000000000%d", v);
@@ -304,6 +305,8 @@ test_boxes(void)
 	struct box_error err;
 	struct box_binding b;
 	struct box_box box, box2;
+	struct box_session_info si = { "s", "", 0 };
+	struct box_session_result res = { 3, "exited", 10, 20 };
 	int created = -1, last = -1, ended = -1, n = 0;
 	int64_t s1, s2;
 
@@ -320,34 +323,34 @@ test_boxes(void)
 	    "second claim attaches to the same box");
 	ok(box_state_box_set_running(st, box.id, "ref1", &err) == 0,
 	    "running");
-	ok(box_state_session_add(st, box.id, 100, 5, "s", 1502, &s1,
-	    &err) == 0, "session 1");
-	ok(box_state_session_add(st, box.id, 101, 6, "s", 1502, &s2,
-	    &err) == 0, "session 2");
+	ok(box_state_session_add(st, box.id, 100, 5, &si, 1502,
+	    &s1, NULL, &err) == 0, "session 1");
+	ok(box_state_session_add(st, box.id, 101, 6, &si, 1502,
+	    &s2, NULL, &err) == 0, "session 2");
 	box_state_box_get(st, box.id, &box, &err);
 	is_int(box.sessions, 2, "two sessions attached");
-	ok(box_state_session_end(st, s1, 1600, 30, &last, &err) == 0 &&
+	ok(box_state_session_end(st, s1, 1600, 30, &res, &last, &err) == 0 &&
 	    last == 0, "ending one is not the last");
-	ok(box_state_session_end(st, s2, 1600, 30, &last, &err) == 0 &&
+	ok(box_state_session_end(st, s2, 1600, 30, NULL, &last, &err) == 0 &&
 	    last == 1, "ending the other is");
 	box_state_box_get(st, box.id, &box, &err);
 	is_int(box.linger_until, 1630, "linger clock started");
 	ok(box_state_box_end_idle(st, box.id, "linger over", 1620, &ended,
 	    &err) == 0 && ended == 0, "not ended before linger is over");
-	ok(box_state_session_add(st, box.id, 102, 7, "s", 1625, &s1,
-	    &err) == 0, "reattach during linger");
+	ok(box_state_session_add(st, box.id, 102, 7, &si, 1625,
+	    &s1, NULL, &err) == 0, "reattach during linger");
 	box_state_box_get(st, box.id, &box, &err);
 	is_int(box.linger_until, 0, "reattach stops the linger clock");
 	ok(box_state_box_end_idle(st, box.id, "linger over", 1700, &ended,
 	    &err) == 0 && ended == 0, "not ended with a session attached");
-	box_state_session_end(st, s1, 1700, 0, &last, &err);
+	box_state_session_end(st, s1, 1700, 0, &res, &last, &err);
 	ok(box_state_box_end_idle(st, box.id, "linger over", 1700, &ended,
 	    &err) == 0 && ended == 1, "ended when idle and linger over");
 	box_state_box_get(st, box.id, &box, &err);
 	is_str(box.status, "destroyed", "status destroyed");
 	is_str(box.end_reason, "linger over", "reason kept");
-	ok(box_state_session_add(st, box.id, 103, 8, "s", 1701, &s1,
-	    &err) < 0 && err.kind == BOX_E_NOTFOUND,
+	ok(box_state_session_add(st, box.id, 103, 8, &si, 1701,
+	    &s1, NULL, &err) < 0 && err.kind == BOX_E_NOTFOUND,
 	    "no session can attach to an ended box");
 	ok(box_state_box_end(st, box.id, "failed", "other", 1800, &err) == 0,
 	    "ending again is fine");
@@ -501,6 +504,130 @@ test_nofollow(void)
 	unlink(link);
 }
 
+struct hist {
+	struct box_session_row r[8];
+	int	 n;
+};
+
+static int
+hist_cb(void *arg, const struct box_session_row *r)
+{
+	struct hist *h = arg;
+
+	if (h->n < 8)
+		h->r[h->n++] = *r;
+	return 0;
+}
+
+static int
+audit_cb(void *arg, const struct box_audit_row *r)
+{
+	char *events = arg;
+
+	strcat(events, r->event);
+	strcat(events, " ");
+	return 0;
+}
+
+/* Every session's history, and the audit trail read back and as JSON. */
+static void
+test_history(void)
+{
+	struct box_session_info si = { "10.1.1.1", "make test", 0 };
+	struct box_session_result res = { 3, "exited", 10, 20 };
+	struct box_state *st;
+	struct box_error err;
+	struct box_binding b;
+	struct box_box box;
+	struct hist h;
+	int created, last;
+	int64_t s1, s2, l1, l2;
+	char events[512] = "", line[BOX_AUDIT_LINE_MAX];
+	size_t n;
+
+	box_state_open(db, 0, &st, &err);
+	box_state_binding_get(st, "SHA256:k1", &b, &err);
+	box_state_box_claim(st, &b, "4444444444444444", "s", "docker", NULL,
+	    2000, &box, &created, &err);
+	box_state_box_set_running(st, box.id, "ref4", &err);
+	ok(box_state_session_add(st, box.id, 200, 9, &si, 2001, &s1, &l1,
+	    &err) == 0 && l1 > 0, "a session starts its history row");
+	si.command = "";
+	si.tty = 1;
+	ok(box_state_session_add(st, box.id, 201, 9, &si, 2002, &s2, &l2,
+	    &err) == 0 && l2 > l1, "and another its own");
+	memset(&h, 0, sizeof(h));
+	ok(box_state_session_history(st, 1, box.id, 0, hist_cb, &h,
+	    &err) == 0 && h.n == 2 && h.r[0].id == l2 && h.r[0].tty == 1 &&
+	    h.r[1].ended_at == 0 && strcmp(h.r[1].command, "make test") == 0 &&
+	    strcmp(h.r[1].fp, "SHA256:k1") == 0, "both live, newest first, "
+	    "with key and command");
+	box_state_session_end(st, s1, 2010, 0, &res, &last, &err);
+	memset(&h, 0, sizeof(h));
+	box_state_session_history(st, 0, box.id, 0, hist_cb, &h, &err);
+	ok(h.n == 2 && h.r[1].ended_at == 2010 && h.r[1].exit_status == 3 &&
+	    strcmp(h.r[1].end_reason, "exited") == 0 && h.r[1].bytes_in == 10 &&
+	    h.r[1].bytes_out == 20, "an ended session keeps how it ended");
+	memset(&h, 0, sizeof(h));
+	box_state_session_history(st, 1, box.id, 0, hist_cb, &h, &err);
+	ok(h.n == 1 && h.r[0].id == l2, "--live: only the one still on");
+	box_state_box_end(st, box.id, "destroyed", "admin", 2020, &err);
+	memset(&h, 0, sizeof(h));
+	box_state_session_history(st, 0, box.id, 0, hist_cb, &h, &err);
+	ok(h.n == 2 && h.r[0].ended_at == 2020 && h.r[0].exit_status == -1 &&
+	    strcmp(h.r[0].end_reason, "admin") == 0 && h.r[0].bytes_in == -1,
+	    "a session its box's end took: ended, with the box's reason");
+	memset(&h, 0, sizeof(h));
+	box_state_session_history(st, 0, NULL, 1, hist_cb, &h, &err);
+	is_int(h.n, 1, "a limit is kept");
+
+	box_state_audit(st, 5000, "box-created", "aaaaaaaaaaaaaaaa",
+	    "bbbbbbbbbbbbbbbb", "SHA256:x", "10.0.0.1", NULL);
+	box_state_audit(st, 5001, "session-ended", "aaaaaaaaaaaaaaaa",
+	    "cccccccccccccccc", "SHA256:x", "10.0.0.1", "exit=0");
+	box_state_audit(st, 5002, "invite-revoked", "dddddddddddddddd", NULL,
+	    NULL, NULL, NULL);
+	ok(box_state_audit_list(st, 5000, NULL, "aaaaaaaaaaaaaaaa", 0,
+	    audit_cb, events, &err) == 0 &&
+	    strcmp(events, "box-created session-ended ") == 0,
+	    "audit by invite, oldest first");
+	events[0] = '\0';
+	box_state_audit_list(st, 5001, "cccccccccccccccc", NULL, 0, audit_cb,
+	    events, &err);
+	is_str(events, "session-ended ", "audit by box and time");
+	events[0] = '\0';
+	box_state_audit_list(st, 5002, NULL, NULL, 0, audit_cb, events, &err);
+	is_str(events, "invite-revoked ", "audit since a time");
+	box_state_close(st);
+
+	/* JSON: hostile bytes escaped, bounded, one line. */
+	n = box_state_audit_json(line, sizeof(line), 0, "session-ended", NULL,
+	    "b", "SHA256:k", "1.2.3.4", "a\"b\\c\n\x1b[2J\xff\xc3\xa9");
+	is_str(line, "{\"at\":\"1970-01-01T00:00:00Z\",\"time\":0,"
+	    "\"event\":\"session-ended\",\"box\":\"b\",\"key\":"
+	    "\"SHA256:k\",\"source\":\"1.2.3.4\",\"detail\":"
+	    "\"a\\\"b\\\\c\\u000a\\u001b[2J\\u00ff\xc3\xa9\"}",
+	    "JSON: quotes, backslashes, control bytes and non-UTF-8 escaped; "
+	    "UTF-8 kept");
+	ok(n == strlen(line), "  its length");
+	{
+		static char big[100000];
+
+		memset(big, 'x', sizeof(big) - 1);
+		n = box_state_audit_json(line, sizeof(line), 1, "e", big, big,
+		    big, big, big);
+		ok(n < sizeof(line) && line[n - 1] == '}' &&
+		    strstr(line, "...\"") != NULL && strchr(line, '\n') == NULL,
+		    "huge fields: cut, marked, still one object");
+		memset(big, 0x01, sizeof(big) - 1);
+		n = box_state_audit_json(line, sizeof(line), 1, "e", big, big,
+		    big, big, big);
+		ok(n < sizeof(line) && line[n - 1] == '}',
+		    "huge fields of control bytes (six times longer "
+		    "escaped): still whole");
+	}
+}
+
 int
 main(void)
 {
@@ -516,6 +643,7 @@ main(void)
 	test_boxes();
 	test_limits();
 	test_claim_recheck();
+	test_history();
 	test_nofollow();
 	{
 		char cmd[160];

@@ -1,0 +1,90 @@
+#!/bin/bash
+# The audit trail and the session history, through a real sshd: every
+# flow's events in the state, in the JSON-lines file and (via box-invite)
+# as JSON; who is connected now and who was; hostile commands kept as data
+# and shown safely; an audit file planted as a link is not followed.
+. "$(dirname "$0")/lib.sh"
+mkdir -p "$T/audit" && chown "$BOX_USER" "$T/audit" && chmod 750 "$T/audit"
+AUDIT=$T/audit/audit.jsonl
+EXTRA_CONF="audit_log: $AUDIT"
+setup_bastion
+
+new_key a
+inv=$($INVITE create --json --profile test --note "audit test")
+id=$(jq -r .id <<<"$inv")
+gssh a redeem --bind-only "$(jq -r .token <<<"$inv")" </dev/null 2>/dev/null
+gssh a 'exit 3' </dev/null; rc=$?
+t_is "a command's status comes back" "$rc" 3
+b=$(box_of a)
+# A command full of terminal controls, and a login over a terminal.
+esc=$(printf '\033]0;pwned\007\033[2J')
+gssh a "echo '$esc' >/dev/null; true" </dev/null
+printf 'echo hi\nexit 5\n' | gssh a -tt >/dev/null 2>&1
+# A session that is on while we look.
+gssh a 'sleep 30' </dev/null >/dev/null 2>&1 & sp=$!
+live() { [ "$($INVITE sessions --live --json | jq 'length')" = 1 ]; }
+t_ok "sessions --live shows the one that is on" wait_for 20 live
+t_is "  as live, with its command, source and key" \
+	"$($INVITE sessions --live --json | jq -r '.[0] | [.live, .command, .source, .key, .box] | @tsv')" \
+	"$(printf 'true\tsleep 30\t127.0.0.1\t%s\t%s' "$(fp_of a)" "$b")"
+$INVITE kill "$b" >/dev/null
+wait $sp 2>/dev/null
+
+S=$($INVITE sessions --json)
+t_is "sessions: all four, newest first" "$(jq -r '[.[].session] | (length == 4 and . == (sort | reverse))' <<<"$S")" true
+t_is "the command's: exit 3, exited, no terminal, bytes not counted (pass-through)" \
+	"$(jq -c '[.[] | select(.command == "exit 3")][0] | [.exit_status, .end, .terminal, .bytes_in, .bytes_out]' <<<"$S")" \
+	'[3,"exited",false,null,null]'
+t_is "the login: a terminal, relayed, its status and bytes counted" \
+	"$(jq -c '[.[] | select(.terminal)][0] | [.command, .exit_status, .end, (.bytes_in > 0), (.bytes_out > 0)]' <<<"$S")" \
+	'["",5,"exited",true,true]'
+t_is "the one the kill ended: no status, the box's reason" \
+	"$(jq -c '[.[] | select(.command == "sleep 30")][0] | [.exit_status, .end, .live]' <<<"$S")" \
+	'[null,"killed by an administrator",false]'
+# What box-invite reads back from the state (which the box account can
+# write) has its control bytes shown as "?"; the audit file keeps them.
+t_is "the hostile command is kept, its control bytes shown as ?" \
+	"$(jq -r '[.[] | select(.command | startswith("echo"))][0].command' <<<"$S")" \
+	"echo '$(printf '%s' "$esc" | tr '\033\007' '??')' >/dev/null; true"
+human=$($INVITE sessions)
+t_ok "  and the table shows it without one raw control byte" \
+	sh -c '! printf "%s" "$1" | LC_ALL=C grep -q "[[:cntrl:]]" ' _ "$(printf '%s' "$human" | tr -d '\n')"
+t_like "  but readable" "$human" "echo '.*pwned"
+
+A=$($INVITE audit --json)
+t_is "audit: the flow's events, in order" \
+	"$(jq -r '[.[].event] | map(select(. != "session-started" and . != "session-ended")) | join(" ")' <<<"$A")" \
+	"invite-created redeemed box-created box-destroyed"
+t_is "  a start and an end for each of the four sessions" \
+	"$(jq -r '[.[] | select(.event == "session-started")] | length' <<<"$A") $(jq -r '[.[] | select(.event == "session-ended")] | length' <<<"$A")" "4 4"
+t_like "  the end of the command says how it went" \
+	"$(jq -r '[.[] | select(.event == "session-ended" and (.detail | test("command=exit 3")))][0].detail' <<<"$A")" \
+	"^session=[0-9]+ exit=3 end=exited seconds=[0-9]+ bytes_in=- bytes_out=- tty=0 command=exit 3$"
+t_is "  the box's end names why" "$(jq -r '[.[] | select(.event == "box-destroyed")][0].detail' <<<"$A")" "killed by an administrator"
+t_is "  each with its invite, box and key" \
+	"$(jq -r '[.[] | select(.event == "session-ended")] | map([.invite, .box, .key] | join(" ")) | unique | join("|")' <<<"$A")" \
+	"$id $b $(fp_of a)"
+t_ok "  and no token anywhere" sh -c '! grep -q "sbx1_" "$1"' _ "$AUDIT"
+t_is "--box narrows to one box" "$($INVITE audit --json --box "$b" | jq -r '[.[].box] | unique | join(" ")')" "$b"
+t_is "--invite to one invite" "$($INVITE audit --json --invite "$id" | jq -r '[.[].invite] | unique | join(" ")')" "$id"
+t_is "--since after everything: nothing" "$($INVITE audit --json --since $(( $(date +%s) + 1000 )) | jq length)" 0
+out=$($INVITE audit --since yesterday 2>&1); rc=$?
+t_like "--since that is no time: one line, exit 2" "$rc $out" "^2 box-invite: audit: --since: "
+
+# The JSON-lines file: the same events, one valid object a line.
+t_is "the audit file has every event" "$(wc -l < "$AUDIT")" "$(jq length <<<"$A")"
+t_ok "  each line one JSON object" sh -c 'while IFS= read -r l; do printf "%s" "$l" | jq -e type >/dev/null || exit 1; done < "$1"' _ "$AUDIT"
+t_is "  the hostile command escaped there, whole" \
+	"$(grep '"session-started"' "$AUDIT" | jq -r 'select(.detail | test("pwned")) | .detail' | sed 's/^session=[0-9]* tty=0 command=//')" \
+	"echo '$esc' >/dev/null; true"
+t_ok "  with no raw control byte in the file" sh -c '! LC_ALL=C tr -d "\n" < "$1" | LC_ALL=C grep -q "[[:cntrl:]]"' _ "$AUDIT"
+t_is "  owned by the box account, not world-readable" "$(stat -c '%U %a' "$AUDIT")" "$BOX_USER 640"
+
+# A link planted where the file is: not followed, the event still in the state.
+mv "$AUDIT" "$T/audit/old.jsonl"
+: > "$T/target"
+ln -s "$T/target" "$AUDIT"
+$INVITE revoke "$id" >/dev/null
+t_is "an audit file that is a link: not written through" "$(stat -c %s "$T/target")" 0
+t_is "  the event is in the state all the same" "$($INVITE audit --json | jq -r '.[-1].event')" invite-revoked
+t_done
