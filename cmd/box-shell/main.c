@@ -202,11 +202,16 @@ bind_key(struct box_ctx *ctx, struct box_cmd *cmd,
 		    "invite: run ssh -t %s@%s redeem TOKEN first",
 		    ctx->cfg.box_user, ctx->cfg.host);
 	if (redeem(ctx, token, key, source, b, &err) < 0) {
-		/* Refusals for the rate limit are not written: a flood must
-		 * not grow the state without bound. */
+		/* Refusals for the rate limit are not written to the state: a
+		 * flood must not grow it without bound; syslog and the audit
+		 * file have them. */
 		if (err.kind != BOX_E_RATE)
 			box_state_audit(ctx->st, box_now(), "redeem-refused",
 			    NULL, NULL, key->fp, source, err.msg);
+		else
+			box_state_audit_nodb(ctx->st, box_now(),
+			    "rate-limited", NULL, NULL, key->fp, source,
+			    err.msg);
 		return fail(box_exit_code(&err), "cannot redeem: %s", err.msg);
 	}
 	box_state_audit(ctx->st, box_now(), "redeemed", b->invite_id, NULL,

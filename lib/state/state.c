@@ -1145,20 +1145,21 @@ box_state_audit_json(char *out, size_t outsz, int64_t at, const char *event,
 	return o;
 }
 
-int
-box_state_audit(struct box_state *st, int64_t now, const char *event,
+static int
+audit_to(struct box_state *st, int db, int64_t now, const char *event,
     const char *invite_id, const char *box_id, const char *fp,
     const char *source, const char *detail)
 {
 	struct box_error err;
 	char line[BOX_AUDIT_LINE_MAX], safe[1024];
 	size_t n;
-	int fd, rc;
+	int fd, rc = 0;
 
-	rc = run(st, prep(st, &err, "INSERT INTO audit (at, event,"
-	    " invite_id, box_id, fp, source, detail) VALUES"
-	    " (?, ?, ?, ?, ?, ?, ?)", "ittttt" "t", now, event, invite_id,
-	    box_id, fp, source, detail), &err);
+	if (db)
+		rc = run(st, prep(st, &err, "INSERT INTO audit (at, event,"
+		    " invite_id, box_id, fp, source, detail) VALUES"
+		    " (?, ?, ?, ?, ?, ?, ?)", "ittttt" "t", now, event,
+		    invite_id, box_id, fp, source, detail), &err);
 	/* Syslog: one line, whatever the fields hold. */
 	box_log_safe(detail != NULL ? detail : "", safe, sizeof(safe));
 	box_log(LOG_INFO, "audit %s invite=%s box=%s key=%s source=%s%s%s",
@@ -1180,6 +1181,24 @@ box_state_audit(struct box_state *st, int64_t now, const char *event,
 	if (fd >= 0)
 		close(fd);
 	return rc;
+}
+
+int
+box_state_audit(struct box_state *st, int64_t now, const char *event,
+    const char *invite_id, const char *box_id, const char *fp,
+    const char *source, const char *detail)
+{
+	return audit_to(st, 1, now, event, invite_id, box_id, fp, source,
+	    detail);
+}
+
+int
+box_state_audit_nodb(struct box_state *st, int64_t now, const char *event,
+    const char *invite_id, const char *box_id, const char *fp,
+    const char *source, const char *detail)
+{
+	return audit_to(st, 0, now, event, invite_id, box_id, fp, source,
+	    detail);
 }
 
 int

@@ -217,6 +217,11 @@ int	box_state_session_list(struct box_state *st, const char *box_id,
 int	box_state_audit(struct box_state *st, int64_t now, const char *event,
 	    const char *invite_id, const char *box_id, const char *fp,
 	    const char *source, const char *detail);
+/* The same to syslog and the audit file only: for events a flood could
+ * repeat without bound (rate-limited), which must not grow the state. */
+int	box_state_audit_nodb(struct box_state *st, int64_t now,
+	    const char *event, const char *invite_id, const char *box_id,
+	    const char *fp, const char *source, const char *detail);
 /* Where box_state_audit appends JSON lines ("" or NULL: nowhere). */
 void	box_state_audit_file(struct box_state *st, const char *path);
 

@@ -7,6 +7,7 @@
 mkdir -p "$T/audit" && chown "$BOX_USER" "$T/audit" && chmod 750 "$T/audit"
 AUDIT=$T/audit/audit.jsonl
 EXTRA_CONF="audit_log: $AUDIT"
+REDEEM_MAX=3
 setup_bastion
 
 new_key a
@@ -79,6 +80,19 @@ t_is "  the hostile command escaped there, whole" \
 	"echo '$esc' >/dev/null; true"
 t_ok "  with no raw control byte in the file" sh -c '! LC_ALL=C tr -d "\n" < "$1" | LC_ALL=C grep -q "[[:cntrl:]]"' _ "$AUDIT"
 t_is "  owned by the box account, not world-readable" "$(stat -c '%U %a' "$AUDIT")" "$BOX_USER 640"
+
+# Redemptions past the rate limit: in the file (and syslog), not in the
+# state, which a flood must not grow.
+new_key r
+for i in 1 2 3 4 5; do gssh r redeem --bind-only sbx1_notatoken </dev/null >/dev/null 2>&1; done
+refused=$($INVITE audit --json | jq '[.[] | select(.event == "redeem-refused")] | length')
+limited=$(grep -c '"rate-limited"' "$AUDIT")
+t_is "a flood of bad redemptions: none of those past the limit in the state" \
+	"$($INVITE audit --json | jq '[.[] | select(.event == "rate-limited")] | length')" 0
+t_is "  each attempt either refused in the state or rate-limited in the file" \
+	"$((refused + limited)) $([ "$limited" -ge 2 ] && echo some-limited)" "5 some-limited"
+t_is "  the file names their source" \
+	"$(grep '"rate-limited"' "$AUDIT" | jq -r '.source' | sort -u)" "127.0.0.1"
 
 # A link planted where the file is: not followed, the event still in the state.
 mv "$AUDIT" "$T/audit/old.jsonl"
