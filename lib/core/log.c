@@ -73,3 +73,20 @@ box_log(int level, const char *fmt, ...)
 	if ((log_flags & BOX_LOG_STDERR) && level <= log_level)
 		fprintf(stderr, "%s: %s\n", log_prog, line);
 }
+
+void
+box_log_audit(const char *fmt, ...)
+{
+	char raw[4096], line[4096];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	va_end(ap);
+	box_log_safe(raw, line, sizeof(line));
+	if (!log_opened) {
+		openlog(log_prog, LOG_PID | LOG_NDELAY, LOG_AUTHPRIV);
+		log_opened = 1;
+	}
+	syslog(LOG_INFO, "%s", line);
+}

@@ -31,4 +31,10 @@ char	*box_log_safe(const char *in, char *out, size_t outsz);
 /* The program name given to box_log_init(). */
 const char *box_log_prog(void);
 
+/* An audit event's line: to syslog whatever the program's log flags (an
+ * admin's box-invite logs to its terminal only otherwise), never to
+ * stderr; escaped as box_log does. */
+void	box_log_audit(const char *fmt, ...)
+	    __attribute__((format(printf, 1, 2)));
+
 #endif

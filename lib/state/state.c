@@ -1151,7 +1151,7 @@ audit_to(struct box_state *st, int db, int64_t now, const char *event,
     const char *source, const char *detail)
 {
 	struct box_error err;
-	char line[BOX_AUDIT_LINE_MAX], safe[1024];
+	char line[BOX_AUDIT_LINE_MAX];
 	size_t n;
 	int fd, rc = 0;
 
@@ -1160,12 +1160,11 @@ audit_to(struct box_state *st, int db, int64_t now, const char *event,
 		    " invite_id, box_id, fp, source, detail) VALUES"
 		    " (?, ?, ?, ?, ?, ?, ?)", "ittttt" "t", now, event,
 		    invite_id, box_id, fp, source, detail), &err);
-	/* Syslog: one line, whatever the fields hold. */
-	box_log_safe(detail != NULL ? detail : "", safe, sizeof(safe));
-	box_log(LOG_INFO, "audit %s invite=%s box=%s key=%s source=%s%s%s",
+	/* Syslog: one line, whatever the fields hold (escaped there). */
+	box_log_audit("audit %s invite=%s box=%s key=%s source=%s%s%.*s",
 	    event, invite_id ? invite_id : "-", box_id ? box_id : "-",
 	    fp ? fp : "-", source ? source : "-", detail ? ": " : "",
-	    detail ? safe : "");
+	    BOX_AUDIT_DETAIL_MAX, detail ? detail : "");
 	if (st->audit_file[0] == '\0')
 		return rc;
 	n = box_state_audit_json(line, sizeof(line) - 1, now, event,
