@@ -58,35 +58,41 @@ box_log_safe(const char *in, char *out, size_t outsz)
 	return out;
 }
 
+/* One line, escaped: to syslog as the flags say (an audit line always),
+ * and to stderr when it is not an audit line and matters enough. */
+static void
+vlog(int level, int audit, const char *fmt, va_list ap)
+{
+	char raw[4096], line[4096];
+
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	box_log_safe(raw, line, sizeof(line));
+	if (audit && !log_opened) {
+		openlog(log_prog, LOG_PID | LOG_NDELAY, LOG_AUTHPRIV);
+		log_opened = 1;
+	}
+	if (audit || (log_flags & BOX_LOG_SYSLOG))
+		syslog(level, "%s", line);
+	if (!audit && (log_flags & BOX_LOG_STDERR) && level <= log_level)
+		fprintf(stderr, "%s: %s\n", log_prog, line);
+}
+
 void
 box_log(int level, const char *fmt, ...)
 {
-	char raw[1024], line[1024];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(raw, sizeof(raw), fmt, ap);
+	vlog(level, 0, fmt, ap);
 	va_end(ap);
-	box_log_safe(raw, line, sizeof(line));
-	if ((log_flags & BOX_LOG_SYSLOG))
-		syslog(level, "%s", line);
-	if ((log_flags & BOX_LOG_STDERR) && level <= log_level)
-		fprintf(stderr, "%s: %s\n", log_prog, line);
 }
 
 void
 box_log_audit(const char *fmt, ...)
 {
-	char raw[4096], line[4096];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(raw, sizeof(raw), fmt, ap);
+	vlog(LOG_INFO, 1, fmt, ap);
 	va_end(ap);
-	box_log_safe(raw, line, sizeof(line));
-	if (!log_opened) {
-		openlog(log_prog, LOG_PID | LOG_NDELAY, LOG_AUTHPRIV);
-		log_opened = 1;
-	}
-	syslog(LOG_INFO, "%s", line);
 }
