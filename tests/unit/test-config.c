@@ -618,6 +618,20 @@ write_file(const char *path, const char *s)
 	return fclose(f);
 }
 
+static char pdir[] = "/tmp/test-config-profiles.XXXXXX";
+
+static void
+remove_pdir(void)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/dev.yaml", pdir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/secure-shell.yaml", pdir);
+	unlink(path);
+	rmdir(pdir);
+}
+
 static void
 test_load(void)
 {
@@ -631,12 +645,12 @@ test_load(void)
 	 * the loader rightly refuses. */
 	{
 		static const char *const names[] = { "dev", "secure-shell" };
-		static char pdir[] = "/tmp/test-config-profiles.XXXXXX";
 		char src[PATH_MAX], dst[PATH_MAX], *text;
 		size_t i;
 
 		if (mkdtemp(pdir) == NULL)
 			printf("Bail out! mkdtemp\n"), exit(1);
+		atexit(remove_pdir);
 		for (i = 0; i < 2; i++) {
 			snprintf(src, sizeof(src), "%s/profiles/%s.yaml",
 			    top != NULL ? top : ".", names[i]);
