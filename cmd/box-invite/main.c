@@ -628,13 +628,6 @@ cmd_boxes(struct box_ctx *ctx, int argc, char **argv)
 
 /* ------------------------------------------------------- sessions, audit */
 
-/* A guest-chosen string for a terminal: control bytes replaced, cut. */
-static const char *
-safe_field(const char *s, char *buf, size_t bufsz)
-{
-	return box_log_safe(s, buf, bufsz);
-}
-
 static int
 session_cb(void *arg, const struct box_session_row *r)
 {
@@ -682,12 +675,12 @@ session_cb(void *arg, const struct box_session_row *r)
 	}
 	snprintf(ex, sizeof(ex), "%d", r->exit_status);
 	printf("%-7lld  %-16s  %-20.20s  %-15s  %-19s  %8s  %-4s  %-8s  %s\n",
-	    (long long)r->id, r->box_id, r->fp, safe_field(r->source, src,
+	    (long long)r->id, r->box_id, r->fp, box_log_safe(r->source, src,
 	    sizeof(src)), box_format_time(r->started_at, t, sizeof(t)),
 	    box_format_duration((r->ended_at != 0 ? r->ended_at : box_now()) -
 	    r->started_at, d, sizeof(d)), r->exit_status >= 0 ? ex : "-",
 	    r->ended_at != 0 ? r->end_reason : "live",
-	    r->command[0] != '\0' ? safe_field(r->command, cmd, sizeof(cmd)) :
+	    r->command[0] != '\0' ? box_log_safe(r->command, cmd, sizeof(cmd)) :
 	    r->tty ? "(login shell)" : "(shell)");
 	return 0;
 }
@@ -768,8 +761,8 @@ audit_cb(void *arg, const struct box_audit_row *r)
 	printf("%-19s  %-16s  %-16s  %-16s  %-20.20s  %-15s  %s\n",
 	    box_format_time(r->at, t, sizeof(t)), r->event,
 	    r->invite_id[0] ? r->invite_id : "-", r->box_id[0] ? r->box_id :
-	    "-", r->fp[0] ? r->fp : "-", r->source[0] ? safe_field(r->source,
-	    src, sizeof(src)) : "-", safe_field(r->detail, d, sizeof(d)));
+	    "-", r->fp[0] ? r->fp : "-", r->source[0] ? box_log_safe(r->source,
+	    src, sizeof(src)) : "-", box_log_safe(r->detail, d, sizeof(d)));
 	return 0;
 }
 

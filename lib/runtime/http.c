@@ -32,14 +32,7 @@ broken(struct box_error *err, const char *what)
 static const char *
 line_end(const char *p, size_t n)
 {
-	const char *q = n > 1 ? memchr(p, '\r', n - 1) : NULL;
-
-	while (q != NULL && q[1] != '\n') {
-		size_t used = (size_t)(q - p) + 1;
-
-		q = n - used > 1 ? memchr(q + 1, '\r', n - used - 1) : NULL;
-	}
-	return q;
+	return memmem(p, n, "\r\n", 2);
 }
 
 /* Decimal digits only, no sign, at most 18 of them. */
