@@ -102,6 +102,13 @@ static const char *const migrations[] = {
 	"CREATE INDEX session_log_box ON session_log(box_id);"
 	"ALTER TABLE sessions ADD COLUMN log_id INTEGER NOT NULL DEFAULT 0;"
 	"CREATE INDEX audit_at ON audit(at);",
+	/* 4 -> 5: a session's recording (the file's name in the recordings
+	 * directory, and whether it is being written, complete or not), and
+	 * history by end time, for retention. */
+	"ALTER TABLE session_log ADD COLUMN recording TEXT;"
+	"ALTER TABLE session_log ADD COLUMN recording_state TEXT NOT NULL"
+	"  DEFAULT '';"
+	"CREATE INDEX session_log_ended ON session_log(ended_at);",
 };
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
 
@@ -847,10 +854,12 @@ box_state_session_add(struct box_state *st, const char *box_id, long pid,
 	if (begin(st, err) < 0)
 		return -1;
 	if (run(st, prep(st, err, "INSERT INTO session_log (box_id, source,"
-	    " command, tty, started_at) SELECT ?, ?, ?, ?, ? WHERE EXISTS"
-	    " (SELECT 1 FROM boxes WHERE id = ? AND status IN ('creating',"
-	    " 'running'))", "tttnit", box_id, si->source, cmd, si->tty, now,
-	    box_id), err) < 0)
+	    " command, tty, started_at, recording, recording_state) SELECT"
+	    " ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM boxes WHERE"
+	    " id = ? AND status IN ('creating', 'running'))", "tttnittt",
+	    box_id, si->source, cmd, si->tty, now, si->recording,
+	    si->recording != NULL ? BOX_RECORDING_ACTIVE : "", box_id),
+	    err) < 0)
 		goto fail;
 	if (sqlite3_changes(st->db) != 1) {
 		box_error_set(err, BOX_E_NOTFOUND, 0,
@@ -911,6 +920,11 @@ box_state_session_end(struct box_state *st, int64_t id, int64_t now,
 	    " id = ?)", "iItIIi", now, (int64_t)res->exit_status,
 	    res->reason != NULL ? res->reason : "", (int64_t)res->bytes_in,
 	    (int64_t)res->bytes_out, id), err) < 0 ||
+	    /* Nobody will finish the recording of a session lost. */
+	    (res == &lost && run(st, prep(st, err, "UPDATE session_log SET"
+	    " recording_state = ? WHERE recording_state = ? AND id ="
+	    " (SELECT log_id FROM sessions WHERE id = ?)", "tti",
+	    BOX_RECORDING_INCOMPLETE, BOX_RECORDING_ACTIVE, id), err) < 0) ||
 	    run(st, prep(st, err, "DELETE FROM sessions WHERE id = ?", "i",
 	    id), err) < 0)
 		goto fail;
@@ -967,6 +981,69 @@ box_state_session_list(struct box_state *st, const char *box_id,
 
 /* ------------------------------------------------------------------ audit */
 
+#define HISTORY_COLS "l.id, l.box_id, b.fp, b.invite_id, b.profile," \
+	" l.source, l.command, l.tty, l.started_at, l.ended_at," \
+	" l.exit_status, l.end_reason, l.bytes_in, l.bytes_out," \
+	" l.recording, l.recording_state"
+
+static void
+history_row(sqlite3_stmt *stmt, struct box_session_row *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->id = sqlite3_column_int64(stmt, 0);
+	col_text(stmt, 1, r->box_id, sizeof(r->box_id));
+	col_text(stmt, 2, r->fp, sizeof(r->fp));
+	col_text(stmt, 3, r->invite_id, sizeof(r->invite_id));
+	col_text(stmt, 4, r->profile, sizeof(r->profile));
+	col_text(stmt, 5, r->source, sizeof(r->source));
+	col_text(stmt, 6, r->command, sizeof(r->command));
+	r->tty = sqlite3_column_int(stmt, 7);
+	r->started_at = sqlite3_column_int64(stmt, 8);
+	r->ended_at = sqlite3_column_int64(stmt, 9);
+	r->exit_status = sqlite3_column_type(stmt, 10) == SQLITE_NULL ?
+	    -1 : sqlite3_column_int(stmt, 10);
+	col_text(stmt, 11, r->end_reason, sizeof(r->end_reason));
+	r->bytes_in = sqlite3_column_type(stmt, 12) == SQLITE_NULL ?
+	    -1 : sqlite3_column_int64(stmt, 12);
+	r->bytes_out = sqlite3_column_type(stmt, 13) == SQLITE_NULL ?
+	    -1 : sqlite3_column_int64(stmt, 13);
+	col_text(stmt, 14, r->recording, sizeof(r->recording));
+	col_text(stmt, 15, r->recording_state, sizeof(r->recording_state));
+}
+
+int
+box_state_session_get(struct box_state *st, int64_t log_id,
+    struct box_session_row *r, struct box_error *err)
+{
+	sqlite3_stmt *stmt;
+	int rc;
+
+	stmt = prep(st, err, "SELECT " HISTORY_COLS " FROM session_log l"
+	    " LEFT JOIN boxes b ON b.id = l.box_id WHERE l.id = ?", "i",
+	    log_id);
+	if (stmt == NULL)
+		return -1;
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		history_row(stmt, r);
+	sqlite3_finalize(stmt);
+	if (rc == SQLITE_DONE)
+		return box_error_set(err, BOX_E_NOTFOUND, 0,
+		    "no session %lld", (long long)log_id);
+	if (rc != SQLITE_ROW)
+		return db_error(st, err, "read session");
+	return 0;
+}
+
+int
+box_state_session_recording(struct box_state *st, int64_t log_id,
+    const char *state, struct box_error *err)
+{
+	return run(st, prep(st, err, "UPDATE session_log SET recording_state"
+	    " = ? WHERE id = ? AND recording IS NOT NULL", "ti", state,
+	    log_id), err);
+}
+
 int
 box_state_session_history(struct box_state *st, int live_only,
     const char *box_id, int limit,
@@ -977,34 +1054,15 @@ box_state_session_history(struct box_state *st, int live_only,
 	sqlite3_stmt *stmt;
 	int rc;
 
-	stmt = prep(st, err, "SELECT l.id, l.box_id, b.fp, b.invite_id,"
-	    " b.profile, l.source, l.command, l.tty, l.started_at, l.ended_at,"
-	    " l.exit_status, l.end_reason, l.bytes_in, l.bytes_out"
-	    " FROM session_log l LEFT JOIN boxes b ON b.id = l.box_id"
+	stmt = prep(st, err, "SELECT " HISTORY_COLS " FROM session_log l"
+	    " LEFT JOIN boxes b ON b.id = l.box_id"
 	    " WHERE (? = 0 OR l.ended_at = 0) AND (? IS NULL OR l.box_id = ?)"
 	    " ORDER BY l.id DESC LIMIT ?", "nttn", live_only, box_id, box_id,
 	    limit > 0 ? limit : -1);
 	if (stmt == NULL)
 		return -1;
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		memset(&r, 0, sizeof(r));
-		r.id = sqlite3_column_int64(stmt, 0);
-		col_text(stmt, 1, r.box_id, sizeof(r.box_id));
-		col_text(stmt, 2, r.fp, sizeof(r.fp));
-		col_text(stmt, 3, r.invite_id, sizeof(r.invite_id));
-		col_text(stmt, 4, r.profile, sizeof(r.profile));
-		col_text(stmt, 5, r.source, sizeof(r.source));
-		col_text(stmt, 6, r.command, sizeof(r.command));
-		r.tty = sqlite3_column_int(stmt, 7);
-		r.started_at = sqlite3_column_int64(stmt, 8);
-		r.ended_at = sqlite3_column_int64(stmt, 9);
-		r.exit_status = sqlite3_column_type(stmt, 10) == SQLITE_NULL ?
-		    -1 : sqlite3_column_int(stmt, 10);
-		col_text(stmt, 11, r.end_reason, sizeof(r.end_reason));
-		r.bytes_in = sqlite3_column_type(stmt, 12) == SQLITE_NULL ?
-		    -1 : sqlite3_column_int64(stmt, 12);
-		r.bytes_out = sqlite3_column_type(stmt, 13) == SQLITE_NULL ?
-		    -1 : sqlite3_column_int64(stmt, 13);
+		history_row(stmt, &r);
 		if (cb(arg, &r) != 0)
 			break;
 	}

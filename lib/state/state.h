@@ -15,7 +15,7 @@
 #include "auth/sshkey.h"
 #include "auth/token.h"
 
-#define BOX_STATE_SCHEMA	4
+#define BOX_STATE_SCHEMA	5
 #define BOX_SOURCE_MAX		64	/* a source address as text */
 #define BOX_NOTE_MAX		256
 
@@ -179,7 +179,15 @@ struct box_session_info {
 	const char	*source;
 	const char	*command;	/* "" for a login shell */
 	int		 tty;
+	const char	*recording;	/* its recording's file name, or NULL */
 };
+
+/* A recording's state in the history (recording_state). */
+#define BOX_RECORDING_ACTIVE	 "recording"	/* being written */
+#define BOX_RECORDING_COMPLETE	 "complete"
+#define BOX_RECORDING_INCOMPLETE "incomplete"	/* cut short: disk full,
+						 * box-shell killed */
+#define BOX_RECORDING_NAME_MAX	 128
 
 /* How a session ended, for its history. */
 struct box_session_result {
@@ -269,7 +277,16 @@ struct box_session_row {
 	int	 exit_status;		/* -1: none */
 	char	 end_reason[64];
 	long long bytes_in, bytes_out;	/* -1: not counted */
+	char	 recording[BOX_RECORDING_NAME_MAX];	/* "" none */
+	char	 recording_state[16];
 };
+
+/* One session of the history by its id (BOX_E_NOTFOUND). */
+int	box_state_session_get(struct box_state *st, int64_t log_id,
+	    struct box_session_row *r, struct box_error *err);
+/* Set the state of session log_id's recording (BOX_RECORDING_*). */
+int	box_state_session_recording(struct box_state *st, int64_t log_id,
+	    const char *state, struct box_error *err);
 
 /* Sessions, newest first: live_only for those not ended; box_id (NULL:
  * any) narrows; at most limit (0: all). */

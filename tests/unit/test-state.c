@@ -155,6 +155,16 @@ test_migrations(void)
 		ok(box_state_invite_get(st, box.invite_id, &inv, &err) == 0 &&
 		    inv.uses_total == 1 && strstr(inv.note, "fixture") != NULL,
 		    name);
+		if (v >= 4) {
+			struct box_session_row row;
+
+			snprintf(name, sizeof(name), "schema %d: its session "
+			    "history kept, with no recording", v);
+			ok(box_state_session_get(st, 2, &row, &err) == 0 &&
+			    strcmp(row.command, "uname -a") == 0 &&
+			    row.bytes_out == 34 && row.recording[0] == '\0',
+			    name);
+		}
 		box_state_close(st);
 		snprintf(name, sizeof(name), "schema %d: opening again changes "
 		    "nothing", v);
@@ -305,7 +315,7 @@ test_boxes(void)
 	struct box_error err;
 	struct box_binding b;
 	struct box_box box, box2;
-	struct box_session_info si = { "s", "", 0 };
+	struct box_session_info si = { "s", "", 0, NULL };
 	struct box_session_result res = { 3, "exited", 10, 20 };
 	int created = -1, last = -1, ended = -1, n = 0;
 	int64_t s1, s2;
@@ -533,7 +543,9 @@ audit_cb(void *arg, const struct box_audit_row *r)
 static void
 test_history(void)
 {
-	struct box_session_info si = { "10.1.1.1", "make test", 0 };
+	struct box_session_info si = { "10.1.1.1", "make test", 0, NULL };
+	struct box_session_row row;
+	int64_t s3, l3;
 	struct box_session_result res = { 3, "exited", 10, 20 };
 	struct box_state *st;
 	struct box_error err;
@@ -580,6 +592,36 @@ test_history(void)
 	memset(&h, 0, sizeof(h));
 	box_state_session_history(st, 0, NULL, 1, hist_cb, &h, &err);
 	is_int(h.n, 1, "a limit is kept");
+
+	/* Recordings: named at start, finished or cut short. */
+	if (box_state_box_claim(st, &b, "4444444444444445", "s", "docker",
+	    NULL, 2021, &box, &created, &err) < 0)
+		diag("%s", err.msg);
+	si.recording = "1700000000-42-abcd.cast";
+	ok(box_state_session_add(st, box.id, 202, 9, &si, 2022, &s3, &l3,
+	    &err) == 0 && box_state_session_get(st, l3, &row, &err) == 0 &&
+	    strcmp(row.recording, si.recording) == 0 &&
+	    strcmp(row.recording_state, BOX_RECORDING_ACTIVE) == 0,
+	    "a recorded session names its recording, being written");
+	ok(box_state_session_recording(st, l3, BOX_RECORDING_COMPLETE,
+	    &err) == 0 && box_state_session_get(st, l3, &row, &err) == 0 &&
+	    strcmp(row.recording_state, BOX_RECORDING_COMPLETE) == 0,
+	    "  complete when box-shell finished it");
+	ok(box_state_session_get(st, l1, &row, &err) == 0 &&
+	    row.recording[0] == '\0' && row.recording_state[0] == '\0' &&
+	    box_state_session_recording(st, l1, BOX_RECORDING_COMPLETE,
+	    &err) == 0 && box_state_session_get(st, l1, &row, &err) == 0 &&
+	    row.recording_state[0] == '\0',
+	    "  a session without one has none, and gets none");
+	box_state_session_recording(st, l3, BOX_RECORDING_ACTIVE, &err);
+	box_state_session_end(st, s3, 2025, 0, NULL, &last, &err);
+	ok(box_state_session_get(st, l3, &row, &err) == 0 &&
+	    strcmp(row.end_reason, "lost") == 0 &&
+	    strcmp(row.recording_state, BOX_RECORDING_INCOMPLETE) == 0,
+	    "  a lost session's recording is incomplete");
+	ok(box_state_session_get(st, 99999, &row, &err) < 0 &&
+	    err.kind == BOX_E_NOTFOUND, "  no such session: not found");
+	si.recording = NULL;
 
 	box_state_audit(st, 5000, "box-created", "aaaaaaaaaaaaaaaa",
 	    "bbbbbbbbbbbbbbbb", "SHA256:x", "10.0.0.1", NULL);
