@@ -25,6 +25,9 @@
 #ifndef LIBEXECDIR
 #define LIBEXECDIR	"/usr/libexec/sshbox"
 #endif
+#ifndef PKGDATADIR
+#define PKGDATADIR	"/usr/share/sshbox"
+#endif
 
 #define nitems(a)	(sizeof(a) / sizeof((a)[0]))
 
@@ -521,10 +524,38 @@ set_limits(struct ctx *c, yaml_node_t *v, const char *key, void *field)
 	    NULL);
 }
 
+static int
+set_log_format(struct ctx *c, yaml_node_t *v, const char *key, void *field)
+{
+	const char *s;
+	char safe[64];
+
+	if (get_scalar(c, v, key, &s) < 0)
+		return -1;
+	if (strcmp(s, "text") == 0)
+		*(int *)field = BOX_LOG_TEXT;
+	else if (strcmp(s, "json") == 0)
+		*(int *)field = BOX_LOG_JSON;
+	else
+		return cerr(c, v, key, "\"%.60s\": expected text or json",
+		    box_log_safe(s, safe, sizeof(safe)));
+	return 0;
+}
+
 static const struct key config_keys[] = {
 	{ "box_user", set_box_user, offsetof(struct box_config, box_user) },
 	{ "state_dir", set_cfg_path, offsetof(struct box_config, state_dir) },
 	{ "audit_log", set_cfg_path, offsetof(struct box_config, audit_log) },
+	{ "recordings_dir", set_cfg_path,
+	    offsetof(struct box_config, recordings_dir) },
+	{ "retention", set_duration,
+	    offsetof(struct box_config, retention) },
+	{ "metrics_file", set_cfg_path,
+	    offsetof(struct box_config, metrics_file) },
+	{ "player_dir", set_cfg_path,
+	    offsetof(struct box_config, player_dir) },
+	{ "log_format", set_log_format,
+	    offsetof(struct box_config, log_format) },
 	{ "signing_key", set_cfg_path,
 	    offsetof(struct box_config, signing_key) },
 	{ "verify_key", set_cfg_path,
@@ -640,6 +671,27 @@ set_session(struct ctx *c, yaml_node_t *v, const char *key, void *field)
 		return cerr(c, v, key, "\"%.60s\": expected auto, "
 		    "pass-through or relay", box_log_safe(s, safe,
 		    sizeof(safe)));
+	return 0;
+}
+
+static int
+set_record(struct ctx *c, yaml_node_t *v, const char *key, void *field)
+{
+	const char *s;
+	char safe[64];
+
+	if (get_scalar(c, v, key, &s) < 0)
+		return -1;
+	/* YAML 1.1 readers take a bare off as false: accept both. */
+	if (strcmp(s, "off") == 0 || strcmp(s, "false") == 0)
+		*(int *)field = BOX_RECORD_OFF;
+	else if (strcmp(s, "output") == 0)
+		*(int *)field = BOX_RECORD_OUTPUT;
+	else if (strcmp(s, "all") == 0)
+		*(int *)field = BOX_RECORD_ALL;
+	else
+		return cerr(c, v, key, "\"%.60s\": expected off, output or "
+		    "all", box_log_safe(s, safe, sizeof(safe)));
 	return 0;
 }
 
@@ -944,7 +996,8 @@ enum {
 	PK_DESCRIPTION, PK_IMAGE, PK_RUNTIME, PK_TTL, PK_MAX_TTL, PK_LINGER,
 	PK_WARN, PK_MEMORY, PK_CPUS, PK_PIDS, PK_NETWORK, PK_USER, PK_SHELL,
 	PK_WORKDIR, PK_READ_ONLY, PK_TMPFS, PK_TMPFS_SIZE, PK_CAP_ADD,
-	PK_DISK, PK_SHM_SIZE, PK_SESSION, PK_COUNT
+	PK_DISK, PK_SHM_SIZE, PK_SESSION, PK_RECORD, PK_RECORD_REQUIRED,
+	PK_WATCH, PK_WATCH_NOTICE, PK_COUNT
 };
 
 static const struct key profile_keys[PK_COUNT] = {
@@ -984,6 +1037,14 @@ static const struct key profile_keys[PK_COUNT] = {
 	    offsetof(struct box_profile, shm_size) },
 	[PK_SESSION] = { "session", set_session,
 	    offsetof(struct box_profile, session) },
+	[PK_RECORD] = { "record", set_record,
+	    offsetof(struct box_profile, record) },
+	[PK_RECORD_REQUIRED] = { "record_required", set_bool,
+	    offsetof(struct box_profile, record_required) },
+	[PK_WATCH] = { "watch", set_bool,
+	    offsetof(struct box_profile, watch) },
+	[PK_WATCH_NOTICE] = { "watch_notice", set_bool,
+	    offsetof(struct box_profile, watch_notice) },
 };
 
 /* An empty document, "---", "~" or "null" at the top: use the defaults. */
@@ -1077,6 +1138,9 @@ config_defaults(struct box_config *cfg)
 	cfg->max_boxes = 50;
 	cfg->max_boxes_per_invite = 20;
 	cfg->max_boxes_per_source = 5;
+	cfg->retention = 90 * 86400;
+	box_strlcpy(cfg->player_dir, PKGDATADIR "/asciinema-player",
+	    sizeof(cfg->player_dir));
 }
 
 int
@@ -1104,6 +1168,13 @@ box_config_parse(const char *buf, size_t len, const char *fname,
 		rc = walk_map(&c, root, NULL, config_keys, nitems(config_keys),
 		    cfg, NULL);
 	yaml_document_delete(&doc);
+	/* Recordings live with the state unless the file says where. */
+	if (rc == 0 && cfg->recordings_dir[0] == '\0' &&
+	    snprintf(cfg->recordings_dir, sizeof(cfg->recordings_dir),
+	    "%s/recordings", cfg->state_dir) >= (int)sizeof(
+	    cfg->recordings_dir))
+		return box_error_set(err, BOX_E_CONFIG, 0,
+		    "%.200s: state_dir: path too long", fname);
 	return rc;
 }
 
@@ -1161,6 +1232,8 @@ profile_defaults(struct box_profile *p)
 	box_strlcpy(p->shell, "/bin/sh", sizeof(p->shell));
 	p->tmpfs_size = 64LL << 20;
 	p->shm_size = 16LL << 20;
+	p->watch = 1;
+	p->watch_notice = 1;
 }
 
 static int
@@ -1175,6 +1248,14 @@ profile_check(struct ctx *c, const struct box_profile *p, size_t *lines)
 		    lines[PK_MAX_TTL], "ttl", "%s is longer than max_ttl %s",
 		    box_format_duration(p->ttl, a, sizeof(a)),
 		    box_format_duration(p->max_ttl, b, sizeof(b)));
+	if (p->record_required && p->record == BOX_RECORD_OFF)
+		return cerr_line(c, lines[PK_RECORD_REQUIRED],
+		    "record_required", "needs record: output or all");
+	/* Recording copies the bytes: it needs relay mode. */
+	if (p->record != BOX_RECORD_OFF && p->session == BOX_SESSION_PASS)
+		return cerr_line(c, lines[PK_RECORD], "record", "a recorded "
+		    "profile relays its sessions: remove session: "
+		    "pass-through");
 	return 0;
 }
 

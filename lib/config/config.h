@@ -30,6 +30,11 @@
 #define BOX_SESSION_PASS	1
 #define BOX_SESSION_RELAY	2
 
+/* What a profile records of its sessions (sshbox-record(5)). */
+#define BOX_RECORD_OFF		0
+#define BOX_RECORD_OUTPUT	1	/* what the guest saw */
+#define BOX_RECORD_ALL		2	/* and what the guest typed */
+
 struct box_profile {
 	char	 name[BOX_PROFILE_NAME_MAX + 1];  /* from the file name */
 	char	 description[256];
@@ -56,7 +61,15 @@ struct box_profile {
 	int64_t	 disk;			/* writable layer size, 0: no limit */
 	int64_t	 shm_size;		/* /dev/shm size (16m) */
 	int	 session;		/* BOX_SESSION_AUTO, _PASS, _RELAY */
+	int	 record;		/* BOX_RECORD_* (off) */
+	int	 record_required;	/* no recording, no session (false) */
+	int	 watch;			/* admins may watch relayed sessions
+					 * (true) */
+	int	 watch_notice;		/* tell the guest of watchers (true) */
 };
+
+#define BOX_LOG_TEXT		0
+#define BOX_LOG_JSON		1
 
 struct box_config {
 	char	 path[PATH_MAX];	/* the file this came from */
@@ -71,6 +84,12 @@ struct box_config {
 	char	 instance[33];		/* runtime label scoping our boxes */
 	char	 docker_socket[PATH_MAX];
 	char	 audit_log[PATH_MAX];	/* JSON lines of audit events, or "" */
+	char	 recordings_dir[PATH_MAX];	/* (state_dir/recordings) */
+	int64_t	 retention;		/* keep recordings and history this
+					 * long, 0: forever (90d) */
+	char	 metrics_file[PATH_MAX];	/* Prometheus textfile, or "" */
+	char	 player_dir[PATH_MAX];	/* asciinema-player's files */
+	int	 log_format;		/* BOX_LOG_TEXT or _JSON */
 	int64_t	 docker_timeout;	/* seconds per API call (30s) */
 	int	 redeem_max;		/* redemptions per source per window */
 	int64_t	 redeem_window;		/* seconds (10 per 60s) */

@@ -334,6 +334,51 @@ test_profile_defaults(void)
 	    "parse refuses NULL name");
 }
 
+/* Recording, watching, retention, metrics and log format. */
+static void
+test_observe(void)
+{
+	is_int(cparse("state_dir: /s\n"), 0, "defaults for observing");
+	is_str(cfg.recordings_dir, "/s/recordings",
+	    "recordings live with the state by default");
+	is_int(cfg.retention, 90 * 86400, "default retention 90 days");
+	is_str(cfg.metrics_file, "", "no metrics file by default");
+	is_int(cfg.log_format, BOX_LOG_TEXT, "text logs by default");
+	ok(strstr(cfg.player_dir, "/asciinema-player") != NULL,
+	    "the player under the package's data");
+	is_int(cparse("recordings_dir: rec\nretention: 0\nmetrics_file: "
+	    "/m/sshbox.prom\nplayer_dir: /pl\nlog_format: json\n"), 0,
+	    "all set");
+	is_str(cfg.recordings_dir, "/srv/bastion/rec", "  recordings_dir");
+	is_int(cfg.retention, 0, "  retention 0: forever");
+	is_str(cfg.metrics_file, "/m/sshbox.prom", "  metrics_file");
+	is_str(cfg.player_dir, "/pl", "  player_dir");
+	is_int(cfg.log_format, BOX_LOG_JSON, "  log_format");
+	cfail("log_format: xml\n", ":1: log_format: \"xml\": expected text "
+	    "or json", "a bad log format");
+	cfail("retention: -1d\n", ":1: retention:", "a bad retention");
+
+	is_int(pparse(IMG), 0, "profile defaults for observing");
+	ok(prof.record == BOX_RECORD_OFF && !prof.record_required &&
+	    prof.watch && prof.watch_notice, "  nothing recorded, watch "
+	    "allowed and told");
+	is_int(pparse(IMG "record: all\nrecord_required: true\nwatch: no\n"
+	    "watch_notice: false\n"), 0, "all set");
+	ok(prof.record == BOX_RECORD_ALL && prof.record_required &&
+	    !prof.watch && !prof.watch_notice, "  as set");
+	is_int(pparse(IMG "record: output\n"), 0, "record: output");
+	is_int(prof.record, BOX_RECORD_OUTPUT, "  output");
+	is_int(pparse(IMG "record: off\n"), 0, "record: off");
+	is_int(prof.record, BOX_RECORD_OFF, "  off");
+	pfail(IMG "record: everything\n", ":2: record: \"everything\": "
+	    "expected off, output or all", "a bad record value");
+	pfail(IMG "record_required: yes\n", ":2: record_required: needs "
+	    "record", "required with nothing recorded");
+	pfail(IMG "session: pass-through\nrecord: output\n", ":3: record: a "
+	    "recorded profile relays", "recorded pass-through refused");
+	pfail(IMG "watch: maybe\n", ":2: watch:", "a bad watch value");
+}
+
 static void
 test_profile_full(void)
 {
@@ -774,6 +819,7 @@ main(void)
 	test_profile_defaults();
 	test_profile_full();
 	test_profile_errors();
+	test_observe();
 	test_template();
 	test_load();
 	return tap_done();
