@@ -20,6 +20,7 @@
 
 #include "box/box.h"
 #include "doctor.h"
+#include "watch.h"
 #include "runtime/helper.h"
 #include "core/log.h"
 #include "core/priv.h"
@@ -56,6 +57,7 @@ usage(FILE *f)
 "                              who is connected (--live), and who was\n"
 "  audit [--since T] [--box BOX] [--invite ID] [--limit N]\n"
 "                              the audit trail (T: 2h back, or unix seconds)\n"
+"  watch SESSION|BOX           a live session, read-only (q stops)\n"
 "  doctor [--sshd-config FILE] check the installation, say what to fix\n"
 "\n"
 "  -c FILE    configuration (default %s/sshbox/sshbox.yaml)\n"
@@ -972,6 +974,7 @@ main(int argc, char **argv)
 		{ "show", cmd_show }, { "revoke", cmd_revoke },
 		{ "boxes", cmd_boxes }, { "kill", cmd_kill },
 		{ "sessions", cmd_sessions }, { "audit", cmd_audit },
+		{ "watch", cmd_watch },
 	};
 	struct box_error err;
 	struct box_ctx ctx;

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -20,7 +21,9 @@
 #include "runtime/helper.h"
 #include "core/log.h"
 #include "core/priv.h"
+#include "session/record.h"
 #include "session/session.h"
+#include "session/watch.h"
 #include "auth/sshkey.h"
 #include "auth/token.h"
 #include "core/util.h"
@@ -247,6 +250,8 @@ session_end(struct box_ctx *ctx, const struct box_cmd *cmd,
 		    "destroyed");
 	case BOX_SESSION_HANGUP:
 		return BOX_EXIT_GONE;
+	case BOX_SESSION_UNRECORDED:	/* the guest was told in session */
+		return BOX_EXIT_UNRECORDED;
 	case BOX_SESSION_GONE:
 		if (box_state_box_get(ctx->st, box->id, box, err) == 0 &&
 		    box->end_reason[0] != '\0')
@@ -261,32 +266,131 @@ session_end(struct box_ctx *ctx, const struct box_cmd *cmd,
 	}
 }
 
+/* Watchers come and go: the audit says who watched which session. */
+struct watch_audit {
+	struct box_ctx	*ctx;
+	struct box_box	*box;
+	const char	*source;
+	int64_t		 log_id;
+};
+
+static void
+on_watch(void *arg, int joined, const char *who)
+{
+	struct watch_audit *wa = arg;
+	char detail[160];
+
+	snprintf(detail, sizeof(detail), "session=%lld watcher=%.64s",
+	    (long long)wa->log_id, who);
+	box_state_audit(wa->ctx->st, box_now(), joined ? "watch-started" :
+	    "watch-ended", wa->box->invite_id, wa->box->id, wa->box->fp,
+	    wa->source, detail);
+}
+
+/*
+ * A recorded profile's recording, started before the box is made so that
+ * a recording that cannot be made costs nothing.  0 to go on (*rec may be
+ * NULL: not recorded); else the exit status, the guest told why.
+ */
+static int
+start_recording(struct box_ctx *ctx, const struct box_cmd *cmd,
+    const struct box_profile *prof, int transfer, int interactive,
+    const char *term, const char *source, struct box_record **rec,
+    char *name, size_t namesz)
+{
+	struct box_error err;
+	struct winsize ws;
+	unsigned cols = 0, rows = 0;
+	char title[128], detail[BOX_ERROR_MSG_MAX + 32];
+
+	*rec = NULL;
+	if (prof->record == BOX_RECORD_OFF)
+		return 0;
+	/* Port streams and file transfers are bytes, not a screen: their
+	 * audit rows count them, and nothing records them. */
+	if (cmd->kind == BOX_CMD_TCP || transfer) {
+		if (prof->record_required)
+			return fail(BOX_EXIT_UNRECORDED, "this box takes only "
+			    "recorded sessions, and %s cannot be recorded",
+			    transfer ? "a file transfer" : "a port stream");
+		return 0;
+	}
+	if (interactive && ioctl(0, TIOCGWINSZ, &ws) == 0) {
+		cols = ws.ws_col;
+		rows = ws.ws_row;
+	}
+	snprintf(title, sizeof(title), "sshbox: profile %s, from %s",
+	    prof->name, source);
+	if (box_record_open(rec, ctx->cfg.recordings_dir,
+	    prof->record == BOX_RECORD_ALL, cols, rows, term, title, name,
+	    namesz, &err) == 0)
+		return 0;
+	snprintf(detail, sizeof(detail), "required=%d %s",
+	    prof->record_required, err.msg);
+	box_state_audit(ctx->st, box_now(), "recording-failed", NULL, NULL,
+	    NULL, source, detail);
+	if (prof->record_required)	/* the details are the admin's */
+		return fail(BOX_EXIT_UNRECORDED, "this box takes only recorded "
+		    "sessions, and sessions cannot be recorded now; try "
+		    "again later");
+	box_log(LOG_WARNING, "session not recorded: %s", err.msg);
+	return 0;
+}
+
 /* The guest's command (or shell, or port) in its box, start to end. */
 static int
 session(struct box_ctx *ctx, const struct box_cmd *cmd,
     const struct box_binding *b, const char *source, int interactive)
 {
-	struct box_session_result res = { -1, "failed", -1, -1 };
+	struct box_session_result res = { -1, "failed", -1, -1, NULL };
 	struct box_session_info si;
 	struct box_session_opts so;
 	struct box_profile prof;
+	struct box_record *rec = NULL;
+	struct box_watch *watch = NULL;
+	struct watch_audit wa;
 	struct box_error err;
 	struct box_box box;
+	struct winsize ws;
 	int64_t session = -1, log_id = 0, started = box_now();
-	int rc, end = -1, status = 0, last, agent;
-	char *tools = NULL, portcmd[32], detail[BOX_SESSION_CMD_MAX + 128];
-	const char *p;
+	int rc, end = -1, status = 0, last, agent, transfer = 0;
+	char *tools = NULL, portcmd[32], detail[BOX_SESSION_CMD_MAX + 160];
+	char recname[BOX_RECORDING_NAME_MAX], wdir[PATH_MAX], endmsg[64];
+	const char *term = NULL, *p;
 
 	if (box_config_load_profile(&ctx->cfg, b->profile, &prof, &err) < 0)
 		return fail(BOX_EXIT_CONFIG, "profile %s: %s", b->profile,
 		    err.msg);
-	if (box_provision(ctx, b, &prof, source, &box, &err) < 0)
+	if (interactive) {
+		p = getenv("TERM");
+		term = box_valid_term(p) ? p : "xterm";
+	}
+	if (cmd->kind == BOX_CMD_EXEC) {
+		/* scp and sftp run the bastion's own programs in the box. */
+		if ((tools = malloc(strlen(cmd->exec) + 512)) == NULL ||
+		    box_command_tools(cmd->exec, tools, strlen(cmd->exec) +
+		    512) < 0) {
+			free(tools);
+			return fail(BOX_EXIT_CONFIG, "out of memory");
+		}
+		transfer = strcmp(tools, cmd->exec) != 0;
+	}
+	if ((rc = start_recording(ctx, cmd, &prof, transfer, interactive,
+	    term, source, &rec, recname, sizeof(recname))) != 0) {
+		free(tools);
+		return rc;
+	}
+	if (box_provision(ctx, b, &prof, source, &box, &err) < 0) {
+		box_record_close(rec, -1, "no box");
+		free(tools);
 		return fail(box_exit_code(&err), "cannot start your box: %s",
 		    err.msg);
+	}
 	memset(&si, 0, sizeof(si));
 	si.source = source;
 	si.tty = interactive;
 	si.command = "";
+	si.recording = rec != NULL ? recname : NULL;
 	if (cmd->kind == BOX_CMD_TCP) {
 		snprintf(portcmd, sizeof(portcmd), "tcp %u", cmd->port);
 		si.command = portcmd;
@@ -294,8 +398,11 @@ session(struct box_ctx *ctx, const struct box_cmd *cmd,
 		si.command = cmd->exec;
 	if (box_state_session_add(ctx->st, box.id, (long)getpid(),
 	    box_pid_start((long)getpid()), &si, started, &session, &log_id,
-	    &err) < 0)
+	    &err) < 0) {
+		box_record_close(rec, -1, "no session");
+		free(tools);
 		return fail(BOX_EXIT_GONE, "your box ended: %s", err.msg);
+	}
 	box_session_detail(detail, sizeof(detail), log_id, &si, NULL, 0);
 	box_state_audit(ctx->st, started, "session-started", box.invite_id,
 	    box.id, box.fp, source, detail);
@@ -309,32 +416,45 @@ session(struct box_ctx *ctx, const struct box_cmd *cmd,
 		goto end_session;
 	}
 	memset(&so, 0, sizeof(so));
-	so.passthrough = prof.session == BOX_SESSION_PASS ||
-	    (prof.session == BOX_SESSION_AUTO && !interactive);
+	so.passthrough = rec == NULL && (prof.session == BOX_SESSION_PASS ||
+	    (prof.session == BOX_SESSION_AUTO && !interactive));
 	so.tty = interactive;
-	if (interactive) {
-		p = getenv("TERM");
-		so.term = box_valid_term(p) ? p : "xterm";
-	}
-	if (cmd->kind == BOX_CMD_TCP) {
+	so.term = term;
+	if (cmd->kind == BOX_CMD_TCP)
 		so.port = cmd->port;
-	} else if (cmd->kind != BOX_CMD_SHELL) {
-		/* scp and sftp run the bastion's own programs in the box. */
-		if ((tools = malloc(strlen(cmd->exec) + 512)) == NULL ||
-		    box_command_tools(cmd->exec, tools, strlen(cmd->exec) +
-		    512) < 0) {
-			close(agent);
-			rc = fail(BOX_EXIT_CONFIG, "out of memory");
-			goto end_session;
-		}
+	else if (cmd->kind != BOX_CMD_SHELL)
 		so.command = tools;
-	}
 	so.profile = &prof;
 	so.deadline = box.deadline;
 	so.warn = prof.warn;
 	so.nwarn = prof.nwarn;
 	so.bytes_in = &res.bytes_in;
 	so.bytes_out = &res.bytes_out;
+	so.rec = rec;
+	so.rec_required = prof.record_required;
+	if (rec != NULL)
+		so.banner = prof.record == BOX_RECORD_ALL ? "this session is "
+		    "recorded, what you type included" : "this session is "
+		    "recorded";
+	/* Relayed screens can be watched: not port streams or transfers. */
+	if (prof.watch && !so.passthrough && cmd->kind != BOX_CMD_TCP &&
+	    !transfer && snprintf(wdir, sizeof(wdir), "%s/watch",
+	    ctx->cfg.state_dir) < (int)sizeof(wdir)) {
+		if (!(interactive && ioctl(0, TIOCGWINSZ, &ws) == 0))
+			ws.ws_col = ws.ws_row = 0;
+		if (box_watch_open(&watch, wdir, log_id, ws.ws_col, ws.ws_row,
+		    &err) < 0)
+			box_log(LOG_WARNING, "session %lld cannot be watched: "
+			    "%s", (long long)log_id, err.msg);
+	}
+	wa.ctx = ctx;
+	wa.box = &box;
+	wa.source = source;
+	wa.log_id = log_id;
+	so.watch = watch;
+	so.watch_notice = prof.watch_notice;
+	so.on_watch = on_watch;
+	so.on_watch_arg = &wa;
 	end = box_session_run(agent, &so, &status, &err);
 	rc = session_end(ctx, cmd, &box, end, status, &err);
 	/* Every path after the session was added ends it here (a no-op
@@ -344,7 +464,18 @@ end_session:
 	res.reason = end == BOX_SESSION_EXITED ? "exited" :
 	    end == BOX_SESSION_DEADLINE ? "deadline" :
 	    end == BOX_SESSION_HANGUP ? "hangup" :
-	    end == BOX_SESSION_GONE ? "box gone" : "failed";
+	    end == BOX_SESSION_GONE ? "box gone" :
+	    end == BOX_SESSION_UNRECORDED ? "unrecorded" : "failed";
+	snprintf(endmsg, sizeof(endmsg), "exit=%d reason=%s",
+	    res.exit_status, res.reason);
+	box_watch_close(watch, endmsg);
+	if (rec != NULL) {
+		res.recording = box_record_close(rec, res.exit_status,
+		    res.reason) ? BOX_RECORDING_COMPLETE :
+		    BOX_RECORDING_INCOMPLETE;
+		box_state_session_recording(ctx->st, log_id, res.recording,
+		    &err);
+	}
 	box_session_detail(detail, sizeof(detail), log_id, &si, &res,
 	    box_now() - started);
 	box_state_audit(ctx->st, box_now(), "session-ended", box.invite_id,

@@ -13,6 +13,7 @@
 #include "state/state.h"
 
 /* Exit codes reserved for sshbox's own failures (see box-shell(8)). */
+#define BOX_EXIT_UNRECORDED	246	/* must be recorded, and cannot be */
 #define BOX_EXIT_GONE		247	/* box destroyed during the session */
 #define BOX_EXIT_RATE		248	/* too many attempts */
 #define BOX_EXIT_USAGE		249	/* malformed request */

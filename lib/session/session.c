@@ -19,7 +19,9 @@
 
 #include "agent/agent.h"
 #include "runtime/runtime.h"
+#include "session/record.h"
 #include "session/session.h"
+#include "session/watch.h"
 #include "core/util.h"
 
 #define BUFSZ		(256 * 1024)
@@ -123,7 +125,22 @@ struct sess {
 	int	 errfd;
 	int	 warned[MAX_WARN];
 	size_t	 nwarn;
+	int	 unrecorded;	/* the recording failed */
 };
+
+/* What the guest is shown, to the recording and the watchers too. */
+static void
+shown(struct sess *s, const uint8_t *p, size_t n)
+{
+	const struct box_session_opts *o = s->o;
+
+	if (o->passthrough)
+		return;
+	if (o->rec != NULL && !s->unrecorded &&
+	    box_record_output(o->rec, p, n) < 0)
+		s->unrecorded = 1;
+	box_watch_output(o->watch, p, n);
+}
 
 /* A notice for the guest, in line with what is already queued (relay) or
  * written at once (pass-through: the process owns the descriptors). */
@@ -144,9 +161,11 @@ notice(struct sess *s, const char *msg)
 			return;
 		return;
 	}
-	if (buf_room(s->o->tty ? &s->out : &s->err) >= (size_t)n)
+	if (buf_room(s->o->tty ? &s->out : &s->err) >= (size_t)n) {
 		buf_put(s->o->tty ? &s->out : &s->err, (const uint8_t *)line,
 		    (size_t)n);
+		shown(s, (const uint8_t *)line, (size_t)n);
+	}
 }
 
 static void
@@ -203,6 +222,10 @@ send_resize(struct sess *s)
 	box_agent_put_u16(p, ws.ws_row);
 	box_agent_put_u16(p + 2, ws.ws_col);
 	box_agent_send(s->c.fd, BOX_AGF_RESIZE, p, 4, NULL, 0, 1000, &err);
+	if (s->o->rec != NULL && !s->unrecorded &&
+	    box_record_resize(s->o->rec, ws.ws_col, ws.ws_row) < 0)
+		s->unrecorded = 1;
+	box_watch_resize(s->o->watch, ws.ws_col, ws.ws_row);
 }
 
 static int
@@ -232,13 +255,16 @@ box_session_detail(char *out, size_t outsz, int64_t log_id,
 	n = strlen(c);
 	snprintf(cmd, sizeof(cmd), "%s", n > BOX_SESSION_CMD_MAX ? "..." : "");
 	if (res == NULL)
-		snprintf(out, outsz, "session=%lld tty=%d command=%.*s%s",
-		    (long long)log_id, si->tty, BOX_SESSION_CMD_MAX, c, cmd);
+		snprintf(out, outsz, "session=%lld tty=%d recording=%s "
+		    "command=%.*s%s", (long long)log_id, si->tty,
+		    si->recording != NULL ? BOX_RECORDING_ACTIVE : "none",
+		    BOX_SESSION_CMD_MAX, c, cmd);
 	else
 		snprintf(out, outsz, "session=%lld exit=%s end=%s seconds=%lld "
-		    "bytes_in=%s bytes_out=%s tty=%d command=%.*s%s",
-		    (long long)log_id, exit, res->reason != NULL ? res->reason :
-		    "", (long long)seconds, in, outb, si->tty,
+		    "bytes_in=%s bytes_out=%s tty=%d recording=%s "
+		    "command=%.*s%s", (long long)log_id, exit, res->reason !=
+		    NULL ? res->reason : "", (long long)seconds, in, outb,
+		    si->tty, res->recording != NULL ? res->recording : "none",
 		    BOX_SESSION_CMD_MAX, c, cmd);
 }
 
@@ -390,6 +416,7 @@ on_frame(struct sess *s, const struct box_agent_frame *f, int *status,
 		/* On a terminal, everything is one stream. */
 		buf_put(f->type == BOX_AGF_STDERR && !s->o->tty ? &s->err :
 		    &s->out, f->payload, f->len);
+		shown(s, f->payload, f->len);
 		s->bytes_out += (long long)f->len;
 		return 0;
 	case BOX_AGF_EXIT:
@@ -430,9 +457,11 @@ take_frames(struct sess *s, int *status, struct box_error *err)
 
 /* Where each descriptor sits in this round's poll set (-1: not there). */
 struct pollset {
-	struct pollfd	 pfd[6];
+	struct pollfd	 pfd[6 + BOX_WATCH_MAX + 1];
 	int		 n;
 	int		 sig, agent, in, out, err, watch;
+	int		 watchers;	/* first of the watchers' slots */
+	size_t		 nwatchers;
 };
 
 static void
@@ -480,6 +509,30 @@ pollset_build(struct sess *s, struct pollset *ps, int exited)
 	 * terminal, or an error on the pipe to its stdout. */
 	if (o->passthrough && !exited)
 		pollset_add(ps, &ps->watch, o->tty ? 0 : 1, 0);
+	ps->watchers = ps->n;
+	ps->nwatchers = 0;
+	if (o->watch != NULL) {
+		ps->nwatchers = box_watch_pollfds(o->watch, ps->pfd + ps->n);
+		ps->n += (int)ps->nwatchers;
+	}
+}
+
+/* A watcher joined or left: the guest is told, when the profile says so,
+ * and box-shell (the audit). */
+static void
+on_watcher(void *arg, int joined, const char *who)
+{
+	struct sess *s = arg;
+	char msg[128];
+
+	if (s->o->watch_notice) {
+		snprintf(msg, sizeof(msg), joined ? "an administrator is "
+		    "now watching this session (read-only)" : "an "
+		    "administrator stopped watching this session");
+		notice(s, msg);
+	}
+	if (s->o->on_watch != NULL)
+		s->o->on_watch(s->o->on_watch_arg, joined, who);
 }
 
 /* The next poll's timeout: the next warning or the deadline, or the end
@@ -557,6 +610,9 @@ on_input(struct sess *s)
 	if (n > 0) {
 		s->in.len = (size_t)n;
 		s->bytes_in += n;
+		if (s->o->rec != NULL && !s->unrecorded &&
+		    box_record_input(s->o->rec, s->in.data, (size_t)n) < 0)
+			s->unrecorded = 1;
 		return -1;
 	}
 	s->in_open = 0;
@@ -603,6 +659,18 @@ loop(struct sess *s, int *status, struct box_error *err)
 			break;
 		if (revents(&ps, ps.sig, POLLIN) && (end = on_signals(s)) >= 0)
 			break;
+		if (ps.nwatchers > 0)
+			box_watch_service(o->watch, ps.pfd + ps.watchers,
+			    ps.nwatchers, on_watcher, s);
+		/* No recording, no session, when the profile says so. */
+		if (s->unrecorded && o->rec_required && !exited) {
+			notice(s, "the recording of this session failed, and "
+			    "this box is only used recorded: session ended");
+			buf_flush(&s->out, 1);
+			buf_flush(&s->err, s->errfd);
+			end_session(s);
+			return BOX_SESSION_UNRECORDED;
+		}
 		if (revents(&ps, ps.watch, POLLHUP | POLLERR)) {
 			end_session(s);
 			return BOX_SESSION_HANGUP;
@@ -697,6 +765,8 @@ box_session_run(int agent_fd, const struct box_session_opts *o,
 	set_nonblock(agent_fd);
 	if (start(&s, err) < 0)
 		goto out;
+	if (o->banner != NULL)
+		notice(&s, o->banner);
 	warn_at_start(&s);
 	if (!o->passthrough) {
 		/* A port over a terminal keeps the terminal cooked, as any

@@ -27,7 +27,11 @@ enum box_session_end {
 	BOX_SESSION_DEADLINE,	/* the box's time ran out */
 	BOX_SESSION_HANGUP,	/* the guest went away */
 	BOX_SESSION_GONE,	/* the box (its agent) vanished */
+	BOX_SESSION_UNRECORDED,	/* the recording failed and was required */
 };
+
+struct box_record;
+struct box_watch;
 
 struct box_session_opts {
 	int		 passthrough;	/* else relay */
@@ -43,6 +47,17 @@ struct box_session_opts {
 	/* Out: bytes from the guest into the box and back, when relayed
 	 * (-1 in pass-through: the kernel moves them, uncounted). */
 	long long	*bytes_in, *bytes_out;
+	/* Relay only.  What the guest sees (its output and sshbox's
+	 * notices) goes to the recording and to watchers; its input to the
+	 * recording when that takes input. */
+	const char	*banner;	/* a notice for the guest at start */
+	struct box_record *rec;		/* NULL: not recorded */
+	int		 rec_required;	/* a failed recording ends it */
+	struct box_watch *watch;	/* NULL: nobody may watch */
+	int		 watch_notice;	/* tell the guest of watchers */
+	/* Told of each watcher that joined (1) or left (0). */
+	void		(*on_watch)(void *arg, int joined, const char *who);
+	void		*on_watch_arg;
 };
 
 /*

@@ -889,7 +889,8 @@ box_state_session_end(struct box_state *st, int64_t id, int64_t now,
     int64_t linger, const struct box_session_result *res, int *last,
     struct box_error *err)
 {
-	static const struct box_session_result lost = { -1, "lost", -1, -1 };
+	static const struct box_session_result lost = { -1, "lost", -1, -1,
+	    NULL };
 	char box_id[BOX_ID_LEN + 1] = "";
 	sqlite3_stmt *stmt;
 	long long left = 0;

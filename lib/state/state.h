@@ -194,6 +194,8 @@ struct box_session_result {
 	int		 exit_status;	/* -1: none (hangup, deadline) */
 	const char	*reason;	/* exited, hangup, deadline, gone */
 	long long	 bytes_in, bytes_out;	/* -1: not counted */
+	const char	*recording;	/* its state (BOX_RECORDING_*), or
+					 * NULL: not recorded */
 };
 
 /*

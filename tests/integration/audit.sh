@@ -60,7 +60,7 @@ t_is "  a start and an end for each of the four sessions" \
 	"$(jq -r '[.[] | select(.event == "session-started")] | length' <<<"$A") $(jq -r '[.[] | select(.event == "session-ended")] | length' <<<"$A")" "4 4"
 t_like "  the end of the command says how it went" \
 	"$(jq -r '[.[] | select(.event == "session-ended" and (.detail | test("command=exit 3")))][0].detail' <<<"$A")" \
-	"^session=[0-9]+ exit=3 end=exited seconds=[0-9]+ bytes_in=- bytes_out=- tty=0 command=exit 3$"
+	"^session=[0-9]+ exit=3 end=exited seconds=[0-9]+ bytes_in=- bytes_out=- tty=0 recording=none command=exit 3$"
 t_is "  the box's end names why" "$(jq -r '[.[] | select(.event == "box-destroyed")][0].detail' <<<"$A")" "killed by an administrator"
 t_is "  each with its invite, box and key" \
 	"$(jq -r '[.[] | select(.event == "session-ended")] | map([.invite, .box, .key] | join(" ")) | unique | join("|")' <<<"$A")" \
@@ -76,7 +76,7 @@ t_like "--since that is no time: one line, exit 2" "$rc $out" "^2 box-invite: au
 t_is "the audit file has every event" "$(wc -l < "$AUDIT")" "$(jq length <<<"$A")"
 t_ok "  each line one JSON object" sh -c 'while IFS= read -r l; do printf "%s" "$l" | jq -e type >/dev/null || exit 1; done < "$1"' _ "$AUDIT"
 t_is "  the hostile command escaped there, whole" \
-	"$(grep '"session-started"' "$AUDIT" | jq -r 'select(.detail | test("pwned")) | .detail' | sed 's/^session=[0-9]* tty=0 command=//')" \
+	"$(grep '"session-started"' "$AUDIT" | jq -r 'select(.detail | test("pwned")) | .detail' | sed 's/^session=[0-9]* tty=0 recording=none command=//')" \
 	"echo '$esc' >/dev/null; true"
 t_ok "  with no raw control byte in the file" sh -c '! LC_ALL=C tr -d "\n" < "$1" | LC_ALL=C grep -q "[[:cntrl:]]"' _ "$AUDIT"
 t_is "  owned by the box account, not world-readable" "$(stat -c '%U %a' "$AUDIT")" "$BOX_USER 640"
@@ -114,7 +114,7 @@ else
 	t_like "syslog gets box-invite's events" "$msgs" \
 		"box-invite\\[[0-9]+\\]: audit invite-created invite=[0-9a-f]{16} box=- key=- source=-: to syslog$"
 	t_like "  and box-shell's, in one line, control bytes escaped" "$msgs" \
-		"box-shell\\[[0-9]+\\]: audit session-started invite=[0-9a-f]{16} box=[0-9a-f]{16} key=SHA256:[^ ]+ source=127.0.0.1: session=[0-9]+ tty=0 command=true 'x\\\\x1b\\[2Jy'$"
+		"box-shell\\[[0-9]+\\]: audit session-started invite=[0-9a-f]{16} box=[0-9a-f]{16} key=SHA256:[^ ]+ source=127.0.0.1: session=[0-9]+ tty=0 recording=none command=true 'x\\\\x1b\\[2Jy'$"
 fi
 
 # A link planted where the file is: not followed, the event still in the state.

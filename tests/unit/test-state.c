@@ -316,7 +316,7 @@ test_boxes(void)
 	struct box_binding b;
 	struct box_box box, box2;
 	struct box_session_info si = { "s", "", 0, NULL };
-	struct box_session_result res = { 3, "exited", 10, 20 };
+	struct box_session_result res = { 3, "exited", 10, 20, NULL };
 	int created = -1, last = -1, ended = -1, n = 0;
 	int64_t s1, s2;
 
@@ -546,7 +546,7 @@ test_history(void)
 	struct box_session_info si = { "10.1.1.1", "make test", 0, NULL };
 	struct box_session_row row;
 	int64_t s3, l3;
-	struct box_session_result res = { 3, "exited", 10, 20 };
+	struct box_session_result res = { 3, "exited", 10, 20, NULL };
 	struct box_state *st;
 	struct box_error err;
 	struct box_binding b;
