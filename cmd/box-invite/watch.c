@@ -158,7 +158,7 @@ cmd_watch(struct box_ctx *ctx, int argc, char **argv)
 	struct sigaction sa;
 	struct winsize ws;
 	const uint8_t *pl;
-	char dir[PATH_MAX], end[300], what[300];
+	char dir[PATH_MAX + 8], end[300], what[300];
 	unsigned cols = 0, rows = 0;
 	int fd, type, r, raw_set = 0, keys, rc = 0, ended = 0;
 	size_t len;
