@@ -672,16 +672,21 @@ session_cb(void *arg, const struct box_session_row *r)
 		    json_object_new_int64(r->bytes_in) : NULL);
 		json_object_object_add(o, "bytes_out", r->bytes_out >= 0 ?
 		    json_object_new_int64(r->bytes_out) : NULL);
+		json_object_object_add(o, "recording", r->recording[0] != '\0' ?
+		    json_object_new_string(r->recording_state) : NULL);
 		json_object_array_add(f->arr, o);
 		return 0;
 	}
 	snprintf(ex, sizeof(ex), "%d", r->exit_status);
-	printf("%-7lld  %-16s  %-20.20s  %-15s  %-19s  %8s  %-4s  %-8s  %s\n",
-	    (long long)r->id, r->box_id, r->fp, box_log_safe(r->source, src,
-	    sizeof(src)), box_format_time(r->started_at, t, sizeof(t)),
+	printf("%-7lld  %-16s  %-20.20s  %-15s  %-19s  %8s  %-4s  %-8s  %-4s  "
+	    "%s\n", (long long)r->id, r->box_id, r->fp, box_log_safe(r->source,
+	    src, sizeof(src)), box_format_time(r->started_at, t, sizeof(t)),
 	    box_format_duration((r->ended_at != 0 ? r->ended_at : box_now()) -
 	    r->started_at, d, sizeof(d)), r->exit_status >= 0 ? ex : "-",
 	    r->ended_at != 0 ? r->end_reason : "live",
+	    r->recording[0] == '\0' ? "-" : strcmp(r->recording_state,
+	    BOX_RECORDING_COMPLETE) == 0 ? "yes" : strcmp(r->recording_state,
+	    BOX_RECORDING_ACTIVE) == 0 ? "on" : "cut",
 	    r->command[0] != '\0' ? box_log_safe(r->command, cmd, sizeof(cmd)) :
 	    r->tty ? "(login shell)" : "(shell)");
 	return 0;
@@ -724,9 +729,9 @@ cmd_sessions(struct box_ctx *ctx, int argc, char **argv)
 	if (json)
 		f.arr = json_object_new_array();
 	else
-		printf("%-7s  %-16s  %-20s  %-15s  %-19s  %8s  %-4s  %-8s  %s\n",
-		    "SESSION", "BOX", "KEY", "SOURCE", "STARTED", "LASTED",
-		    "EXIT", "END", "COMMAND");
+		printf("%-7s  %-16s  %-20s  %-15s  %-19s  %8s  %-4s  %-8s  %-4s  "
+		    "%s\n", "SESSION", "BOX", "KEY", "SOURCE", "STARTED",
+		    "LASTED", "EXIT", "END", "REC", "COMMAND");
 	if (box_state_session_history(ctx->st, live, box, (int)limit,
 	    session_cb, &f, &err) < 0)
 		return die(1, "%s", err.msg);

@@ -166,7 +166,8 @@ cmd_watch(struct box_ctx *ctx, int argc, char **argv)
 	if (argc != 2)
 		return die(2, "usage: box-invite watch SESSION|BOX");
 	if (resolve(ctx, argv[1], &row, &err) < 0)
-		return die(1, "watch: %s", err.msg);
+		return die(err.kind == BOX_E_INPUT ? 2 : 1, "watch: %s",
+		    err.msg);
 	snprintf(dir, sizeof(dir), "%s/watch", ctx->cfg.state_dir);
 	if ((fd = box_watch_connect(dir, row.id, &err)) < 0) {
 		if (err.kind == BOX_E_NOTFOUND)

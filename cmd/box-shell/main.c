@@ -348,7 +348,7 @@ session(struct box_ctx *ctx, const struct box_cmd *cmd,
 	struct box_profile prof;
 	struct box_record *rec = NULL;
 	struct box_watch *watch = NULL;
-	struct watch_audit wa;
+	struct watch_audit wa = { ctx, NULL, source, 0 };
 	struct box_error err;
 	struct box_box box;
 	struct winsize ws;
@@ -468,7 +468,7 @@ end_session:
 	    end == BOX_SESSION_UNRECORDED ? "unrecorded" : "failed";
 	snprintf(endmsg, sizeof(endmsg), "exit=%d reason=%s",
 	    res.exit_status, res.reason);
-	box_watch_close(watch, endmsg);
+	box_watch_close(watch, endmsg, on_watch, &wa);
 	if (rec != NULL) {
 		res.recording = box_record_close(rec, res.exit_status,
 		    res.reason) ? BOX_RECORDING_COMPLETE :

@@ -347,7 +347,8 @@ box_watch_resize(struct box_watch *w, unsigned cols, unsigned rows)
 }
 
 void
-box_watch_close(struct box_watch *w, const char *end)
+box_watch_close(struct box_watch *w, const char *end,
+    void (*cb)(void *, int, const char *), void *arg)
 {
 	size_t i;
 
@@ -359,6 +360,8 @@ box_watch_close(struct box_watch *w, const char *end)
 			flush(&w->w[i]);
 		close(w->w[i].fd);
 		free(w->w[i].q);
+		if (cb != NULL)
+			cb(arg, 0, w->w[i].who);
 	}
 	unlinkat(w->dirfd, w->name, 0);
 	close(w->lfd);

@@ -53,8 +53,10 @@ void	box_watch_service(struct box_watch *w, const struct pollfd *pfd,
 void	box_watch_output(struct box_watch *w, const void *p, size_t n);
 void	box_watch_resize(struct box_watch *w, unsigned cols, unsigned rows);
 
-/* Tell the watchers how it ended (best effort), remove the socket. */
-void	box_watch_close(struct box_watch *w, const char *end);
+/* Tell the watchers how it ended (best effort), remove the socket; cb
+ * is told of each watcher that was still there. */
+void	box_watch_close(struct box_watch *w, const char *end,
+	    void (*cb)(void *, int, const char *), void *arg);
 
 /* A watcher's side: connect to session's socket in dir (as root or the
  * box account).  The connected descriptor, or -1. */
