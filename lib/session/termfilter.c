@@ -171,7 +171,7 @@ csi_ok(const unsigned char *p, size_t np, const unsigned char *im,
 	 * intermediate that is not below.
 	 */
 	if (ni == 1 && im[0] == ' ' && f == 'q' && priv == 0)
-		return one_field(p, np);		/* DECSCUSR: cursor shape */
+		return one_field(p, np);	/* DECSCUSR: cursor shape */
 	if (ni == 1 && im[0] == '!' && f == 'p' && priv == 0)
 		return np == 0;				/* DECSTR: soft reset */
 	if (ni != 0)
@@ -197,7 +197,7 @@ csi_ok(const unsigned char *p, size_t np, const unsigned char *im,
 		return one_field(p, np);
 	case 's':
 	case 'u':
-		/* Save and restore the cursor; with parameters, other things. */
+		/* Save and restore the cursor; with parameters, others. */
 		return np == 0;
 	default:
 		return strchr(csi_plain, f) != NULL;

@@ -11,15 +11,23 @@
 
 static int bound_broken;	/* a call wrote more than it said it might */
 
+static void *
+xmalloc(size_t n)
+{
+	void *p;
+
+	if ((p = malloc(n)) == NULL)
+		abort();
+	return p;
+}
+
 /* One call into a buffer of exactly the documented size (ASan sees more). */
 static size_t
 run(struct box_termfilter *tf, const void *in, size_t n, unsigned char *out)
 {
-	unsigned char *buf;
+	unsigned char *buf = xmalloc(BOX_TERMFILTER_OUT(n));
 	size_t w;
 
-	if ((buf = malloc(BOX_TERMFILTER_OUT(n))) == NULL)
-		abort();
 	w = box_termfilter_run(tf, in, n, buf);
 	if (w > BOX_TERMFILTER_OUT(n))
 		bound_broken = 1;
@@ -69,14 +77,11 @@ filter(const void *in, size_t n, size_t step, uint32_t seed,
 	return w + finish(&tf, out + w);
 }
 
+/* Room for the whole output of n bytes, cut anywhere. */
 static unsigned char *
 alloc_out(size_t n)
 {
-	unsigned char *p;
-
-	if ((p = malloc(3 * n + 3)) == NULL)
-		abort();
-	return p;
+	return xmalloc(3 * n + 3);
 }
 
 static void
@@ -90,8 +95,8 @@ check(const char *in, size_t n, const char *want, size_t wn,
 	if (!ok(w == wn && memcmp(out, want, wn) == 0, name)) {
 		printf("#   got \"");
 		for (i = 0; i < w; i++)
-			printf(out[i] >= 0x20 && out[i] < 0x7f ? "%c" : "\\x%02x",
-			    out[i]);
+			printf(out[i] >= 0x20 && out[i] < 0x7f ? "%c" :
+			    "\\x%02x", out[i]);
 		printf("\"\n");
 	}
 	free(out);
@@ -227,12 +232,14 @@ static const char *const sample[] = {
 	"\x1b]4;1;rgb:ff/00/00\x1b\\", "\x1b[>4;2m", "\x1b[?12$p", "\x7f",
 	"\x1b[\xc3\xa9m", "\x1b]0;\xc2\x9c still title\x07",
 };
+#define NSAMPLE	(sizeof(sample) / sizeof(sample[0]))
 
 static void
 test_pass(void)
 {
 	PASSES("plain text, tabs\tand lines\r\n", "ASCII text passes");
-	PASSES("h\xc3\xa9llo \xe2\x9c\x93 \xf0\x9d\x84\x9e \xc2\xa0\xef\xbf\xbf",
+	PASSES("h\xc3\xa9llo \xe2\x9c\x93 \xf0\x9d\x84\x9e \xc2\xa0"
+	    "\xef\xbf\xbf",
 	    "UTF-8 text passes, U+00A0 and U+FFFF included");
 	PASSES("\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f",
 	    "BEL BS HT LF VT FF CR SO SI pass");
@@ -244,7 +251,8 @@ test_pass(void)
 	PASSES("\x1b[A\x1b[2B\x1b[3C\x1b[4D\x1b[E\x1b[F\x1b[7G\x1b[I\x1b[Z"
 	    "\x1b[2@\x1b[L\x1b[M\x1b[P\x1b[X\x1b[S\x1b[3T\x1b[`\x1b[a\x1b[b"
 	    "\x1b[d\x1b[e\x1b[g\x1b[3g", "motion, insert, delete, scroll pass");
-	PASSES("\x1b[1;24r\x1b[r\x1b[s\x1b[u", "margins, save and restore pass");
+	PASSES("\x1b[1;24r\x1b[r\x1b[s\x1b[u",
+	    "margins, save and restore pass");
 	PASSES("\x1b[?1049h\x1b[?1049l\x1b[?25l\x1b[?25h\x1b[?1h\x1b[?7l"
 	    "\x1b[?12;25h\x1b[?2004h\x1b[?47h\x1b[?1047l\x1b[?1048h\x1b[?5h"
 	    "\x1b[?6l", "whitelisted DEC private modes pass");
@@ -267,7 +275,8 @@ test_drop(void)
 	DROPS("\x1b]52;c;aGVsbG8=\x1b\\", "OSC 52 (clipboard), ST");
 	DROPS("\x1b]0;pwned\x07", "OSC 0 (title)");
 	DROPS("\x1b]2;t\xc3\xa9tle\x1b\\", "OSC 2 with UTF-8 payload");
-	DROPS("\x1b]4;1;rgb:ff/00/00\x1b\\\x1b]104\x07", "OSC 4, 104 (palette)");
+	DROPS("\x1b]4;1;rgb:ff/00/00\x1b\\\x1b]104\x07",
+	    "OSC 4, 104 (palette)");
 	DROPS("\x1b]10;?\x07\x1b]11;?\x1b\\", "OSC 10, 11 (colour queries)");
 	DROPS("\x1b]9;notify\x07\x1b]777;notify;a;b\x07", "OSC 9, 777");
 	IS("a\x1b]8;;http://x/\x1b\\link\x1b]8;;\x1b\\b", "alinkb",
@@ -312,7 +321,8 @@ test_drop(void)
 	    "other C0 controls");
 	DROPS("\x7f", "DEL");
 	IS("a\xc2\x9b""6nb", "a6nb", "C1 CSI as UTF-8: only U+009B goes");
-	IS("a\xc2\x80\xc2\x9d\xc2\x9f\xc2\x85""b", "ab", "C1 controls as UTF-8");
+	IS("a\xc2\x80\xc2\x9d\xc2\x9f\xc2\x85""b", "ab",
+	    "C1 controls as UTF-8");
 	IS("a\x9b""6nb", "a" FFFD "6nb", "raw 0x9b: U+FFFD");
 	DROPS("\x1bZ", "DECID");
 	DROPS("\x1b%@\x1b%G", "character encoding switches");
@@ -333,11 +343,13 @@ test_utf8(void)
 {
 	IS("a\x80z", "a" FFFD "z", "lone continuation");
 	IS("a\xc0\xafz", "a" FFFD FFFD "z", "overlong \\xc0\\xaf: per byte");
-	IS("a\xe0\x80\xafz", "a" FFFD FFFD FFFD "z", "overlong \\xe0\\x80\\xaf");
+	IS("a\xe0\x80\xafz", "a" FFFD FFFD FFFD "z",
+	    "overlong \\xe0\\x80\\xaf");
 	IS("a\xed\xa0\x80z", "a" FFFD FFFD FFFD "z", "surrogate");
 	IS("a\xf4\x90\x80\x80z", "a" FFFD FFFD FFFD FFFD "z", "> U+10FFFF");
 	IS("a\xf5\xfe\xffz", "a" FFFD FFFD FFFD "z", "F5, FE, FF");
-	IS("a\xe2\x82z", "a" FFFD "z", "truncated: one U+FFFD (maximal subpart)");
+	IS("a\xe2\x82z", "a" FFFD "z",
+	    "truncated: one U+FFFD (maximal subpart)");
 	IS("a\xf0\x9f\x98\x1b[mz", "a" FFFD "\x1b[mz", "cut by ESC");
 	IS("a\xe2\x82", "a" FFFD, "truncated at the end");
 	IS("a\xe2\x82\xac\xf0\x9f\x98\x80", "a\xe2\x82\xac\xf0\x9f\x98\x80",
@@ -374,7 +386,7 @@ test_stream(void)
 	    "finish drops the held sequence and starts afresh");
 
 	/* 64 parameter bytes are held; 65 are too many. */
-	big = malloc(200);
+	big = xmalloc(200);
 	memcpy(big, "\x1b[", 2);
 	memset(big + 2, '1', BOX_TERMFILTER_PARAM_MAX);
 	big[2 + BOX_TERMFILTER_PARAM_MAX] = 'm';
@@ -389,7 +401,7 @@ test_stream(void)
 	/* A held sequence written by a call of one byte stays in bounds. */
 	box_termfilter_init(&tf);
 	bound_broken = 0;
-	buf = malloc(BOX_TERMFILTER_OUT(BOX_TERMFILTER_PARAM_MAX + 3));
+	buf = xmalloc(BOX_TERMFILTER_OUT(BOX_TERMFILTER_PARAM_MAX + 3));
 	w = run(&tf, big, 2 + BOX_TERMFILTER_PARAM_MAX, buf);
 	w += run(&tf, "m", 1, buf + w);
 	ok(!bound_broken && w == 3 + BOX_TERMFILTER_PARAM_MAX,
@@ -398,7 +410,7 @@ test_stream(void)
 	free(buf);
 
 	/* Invalid bytes fill the bound. */
-	big = malloc(1000);
+	big = xmalloc(1000);
 	memset(big, 0xff, 1000);
 	buf = alloc_out(1000);
 	is_int(filter(big, 1000, 0, 0, buf), 3000, "1000 bad bytes: 3000 out");
@@ -406,8 +418,8 @@ test_stream(void)
 	free(big);
 
 	/* An OSC that never ends swallows at most STRING_MAX bytes. */
-	n = 2 + 2 + 100000 + 9;
-	p = big = malloc(n);
+	n = 4 + 100000 + 9;
+	p = big = xmalloc(n);
 	memcpy(p, "\x1b]0;", 4);
 	memset(p + 4, 'x', 100000);
 	memcpy(p + 4 + 100000, "VISIBLE\r\n", 9);
@@ -427,11 +439,11 @@ test_stream(void)
 
 	/* The sample, whole against byte by byte and in pieces. */
 	n = 0;
-	for (i = 0; i < sizeof(sample) / sizeof(sample[0]); i++)
+	for (i = 0; i < NSAMPLE; i++)
 		n += strlen(sample[i]) + 1;
-	big = malloc(n * 3);
-	for (p = big, i = 0; i < 3 * sizeof(sample) / sizeof(sample[0]); i++) {
-		const char *s = sample[i % (sizeof(sample) / sizeof(sample[0]))];
+	big = xmalloc(n * 3);
+	for (p = big, i = 0; i < 3 * NSAMPLE; i++) {
+		const char *s = sample[i % NSAMPLE];
 
 		memcpy(p, s, strlen(s));
 		p += strlen(s);
@@ -455,6 +467,15 @@ test_stream(void)
 	free(big);
 }
 
+static uint32_t
+xorshift(uint32_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 17;
+	*x ^= *x << 5;
+	return *x;
+}
+
 static void
 test_random(void)
 {
@@ -471,10 +492,9 @@ test_random(void)
 
 	bound_broken = 0;
 	for (k = 0; k < 400; k++) {
-		x ^= x << 13; x ^= x >> 17; x ^= x << 5;
-		n = x % sizeof(in);
+		n = xorshift(&x) % sizeof(in);
 		for (i = 0; i < n; i++) {
-			x ^= x << 13; x ^= x >> 17; x ^= x << 5;
+			xorshift(&x);
 			in[i] = x % 10 < 7 ? pick[(x >> 8) % sizeof(pick)] :
 			    (unsigned char)(x >> 8);
 		}
