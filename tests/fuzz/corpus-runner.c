@@ -21,6 +21,7 @@ int fuzz_helper(const uint8_t *, size_t);
 int fuzz_agent(const uint8_t *, size_t);
 int fuzz_http(const uint8_t *, size_t);
 int fuzz_termfilter(const uint8_t *, size_t);
+int fuzz_watch(const uint8_t *, size_t);
 
 static const struct {
 	const char *name;
@@ -35,6 +36,7 @@ static const struct {
 	{ "agent", fuzz_agent },
 	{ "http", fuzz_http },
 	{ "termfilter", fuzz_termfilter },
+	{ "watch", fuzz_watch },
 };
 
 int
