@@ -5,7 +5,9 @@
 #   - the first prompt byte of `ssh -tt` vs a plain login shell;
 #   - a guest's first session (redeem + create the box + true);
 #   - 200 MiB out of a box and into it, pass-through and relay, vs plain
-#     (throughput ratio: plain time / sshbox time, higher is better).
+#     (throughput ratio: plain time / sshbox time, higher is better);
+#   - recording's cost: the first prompt byte and 50 MiB of text out of a
+#     recorded box (record: all), against plain ssh.
 # Usage (as root, after a build): bench/session.sh [ROUNDS]   (default 20)
 set -u
 rounds=${1:-20}
@@ -14,6 +16,7 @@ export top_builddir=${top_builddir:-$top_srcdir}
 . "$top_srcdir/tests/integration/lib.sh"	# the bastion harness
 setup_bastion >/dev/null
 write_profile relay "session: relay"
+write_profile recorded "record: all"
 
 # A plain account on the same sshd, for the baseline.
 # (sshd's StrictModes refuses key files under the world-writable /tmp.)
@@ -64,13 +67,20 @@ gssh g true </dev/null		# the box exists from here on
 new_key r
 gssh r redeem --bind-only "$(new_invite --profile relay --ttl 1h)" </dev/null 2>/dev/null
 gssh r true </dev/null
+new_key c
+gssh c redeem --bind-only "$(new_invite --profile recorded --ttl 1h)" </dev/null 2>/dev/null
+gssh c true </dev/null 2>/dev/null
 pssh true </dev/null || { echo "bench: plain ssh baseline does not work" >&2; exit 1; }
 gbox() { gssh g "$@"; }
 rbox() { gssh r "$@"; }
+# A recorded box; its recordings go as they are made (the disk is not
+# what is measured, the writing is).
+cbox() { gssh c "$@"; rm -f "$T"/state/recordings/*.cast; }
 
 # Plain and sshbox take turns, so that both see the same machine (a
 # burst of other work, a slow minute) and the ratio is of like with like.
 : > "$T/t.pssh"; : > "$T/t.gbox"; : > "$T/fb.pssh"; : > "$T/fb.gbox"
+: > "$T/fb.cbox"
 for i in $(seq 1 "$rounds"); do
 	for f in pssh gbox; do
 		t0=$EPOCHREALTIME
@@ -79,11 +89,13 @@ for i in $(seq 1 "$rounds"); do
 	done
 	first_byte pssh
 	first_byte gbox
+	first_byte cbox
 done
 plain=$(sort -n "$T/t.pssh" | mid)
 attach=$(sort -n "$T/t.gbox" | mid)
 p_fb=$(sort -n "$T/fb.pssh" | mid)
 g_fb=$(sort -n "$T/fb.gbox" | mid)
+c_fb=$(sort -n "$T/fb.cbox" | mid)
 first() {
 	k=first$RANDOM$RANDOM
 	new_key "$k"
@@ -102,6 +114,11 @@ r_out=$(rounds=$rounds_bulk median out200 rbox)
 p_in=$(rounds=$rounds_bulk median in200 pssh)
 g_in=$(rounds=$rounds_bulk median in200 gbox)
 r_in=$(rounds=$rounds_bulk median in200 rbox)
+# Text, as a terminal's output is (zero bytes would cost six each).
+text50() { "$@" 'dd if=/dev/zero bs=131072 count=400 2>/dev/null | tr "\0" x' </dev/null | dd of=/dev/null bs=131072 2>/dev/null; }
+p_txt=$(rounds=$rounds_bulk median text50 pssh)
+r_txt=$(rounds=$rounds_bulk median text50 rbox)
+c_txt=$(rounds=$rounds_bulk median text50 cbox)
 
 echo "# sshbox benchmarks: medians of $rounds rounds ($rounds_bulk for 200 MiB), same sshd,"
 echo "# $(nproc) CPUs, $(uname -r), $(date -u +%FT%TZ)"
@@ -110,6 +127,7 @@ row "plain ssh: true" "$plain" "time ratio" 1.00
 row "sshbox: true in a running box (attach)" "$attach" "time ratio" "$(ratio "$attach" "$plain")"
 row "plain ssh -tt: first byte of a login shell" "$p_fb" "time ratio" 1.00
 row "sshbox -tt: first prompt byte (relay)" "$g_fb" "time ratio" "$(ratio "$g_fb" "$p_fb")"
+row "sshbox -tt: first byte (relay, recorded)" "$c_fb" "time ratio" "$(ratio "$c_fb" "$p_fb")"
 row "sshbox: first session (redeem+create+true)" "$fresh" "time ratio" "$(ratio "$fresh" "$plain")"
 row "plain ssh: 200 MiB out" "$p_out" "throughput" 1.00
 row "sshbox: 200 MiB out, pass-through" "$g_out" "throughput" "$(ratio "$p_out" "$g_out")"
@@ -117,3 +135,6 @@ row "sshbox: 200 MiB out, relay" "$r_out" "throughput" "$(ratio "$p_out" "$r_out
 row "plain ssh: 200 MiB in" "$p_in" "throughput" 1.00
 row "sshbox: 200 MiB in, pass-through" "$g_in" "throughput" "$(ratio "$p_in" "$g_in")"
 row "sshbox: 200 MiB in, relay" "$r_in" "throughput" "$(ratio "$p_in" "$r_in")"
+row "plain ssh: 50 MiB of text out" "$p_txt" "throughput" 1.00
+row "sshbox: 50 MiB of text out, relay" "$r_txt" "throughput" "$(ratio "$p_txt" "$r_txt")"
+row "sshbox: 50 MiB of text out, relay, recorded" "$c_txt" "throughput" "$(ratio "$p_txt" "$c_txt")"
