@@ -960,8 +960,8 @@ box_state_session_list(struct box_state *st, const char *box_id,
 	int rc;
 
 	stmt = prep(st, err, "SELECT id, box_id, pid, pid_start, source,"
-	    " started_at FROM sessions WHERE box_id = ? ORDER BY id", "t",
-	    box_id);
+	    " started_at, log_id FROM sessions WHERE box_id = ? ORDER BY id",
+	    "t", box_id);
 	if (stmt == NULL)
 		return -1;
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
@@ -972,6 +972,7 @@ box_state_session_list(struct box_state *st, const char *box_id,
 		s.pid_start = sqlite3_column_int64(stmt, 3);
 		col_text(stmt, 4, s.source, sizeof(s.source));
 		s.started_at = sqlite3_column_int64(stmt, 5);
+		s.log_id = sqlite3_column_int64(stmt, 6);
 		if (cb(arg, &s) != 0)
 			break;
 	}
