@@ -328,7 +328,7 @@ static void
 audit_lost(struct box_ctx *ctx, const struct box_box *box, int64_t log_id,
     int64_t now)
 {
-	struct box_session_result res = { -1, "lost", -1, -1 };
+	struct box_session_result res = { -1, "lost", -1, -1, NULL };
 	char detail[BOX_SESSION_CMD_MAX + 128];
 	struct box_session_info si;
 	struct box_session_row r;
@@ -341,6 +341,11 @@ audit_lost(struct box_ctx *ctx, const struct box_box *box, int64_t log_id,
 	si.source = r.source;
 	si.command = r.command;
 	si.tty = r.tty;
+	/* A recording it had was marked incomplete as it ended. */
+	if (r.recording[0] != '\0') {
+		si.recording = r.recording;
+		res.recording = r.recording_state;
+	}
 	box_session_detail(detail, sizeof(detail), log_id, &si, &res,
 	    now - r.started_at);
 	box_state_audit(ctx->st, now, "session-ended", box->invite_id,
