@@ -111,6 +111,8 @@ main(int argc, char **argv)
 		box_log(LOG_ERR, "%s", err.msg);
 		return 1;
 	}
+	box_log_set_format(ctx.cfg.log_format);
+	box_log_context(NULL, NULL, key.fp);
 	if (strcmp(argv[0], ctx.cfg.box_user) != 0) {
 		rc = 0;		/* not our account: no keys, not a failure */
 		goto out;

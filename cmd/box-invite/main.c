@@ -397,10 +397,12 @@ cmd_create(struct box_ctx *ctx, int argc, char **argv)
 	inv.uses_total = inv.uses_left = (int)uses;
 	box_strlcpy(inv.note, note, sizeof(inv.note));
 	box_token_hash(token, inv.token_hash);
+	box_log_context(NULL, inv.id, NULL);
 	if (box_state_invite_add(ctx->st, &inv, &err) < 0)
 		return die(1, "%s", err.msg);
 	box_state_audit(ctx->st, now, "invite-created", inv.id, NULL, NULL,
 	    NULL, note);
+	box_log_context(NULL, NULL, NULL);
 	guest_commands(&ctx->cfg, token, inv.id, redeem, sizeof(redeem),
 	    connect, sizeof(connect), proxy, sizeof(proxy));
 	box_format_time(inv.redeem_by, when, sizeof(when));
@@ -871,6 +873,7 @@ cmd_revoke(struct box_ctx *ctx, int argc, char **argv)
 
 	if (argc != 2)
 		return die(2, "usage: box-invite revoke ID");
+	box_log_context(NULL, argv[1], NULL);
 	if (box_state_invite_revoke(ctx->st, argv[1], box_now(), &err) < 0)
 		return die(1, err.kind == BOX_E_NOTFOUND ? "no invite %.40s" :
 		    "%.40s", err.kind == BOX_E_NOTFOUND ? argv[1] : err.msg);
@@ -884,12 +887,14 @@ cmd_revoke(struct box_ctx *ctx, int argc, char **argv)
 		/* The row ends first, whatever the runtime says. */
 		json_object_array_add(ended,
 		    json_object_new_string(live[i].id));
+		box_log_context(live[i].id, live[i].invite_id, live[i].fp);
 		if (box_destroy(ctx, &live[i], "invite revoked", &err) < 0) {
 			failed++;
 			fprintf(stderr, "box-invite: box %s: %s (box-reaper "
 			    "will remove what is left)\n", live[i].id, err.msg);
 		}
 	}
+	box_log_context(NULL, argv[1], NULL);
 	if (json) {
 		struct json_object *o = json_object_new_object();
 
@@ -919,6 +924,7 @@ cmd_kill(struct box_ctx *ctx, int argc, char **argv)
 		return die(2, "usage: box-invite kill BOX");
 	if (box_state_box_get(ctx->st, argv[1], &b, &err) < 0)
 		return die(1, "no box %.40s", argv[1]);
+	box_log_context(b.id, b.invite_id, b.fp);
 	if (strcmp(b.status, BOX_STATUS_RUNNING) != 0 &&
 	    strcmp(b.status, BOX_STATUS_CREATING) != 0)
 		return die(1, "box %s has already ended (%s)", b.id,
@@ -1023,6 +1029,7 @@ main(int argc, char **argv)
 		return 1;
 	if (box_ctx_open(&ctx, conf, 0, &err) < 0)
 		return die(1, "%s", err.msg);
+	box_log_set_format(ctx.cfg.log_format);
 	rc = cmds[c].fn(&ctx, n, args);
 	EVP_PKEY_free(signing_key);
 	box_ctx_close(&ctx);

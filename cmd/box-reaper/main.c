@@ -46,8 +46,12 @@ become_box(const char **conf)
 		return -1;
 	}
 	*conf = confabs;
-	if (box_config_load(*conf, &cfg, &err) < 0 ||
-	    box_priv_become(cfg.box_user, &err) < 0) {
+	if (box_config_load(*conf, &cfg, &err) < 0) {
+		box_log(LOG_ERR, "%s", err.msg);
+		return -1;
+	}
+	box_log_set_format(cfg.log_format);
+	if (box_priv_become(cfg.box_user, &err) < 0) {
 		box_log(LOG_ERR, "%s", err.msg);
 		return -1;
 	}
@@ -81,6 +85,7 @@ pass(const char *conf, int json)
 		box_log(LOG_ERR, "%s", err.msg);
 		return 1;
 	}
+	box_log_set_format(ctx.cfg.log_format);
 	lock = box_reaper_lock(&ctx.cfg, &err);
 	if (lock == -2) {
 		box_log(LOG_NOTICE, "another box-reaper is running; "

@@ -443,6 +443,10 @@ serve(void)
 				return 1;
 			continue;
 		}
+		/* What it logs of a request names the box (a create's id
+		 * comes as its ref). */
+		box_log_context(req.op == BOX_HOP_CREATE ? req.ref :
+		    req.box_id, NULL, NULL);
 		switch (req.op) {
 		case BOX_HOP_CREATE:
 			rc = do_create(&req, &err);
@@ -468,6 +472,7 @@ serve(void)
 			return 1;
 		if (rc < 0 && refuse("request", &err) < 0)
 			return 1;
+		box_log_context(NULL, NULL, NULL);
 	}
 }
 
@@ -508,6 +513,7 @@ start(const char *conf, struct box_error *err)
 	free(buf);
 	if (rc < 0)
 		return -1;
+	box_log_set_format(cfg.log_format);
 	if (strcmp(cfg.box_user, BOX_USER) != 0)
 		return box_error_set(err, BOX_E_CONFIG, 0, "box_user is %s, "
 		    "but box-runtime was built for %s", cfg.box_user,

@@ -186,6 +186,7 @@ bind_key(struct box_ctx *ctx, struct box_cmd *cmd,
 		if (b->deadline <= box_now())
 			return fail(BOX_EXIT_EXPIRED, "this key's box time is "
 			    "over");
+		box_log_context(NULL, b->invite_id, key->fp);
 		if (cmd->kind != BOX_CMD_REDEEM)
 			return 0;
 		if (cmd->bind_only)
@@ -217,10 +218,10 @@ bind_key(struct box_ctx *ctx, struct box_cmd *cmd,
 			    err.msg);
 		return fail(box_exit_code(&err), "cannot redeem: %s", err.msg);
 	}
+	/* The event is the log's line for it: one, not two. */
+	box_log_context(NULL, b->invite_id, key->fp);
 	box_state_audit(ctx->st, box_now(), "redeemed", b->invite_id, NULL,
 	    key->fp, source, NULL);
-	box_log(LOG_INFO, "key %s redeemed invite %s from %s", key->fp,
-	    b->invite_id, source);
 	fprintf(stderr, "sshbox: invite redeemed: this key has a %s box until "
 	    "%s\n", b->profile, box_format_time(b->deadline, when,
 	    sizeof(when)));
@@ -534,11 +535,13 @@ main(int argc, char **argv)
 	free(auth);
 	if (rc < 0)
 		return fail(BOX_EXIT_DENIED, "%s", err.msg);
+	box_log_context(NULL, NULL, key.fp);
 	source_address(source, sizeof(source));
 	if (box_command_parse(getenv("SSH_ORIGINAL_COMMAND"), &cmd, &err) < 0)
 		return fail(BOX_EXIT_USAGE, "%s", err.msg);
 	if (box_ctx_open(&ctx, conf, 0, &err) < 0)
 		return fail(box_exit_code(&err), "%s", err.msg);
+	box_log_set_format(ctx.cfg.log_format);
 	interactive = isatty(0);
 	if ((rc = bind_key(&ctx, &cmd, &key, source, interactive, &b)) == 0)
 		rc = session(&ctx, &cmd, &b, source, interactive);

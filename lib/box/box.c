@@ -11,9 +11,11 @@
 #include <time.h>
 
 #include "box/box.h"
+#include "core/log.h"
 #include "core/proc.h"
 #include "runtime/helper.h"
 #include "runtime/rundir.h"
+#include "session/session.h"
 #include "core/util.h"
 
 int
@@ -152,8 +154,12 @@ box_provision(struct box_ctx *ctx, const struct box_binding *b,
 	    p->runtime : "docker", &lim, box_now(), box,
 	    &created, err) < 0)
 		return -1;
-	if (!created)
-		return wait_running(ctx, box, err);
+	if (!created) {
+		if (wait_running(ctx, box, err) < 0)
+			return -1;
+		box_log_context(box->id, box->invite_id, box->fp);
+		return 0;
+	}
 	if (box_ctx_runtime(ctx, p, err) < 0)
 		goto fail;
 	memset(&spec, 0, sizeof(spec));
@@ -171,6 +177,7 @@ box_provision(struct box_ctx *ctx, const struct box_binding *b,
 		ctx->rt->ops->destroy(ctx->rt, box->id, ref, &e2);
 		return -1;
 	}
+	box_log_context(box->id, box->invite_id, box->fp);
 	box_state_audit(ctx->st, box_now(), "box-created", box->invite_id,
 	    box->id, box->fp, NULL, p->name);
 	return box_state_box_get(ctx->st, box->id, box, err);
@@ -279,6 +286,9 @@ invite_revoked(struct box_ctx *ctx, const char *id)
 	return inv.revoked_at != 0;
 }
 
+static void	audit_lost(struct box_ctx *, const struct box_box *, int64_t,
+		    int64_t);
+
 static void
 reap_sessions(struct box_ctx *ctx, const struct box_box *box, int64_t now,
     struct box_reap_stats *rs)
@@ -298,11 +308,48 @@ reap_sessions(struct box_ctx *ctx, const struct box_box *box, int64_t now,
 			continue;
 		/* Its box-shell died without a word: "lost". */
 		if (box_state_session_end(ctx->st, sv.v[i].id, now,
-		    profile_linger(ctx, box->profile), NULL, &last, &err) < 0)
+		    profile_linger(ctx, box->profile), NULL, &last, &err) < 0) {
+			box_log(LOG_ERR, "cannot end lost session: %s",
+			    err.msg);
 			rs->errors++;
-		else
+		} else {
 			rs->stale_sessions++;
+			audit_lost(ctx, box, sv.v[i].log_id, now);
+		}
 	}
+}
+
+/*
+ * The session-ended event its box-shell could not write.  Only for a
+ * session this pass found lost: one whose box-shell ended it meanwhile
+ * has its own event, with how it ended.
+ */
+static void
+audit_lost(struct box_ctx *ctx, const struct box_box *box, int64_t log_id,
+    int64_t now)
+{
+	struct box_session_result res = { -1, "lost", -1, -1, NULL };
+	char detail[BOX_SESSION_CMD_MAX + 128];
+	struct box_session_info si;
+	struct box_session_row r;
+	struct box_error err;
+
+	if (log_id == 0 || box_state_session_get(ctx->st, log_id, &r,
+	    &err) < 0 || strcmp(r.end_reason, "lost") != 0)
+		return;
+	memset(&si, 0, sizeof(si));
+	si.source = r.source;
+	si.command = r.command;
+	si.tty = r.tty;
+	/* A recording it had was marked incomplete as it ended. */
+	if (r.recording[0] != '\0') {
+		si.recording = r.recording;
+		res.recording = r.recording_state;
+	}
+	box_session_detail(detail, sizeof(detail), log_id, &si, &res,
+	    now - r.started_at);
+	box_state_audit(ctx->st, now, "session-ended", box->invite_id,
+	    box->id, box->fp, r.source, detail);
 }
 
 int
@@ -322,6 +369,8 @@ box_reap(struct box_ctx *ctx, int64_t now, struct box_reap_stats *rs,
 		struct box_box *box = &bv.v[i];
 		const char *why = NULL;
 
+		/* What is logged while acting on a box names it. */
+		box_log_context(box->id, box->invite_id, box->fp);
 		reap_sessions(ctx, box, now, rs);
 		if (box_state_box_get(ctx->st, box->id, box, &e2) < 0) {
 			rs->errors++;
@@ -339,8 +388,11 @@ box_reap(struct box_ctx *ctx, int64_t now, struct box_reap_stats *rs,
 			rs->stuck++;
 		}
 		if (why != NULL) {
-			if (box_destroy(ctx, box, why, &e2) < 0)
+			if (box_destroy(ctx, box, why, &e2) < 0) {
+				box_log(LOG_ERR, "cannot destroy box (%s): %s",
+				    why, e2.msg);
 				rs->errors++;
+			}
 			box->status[0] = '\0';
 			continue;
 		}
@@ -368,11 +420,15 @@ box_reap(struct box_ctx *ctx, int64_t now, struct box_reap_stats *rs,
 			struct box_runtime *rt;
 
 			if (box_ctx_driver(ctx, box->runtime, &rt, &e2) < 0 ||
-			    rt->ops->destroy(rt, box->id, box->ref, &e2) < 0)
+			    rt->ops->destroy(rt, box->id, box->ref, &e2) < 0) {
+				box_log(LOG_ERR, "cannot destroy box (linger "
+				    "over): %s", e2.msg);
 				rs->errors++;
+			}
 			box->status[0] = '\0';
 		}
 	}
+	box_log_context(NULL, NULL, NULL);
 
 	/* Reconcile with each runtime both ways. */
 	for (k = 0; box_runtime_names()[k] != NULL; k++) {
@@ -402,13 +458,21 @@ box_reap(struct box_ctx *ctx, int64_t now, struct box_reap_stats *rs,
 				rs->errors++;
 				continue;
 			}
+			/* Logged once, when it is gone: one that resists is
+			 * tried again at every pass. */
+			box_log_context(objs[j].box_id, NULL, NULL);
 			if (rt->ops->destroy(rt, objs[j].box_id, objs[j].ref,
-			    &e2) < 0)
+			    &e2) < 0) {
+				box_log(LOG_ERR, "cannot remove orphan %s: %s",
+				    objs[j].ref, e2.msg);
 				rs->errors++;
-			else
+			} else {
 				rs->orphans++;
-			box_state_audit(ctx->st, now, "orphan-removed", NULL,
-			    objs[j].box_id, NULL, NULL, objs[j].ref);
+				box_state_audit(ctx->st, now, "orphan-removed",
+				    NULL, objs[j].box_id, NULL, NULL,
+				    objs[j].ref);
+			}
+			box_log_context(NULL, NULL, NULL);
 		}
 		for (i = 0; i < bv.n; i++) {
 			struct box_box *box = &bv.v[i];
@@ -423,10 +487,14 @@ box_reap(struct box_ctx *ctx, int64_t now, struct box_reap_stats *rs,
 				continue;
 			if (box_state_box_end(ctx->st, box->id,
 			    BOX_STATUS_DESTROYED, "runtime object vanished", now,
-			    &e2) < 0)
+			    &e2) < 0) {
 				rs->errors++;
-			else
-				rs->vanished++;
+				continue;
+			}
+			rs->vanished++;
+			box_state_audit(ctx->st, now, "box-destroyed",
+			    box->invite_id, box->id, box->fp, NULL,
+			    "runtime object vanished");
 		}
 	}
 	free(objs);

@@ -58,6 +58,8 @@ int	box_exit_code(const struct box_error *err);
  * none (waiting for a box another session is creating), within the
  * configured limits on live boxes (BOX_E_RATE past them; source is the
  * guest's address).  0 or -1; on failure no half-made box is left behind.
+ * On success the log context (box_log_context) names the box, its invite
+ * and its key.
  */
 int	box_provision(struct box_ctx *ctx, const struct box_binding *b,
 	    const struct box_profile *p, const char *source,
@@ -92,9 +94,10 @@ struct box_reap_stats {
 /*
  * One reconciliation pass at time now: end sessions of dead processes,
  * destroy expired, lingered and stuck boxes, mark rows whose object is
- * gone, remove labelled objects without a live row.  The caller holds the
- * reaper lock.  0, or -1 if the runtime could not be listed (the
- * database-driven steps still ran).
+ * gone, remove labelled objects without a live row; each decision is an
+ * audit event, and the log context names each box while it is acted on
+ * (cleared after).  The caller holds the reaper lock.  0, or -1 if the
+ * runtime could not be listed (the database-driven steps still ran).
  */
 int	box_reap(struct box_ctx *ctx, int64_t now, struct box_reap_stats *st,
 	    struct box_error *err);

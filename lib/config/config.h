@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "core/error.h"
+#include "core/log.h"		/* BOX_LOG_TEXT, BOX_LOG_JSON */
 #include "auth/token.h"
 
 #define BOX_CONFIG_MAX_BYTES	(256 * 1024)
@@ -67,9 +68,6 @@ struct box_profile {
 					 * (true) */
 	int	 watch_notice;		/* tell the guest of watchers (true) */
 };
-
-#define BOX_LOG_TEXT		0
-#define BOX_LOG_JSON		1
 
 struct box_config {
 	char	 path[PATH_MAX];	/* the file this came from */

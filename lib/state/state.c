@@ -13,6 +13,7 @@
 #include <sqlite3.h>
 
 #include "state/state.h"
+#include "core/json.h"
 #include "core/log.h"
 #include "core/util.h"
 
@@ -959,8 +960,8 @@ box_state_session_list(struct box_state *st, const char *box_id,
 	int rc;
 
 	stmt = prep(st, err, "SELECT id, box_id, pid, pid_start, source,"
-	    " started_at FROM sessions WHERE box_id = ? ORDER BY id", "t",
-	    box_id);
+	    " started_at, log_id FROM sessions WHERE box_id = ? ORDER BY id",
+	    "t", box_id);
 	if (stmt == NULL)
 		return -1;
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
@@ -971,6 +972,7 @@ box_state_session_list(struct box_state *st, const char *box_id,
 		s.pid_start = sqlite3_column_int64(stmt, 3);
 		col_text(stmt, 4, s.source, sizeof(s.source));
 		s.started_at = sqlite3_column_int64(stmt, 5);
+		s.log_id = sqlite3_column_int64(stmt, 6);
 		if (cb(arg, &s) != 0)
 			break;
 	}
@@ -1116,53 +1118,6 @@ box_state_audit_file(struct box_state *st, const char *path)
 	    sizeof(st->audit_file));
 }
 
-/* s as a JSON string, bounded: control bytes, quotes and bytes that are
- * not UTF-8 escaped; what is over max bytes cut and marked. */
-static void
-json_str(char *out, size_t outsz, size_t *o, const char *s, size_t max)
-{
-	const unsigned char *p = (const unsigned char *)(s != NULL ? s : "");
-	size_t n = 0, need, k;
-
-#define PUT(c) do { if (*o + 1 < outsz) out[(*o)++] = (c); } while (0)
-	PUT('"');
-	for (; *p != '\0' && n < max; p++, n++) {
-		char esc[8];
-
-		if (*p == '"' || *p == '\\') {
-			PUT('\\');
-			PUT((char)*p);
-			continue;
-		}
-		if (*p >= 0x20 && *p < 0x7f) {
-			PUT((char)*p);
-			continue;
-		}
-		/* A whole, valid UTF-8 sequence passes as it is. */
-		need = *p >= 0xc2 && *p <= 0xdf ? 1 : *p >= 0xe0 && *p <= 0xef ?
-		    2 : *p >= 0xf0 && *p <= 0xf4 ? 3 : 0;
-		for (k = 1; need > 0 && k <= need; k++)
-			if ((p[k] & 0xc0) != 0x80)
-				break;
-		if (need > 0 && k > need) {
-			for (k = 0; k <= need; k++)
-				PUT((char)p[k]);
-			p += need;
-			n += need;
-			continue;
-		}
-		snprintf(esc, sizeof(esc), "\\u%04x", *p);
-		for (k = 0; esc[k] != '\0'; k++)
-			PUT(esc[k]);
-	}
-	if (*p != '\0')
-		for (k = 0; k < 3; k++)
-			PUT('.');
-	PUT('"');
-#undef PUT
-	out[*o < outsz ? *o : outsz - 1] = '\0';
-}
-
 size_t
 box_state_audit_json(char *out, size_t outsz, int64_t at, const char *event,
     const char *invite_id, const char *box_id, const char *fp,
@@ -1189,16 +1144,10 @@ box_state_audit_json(char *out, size_t outsz, int64_t at, const char *event,
 	if (n < 0 || (size_t)n >= room)
 		return 0;
 	o = (size_t)n;
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (vals[i] == NULL)
-			continue;
-		n = snprintf(out + o, room - o, ",\"%s\":", names[i]);
-		if (n < 0 || (size_t)n >= room - o)
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (box_json_field(out, room, &o, names[i], vals[i], i == 5 ?
+		    BOX_AUDIT_DETAIL_MAX : BOX_AUDIT_FIELD_MAX) < 0)
 			break;
-		o += (size_t)n;
-		json_str(out, room, &o, vals[i], i == 5 ? BOX_AUDIT_DETAIL_MAX :
-		    BOX_AUDIT_FIELD_MAX);
-	}
 	out[o++] = '}';
 	out[o] = '\0';
 	return o;
@@ -1220,10 +1169,7 @@ audit_to(struct box_state *st, int db, int64_t now, const char *event,
 		    " (?, ?, ?, ?, ?, ?, ?)", "ittttt" "t", now, event,
 		    invite_id, box_id, fp, source, detail), &err);
 	/* Syslog: one line, whatever the fields hold (escaped there). */
-	box_log_audit("audit %s invite=%s box=%s key=%s source=%s%s%.*s",
-	    event, invite_id ? invite_id : "-", box_id ? box_id : "-",
-	    fp ? fp : "-", source ? source : "-", detail ? ": " : "",
-	    BOX_AUDIT_DETAIL_MAX, detail ? detail : "");
+	box_log_event(event, invite_id, box_id, fp, source, detail);
 	if (st->audit_file[0] == '\0')
 		return rc;
 	n = box_state_audit_json(line, sizeof(line) - 1, now, event,

@@ -73,6 +73,7 @@ struct box_session {
 	long long pid_start;		/* /proc/PID/stat starttime */
 	char	 source[BOX_SOURCE_MAX];
 	int64_t	 started_at;
+	int64_t	 log_id;		/* its history row (0: none) */
 };
 
 /*

@@ -22,6 +22,7 @@ int fuzz_agent(const uint8_t *, size_t);
 int fuzz_http(const uint8_t *, size_t);
 int fuzz_termfilter(const uint8_t *, size_t);
 int fuzz_watch(const uint8_t *, size_t);
+int fuzz_log(const uint8_t *, size_t);
 
 static const struct {
 	const char *name;
@@ -37,6 +38,7 @@ static const struct {
 	{ "http", fuzz_http },
 	{ "termfilter", fuzz_termfilter },
 	{ "watch", fuzz_watch },
+	{ "log", fuzz_log },
 };
 
 int

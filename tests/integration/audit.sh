@@ -81,19 +81,6 @@ t_is "  the hostile command escaped there, whole" \
 t_ok "  with no raw control byte in the file" sh -c '! LC_ALL=C tr -d "\n" < "$1" | LC_ALL=C grep -q "[[:cntrl:]]"' _ "$AUDIT"
 t_is "  owned by the box account, not world-readable" "$(stat -c '%U %a' "$AUDIT")" "$BOX_USER 640"
 
-# Redemptions past the rate limit: in the file (and syslog), not in the
-# state, which a flood must not grow.
-new_key r
-for i in 1 2 3 4 5; do gssh r redeem --bind-only sbx1_notatoken </dev/null >/dev/null 2>&1; done
-refused=$($INVITE audit --json | jq '[.[] | select(.event == "redeem-refused")] | length')
-limited=$(grep -c '"rate-limited"' "$AUDIT")
-t_is "a flood of bad redemptions: none of those past the limit in the state" \
-	"$($INVITE audit --json | jq '[.[] | select(.event == "rate-limited")] | length')" 0
-t_is "  each attempt either refused in the state or rate-limited in the file" \
-	"$((refused + limited)) $([ "$limited" -ge 2 ] && echo some-limited)" "5 some-limited"
-t_is "  the file names their source" \
-	"$(grep '"rate-limited"' "$AUDIT" | jq -r '.source' | sort -u)" "127.0.0.1"
-
 # Syslog: a listener of our own on /dev/log, when no daemon holds it (a
 # socket left by an interrupted run, which nobody answers, goes first).
 if [ -S /dev/log ] && ! socat -u OPEN:/dev/null UNIX-SENDTO:/dev/log 2>/dev/null; then
@@ -102,6 +89,7 @@ fi
 if [ -e /dev/log ]; then
 	t_skip "syslog gets box-invite's events" "/dev/log belongs to a running syslog daemon here"
 	t_skip "  and box-shell's" "/dev/log belongs to a running syslog daemon here"
+	t_skip "log_format: json" "/dev/log belongs to a running syslog daemon here"
 else
 	socat -u UNIX-RECV:/dev/log,mode=666 "OPEN:$T/syslog,creat,append" & slp=$!
 	for i in $(seq 50); do [ -S /dev/log ] && break; sleep 0.1; done
@@ -115,7 +103,63 @@ else
 		"box-invite\\[[0-9]+\\]: audit invite-created invite=[0-9a-f]{16} box=- key=- source=-: to syslog$"
 	t_like "  and box-shell's, in one line, control bytes escaped" "$msgs" \
 		"box-shell\\[[0-9]+\\]: audit session-started invite=[0-9a-f]{16} box=[0-9a-f]{16} key=SHA256:[^ ]+ source=127.0.0.1: session=[0-9]+ tty=0 recording=none command=true 'x\\\\x1b\\[2Jy'$"
+
+	# The same in log_format: json: every program's line one JSON object
+	# (after syslog's own "<PRI>DATE PROG[PID]: "), a session's naming
+	# its box, invite and key.
+	echo "log_format: json" >> "$CONF"
+	socat -u UNIX-RECV:/dev/log,mode=666 "OPEN:$T/syslog.json,creat,append" & slp=$!
+	for i in $(seq 50); do [ -S /dev/log ] && break; sleep 0.1; done
+	new_key j
+	jinv=$($INVITE create --json --profile test --note 'json "quoted"')
+	jid=$(jq -r .id <<<"$jinv")
+	gssh j redeem --bind-only "$(jq -r .token <<<"$jinv")" </dev/null 2>/dev/null
+	gssh j "true 'x$(printf '\033[2J')y'
+echo second line" </dev/null
+	gssh j redeem sbx1_again </dev/null 2>/dev/null
+	for i in $(seq 50); do grep -qa '"exit 250: ' "$T/syslog.json" 2>/dev/null && break; sleep 0.1; done
+	kill "$slp" 2>/dev/null; wait "$slp" 2>/dev/null; rm -f /dev/log
+	jb=$(box_of j); jfp=$(fp_of j)
+	sed 's/<[0-9]*>/\n&/g' "$T/syslog.json" | sed -E '/^$/d; s/^<[0-9]+>[A-Z][a-z]{2} [ 0-9][0-9] [0-9:]{8} [a-z-]+\[[0-9]+\]: //' > "$T/json.lines"
+	t_ok "log_format json: every syslog line is one JSON object" \
+		sh -c '[ -s "$1" ] && while IFS= read -r l; do printf "%s" "$l" | jq -e "type == \"object\" and (.time | test(\"^[0-9-]{10}T[0-9:]{8}Z$\")) and (.prog | type == \"string\") and (.pid | type == \"number\") and (.level | type == \"string\") and (.msg | type == \"string\")" >/dev/null || { echo "# not JSON: $l"; exit 1; }; done < "$1"' _ "$T/json.lines"
+	J=$(jq -s . "$T/json.lines")
+	t_is "  box-invite's event, with its invite and note" \
+		"$(jq -r '.[] | select(.event == "invite-created" and .invite == "'"$jid"'") | [.prog, .msg, .detail] | @tsv' <<<"$J")" \
+		"$(printf 'box-invite\taudit invite-created\tjson "quoted"')"
+	rpid=$(jq -r '.[] | select(.event == "redeemed" and .key == "'"$jfp"'") | .pid' <<<"$J")
+	t_is "  the redemption's box-shell: one line, its event, naming invite and key" \
+		"$(jq -c '[.[] | select(.pid == '"${rpid:-0}"')] | map([.event, .invite, .key])' <<<"$J")" \
+		"[[\"redeemed\",\"$jid\",\"$jfp\"]]"
+	spid=$(jq -r '.[] | select(.event == "session-started" and .box == "'"$jb"'") | .pid' <<<"$J")
+	t_is "  the session's box-shell: box created, session started and ended, each once" \
+		"$(jq -r '[.[] | select(.pid == '"${spid:-0}"') | .event] | join(" ")' <<<"$J")" \
+		"box-created session-started session-ended"
+	t_is "  every line of it naming box, invite and key" \
+		"$(jq -r '[.[] | select(.pid == '"${spid:-0}"') | [.box, .invite, .key] | join(" ")] | unique | join("|")' <<<"$J")" \
+		"$jb $jid $jfp"
+	t_is "  the command whole, ESC and newline come back from the JSON" \
+		"$(jq -r '.[] | select(.pid == '"${spid:-0}"' and .event == "session-started") | .detail' <<<"$J" | sed 's/^session=[0-9]* tty=0 recording=none command=//')" \
+		"$(printf "true 'x\033[2Jy'\necho second line")"
+	t_is "  box-runtime's line of that box names it" \
+		"$(jq -r '[.[] | select(.prog == "box-runtime" and (.msg | startswith("created box"))) | .box] | join(" ")' <<<"$J")" "$jb"
+	t_is "  a refused request: the exit line, naming invite and key (no box yet)" \
+		"$(jq -r '.[] | select(.prog == "box-shell" and (.msg | startswith("exit 250: "))) | [.level, .invite, .key, .box // "-"] | @tsv' <<<"$J")" \
+		"$(printf 'notice\t%s\t%s\t-' "$jid" "$jfp")"
 fi
+
+# Redemptions past the rate limit: in the file (and syslog), not in the
+# state, which a flood must not grow.
+new_key r
+for i in 1 2 3 4 5; do gssh r redeem --bind-only sbx1_notatoken </dev/null >/dev/null 2>&1; done
+refused=$($INVITE audit --json | jq '[.[] | select(.event == "redeem-refused")] | length')
+limited=$(grep -c '"rate-limited"' "$AUDIT")
+t_is "a flood of bad redemptions: none of those past the limit in the state" \
+	"$($INVITE audit --json | jq '[.[] | select(.event == "rate-limited")] | length')" 0
+t_is "  each attempt either refused in the state or rate-limited in the file" \
+	"$((refused + limited)) $([ "$limited" -ge 2 ] && echo some-limited)" "5 some-limited"
+t_is "  the file names their source" \
+	"$(grep '"rate-limited"' "$AUDIT" | jq -r '.source' | sort -u)" "127.0.0.1"
 
 # A link planted where the file is: not followed, the event still in the state.
 mv "$AUDIT" "$T/audit/old.jsonl"

@@ -12,6 +12,7 @@
 #include "box/box.h"
 #include "fakes/fake-runtime.h"
 #include "auth/token.h"
+#include "core/log.h"
 #include "core/proc.h"
 #include "core/util.h"
 #include "tap.h"
@@ -136,9 +137,21 @@ test_lock_and_ctx(void)
  * Provision, attach, destroy and reap through a driver in memory: the box
  * logic above the drivers, with no runtime at all.
  */
+/* Each audit event as "event:detail ". */
+static int
+audit_cb(void *arg, const struct box_audit_row *r)
+{
+	char *events = arg;
+	size_t n = strlen(events);
+
+	snprintf(events + n, 4096 - n, "%s:%s ", r->event, r->detail);
+	return 0;
+}
+
 static void
 test_fake_runtime(void)
 {
+	static char events[4096];
 	char dir[] = "/tmp/test-box-fake.XXXXXX", conf[96], cmd[96];
 	char hash[BOX_TOKEN_HASH_LEN + 1];
 	struct box_reap_stats rs;
@@ -252,9 +265,48 @@ test_fake_runtime(void)
 	box_state_box_get(ctx.st, box.id, &again, &err);
 	ok(rs.vanished == 1 && strcmp(again.status, "destroyed") == 0,
 	    "a box whose object vanished is marked destroyed");
+	events[0] = '\0';
+	box_state_audit_list(ctx.st, 0, box.id, NULL, 0, audit_cb, events,
+	    &err);
+	is_str(events, "box-created:p box-destroyed:runtime object vanished ",
+	    "  and its end is an audit event, once");
 
 	ok(box_provision(&ctx, &b, &p, "s", &box, &err) == 0,
 	    "and another");
+	{
+		struct box_session_info si = { "9.9.9.9", "make test", 0,
+		    NULL };
+		char line[BOX_LOG_LINE_MAX];
+		int64_t sid, log_id;
+		pid_t child;
+
+		box_log_set_format(BOX_LOG_JSON);
+		box_log_format_line(line, sizeof(line), LOG_INFO, "m");
+		ok(strstr(line, box.id) != NULL && strstr(line, b.fp) != NULL &&
+		    strstr(line, b.invite_id) != NULL,
+		    "  provision names the box, invite and key in the log");
+		/* A session whose box-shell died without a word. */
+		if ((child = fork()) == 0)
+			_exit(0);
+		waitpid(child, NULL, 0);
+		ok(box_state_session_add(ctx.st, box.id, (long)child, 1, &si,
+		    box_now(), &sid, &log_id, &err) == 0, "  a session");
+		memset(&rs, 0, sizeof(rs));
+		box_reap(&ctx, box_now(), &rs, &err);
+		events[0] = '\0';
+		box_state_audit_list(ctx.st, 0, box.id, NULL, 0, audit_cb,
+		    events, &err);
+		ok(rs.stale_sessions == 1 && strstr(events, "session-ended:"
+		    "session=") != NULL && strstr(events, " end=lost ") != NULL &&
+		    strstr(events, "command=make test ") != NULL,
+		    "the reaper ends a lost session with its event");
+		box_log_format_line(line, sizeof(line), LOG_INFO, "m");
+		ok(strstr(line, "\"box\"") == NULL, "  and leaves no box in the "
+		    "log context");
+		box_log_set_format(BOX_LOG_TEXT);
+	}
+	ok(box_provision(&ctx, &b, &p, "s", &box, &err) == 0,
+	    "and another, after that one lingered out");
 	memset(&rs, 0, sizeof(rs));
 	box_reap(&ctx, box.deadline, &rs, &err);
 	ok(rs.expired == 1 && !fake_live(box.id),
