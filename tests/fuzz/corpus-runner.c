@@ -20,6 +20,7 @@ int fuzz_command(const uint8_t *, size_t);
 int fuzz_helper(const uint8_t *, size_t);
 int fuzz_agent(const uint8_t *, size_t);
 int fuzz_http(const uint8_t *, size_t);
+int fuzz_cast(const uint8_t *, size_t);
 
 static const struct {
 	const char *name;
@@ -33,6 +34,7 @@ static const struct {
 	{ "helper", fuzz_helper },
 	{ "agent", fuzz_agent },
 	{ "http", fuzz_http },
+	{ "cast", fuzz_cast },
 };
 
 int
