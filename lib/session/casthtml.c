@@ -165,14 +165,25 @@ read_player(const char *dir, const char *name, char **buf, size_t *len,
 	return 0;
 }
 
-/* 'sha256-BASE64' of a script, for the policy.  0 or -1. */
+/* The base64 SHA-256 of a script, for the policy: of s (n bytes), or with
+ * wrap of the newline the page writes before and after it.  0 or -1. */
 static int
-script_hash(const char *s, size_t n, char *out, size_t outsz)
+script_hash(const char *s, size_t n, int wrap, char *out, size_t outsz)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen;
+	EVP_MD_CTX *ctx;
+	int ok;
 
-	if (EVP_Digest(s, n, md, &mdlen, EVP_sha256(), NULL) != 1)
+	if ((ctx = EVP_MD_CTX_new()) == NULL)
+		return -1;
+	ok = EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 &&
+	    (!wrap || EVP_DigestUpdate(ctx, "\n", 1) == 1) &&
+	    EVP_DigestUpdate(ctx, s, n) == 1 &&
+	    (!wrap || EVP_DigestUpdate(ctx, "\n", 1) == 1) &&
+	    EVP_DigestFinal_ex(ctx, md, &mdlen) == 1;
+	EVP_MD_CTX_free(ctx);
+	if (!ok)
 		return -1;
 	return box_b64_encode(md, mdlen, out, outsz, 0, 1) < 0 ? -1 : 0;
 }
@@ -309,9 +320,9 @@ put_page(struct out *o, const char *buf, size_t len,
 		    page->idle_limit);
 		puts_(o, opts);
 	}
-	puts_(o, "}</script>\n<script>");
+	puts_(o, "}</script>\n<script>\n");
 	put(o, js, jslen);
-	puts_(o, "</script>\n<script>");
+	puts_(o, "\n</script>\n<script>");
 	puts_(o, init_js);
 	puts_(o, "</script>\n</body>\n</html>\n");
 }
@@ -338,8 +349,9 @@ box_cast_html(FILE *f, const char *buf, size_t len, const char *player_dir,
 	    read_player(player_dir, BOX_CAST_PLAYER_CSS, &css, &csslen,
 	    err) < 0)
 		goto out;
-	if (script_hash(js, jslen, hjs, sizeof(hjs)) < 0 ||
-	    script_hash(init_js, strlen(init_js), hinit, sizeof(hinit)) < 0) {
+	if (script_hash(js, jslen, 1, hjs, sizeof(hjs)) < 0 ||
+	    script_hash(init_js, strlen(init_js), 0, hinit,
+	    sizeof(hinit)) < 0) {
 		box_error_set(err, BOX_E_INTERNAL, 0, "SHA-256 failed");
 		goto out;
 	}
