@@ -21,6 +21,7 @@
 #include "box/box.h"
 #include "doctor.h"
 #include "watch.h"
+#include "replay.h"
 #include "runtime/helper.h"
 #include "core/log.h"
 #include "core/priv.h"
@@ -58,6 +59,8 @@ usage(FILE *f)
 "  audit [--since T] [--box BOX] [--invite ID] [--limit N]\n"
 "                              the audit trail (T: 2h back, or unix seconds)\n"
 "  watch SESSION|BOX           a live session, read-only (q stops)\n"
+"  replay --html [--speed X] [--idle-limit S] SESSION|--file PATH\n"
+"                              a session's recording as a web page\n"
 "  doctor [--sshd-config FILE] check the installation, say what to fix\n"
 "\n"
 "  -c FILE    configuration (default %s/sshbox/sshbox.yaml)\n"
@@ -1020,6 +1023,9 @@ main(int argc, char **argv)
 	/* Before opening anything: a broken installation is its subject. */
 	if (strcmp(args[0], "doctor") == 0)
 		return cmd_doctor(conf, n, args, json);
+	/* Opens a --file as the caller, then reads as the box account. */
+	if (strcmp(args[0], "replay") == 0)
+		return cmd_replay(conf, n, args);
 	for (c = 0; c < sizeof(cmds) / sizeof(cmds[0]); c++)
 		if (strcmp(args[0], cmds[c].name) == 0)
 			break;

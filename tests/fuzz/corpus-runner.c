@@ -23,6 +23,7 @@ int fuzz_http(const uint8_t *, size_t);
 int fuzz_termfilter(const uint8_t *, size_t);
 int fuzz_watch(const uint8_t *, size_t);
 int fuzz_log(const uint8_t *, size_t);
+int fuzz_cast(const uint8_t *, size_t);
 
 static const struct {
 	const char *name;
@@ -39,6 +40,7 @@ static const struct {
 	{ "termfilter", fuzz_termfilter },
 	{ "watch", fuzz_watch },
 	{ "log", fuzz_log },
+	{ "cast", fuzz_cast },
 };
 
 int

@@ -15,58 +15,7 @@ RUNTIME_CONFIGS=$sysconfdir/sshbox/box-runtime.configs
 BOX_USER=box
 IMAGE=sshbox/busybox:latest
 
-t_n=0
-t_failed=0
-
-t_ok() {	# t_ok NAME COMMAND...: passes when COMMAND succeeds
-	name=$1; shift
-	t_n=$((t_n + 1))
-	if "$@"; then
-		echo "ok $t_n - $name"
-	else
-		echo "not ok $t_n - $name"
-		t_failed=$((t_failed + 1))
-	fi
-}
-
-t_is() {	# t_is NAME GOT EXPECTED
-	t_n=$((t_n + 1))
-	if [ "$2" = "$3" ]; then
-		echo "ok $t_n - $1"
-	else
-		echo "not ok $t_n - $1"
-		printf '#   got:      %s\n#   expected: %s\n' "$2" "$3" | head -20
-		t_failed=$((t_failed + 1))
-	fi
-}
-
-t_like() {	# t_like NAME GOT PATTERN (grep -E)
-	t_n=$((t_n + 1))
-	if printf '%s\n' "$2" | grep -Eq -- "$3"; then
-		echo "ok $t_n - $1"
-	else
-		echo "not ok $t_n - $1"
-		printf '#   got: %s\n#   wanted /%s/\n' "$2" "$3" | head -20
-		t_failed=$((t_failed + 1))
-	fi
-}
-
-t_skip() {	# t_skip NAME REASON: a check whose capability is absent here
-	t_n=$((t_n + 1))
-	echo "ok $t_n - $1 # SKIP $2"
-}
-
-t_skip_all() {
-	echo "1..0 # SKIP $*"
-	exit 0
-}
-
-t_done() {
-	echo "1..$t_n"
-	[ "$t_failed" -eq 0 ]
-}
-
-diag() { printf '# %s\n' "$*"; }
+. "$(dirname "$0")/common.sh"
 
 # ---------------------------------------------------------------- capability
 [ "$(id -u)" = 0 ] || t_skip_all "needs root (creates the box account, runs sshd)"
@@ -78,23 +27,7 @@ docker image inspect "$IMAGE" >/dev/null 2>&1 ||
 	t_skip_all "image $IMAGE missing (images/build-busybox.sh builds it)"
 command -v jq >/dev/null || t_skip_all "no jq"
 
-# The login account: created once, under a lock (tests run in parallel).
-(
-	flock 9
-	if ! id "$BOX_USER" >/dev/null 2>&1; then
-		useradd --system --shell /bin/sh --home-dir /var/lib/sshbox \
-			--no-create-home "$BOX_USER"
-	fi
-	# sshd chdirs to the home (and complains on stderr if it cannot).
-	mkdir -p /var/lib/sshbox
-	chown "$BOX_USER:" /var/lib/sshbox
-	chmod 750 /var/lib/sshbox
-	usermod -d /var/lib/sshbox -p '*' "$BOX_USER" # "!" locks it for sshd
-	# Not in the socket's group: box-runtime is its only way to Docker.
-	if id -nG "$BOX_USER" | tr ' ' '\n' | grep -qx docker; then
-		gpasswd -d "$BOX_USER" docker >/dev/null
-	fi
-) 9>/run/sshbox-test-account.lock
+box_account
 
 # sshd runs an AuthorizedKeysCommand only if it and every directory above
 # it are root-owned and not group- or world-writable: a build tree under
