@@ -16,14 +16,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/ioctl.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "config/config.h"
 #include "core/priv.h"
 #include "core/util.h"
 #include "session/cast.h"
+#include "session/termfilter.h"
 #include "state/state.h"
 #include "replay.h"
+#include "watch.h"
 
 #define USAGE	"usage: box-invite replay [--html] [--file PATH] " \
 		"[--speed X] [--idle-limit S] [SESSION]"
@@ -209,20 +214,88 @@ open_session(const struct box_config *cfg, long long id, char *name,
 	return fd;
 }
 
+/* Wait ms, or until a key here says stop (q, ^C, ^D): 1 to stop. */
+static int
+pause_or_key(int keys, int ms)
+{
+	struct pollfd pfd = { 0, POLLIN, 0 };
+	char c[64];
+	ssize_t n, i;
+	int64_t end = box_now_ms() + ms;
+
+	while (ms > 0) {
+		if (poll(&pfd, keys ? 1 : 0, ms) > 0) {
+			if ((n = read(0, c, sizeof(c))) <= 0)
+				return 1;
+			for (i = 0; i < n; i++)
+				if (c[i] == 'q' || c[i] == 'Q' || c[i] == 3 ||
+				    c[i] == 4)
+					return 1;
+		}
+		ms = (int)(end - box_now_ms());
+	}
+	return 0;
+}
+
 /*
- * TODO lead: play the recording in the terminal, through the terminal
- * output filter, at speed with pauses cut to idle_limit.  0 or -1.
+ * Play the recording's output in this terminal, in time (scaled by
+ * speed, pauses cut to idle_limit), through the terminal filter: nothing
+ * reaches the terminal that the guest's screen did not get, and of that
+ * only text and screen drawing.  q, ^C or ^D stop.
  */
 static int
 replay_terminal(const char *buf, size_t len, double speed,
-    double idle_limit, struct box_error *err)
+    double idle_limit, int *complete, struct box_error *err)
 {
-	(void)buf;
-	(void)len;
-	(void)speed;
-	(void)idle_limit;
-	return box_error_set(err, BOX_E_INTERNAL, 0, "replay in the terminal "
-	    "is not yet written: use --html");
+	struct box_cast_header h;
+	struct box_cast_event ev;
+	struct box_termfilter tf;
+	struct box_cast *c;
+	struct termios saved, raw;
+	struct winsize ws;
+	double prev = 0, gap;
+	int r, keys, raw_set = 0, stopped = 0;
+
+	if (box_cast_open(&c, buf, len, &h, err) < 0)
+		return -1;
+	if (speed <= 0)
+		speed = 1;
+	keys = isatty(0);
+	if (keys && tcgetattr(0, &saved) == 0) {
+		raw = saved;
+		raw.c_lflag &= ~(tcflag_t)(ICANON | ECHO | ISIG);
+		raw.c_cc[VMIN] = 1;
+		raw.c_cc[VTIME] = 0;
+		raw_set = tcsetattr(0, TCSANOW, &raw) == 0;
+	}
+	if (isatty(1) && ioctl(1, TIOCGWINSZ, &ws) == 0 &&
+	    (ws.ws_col < h.width || ws.ws_row < h.height))
+		fprintf(stderr, "box-invite: this terminal (%ux%u) is smaller "
+		    "than the recording's (%ux%u)\r\n", ws.ws_col, ws.ws_row,
+		    h.width, h.height);
+	box_termfilter_init(&tf);
+	while ((r = box_cast_next(c, &ev, err)) == 1) {
+		if (ev.code != 'o')
+			continue;
+		gap = (ev.time - prev) / speed;
+		if (idle_limit > 0 && gap > idle_limit)
+			gap = idle_limit;
+		prev = ev.time;
+		if (gap > 0.001 && pause_or_key(keys, (int)(gap * 1000))) {
+			stopped = 1;
+			break;
+		}
+		if (box_term_write(&tf, ev.data, ev.len) < 0)
+			break;
+	}
+	box_term_finish(&tf);
+	if (raw_set)
+		tcsetattr(0, TCSANOW, &saved);
+	*complete = stopped || box_cast_complete(c);
+	box_cast_free(c);
+	if (stopped)
+		fprintf(stderr, "\r\nbox-invite: replay stopped\n");
+	return r < 0 ? -1 : 0;
 }
 
 static int
@@ -312,9 +385,16 @@ cmd_replay(const char *conf, int argc, char **argv)
 	if (rc < 0)
 		return fail(1, "%s", err.msg);
 	if (!o.html) {
-		rc = replay_terminal(buf, len, o.speed, o.idle_limit, &err);
+		rc = replay_terminal(buf, len, o.speed, o.idle_limit,
+		    &complete, &err);
 		free(buf);
-		return rc < 0 ? fail(1, "%s", err.msg) : 0;
+		if (rc < 0)
+			return fail(1, "%s: %s", label, err.msg);
+		if (!complete)
+			fprintf(stderr, "box-invite: %s: the recording is "
+			    "incomplete (cut short, or still being written)\n",
+			    label);
+		return 0;
 	}
 	page.label = label;
 	page.speed = o.speed;

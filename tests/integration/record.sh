@@ -59,6 +59,12 @@ if command -v asciinema >/dev/null; then
 	t_is "asciinema cat plays what the guest saw, byte for byte" \
 		"$(acat "$f" | md5sum)" "$(tr -d '\r' < "$T/a.out" | md5sum)"
 fi
+# Replay in a terminal: what the guest saw, less what the filter keeps
+# from an administrator's terminal (busybox's prompt asks for the cursor
+# position, ESC [ 6 n: a query, dropped).
+t_is "replay plays it back: the guest's screen, queries dropped" \
+	"$($INVITE replay --speed 100 "$sid" </dev/null | tr -d '\r' | md5sum)" \
+	"$(tr -d '\r' < "$T/a.out" | sed 's/\x1b\[6n//g' | md5sum)"
 t_is "record: output keeps no input" "$(jq -r 'select(type == "array" and .[1] == "i")' < "$f" | wc -l)" 0
 
 bind b recall
@@ -88,6 +94,11 @@ t_like "  invalid UTF-8 kept as U+FFFD, UTF-8 kept" \
 	"$(jq -r 'select(type == "array" and .[1] == "o") | .[2]' < "$f" | grep -a 52)" $'\uFFFD\uFFFD \u00e9'
 t_is "  the 100 KB line whole" "$(jq -r 'select(type == "array" and .[1] == "o") | .[2]' < "$f" | tr -cd A | wc -c)" 100000
 
+hs=$(session_json a | jq .session)
+$INVITE replay --speed 100 "$hs" </dev/null > "$T/h.replay" 2>&1; rc=$?
+t_is "hostile output replayed: exit 0" "$rc" 0
+t_is "  the clipboard escape dropped, the rest shown" \
+	"$(grep -c $'\033]52' "$T/h.replay") $(tr -cd A < "$T/h.replay" | wc -c)" "0 100000"
 # A profile that records nothing: no file, no notice.
 bind n test
 gssh n -tt 'echo plain' </dev/null > "$T/n.out" 2>&1
