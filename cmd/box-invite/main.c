@@ -20,6 +20,7 @@
 
 #include "box/box.h"
 #include "doctor.h"
+#include "cli.h"
 #include "watch.h"
 #include "replay.h"
 #include "runtime/helper.h"
@@ -68,19 +69,18 @@ usage(FILE *f)
 "Durations: 90s, 30m, 2h, 1h30m, 7d.\n", SYSCONFDIR);
 }
 
-static int
-die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int
+int
 die(int code, const char *fmt, ...)
 {
+	char msg[2048], safe[4096];
 	va_list ap;
 
-	fprintf(stderr, "box-invite: ");
+	/* Messages quote names, paths and rows: one line, escaped. */
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	fprintf(stderr, "box-invite: %s\n", box_log_safe(msg, safe,
+	    sizeof(safe)));
 	return code;
 }
 

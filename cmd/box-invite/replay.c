@@ -28,6 +28,7 @@
 #include "session/termfilter.h"
 #include "state/state.h"
 #include "replay.h"
+#include "cli.h"
 #include "watch.h"
 
 #define USAGE	"usage: box-invite replay [--html] [--file PATH] " \
@@ -41,21 +42,6 @@ struct replay_opts {
 	double		 idle_limit;	/* 0: none */
 };
 
-static int
-fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int
-fail(int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "box-invite: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return code;
-}
 
 /* A number in [min, max] ("1.5").  0 or -1. */
 static int
@@ -214,24 +200,16 @@ open_session(const struct box_config *cfg, long long id, char *name,
 	return fd;
 }
 
-/* Wait ms, or until a key here says stop (q, ^C, ^D): 1 to stop. */
+/* Wait ms, or until a key here says stop: 1 to stop. */
 static int
 pause_or_key(int keys, int ms)
 {
 	struct pollfd pfd = { 0, POLLIN, 0 };
-	char c[64];
-	ssize_t n, i;
 	int64_t end = box_now_ms() + ms;
 
 	while (ms > 0) {
-		if (poll(&pfd, keys ? 1 : 0, ms) > 0) {
-			if ((n = read(0, c, sizeof(c))) <= 0)
-				return 1;
-			for (i = 0; i < n; i++)
-				if (c[i] == 'q' || c[i] == 'Q' || c[i] == 3 ||
-				    c[i] == 4)
-					return 1;
-		}
+		if (poll(&pfd, keys ? 1 : 0, ms) > 0 && box_term_stopkey())
+			return 1;
 		ms = (int)(end - box_now_ms());
 	}
 	return 0;
@@ -251,7 +229,7 @@ replay_terminal(const char *buf, size_t len, double speed,
 	struct box_cast_event ev;
 	struct box_termfilter tf;
 	struct box_cast *c;
-	struct termios saved, raw;
+	struct termios saved;
 	struct winsize ws;
 	double prev = 0, gap;
 	int r, keys, raw_set = 0, stopped = 0;
@@ -261,13 +239,7 @@ replay_terminal(const char *buf, size_t len, double speed,
 	if (speed <= 0)
 		speed = 1;
 	keys = isatty(0);
-	if (keys && tcgetattr(0, &saved) == 0) {
-		raw = saved;
-		raw.c_lflag &= ~(tcflag_t)(ICANON | ECHO | ISIG);
-		raw.c_cc[VMIN] = 1;
-		raw.c_cc[VTIME] = 0;
-		raw_set = tcsetattr(0, TCSANOW, &raw) == 0;
-	}
+	raw_set = box_term_raw(&saved);
 	if (isatty(1) && ioctl(1, TIOCGWINSZ, &ws) == 0 &&
 	    (ws.ws_col < h.width || ws.ws_row < h.height))
 		fprintf(stderr, "box-invite: this terminal (%ux%u) is smaller "
@@ -319,25 +291,25 @@ parse_args(int argc, char **argv, struct replay_opts *o)
 		case 'f': o->file = optarg; break;
 		case 's':
 			if (parse_num(optarg, 0.1, 100, &o->speed) < 0)
-				return fail(2, "replay: --speed: a number from "
+				return die(2, "replay: --speed: a number from "
 				    "0.1 to 100");
 			break;
 		case 'i':
 			if (parse_num(optarg, 0.01, 86400, &o->idle_limit) < 0)
-				return fail(2, "replay: --idle-limit: seconds, "
+				return die(2, "replay: --idle-limit: seconds, "
 				    "more than 0, at most 86400");
 			break;
 		default:
-			return fail(2, USAGE);
+			return die(2, USAGE);
 		}
 	}
 	if (optind + 1 == argc && o->file == NULL) {
 		if (box_parse_int(argv[optind], 1, INT64_MAX, &o->session,
 		    &err) < 0)
-			return fail(2, "replay: SESSION: %s (a number as "
+			return die(2, "replay: SESSION: %s (a number as "
 			    "box-invite sessions shows it)", err.msg);
 	} else if (optind != argc || o->file == NULL) {
-		return fail(2, USAGE " (a SESSION or --file PATH)");
+		return die(2, USAGE " (a SESSION or --file PATH)");
 	}
 	return 0;
 }
@@ -358,17 +330,17 @@ cmd_replay(const char *conf, int argc, char **argv)
 	if ((rc = parse_args(argc, argv, &o)) != 0)
 		return rc;
 	if (o.html && isatty(STDOUT_FILENO))
-		return fail(2, "--html writes a page: redirect it to a file");
+		return die(2, "--html writes a page: redirect it to a file");
 	if (box_config_load(conf, &cfg, &err) < 0)
-		return fail(1, "%s", err.msg);
+		return die(1, "%s", err.msg);
 	if (o.file != NULL && (fd = open_file(o.file, &err)) < 0)
-		return fail(1, "%s", err.msg);
+		return die(1, "%s", err.msg);
 	/* The rest as the box account: its directory, its file, its
 	 * guest's bytes. */
 	if (geteuid() == 0 && box_priv_become(cfg.box_user, &err) < 0) {
 		if (fd >= 0)
 			close(fd);
-		return fail(1, "%s", err.msg);
+		return die(1, "%s", err.msg);
 	}
 	if (o.file != NULL) {
 		box_strlcpy(name, o.file, sizeof(name));
@@ -377,19 +349,19 @@ cmd_replay(const char *conf, int argc, char **argv)
 	} else {
 		if ((fd = open_session(&cfg, o.session, name, sizeof(name),
 		    &owner, &err)) < 0)
-			return fail(1, "%s", err.msg);
+			return die(1, "%s", err.msg);
 		snprintf(label, sizeof(label), "session %lld", o.session);
 	}
 	rc = read_recording(fd, name, owner, &buf, &len, &err);
 	close(fd);
 	if (rc < 0)
-		return fail(1, "%s", err.msg);
+		return die(1, "%s", err.msg);
 	if (!o.html) {
 		rc = replay_terminal(buf, len, o.speed, o.idle_limit,
 		    &complete, &err);
 		free(buf);
 		if (rc < 0)
-			return fail(1, "%s: %s", label, err.msg);
+			return die(1, "%s: %s", label, err.msg);
 		if (!complete)
 			fprintf(stderr, "box-invite: %s: the recording is "
 			    "incomplete (cut short, or still being written)\n",
@@ -403,7 +375,7 @@ cmd_replay(const char *conf, int argc, char **argv)
 	    &err);
 	free(buf);
 	if (rc < 0)
-		return fail(1, "%s: %s", err.kind == BOX_E_INPUT ? label :
+		return die(1, "%s: %s", err.kind == BOX_E_INPUT ? label :
 		    "replay", err.msg);
 	if (!complete)
 		fprintf(stderr, "box-invite: %s: the recording is incomplete "

@@ -22,26 +22,11 @@
 #include "core/util.h"
 #include "session/termfilter.h"
 #include "session/watch.h"
+#include "cli.h"
 #include "watch.h"
 
 static volatile sig_atomic_t stop;
 
-static int
-die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int
-die(int code, const char *fmt, ...)
-{
-	char msg[BOX_ERROR_MSG_MAX + 128], safe[BOX_ERROR_MSG_MAX + 128];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "box-invite: %s\n", box_log_safe(msg, safe,
-	    sizeof(safe)));
-	return code;
-}
 
 static void
 on_stop(int sig)
@@ -130,9 +115,8 @@ resolve(struct box_ctx *ctx, const char *arg, struct box_session_row *row,
 	return 0;
 }
 
-/* Keys typed here: only ours.  1 to stop. */
-static int
-on_key(void)
+int
+box_term_stopkey(void)
 {
 	char c[64];
 	ssize_t n, i;
@@ -147,13 +131,27 @@ on_key(void)
 }
 
 int
+box_term_raw(struct termios *saved)
+{
+	struct termios raw;
+
+	if (!isatty(0) || tcgetattr(0, saved) < 0)
+		return 0;
+	raw = *saved;
+	raw.c_lflag &= ~(tcflag_t)(ICANON | ECHO | ISIG);
+	raw.c_cc[VMIN] = 1;
+	raw.c_cc[VTIME] = 0;
+	return tcsetattr(0, TCSANOW, &raw) == 0;
+}
+
+int
 cmd_watch(struct box_ctx *ctx, int argc, char **argv)
 {
 	struct box_watch_reader *rd;
 	struct box_session_row row;
 	struct box_termfilter tf;
 	struct box_error err;
-	struct termios saved, raw;
+	struct termios saved;
 	struct pollfd pfd[2];
 	struct sigaction sa;
 	struct winsize ws;
@@ -191,13 +189,7 @@ cmd_watch(struct box_ctx *ctx, int argc, char **argv)
 	box_termfilter_init(&tf);
 	/* Keys stay here: raw, so that q stops at once and ^C is ours. */
 	keys = isatty(0);
-	if (keys && tcgetattr(0, &saved) == 0) {
-		raw = saved;
-		raw.c_lflag &= ~(tcflag_t)(ICANON | ECHO | ISIG);
-		raw.c_cc[VMIN] = 1;
-		raw.c_cc[VTIME] = 0;
-		raw_set = tcsetattr(0, TCSANOW, &raw) == 0;
-	}
+	raw_set = box_term_raw(&saved);
 	while (!stop) {
 		pfd[0] = (struct pollfd){ fd, POLLIN, 0 };
 		pfd[1] = (struct pollfd){ 0, POLLIN, 0 };
@@ -206,7 +198,7 @@ cmd_watch(struct box_ctx *ctx, int argc, char **argv)
 				continue;
 			break;
 		}
-		if (keys && (pfd[1].revents & (POLLIN | POLLHUP)) && on_key())
+		if (keys && (pfd[1].revents & (POLLIN | POLLHUP)) && box_term_stopkey())
 			break;
 		if (!(pfd[0].revents & (POLLIN | POLLHUP | POLLERR)))
 			continue;
