@@ -315,15 +315,17 @@ int	box_state_live_by_profile(struct box_state *st,
  * that they never go down when retention prunes the audit.  A counter is
  * a name and one label as "key=value" ("" for none), the value raw: the
  * metrics writer escapes it.  box_state_audit bumps the first four for
- * the events that make them; the reaper adds its own.
+ * the events that make them (labels outcome= and reason=);
+ * box_state_box_set_running the histogram BOX_CTR_CREATE (rows _bucket
+ * with le=, kept cumulative, _sum_ms and _count); the reaper the last two
+ * (action=).
  */
-#define BOX_CTR_REDEMPTIONS	"sshbox_redemptions_total"	/* outcome= */
-#define BOX_CTR_DESTROYED	"sshbox_boxes_destroyed_total"	/* reason= */
+#define BOX_CTR_REDEMPTIONS	"sshbox_redemptions_total"
+#define BOX_CTR_DESTROYED	"sshbox_boxes_destroyed_total"
 #define BOX_CTR_FAILED		"sshbox_boxes_failed_total"
 #define BOX_CTR_SESSIONS	"sshbox_sessions_started_total"
-#define BOX_CTR_CREATE		"sshbox_box_create_seconds"	/* _bucket
-		 * le=, cumulative; _sum_ms; _count */
-#define BOX_CTR_REAPER_ACTIONS	"sshbox_reaper_actions_total"	/* action= */
+#define BOX_CTR_CREATE		"sshbox_box_create_seconds"
+#define BOX_CTR_REAPER_ACTIONS	"sshbox_reaper_actions_total"
 #define BOX_CTR_REAPER_ERRORS	"sshbox_reaper_errors_total"
 #define BOX_COUNTER_NAME_MAX	64
 #define BOX_COUNTER_LABELS_MAX	128

@@ -163,17 +163,19 @@ test_format(void)
 	    0, "  a profile with nothing live at 0");
 	ok(strstr(text, "hidden") == NULL && strstr(text, "bad name") == NULL &&
 	    strstr(text, "notes") == NULL, "  no file that is no profile");
-	ok(sample(text, "sshbox_redemptions_total{outcome=\"redeemed\"}") == 1 &&
-	    sample(text, "sshbox_redemptions_total{outcome=\"expired\"}") == 0,
+	ok(sample(text, "sshbox_redemptions_total{outcome=\"redeemed\"}") ==
+	    1 && sample(text, "sshbox_redemptions_total{outcome=\"expired\"}")
+	    == 0,
 	    "redemptions by outcome, those never seen at 0");
 	ok(sample(text, "sshbox_boxes_destroyed_total{reason=\"we\\\"ird\\\\"
 	    "one\"}") == 2, "a label value's quote and backslash escaped");
 	ok(strstr(text, "other=") == NULL && strstr(text, "other\"} 9") ==
 	    NULL && strstr(text, "evil") == NULL,
 	    "rows of no known counter or label are not shown");
-	ok(sample(text, "sshbox_reaper_actions_total{action=\"orphans\"}") == 3 &&
-	    sample(text, "sshbox_reaper_actions_total{action=\"pruned_audit\"}")
-	    == 0 && sample(text, "sshbox_reaper_errors_total") == 0,
+	ok(sample(text, "sshbox_reaper_actions_total{action=\"orphans\"}") ==
+	    3 && sample(text, "sshbox_reaper_actions_total"
+	    "{action=\"pruned_audit\"}") == 0 &&
+	    sample(text, "sshbox_reaper_errors_total") == 0,
 	    "the reaper's actions and errors");
 	ok(sample(text, "sshbox_box_create_seconds_bucket{le=\"0.25\"}") == 0 &&
 	    sample(text, "sshbox_box_create_seconds_bucket{le=\"0.5\"}") == 1 &&

@@ -209,7 +209,8 @@ test_prune(void)
 	    audit_rows(st, "pruned") == 1,
 	    "a second pass has nothing to do, and says nothing");
 	ok(box_retention_prune(st, recs, NOW + 10 * KEEP, 0, BOX_RETENTION_MAX,
-	    &rs, &err) == 0 && rs.audit + rs.sessions == 0 && has_session(st, d),
+	    &rs, &err) == 0 && rs.audit + rs.sessions == 0 &&
+	    has_session(st, d),
 	    "retention 0 keeps everything forever");
 	box_state_close(st);
 }

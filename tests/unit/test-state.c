@@ -839,7 +839,8 @@ test_counters(void)
 	ok(box_state_prune_audit(st, 1000000, 1000, &n, &err) == 0 && n > 10,
 	    "every audit row pruned");
 	box_state_audit_count(st, "redeemed", &n, &err);
-	ok(n == 0 && counter(st, BOX_CTR_REDEMPTIONS, "outcome=redeemed") == 1 &&
+	ok(n == 0 &&
+	    counter(st, BOX_CTR_REDEMPTIONS, "outcome=redeemed") == 1 &&
 	    counter(st, BOX_CTR_REDEMPTIONS, "outcome=invalid") == 2 &&
 	    counter(st, BOX_CTR_DESTROYED, "reason=linger") == 1,
 	    "  the counters stay as they were");
