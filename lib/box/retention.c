@@ -8,6 +8,7 @@
 
 #include "box/retention.h"
 #include "core/util.h"
+#include "session/record.h"
 
 struct batch {
 	struct box_prune_row	*r;
@@ -57,7 +58,7 @@ remove_recording(int dfd, const char *dir, const struct box_prune_row *r,
 	if (r->recording[0] == '\0' || r->shared || dfd < 0)
 		return 0;
 	/* The state listed only such names; this is the check that counts. */
-	if (!box_valid_name(r->recording, BOX_RECORDING_NAME_MAX - 1)) {
+	if (!box_record_valid_name(r->recording)) {
 		rs->errors++;
 		return box_error_set(err, BOX_E_INPUT, 0, "session %lld: "
 		    "recording name not valid", (long long)r->id);

@@ -33,10 +33,10 @@ struct box_retention_stats {
  * whose file is gone, which the next pass removes, never a file that no
  * row names and nothing would ever remove.  Only the file a row names is
  * removed, with unlinkat in recordings_dir opened O_NOFOLLOW, and only
- * when box_valid_name accepts the name and no kept row (a live session,
- * or one within the retention) names the same file; a missing file or
- * directory is fine.  A row whose file could not be removed stays, for
- * the next pass.  Live sessions are never touched.
+ * when box_record_valid_name accepts the name and no kept row (a live
+ * session, or one within the retention) names the same file; a missing
+ * file or directory is fine.  A row whose file could not be removed
+ * stays, for the next pass.  Live sessions are never touched.
  *
  * When anything went, an audit event "pruned" says how much.  0, or -1
  * when a step failed (err says the last failure, rs what was done).

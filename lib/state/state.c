@@ -1533,8 +1533,8 @@ box_state_prune_audit(struct box_state *st, int64_t cutoff, int limit,
 /*
  * Which history rows retention may take: ended before the cutoff, not a
  * live session's, and naming no recording or one whose name sshbox could
- * have written (the C check, box_valid_name, decides again before any
- * file is touched).  A row naming anything else is left for an
+ * have written (the C check, box_record_valid_name, decides again before
+ * any file is touched).  A row naming anything else is left for an
  * administrator to see, and never takes a place in a batch.
  */
 #define PRUNABLE_SESSION \

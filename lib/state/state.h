@@ -379,7 +379,8 @@ struct box_prune_row {
 /*
  * Sessions that ended before cutoff, after (after_ended, after_id) in
  * (ended_at, id) order, at most limit.  Live sessions are never listed,
- * nor rows whose recording is not a name sshbox writes (box_valid_name):
+ * nor rows whose recording is not a name sshbox writes
+ * (box_record_valid_name):
  * those stay for an administrator to see.
  */
 int	box_state_prune_sessions_list(struct box_state *st, int64_t cutoff,
