@@ -449,7 +449,8 @@ static const char *const redeem_outcomes[] = { "redeemed", "invalid",
     "expired", "revoked", "used", "key_bound", "rate_limited", "other",
     NULL };
 static const char *const destroy_reasons[] = { "expired", "revoked",
-    "linger", "last_session", "killed", "stuck", "other", NULL };
+    "linger", "last_session", "killed", "stuck", "vanished", "other",
+    NULL };
 
 static const char *const reaper_actions[] = { "expired", "lingered",
     "stuck", "revoked", "stale_sessions", "vanished", "orphans",
@@ -504,6 +505,7 @@ box_state_destroy_class(const char *reason)
 		{ "last session ended", "last_session" },
 		{ "killed by an administrator", "killed" },
 		{ "stuck while being created", "stuck" },
+		{ "runtime object vanished", "vanished" },
 	};
 	size_t i;
 

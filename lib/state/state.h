@@ -352,7 +352,8 @@ const char *const *box_state_counter_values(const char *name);
  * "expired", "revoked", "used", "key_bound", else "other"). */
 const char *box_state_redeem_class(const char *detail);
 /* A box-destroyed reason as a label value ("expired", "revoked",
- * "linger", "last_session", "killed", "stuck", else "other"). */
+ * "linger", "last_session", "killed", "stuck", "vanished", else
+ * "other"). */
 const char *box_state_destroy_class(const char *reason);
 
 /* A histogram bucket: observations of at most ms, shown as le="le". */

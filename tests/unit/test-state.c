@@ -807,8 +807,11 @@ test_counters(void)
 	    "killed by an administrator");
 	box_state_audit(st, 1600, "box-destroyed", NULL, "b3", NULL, NULL,
 	    "something new\n\"quoted\"");
+	box_state_audit(st, 1600, "box-destroyed", NULL, "b5", NULL, NULL,
+	    "runtime object vanished");
 	ok(counter(st, BOX_CTR_DESTROYED, "reason=linger") == 1 &&
 	    counter(st, BOX_CTR_DESTROYED, "reason=killed") == 1 &&
+	    counter(st, BOX_CTR_DESTROYED, "reason=vanished") == 1 &&
 	    counter(st, BOX_CTR_DESTROYED, "reason=other") == 1,
 	    "boxes destroyed by reason, an unknown one as other");
 	box_state_audit(st, 1600, "session-started", NULL, "b1", NULL, NULL,
@@ -820,7 +823,7 @@ test_counters(void)
 	    counter(st, BOX_CTR_FAILED, "") == 1, "sessions started and boxes "
 	    "failed counted");
 	box_state_counter_list(st, counter_rows, &rows, &err);
-	is_int(rows, 12, "  and nothing else (invite-created has no counter)");
+	is_int(rows, 13, "  and nothing else (invite-created has no counter)");
 
 	ok(box_state_counters_add(st, &bad, 1, &err) < 0 &&
 	    counter(st, BOX_CTR_REAPER_ERRORS, "") == 0,
@@ -828,7 +831,7 @@ test_counters(void)
 	rows = 0;
 	ok(box_state_counters_add(st, zero, 2, &err) == 0 &&
 	    box_state_counter_list(st, counter_rows, &rows, &err) == 0 &&
-	    rows == 12, "an idle pass writes nothing");
+	    rows == 13, "an idle pass writes nothing");
 	box_state_counters_add(st, pass, 3, &err);
 	box_state_counters_add(st, pass, 3, &err);
 	ok(counter(st, BOX_CTR_REAPER_ACTIONS, "action=expired") == 4 &&
