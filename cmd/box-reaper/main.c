@@ -1,8 +1,9 @@
 /*
  * box-reaper: the authority on expiry.  Destroys boxes past their deadline
- * or their linger time, ends sessions of dead box-shells, and reconciles
- * the state with the runtime both ways.  Run from a timer (--once) or as a
- * loop; a lock file keeps two runs from racing.
+ * or their linger time, ends sessions of dead box-shells, reconciles the
+ * state with the runtime both ways, prunes what is past the retention and
+ * writes the metrics.  Run from a timer (--once) or as a loop; a lock file
+ * keeps two runs from racing.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -17,6 +18,8 @@
 #include <json-c/json.h>
 
 #include "box/box.h"
+#include "box/metrics.h"
+#include "box/retention.h"
 #include "runtime/helper.h"
 #include "core/log.h"
 #include "core/priv.h"
@@ -71,13 +74,65 @@ usage(FILE *f)
 	    SYSCONFDIR);
 }
 
+/* The pass's actions and errors, added to the state's counters. */
+static void
+count_pass(struct box_ctx *ctx, const struct box_reap_stats *rs,
+    const struct box_retention_stats *ps, int errors)
+{
+	const struct box_counter c[] = {
+#define ACTION(a, n) { BOX_CTR_REAPER_ACTIONS, "action=" a, (n) }
+		ACTION("expired", rs->expired),
+		ACTION("lingered", rs->lingered),
+		ACTION("stuck", rs->stuck),
+		ACTION("revoked", rs->revoked),
+		ACTION("stale_sessions", rs->stale_sessions),
+		ACTION("vanished", rs->vanished),
+		ACTION("orphans", rs->orphans),
+		ACTION("pruned_audit", ps->audit),
+		ACTION("pruned_sessions", ps->sessions),
+		ACTION("pruned_recordings", ps->recordings),
+#undef ACTION
+		{ BOX_CTR_REAPER_ERRORS, "", errors },
+	};
+	struct box_error err;
+
+	if (box_state_counters_add(ctx->st, c, sizeof(c) / sizeof(c[0]),
+	    &err) < 0)
+		box_log(LOG_ERR, "counters: %s", err.msg);
+}
+
+static int
+write_metrics(struct box_ctx *ctx, int64_t started_ms)
+{
+	struct box_metrics_pass mp;
+	struct box_error err;
+	char *buf;
+	size_t len;
+	int rc;
+
+	mp.finished_at = box_now();
+	mp.duration_ms = box_now_ms() - started_ms;
+	if (box_metrics_format(ctx->st, ctx->cfg.profiles_dir, &mp, &buf,
+	    &len, &err) < 0) {
+		box_log(LOG_ERR, "metrics: %s", err.msg);
+		return -1;
+	}
+	rc = box_metrics_write(ctx->cfg.metrics_file, buf, len, &err);
+	free(buf);
+	if (rc < 0)
+		box_log(LOG_ERR, "metrics: %s", err.msg);
+	return rc;
+}
+
 static int
 pass(const char *conf, int json)
 {
+	struct box_retention_stats ps;
 	struct box_reap_stats rs;
 	struct box_error err;
 	struct box_ctx ctx;
-	int lock, rc = 0;
+	int64_t started = box_now_ms();
+	int lock, rc = 0, failed = 0;
 
 	/* As the box account, the runtime is reached through box-runtime. */
 	box_helper_start(conf);
@@ -101,9 +156,13 @@ pass(const char *conf, int json)
 	if (box_reap(&ctx, box_now(), &rs, &err) < 0) {
 		box_log(LOG_ERR, "reconciliation with the runtime failed: %s",
 		    err.msg);
-		rc = 1;
+		failed = 1;
 	}
-	if (rs.errors > 0)
+	if (box_retention_prune(ctx.st, ctx.cfg.recordings_dir, box_now(),
+	    ctx.cfg.retention, BOX_RETENTION_MAX, &ps, &err) < 0)
+		box_log(LOG_ERR, "retention: %s", err.msg);
+	count_pass(&ctx, &rs, &ps, failed + rs.errors + ps.errors);
+	if (failed + rs.errors + ps.errors > 0)
 		rc = 1;
 	if (json) {
 		struct json_object *o = json_object_new_object();
@@ -119,7 +178,14 @@ pass(const char *conf, int json)
 		json_object_object_add(o, "vanished",
 		    json_object_new_int(rs.vanished));
 		json_object_object_add(o, "orphans", json_object_new_int(rs.orphans));
-		json_object_object_add(o, "errors", json_object_new_int(rs.errors));
+		json_object_object_add(o, "pruned_audit",
+		    json_object_new_int64(ps.audit));
+		json_object_object_add(o, "pruned_sessions",
+		    json_object_new_int64(ps.sessions));
+		json_object_object_add(o, "pruned_recordings",
+		    json_object_new_int64(ps.recordings));
+		json_object_object_add(o, "errors",
+		    json_object_new_int(rs.errors + ps.errors));
 		puts(json_object_to_json_string(o));
 		fflush(stdout);
 		json_object_put(o);
@@ -132,6 +198,13 @@ pass(const char *conf, int json)
 		    "removed; %d errors", rs.expired, rs.lingered, rs.stuck,
 		    rs.revoked,
 		    rs.stale_sessions, rs.vanished, rs.orphans, rs.errors);
+	if (ps.audit + ps.sessions + ps.recordings > 0)
+		box_log(LOG_NOTICE, "pruned %lld audit rows, %lld sessions, "
+		    "%lld recordings past the retention", ps.audit,
+		    ps.sessions, ps.recordings);
+	if (ctx.cfg.metrics_file[0] != '\0' && write_metrics(&ctx,
+	    started) < 0)
+		rc = 1;
 	close(lock);
 	box_ctx_close(&ctx);
 	return rc;

@@ -143,6 +143,7 @@ box_provision(struct box_ctx *ctx, const struct box_binding *b,
 	struct box_limits lim;
 	struct box_spec spec;
 	struct box_error e2;
+	int64_t started;
 	int created;
 
 	if (box_random_hex(id, BOX_ID_LEN / 2, err) < 0)
@@ -160,6 +161,7 @@ box_provision(struct box_ctx *ctx, const struct box_binding *b,
 		box_log_context(box->id, box->invite_id, box->fp);
 		return 0;
 	}
+	started = box_now_ms();
 	if (box_ctx_runtime(ctx, p, err) < 0)
 		goto fail;
 	memset(&spec, 0, sizeof(spec));
@@ -172,7 +174,8 @@ box_provision(struct box_ctx *ctx, const struct box_binding *b,
 		spec.agent_path = agent_path;
 	if (ctx->rt->ops->create(ctx->rt, &spec, ref, sizeof(ref), err) < 0)
 		goto fail;
-	if (box_state_box_set_running(ctx->st, box->id, ref, err) < 0) {
+	if (box_state_box_set_running(ctx->st, box->id, ref,
+	    box_now_ms() - started, err) < 0) {
 		/* Ended meanwhile (killed, revoked): do not leave it. */
 		ctx->rt->ops->destroy(ctx->rt, box->id, ref, &e2);
 		return -1;

@@ -110,6 +110,17 @@ static const char *const migrations[] = {
 	"ALTER TABLE session_log ADD COLUMN recording_state TEXT NOT NULL"
 	"  DEFAULT '';"
 	"CREATE INDEX session_log_ended ON session_log(ended_at);",
+	/* 5 -> 6: counters for the metrics, kept apart from the audit rows
+	 * that retention prunes, so that they only ever grow (counted from
+	 * this version on); recordings by name, so that retention can see
+	 * that a kept row still names a file. */
+	"CREATE TABLE counters ("
+	"  name TEXT NOT NULL,"
+	"  labels TEXT NOT NULL DEFAULT '',"
+	"  value INTEGER NOT NULL DEFAULT 0,"
+	"  PRIMARY KEY (name, labels));"
+	"CREATE INDEX session_log_recording ON session_log(recording)"
+	"  WHERE recording IS NOT NULL;",
 };
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
 
@@ -346,6 +357,236 @@ box_state_schema_version(struct box_state *st)
 		v = sqlite3_column_int(stmt, 0);
 	sqlite3_finalize(stmt);
 	return v;
+}
+
+/* --------------------------------------------------------------- counters */
+
+/* Add delta to counter name{labels}, made at 0 when new. */
+static int
+counter_add(struct box_state *st, const char *name, const char *labels,
+    int64_t delta, struct box_error *err)
+{
+	return run(st, prep(st, err, "INSERT INTO counters (name, labels,"
+	    " value) VALUES (?, ?, ?) ON CONFLICT (name, labels) DO UPDATE"
+	    " SET value = value + excluded.value", "tti", name,
+	    labels != NULL ? labels : "", delta), err);
+}
+
+int
+box_state_counters_add(struct box_state *st, const struct box_counter *c,
+    size_t n, struct box_error *err)
+{
+	size_t i, todo = 0;
+
+	for (i = 0; i < n; i++) {
+		if (c[i].delta < 0)
+			return box_error_set(err, BOX_E_INTERNAL, 0,
+			    "counter %s would go down", c[i].name);
+		todo += c[i].delta > 0;
+	}
+	/* A pass with nothing to count writes nothing. */
+	if (todo == 0)
+		return 0;
+	if (begin(st, err) < 0)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (c[i].delta > 0 && counter_add(st, c[i].name, c[i].labels,
+		    c[i].delta, err) < 0)
+			goto fail;
+	if (commit(st, err) < 0)
+		goto fail;
+	return 0;
+fail:
+	rollback(st);
+	return -1;
+}
+
+int
+box_state_counter_get(struct box_state *st, const char *name,
+    const char *labels, int64_t *value, struct box_error *err)
+{
+	sqlite3_stmt *stmt;
+	int rc;
+
+	stmt = prep(st, err, "SELECT value FROM counters WHERE name = ? AND"
+	    " labels = ?", "tt", name, labels != NULL ? labels : "");
+	if (stmt == NULL)
+		return -1;
+	rc = sqlite3_step(stmt);
+	*value = rc == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : 0;
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_error(st, err, "read counter");
+	return 0;
+}
+
+int
+box_state_counter_list(struct box_state *st,
+    int (*cb)(void *, const char *, const char *, int64_t), void *arg,
+    struct box_error *err)
+{
+	char name[BOX_COUNTER_NAME_MAX], labels[BOX_COUNTER_LABELS_MAX];
+	sqlite3_stmt *stmt;
+	int rc;
+
+	stmt = prep(st, err, "SELECT name, labels, value FROM counters"
+	    " ORDER BY name, labels", "");
+	if (stmt == NULL)
+		return -1;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		col_text(stmt, 0, name, sizeof(name));
+		col_text(stmt, 1, labels, sizeof(labels));
+		if (cb(arg, name, labels, sqlite3_column_int64(stmt, 2)) != 0)
+			break;
+	}
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_error(st, err, "list counters");
+	return 0;
+}
+
+static const char *const redeem_outcomes[] = { "redeemed", "invalid",
+    "expired", "revoked", "used", "key_bound", "rate_limited", "other",
+    NULL };
+static const char *const destroy_reasons[] = { "expired", "revoked",
+    "linger", "last_session", "killed", "stuck", "vanished", "other",
+    NULL };
+
+static const char *const reaper_actions[] = { "expired", "lingered",
+    "stuck", "revoked", "stale_sessions", "vanished", "orphans",
+    "pruned_audit", "pruned_sessions", "pruned_recordings", NULL };
+
+const char *const *
+box_state_counter_values(const char *name)
+{
+	if (strcmp(name, BOX_CTR_REDEMPTIONS) == 0)
+		return redeem_outcomes;
+	if (strcmp(name, BOX_CTR_DESTROYED) == 0)
+		return destroy_reasons;
+	if (strcmp(name, BOX_CTR_REAPER_ACTIONS) == 0)
+		return reaper_actions;
+	return NULL;
+}
+
+const char *
+box_state_redeem_class(const char *detail)
+{
+	/* The messages of box_state_redeem() and box-shell's checks;
+	 * test-state holds them to these. */
+	static const struct {
+		const char *text, *class;
+	} classes[] = {
+		{ "not a valid invite token", "invalid" },
+		{ "does not match its invite", "invalid" },
+		{ "does not exist on this bastion", "invalid" },
+		{ "was revoked", "revoked" },
+		{ "has expired", "expired" },
+		{ "has already been used", "used" },
+		{ "has already redeemed", "key_bound" },
+	};
+	size_t i;
+
+	for (i = 0; detail != NULL && i < sizeof(classes) /
+	    sizeof(classes[0]); i++)
+		if (strstr(detail, classes[i].text) != NULL)
+			return classes[i].class;
+	return "other";
+}
+
+const char *
+box_state_destroy_class(const char *reason)
+{
+	static const struct {
+		const char *reason, *class;
+	} classes[] = {
+		{ "expired", "expired" },
+		{ "invite revoked", "revoked" },
+		{ "linger over", "linger" },
+		{ "last session ended", "last_session" },
+		{ "killed by an administrator", "killed" },
+		{ "stuck while being created", "stuck" },
+		{ "runtime object vanished", "vanished" },
+	};
+	size_t i;
+
+	for (i = 0; reason != NULL && i < sizeof(classes) /
+	    sizeof(classes[0]); i++)
+		if (strcmp(reason, classes[i].reason) == 0)
+			return classes[i].class;
+	return "other";
+}
+
+/*
+ * The counter an audit event bumps, if any: redemptions by outcome, boxes
+ * destroyed by reason, boxes that failed, sessions started.  The reaper
+ * counts its own actions itself (box-reaper(8) lists every metric).
+ */
+static int
+count_event(struct box_state *st, const char *event, const char *detail,
+    struct box_error *err)
+{
+	char labels[BOX_COUNTER_LABELS_MAX] = "";
+	const char *name;
+
+	if (strcmp(event, "redeemed") == 0) {
+		name = BOX_CTR_REDEMPTIONS;
+		box_strlcpy(labels, "outcome=redeemed", sizeof(labels));
+	} else if (strcmp(event, "redeem-refused") == 0) {
+		name = BOX_CTR_REDEMPTIONS;
+		snprintf(labels, sizeof(labels), "outcome=%s",
+		    box_state_redeem_class(detail));
+	} else if (strcmp(event, "rate-limited") == 0) {
+		name = BOX_CTR_REDEMPTIONS;
+		box_strlcpy(labels, "outcome=rate_limited", sizeof(labels));
+	} else if (strcmp(event, "box-destroyed") == 0) {
+		name = BOX_CTR_DESTROYED;
+		snprintf(labels, sizeof(labels), "reason=%s",
+		    box_state_destroy_class(detail));
+	} else if (strcmp(event, "box-failed") == 0)
+		name = BOX_CTR_FAILED;
+	else if (strcmp(event, "session-started") == 0)
+		name = BOX_CTR_SESSIONS;
+	else
+		return 0;
+	return counter_add(st, name, labels, 1, err);
+}
+
+/* Seconds from claim to running, as milliseconds; le as Prometheus
+ * writes the bound. */
+static const struct box_bucket create_buckets[] = {
+	{ 100, "0.1" }, { 250, "0.25" }, { 500, "0.5" }, { 1000, "1" },
+	{ 2000, "2" }, { 5000, "5" }, { 10000, "10" }, { 30000, "30" },
+	{ 60000, "60" },
+};
+#define NBUCKETS (sizeof(create_buckets) / sizeof(create_buckets[0]))
+
+const struct box_bucket *
+box_state_create_buckets(size_t *n)
+{
+	*n = NBUCKETS;
+	return create_buckets;
+}
+
+/* One box creation of ms: the buckets are kept cumulative, as they are
+ * shown, so every bucket it fits in counts it. */
+static int
+observe_create(struct box_state *st, int64_t ms, struct box_error *err)
+{
+	char labels[BOX_COUNTER_LABELS_MAX];
+	size_t i;
+
+	for (i = 0; i < NBUCKETS; i++) {
+		if (ms > create_buckets[i].ms)
+			continue;
+		snprintf(labels, sizeof(labels), "le=%s", create_buckets[i].le);
+		if (counter_add(st, BOX_CTR_CREATE "_bucket", labels, 1,
+		    err) < 0)
+			return -1;
+	}
+	if (counter_add(st, BOX_CTR_CREATE "_sum_ms", "", ms, err) < 0 ||
+	    counter_add(st, BOX_CTR_CREATE "_count", "", 1, err) < 0)
+		return -1;
+	return 0;
 }
 
 /* ---------------------------------------------------------------- invites */
@@ -755,16 +996,26 @@ fail:
 
 int
 box_state_box_set_running(struct box_state *st, const char *id,
-    const char *ref, struct box_error *err)
+    const char *ref, int64_t create_ms, struct box_error *err)
 {
+	if (begin(st, err) < 0)
+		return -1;
 	if (run(st, prep(st, err, "UPDATE boxes SET status = 'running',"
 	    " ref = ? WHERE id = ? AND status = 'creating'", "tt", ref, id),
 	    err) < 0)
-		return -1;
-	if (sqlite3_changes(st->db) != 1)
-		return box_error_set(err, BOX_E_STATE, 0,
+		goto fail;
+	if (sqlite3_changes(st->db) != 1) {
+		box_error_set(err, BOX_E_STATE, 0,
 		    "box %s ended while it was being created", id);
+		goto fail;
+	}
+	if ((create_ms >= 0 && observe_create(st, create_ms, err) < 0) ||
+	    commit(st, err) < 0)
+		goto fail;
 	return 0;
+fail:
+	rollback(st);
+	return -1;
 }
 
 int
@@ -1163,11 +1414,25 @@ audit_to(struct box_state *st, int db, int64_t now, const char *event,
 	size_t n;
 	int fd, rc = 0;
 
-	if (db)
-		rc = run(st, prep(st, &err, "INSERT INTO audit (at, event,"
+	if (db) {
+		/* The event and its counter together, or neither. */
+		int own = sqlite3_get_autocommit(st->db);
+
+		if ((own && begin(st, &err) < 0) ||
+		    run(st, prep(st, &err, "INSERT INTO audit (at, event,"
 		    " invite_id, box_id, fp, source, detail) VALUES"
 		    " (?, ?, ?, ?, ?, ?, ?)", "ittttt" "t", now, event,
-		    invite_id, box_id, fp, source, detail), &err);
+		    invite_id, box_id, fp, source, detail), &err) < 0 ||
+		    count_event(st, event, detail, &err) < 0 ||
+		    (own && commit(st, &err) < 0)) {
+			if (own)
+				rollback(st);
+			rc = -1;
+		}
+	} else if (count_event(st, event, detail, &err) < 0)
+		rc = -1;	/* a counter does not grow the state */
+	if (rc < 0)
+		box_log(LOG_ERR, "audit %s: %s", event, err.msg);
 	/* Syslog: one line, whatever the fields hold (escaped there). */
 	box_log_event(event, invite_id, box_id, fp, source, detail);
 	if (st->audit_file[0] == '\0')
@@ -1223,4 +1488,125 @@ box_state_audit_count(struct box_state *st, const char *event,
 	if (rc != SQLITE_ROW)
 		return db_error(st, err, "count audit");
 	return 0;
+}
+
+int
+box_state_live_by_profile(struct box_state *st,
+    int (*cb)(void *, const char *, long long, long long), void *arg,
+    struct box_error *err)
+{
+	char profile[BOX_PROFILE_NAME_MAX + 1];
+	sqlite3_stmt *stmt;
+	int rc;
+
+	stmt = prep(st, err, "SELECT profile, count(*), sum((SELECT count(*)"
+	    " FROM sessions s WHERE s.box_id = boxes.id)) FROM boxes WHERE"
+	    " status IN ('creating', 'running') GROUP BY profile"
+	    " ORDER BY profile", "");
+	if (stmt == NULL)
+		return -1;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		col_text(stmt, 0, profile, sizeof(profile));
+		if (cb(arg, profile, sqlite3_column_int64(stmt, 1),
+		    sqlite3_column_int64(stmt, 2)) != 0)
+			break;
+	}
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_error(st, err, "count live boxes");
+	return 0;
+}
+
+/* -------------------------------------------------------------- retention */
+
+int
+box_state_prune_audit(struct box_state *st, int64_t cutoff, int limit,
+    long long *n, struct box_error *err)
+{
+	*n = 0;
+	if (run(st, prep(st, err, "DELETE FROM audit WHERE id IN (SELECT id"
+	    " FROM audit WHERE at < ? ORDER BY at LIMIT ?)", "in", cutoff,
+	    limit), err) < 0)
+		return -1;
+	*n = sqlite3_changes(st->db);
+	return 0;
+}
+
+/*
+ * Which history rows retention may take: ended before the cutoff, not a
+ * live session's, and naming no recording or one whose name sshbox could
+ * have written (the C check, box_record_valid_name, decides again before
+ * any file is touched).  A row naming anything else is left for an
+ * administrator to see, and never takes a place in a batch.
+ */
+#define PRUNABLE_SESSION \
+	"l.ended_at > 0 AND l.ended_at < ?1" \
+	" AND l.id NOT IN (SELECT log_id FROM sessions)" \
+	" AND (l.recording IS NULL OR l.recording = '' OR" \
+	" (length(l.recording) < 128 AND l.recording NOT GLOB '.*' AND" \
+	" l.recording NOT GLOB '*[^A-Za-z0-9._-]*'))"
+
+int
+box_state_prune_sessions_list(struct box_state *st, int64_t cutoff,
+    int64_t after_ended, int64_t after_id, int limit,
+    int (*cb)(void *, const struct box_prune_row *), void *arg,
+    struct box_error *err)
+{
+	struct box_prune_row r;
+	sqlite3_stmt *stmt;
+	int rc;
+
+	/* A file that a kept row (live, or within the retention) also
+	 * names is shared: the row may go, the file stays. */
+	stmt = prep(st, err, "SELECT l.id, l.ended_at, l.recording,"
+	    " l.recording IS NOT NULL AND l.recording != '' AND EXISTS"
+	    " (SELECT 1 FROM session_log o WHERE o.recording = l.recording"
+	    " AND o.id != l.id AND (o.ended_at = 0 OR o.ended_at >= ?1))"
+	    " FROM session_log l WHERE " PRUNABLE_SESSION
+	    " AND (l.ended_at, l.id) > (?2, ?3)"
+	    " ORDER BY l.ended_at, l.id LIMIT ?4", "iiin", cutoff,
+	    after_ended, after_id, limit);
+	if (stmt == NULL)
+		return -1;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		memset(&r, 0, sizeof(r));
+		r.id = sqlite3_column_int64(stmt, 0);
+		r.ended_at = sqlite3_column_int64(stmt, 1);
+		col_text(stmt, 2, r.recording, sizeof(r.recording));
+		r.shared = sqlite3_column_int(stmt, 3);
+		if (cb(arg, &r) != 0)
+			break;
+	}
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_error(st, err, "list old sessions");
+	return 0;
+}
+
+int
+box_state_prune_sessions(struct box_state *st, const int64_t *ids,
+    size_t n, int64_t cutoff, long long *deleted, struct box_error *err)
+{
+	size_t i;
+
+	*deleted = 0;
+	if (n == 0)
+		return 0;
+	if (begin(st, err) < 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		/* Checked again here: only what is still prunable goes. */
+		if (run(st, prep(st, err, "DELETE FROM session_log AS l WHERE"
+		    " l.id = ?2 AND " PRUNABLE_SESSION, "ii", cutoff, ids[i]),
+		    err) < 0)
+			goto fail;
+		*deleted += sqlite3_changes(st->db);
+	}
+	if (commit(st, err) < 0)
+		goto fail;
+	return 0;
+fail:
+	rollback(st);
+	*deleted = 0;
+	return -1;
 }

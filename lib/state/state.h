@@ -15,7 +15,7 @@
 #include "auth/sshkey.h"
 #include "auth/token.h"
 
-#define BOX_STATE_SCHEMA	5
+#define BOX_STATE_SCHEMA	6
 #define BOX_SOURCE_MAX		64	/* a source address as text */
 #define BOX_NOTE_MAX		256
 
@@ -151,8 +151,11 @@ int	box_state_box_get(struct box_state *st, const char *id,
 /* The live box of fp; BOX_E_NOTFOUND. */
 int	box_state_box_live_of(struct box_state *st, const char *fp,
 	    struct box_box *box, struct box_error *err);
+/* Mark a creating box running with its runtime reference; create_ms is
+ * how long making it took (-1: not measured), counted in the histogram
+ * BOX_CTR_CREATE in the same transaction. */
 int	box_state_box_set_running(struct box_state *st, const char *id,
-	    const char *ref, struct box_error *err);
+	    const char *ref, int64_t create_ms, struct box_error *err);
 /* Mark a box ended (destroyed or failed) with a reason; idempotent: an
  * ended box keeps its first reason.  Its sessions are removed. */
 int	box_state_box_end(struct box_state *st, const char *id,
@@ -301,5 +304,94 @@ int	box_state_session_history(struct box_state *st, int live_only,
 /* Count audit events named event (for tests and doctor). */
 int	box_state_audit_count(struct box_state *st, const char *event,
 	    long long *count, struct box_error *err);
+
+/* Live boxes (creating or running) and their sessions, by profile. */
+int	box_state_live_by_profile(struct box_state *st,
+	    int (*cb)(void *, const char *profile, long long boxes,
+	    long long sessions), void *arg, struct box_error *err);
+
+/*
+ * Counters for the metrics (box-reaper(8)), kept in their own table so
+ * that they never go down when retention prunes the audit.  A counter is
+ * a name and one label as "key=value" ("" for none), the value raw: the
+ * metrics writer escapes it.  box_state_audit bumps the first four for
+ * the events that make them (labels outcome= and reason=);
+ * box_state_box_set_running the histogram BOX_CTR_CREATE (rows _bucket
+ * with le=, kept cumulative, _sum_ms and _count); the reaper the last two
+ * (action=).
+ */
+#define BOX_CTR_REDEMPTIONS	"sshbox_redemptions_total"
+#define BOX_CTR_DESTROYED	"sshbox_boxes_destroyed_total"
+#define BOX_CTR_FAILED		"sshbox_boxes_failed_total"
+#define BOX_CTR_SESSIONS	"sshbox_sessions_started_total"
+#define BOX_CTR_CREATE		"sshbox_box_create_seconds"
+#define BOX_CTR_REAPER_ACTIONS	"sshbox_reaper_actions_total"
+#define BOX_CTR_REAPER_ERRORS	"sshbox_reaper_errors_total"
+#define BOX_COUNTER_NAME_MAX	64
+#define BOX_COUNTER_LABELS_MAX	128
+
+struct box_counter {
+	const char	*name;
+	const char	*labels;	/* "key=value", or "" */
+	int64_t		 delta;		/* >= 0 */
+};
+/* Add each delta in one transaction (nothing written when all are 0);
+ * a negative delta is refused. */
+int	box_state_counters_add(struct box_state *st,
+	    const struct box_counter *c, size_t n, struct box_error *err);
+/* A counter's value, 0 when it was never bumped. */
+int	box_state_counter_get(struct box_state *st, const char *name,
+	    const char *labels, int64_t *value, struct box_error *err);
+/* Every counter, by name and labels. */
+int	box_state_counter_list(struct box_state *st,
+	    int (*cb)(void *, const char *name, const char *labels,
+	    int64_t value), void *arg, struct box_error *err);
+/* The label values counter name always shows (NULL-terminated), or NULL. */
+const char *const *box_state_counter_values(const char *name);
+/* The outcome of a refused redemption from its message ("invalid",
+ * "expired", "revoked", "used", "key_bound", else "other"). */
+const char *box_state_redeem_class(const char *detail);
+/* A box-destroyed reason as a label value ("expired", "revoked",
+ * "linger", "last_session", "killed", "stuck", "vanished", else
+ * "other"). */
+const char *box_state_destroy_class(const char *reason);
+
+/* A histogram bucket: observations of at most ms, shown as le="le". */
+struct box_bucket {
+	int64_t		 ms;
+	const char	*le;
+};
+/* BOX_CTR_CREATE's buckets, ascending (+Inf not included); *n of them. */
+const struct box_bucket *box_state_create_buckets(size_t *n);
+
+/*
+ * Retention.  Delete at most limit audit rows with at < cutoff, oldest
+ * first, in one transaction; *n says how many went.
+ */
+int	box_state_prune_audit(struct box_state *st, int64_t cutoff,
+	    int limit, long long *n, struct box_error *err);
+
+/* A session of the history that retention may remove. */
+struct box_prune_row {
+	int64_t	 id, ended_at;
+	char	 recording[BOX_RECORDING_NAME_MAX];	/* "" none */
+	int	 shared;		/* a kept row names the same file */
+};
+/*
+ * Sessions that ended before cutoff, after (after_ended, after_id) in
+ * (ended_at, id) order, at most limit.  Live sessions are never listed,
+ * nor rows whose recording is not a name sshbox writes
+ * (box_record_valid_name):
+ * those stay for an administrator to see.
+ */
+int	box_state_prune_sessions_list(struct box_state *st, int64_t cutoff,
+	    int64_t after_ended, int64_t after_id, int limit,
+	    int (*cb)(void *, const struct box_prune_row *), void *arg,
+	    struct box_error *err);
+/* Delete the history rows ids[0..n) that are still prunable at cutoff,
+ * in one transaction; *deleted says how many went. */
+int	box_state_prune_sessions(struct box_state *st, const int64_t *ids,
+	    size_t n, int64_t cutoff, long long *deleted,
+	    struct box_error *err);
 
 #endif

@@ -165,6 +165,29 @@ test_migrations(void)
 			    row.bytes_out == 34 && row.recording[0] == '\0',
 			    name);
 		}
+		if (v >= 5) {
+			struct box_session_row row;
+
+			snprintf(name, sizeof(name), "schema %d: a live "
+			    "session's recording kept, being written", v);
+			ok(box_state_session_get(st, 1, &row, &err) == 0 &&
+			    row.ended_at == 0 && strcmp(row.recording,
+			    "1700000002-4242-0a1b2c3d.cast") == 0 &&
+			    strcmp(row.recording_state, "recording") == 0,
+			    name);
+		}
+		{
+			int64_t c = -1;
+
+			snprintf(name, sizeof(name), "schema %d: counters "
+			    "start at 0 and count", v);
+			ok(box_state_counter_get(st, BOX_CTR_FAILED, "", &c,
+			    &err) == 0 && c == 0 &&
+			    box_state_audit(st, 1, "box-failed", NULL, NULL,
+			    NULL, NULL, NULL) == 0 &&
+			    box_state_counter_get(st, BOX_CTR_FAILED, "", &c,
+			    &err) == 0 && c == 1, name);
+		}
 		box_state_close(st);
 		snprintf(name, sizeof(name), "schema %d: opening again changes "
 		    "nothing", v);
@@ -331,7 +354,7 @@ test_boxes(void)
 	    &created, &err) == 0 && created == 0 &&
 	    strcmp(box2.id, "1111111111111111") == 0,
 	    "second claim attaches to the same box");
-	ok(box_state_box_set_running(st, box.id, "ref1", &err) == 0,
+	ok(box_state_box_set_running(st, box.id, "ref1", -1, &err) == 0,
 	    "running");
 	ok(box_state_session_add(st, box.id, 100, 5, &si, 1502,
 	    &s1, NULL, &err) == 0, "session 1");
@@ -366,7 +389,7 @@ test_boxes(void)
 	    "ending again is fine");
 	box_state_box_get(st, box.id, &box, &err);
 	is_str(box.end_reason, "linger over", "first reason kept");
-	ok(box_state_box_set_running(st, box.id, "x", &err) < 0,
+	ok(box_state_box_set_running(st, box.id, "x", -1, &err) < 0,
 	    "an ended box cannot become running");
 	ok(box_state_box_claim(st, &b, "3333333333333333", "s", "docker", NULL,
 	    1800, &box2,
@@ -561,7 +584,7 @@ test_history(void)
 	box_state_binding_get(st, "SHA256:k1", &b, &err);
 	box_state_box_claim(st, &b, "4444444444444444", "s", "docker", NULL,
 	    2000, &box, &created, &err);
-	box_state_box_set_running(st, box.id, "ref4", &err);
+	box_state_box_set_running(st, box.id, "ref4", -1, &err);
 	ok(box_state_session_add(st, box.id, 200, 9, &si, 2001, &s1, &l1,
 	    &err) == 0 && l1 > 0, "a session starts its history row");
 	si.command = "";
@@ -670,6 +693,326 @@ test_history(void)
 	}
 }
 
+
+static int64_t
+counter(struct box_state *st, const char *name, const char *labels)
+{
+	struct box_error err;
+	int64_t v = -1;
+
+	if (box_state_counter_get(st, name, labels, &v, &err) < 0)
+		diag("%s", err.msg);
+	return v;
+}
+
+static int
+counter_rows(void *arg, const char *name, const char *labels, int64_t v)
+{
+	(*(int *)arg)++;
+	return 0;
+}
+
+/*
+ * Counters: bumped with the audit events that make them, by class; the
+ * reaper's in one transaction, never down; and untouched when the audit
+ * rows go (retention).
+ */
+static void
+test_counters(void)
+{
+	/* A refusal of each kind from box_state_redeem itself. */
+	static const struct {
+		const char *id, *token, *fp, *class;
+		int64_t now;
+	} refusals[] = {
+		{ "c100000000000000", "wrong", "SHA256:c9", "invalid", 1500 },
+		{ "c900000000000000", "c900000000000000", "SHA256:c9",
+		    "invalid", 1500 },
+		{ "c100000000000000", "c100000000000000", "SHA256:c9", "used",
+		    1500 },
+		{ "c200000000000000", "c200000000000000", "SHA256:c1",
+		    "key_bound", 1500 },
+		{ "c200000000000000", "c200000000000000", "SHA256:c9",
+		    "expired", 3000 },
+		{ "c300000000000000", "c300000000000000", "SHA256:c9",
+		    "revoked", 1500 },
+	};
+	char path[160], labels[BOX_ERROR_MSG_MAX + 64];
+	struct box_state *st;
+	struct box_error err;
+	struct box_counter bad = { BOX_CTR_REAPER_ERRORS, "", -1 };
+	struct box_counter zero[] = {
+		{ BOX_CTR_REAPER_ACTIONS, "action=expired", 0 },
+		{ BOX_CTR_REAPER_ERRORS, "", 0 },
+	};
+	struct box_counter pass[] = {
+		{ BOX_CTR_REAPER_ACTIONS, "action=expired", 2 },
+		{ BOX_CTR_REAPER_ACTIONS, "action=orphans", 0 },
+		{ BOX_CTR_REAPER_ERRORS, "", 1 },
+	};
+	long long n = 0;
+	size_t i;
+	int rows = 0;
+
+	snprintf(path, sizeof(path), "%s/counters.db", dir);
+	box_state_open(path, 1, &st, &err);
+	mk_invite(st, "c100000000000000", 1, 0);
+	mk_invite(st, "c200000000000000", 1, 2000);
+	mk_invite(st, "c300000000000000", 1, 0);
+	box_state_invite_revoke(st, "c300000000000000", 1400, &err);
+	ok(redeem(st, "c100000000000000", "c100000000000000", "SHA256:c1",
+	    1500, &err) == 0, "counters: a redemption");
+	box_state_audit(st, 1500, "redeemed", "c100000000000000", NULL,
+	    "SHA256:c1", "1.2.3.4", NULL);
+	is_int(counter(st, BOX_CTR_REDEMPTIONS, "outcome=redeemed"), 1,
+	    "  counted with its audit event");
+	for (i = 0; i < sizeof(refusals) / sizeof(refusals[0]); i++) {
+		if (redeem(st, refusals[i].id, refusals[i].token,
+		    refusals[i].fp, refusals[i].now, &err) == 0) {
+			ok(0, "a refusal");
+			continue;
+		}
+		snprintf(labels, sizeof(labels), "%s: \"%s\"",
+		    refusals[i].class, err.msg);
+		is_str(box_state_redeem_class(err.msg), refusals[i].class,
+		    labels);
+		box_state_audit(st, 1500, "redeem-refused", NULL, NULL,
+		    refusals[i].fp, "1.2.3.4", err.msg);
+	}
+	/* box-shell's own refusals, before the state is asked. */
+	is_str(box_state_redeem_class("this is not a valid invite token: "
+	    "invite token signature is not valid"), "invalid",
+	    "box-shell's bad token: invalid");
+	is_str(box_state_redeem_class("this invite has expired"), "expired",
+	    "box-shell's expired token: expired");
+	is_str(box_state_redeem_class("state: database is locked"), "other",
+	    "anything else: other");
+	is_str(box_state_redeem_class(NULL), "other", "  even nothing");
+	is_int(counter(st, BOX_CTR_REDEMPTIONS, "outcome=invalid"), 2,
+	    "refusals counted by class: two invalid");
+	ok(counter(st, BOX_CTR_REDEMPTIONS, "outcome=used") == 1 &&
+	    counter(st, BOX_CTR_REDEMPTIONS, "outcome=key_bound") == 1 &&
+	    counter(st, BOX_CTR_REDEMPTIONS, "outcome=expired") == 1 &&
+	    counter(st, BOX_CTR_REDEMPTIONS, "outcome=revoked") == 1,
+	    "  one used, one of a bound key, one expired, one revoked");
+	box_state_audit_nodb(st, 1500, "rate-limited", NULL, NULL, "SHA256:c9",
+	    "1.2.3.4", "too many");
+	box_state_audit_count(st, "rate-limited", &n, &err);
+	ok(counter(st, BOX_CTR_REDEMPTIONS, "outcome=rate_limited") == 1 &&
+	    n == 0, "a rate-limited one counted, though never an audit row");
+
+	box_state_audit(st, 1600, "box-destroyed", NULL, "b1", NULL, NULL,
+	    "linger over");
+	box_state_audit(st, 1600, "box-destroyed", NULL, "b2", NULL, NULL,
+	    "killed by an administrator");
+	box_state_audit(st, 1600, "box-destroyed", NULL, "b3", NULL, NULL,
+	    "something new\n\"quoted\"");
+	box_state_audit(st, 1600, "box-destroyed", NULL, "b5", NULL, NULL,
+	    "runtime object vanished");
+	ok(counter(st, BOX_CTR_DESTROYED, "reason=linger") == 1 &&
+	    counter(st, BOX_CTR_DESTROYED, "reason=killed") == 1 &&
+	    counter(st, BOX_CTR_DESTROYED, "reason=vanished") == 1 &&
+	    counter(st, BOX_CTR_DESTROYED, "reason=other") == 1,
+	    "boxes destroyed by reason, an unknown one as other");
+	box_state_audit(st, 1600, "session-started", NULL, "b1", NULL, NULL,
+	    "session=1");
+	box_state_audit(st, 1600, "box-failed", NULL, "b4", NULL, NULL, "x");
+	box_state_audit(st, 1600, "invite-created", "c400000000000000", NULL,
+	    NULL, NULL, NULL);
+	ok(counter(st, BOX_CTR_SESSIONS, "") == 1 &&
+	    counter(st, BOX_CTR_FAILED, "") == 1, "sessions started and boxes "
+	    "failed counted");
+	box_state_counter_list(st, counter_rows, &rows, &err);
+	is_int(rows, 13, "  and nothing else (invite-created has no counter)");
+
+	ok(box_state_counters_add(st, &bad, 1, &err) < 0 &&
+	    counter(st, BOX_CTR_REAPER_ERRORS, "") == 0,
+	    "a counter never goes down");
+	rows = 0;
+	ok(box_state_counters_add(st, zero, 2, &err) == 0 &&
+	    box_state_counter_list(st, counter_rows, &rows, &err) == 0 &&
+	    rows == 13, "an idle pass writes nothing");
+	box_state_counters_add(st, pass, 3, &err);
+	box_state_counters_add(st, pass, 3, &err);
+	ok(counter(st, BOX_CTR_REAPER_ACTIONS, "action=expired") == 4 &&
+	    counter(st, BOX_CTR_REAPER_ERRORS, "") == 2 &&
+	    counter(st, BOX_CTR_REAPER_ACTIONS, "action=orphans") == 0,
+	    "the reaper's actions add up");
+
+	ok(box_state_prune_audit(st, 1000000, 1000, &n, &err) == 0 && n > 10,
+	    "every audit row pruned");
+	box_state_audit_count(st, "redeemed", &n, &err);
+	ok(n == 0 &&
+	    counter(st, BOX_CTR_REDEMPTIONS, "outcome=redeemed") == 1 &&
+	    counter(st, BOX_CTR_REDEMPTIONS, "outcome=invalid") == 2 &&
+	    counter(st, BOX_CTR_DESTROYED, "reason=linger") == 1,
+	    "  the counters stay as they were");
+	box_state_close(st);
+}
+
+/* The box create histogram: cumulative buckets, sum and count. */
+static void
+test_histogram(void)
+{
+	static const int64_t ms[] = { 80, 300, 1500, 70000 };
+	const struct box_bucket *bk;
+	char path[160], labels[64], id[17];
+	struct box_state *st;
+	struct box_error err;
+	struct box_binding b;
+	struct box_box box;
+	int64_t prev = 0, v;
+	size_t i, nb;
+	int created, mono = 1;
+
+	snprintf(path, sizeof(path), "%s/hist.db", dir);
+	box_state_open(path, 1, &st, &err);
+	bk = box_state_create_buckets(&nb);
+	ok(nb == 9 && bk[0].ms == 100 && strcmp(bk[0].le, "0.1") == 0 &&
+	    bk[8].ms == 60000 && strcmp(bk[8].le, "60") == 0,
+	    "histogram: nine buckets, 0.1 s to 60 s");
+	mk_invite(st, "d100000000000000", 10, 0);
+	for (i = 0; i < sizeof(ms) / sizeof(ms[0]); i++) {
+		char fp[32];
+
+		snprintf(fp, sizeof(fp), "SHA256:h%zu", i);
+		snprintf(id, sizeof(id), "d00000000000000%zu", i);
+		redeem(st, "d100000000000000", "d100000000000000", fp, 1500,
+		    &err);
+		box_state_binding_get(st, fp, &b, &err);
+		box_state_box_claim(st, &b, id, "s", "docker", NULL, 1500, &box,
+		    &created, &err);
+		if (box_state_box_set_running(st, id, "r", ms[i], &err) < 0)
+			diag("%s", err.msg);
+	}
+	/* Neither an unmeasured one nor one that ended meanwhile counts. */
+	box_state_binding_get(st, "SHA256:h0", &b, &err);
+	box_state_box_end(st, "d000000000000000", "destroyed", "x", 1600,
+	    &err);
+	box_state_box_claim(st, &b, "d000000000000009", "s", "docker", NULL,
+	    1600, &box, &created, &err);
+	box_state_box_set_running(st, "d000000000000009", "r", -1, &err);
+	box_state_box_end(st, "d000000000000009", "destroyed", "x", 1600,
+	    &err);
+	ok(box_state_box_claim(st, &b, "d00000000000000a", "s", "docker", NULL,
+	    1600, &box, &created, &err) == 0 &&
+	    box_state_box_end(st, box.id, "failed", "x", 1600, &err) == 0 &&
+	    box_state_box_set_running(st, box.id, "r", 50, &err) < 0,
+	    "a box ended while being created is not running");
+	is_int(counter(st, BOX_CTR_CREATE "_count", ""), 4,
+	    "four boxes made in time counted");
+	is_int(counter(st, BOX_CTR_CREATE "_sum_ms", ""), 80 + 300 + 1500 +
+	    70000, "their times summed");
+	for (i = 0; i < nb; i++) {
+		snprintf(labels, sizeof(labels), "le=%s", bk[i].le);
+		v = counter(st, BOX_CTR_CREATE "_bucket", labels);
+		if (v < prev)
+			mono = 0;
+		prev = v;
+	}
+	ok(mono, "buckets cumulative: never fewer in a wider one");
+	is_int(counter(st, BOX_CTR_CREATE "_bucket", "le=0.1"), 1,
+	    "  0.1 s: the 80 ms one");
+	is_int(counter(st, BOX_CTR_CREATE "_bucket", "le=0.25"), 1,
+	    "  0.25 s: the same");
+	is_int(counter(st, BOX_CTR_CREATE "_bucket", "le=0.5"), 2,
+	    "  0.5 s: and the 300 ms one");
+	is_int(counter(st, BOX_CTR_CREATE "_bucket", "le=2"), 3,
+	    "  2 s: and the 1.5 s one");
+	is_int(counter(st, BOX_CTR_CREATE "_bucket", "le=60"), 3,
+	    "  60 s: not the 70 s one (only +Inf, the count, has it)");
+	box_state_close(st);
+}
+
+struct prunable {
+	int64_t	 id[16];
+	char	 rec[16][BOX_RECORDING_NAME_MAX];
+	int	 shared[16];
+	size_t	 n;
+};
+
+static int
+prunable_cb(void *arg, const struct box_prune_row *r)
+{
+	struct prunable *p = arg;
+
+	if (p->n < 16) {
+		p->id[p->n] = r->id;
+		box_strlcpy(p->rec[p->n], r->recording, sizeof(p->rec[0]));
+		p->shared[p->n++] = r->shared;
+	}
+	return 0;
+}
+
+/*
+ * What retention may take from the history: sessions ended before the
+ * cutoff, oldest first, in pages; never a live one, never a row whose
+ * recording is no name sshbox writes; a file a kept row names is shared.
+ */
+static void
+test_prune_rows(void)
+{
+	struct box_session_info si = { "s", "", 0, NULL };
+	struct box_session_result res = { 0, "exited", -1, -1, NULL };
+	static const char *const names[] = { "100-1-aa.cast", "../x",
+	    "100-3-cc.cast", NULL, "/etc/passwd", ".hidden", "100-1-aa.cast",
+	    "live.cast" };
+	struct box_session_row row;
+	int64_t sid[8], lid[8];
+	char path[160];
+	struct box_state *st;
+	struct box_error err;
+	struct box_binding b;
+	struct box_box box;
+	struct prunable p;
+	long long n;
+	size_t i;
+	int created, last;
+
+	snprintf(path, sizeof(path), "%s/prune.db", dir);
+	box_state_open(path, 1, &st, &err);
+	mk_invite(st, "e100000000000000", 1, 0);
+	redeem(st, "e100000000000000", "e100000000000000", "SHA256:e1", 100,
+	    &err);
+	box_state_binding_get(st, "SHA256:e1", &b, &err);
+	box_state_box_claim(st, &b, "e000000000000001", "s", "docker", NULL,
+	    100, &box, &created, &err);
+	box_state_box_set_running(st, box.id, "r", -1, &err);
+	/* Rows 0-5 end at 110+i (old); 6 ends at 500 (kept: within the
+	 * retention) naming row 0's file; 7 stays live. */
+	for (i = 0; i < 8; i++) {
+		si.recording = names[i];
+		box_state_session_add(st, box.id, 300 + (long)i, 1, &si, 101,
+		    &sid[i], &lid[i], &err);
+	}
+	for (i = 0; i < 7; i++)
+		box_state_session_end(st, sid[i], i < 6 ? 110 + (int64_t)i :
+		    500, 0, &res, &last, &err);
+	memset(&p, 0, sizeof(p));
+	ok(box_state_prune_sessions_list(st, 200, 0, 0, 10, prunable_cb, &p,
+	    &err) == 0, "prunable sessions listed");
+	ok(p.n == 3 && p.id[0] == lid[0] && p.id[1] == lid[2] &&
+	    p.id[2] == lid[3], "  the old ones with a valid name or none, "
+	    "oldest first; no hostile name, no recent or live one");
+	ok(p.shared[0] == 1 && p.shared[1] == 0 && p.rec[2][0] == '\0',
+	    "  a file a kept row also names is shared");
+	memset(&p, 0, sizeof(p));
+	box_state_prune_sessions_list(st, 200, 0, 0, 2, prunable_cb, &p, &err);
+	ok(p.n == 2 && p.id[1] == lid[2], "a page of two");
+	memset(&p, 0, sizeof(p));
+	box_state_prune_sessions_list(st, 200, 112, lid[2], 2, prunable_cb, &p,
+	    &err);
+	ok(p.n == 1 && p.id[0] == lid[3], "  and the next page after it");
+	ok(box_state_prune_sessions(st, lid, 8, 200, &n, &err) == 0 && n == 3,
+	    "deleting all eight ids removes only the three prunable");
+	ok(box_state_session_get(st, lid[1], &row, &err) == 0 &&
+	    box_state_session_get(st, lid[6], &row, &err) == 0 &&
+	    box_state_session_get(st, lid[7], &row, &err) == 0 &&
+	    box_state_session_get(st, lid[0], &row, &err) < 0,
+	    "  the hostile, the recent and the live rows are there");
+	box_state_close(st);
+}
+
 int
 main(void)
 {
@@ -686,6 +1029,9 @@ main(void)
 	test_limits();
 	test_claim_recheck();
 	test_history();
+	test_counters();
+	test_histogram();
+	test_prune_rows();
 	test_nofollow();
 	{
 		char cmd[160];
