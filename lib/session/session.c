@@ -142,6 +142,8 @@ shown(struct sess *s, const uint8_t *p, size_t n)
 	box_watch_output(o->watch, p, n);
 }
 
+static void	drain_out(struct sess *, int);
+
 /* A notice for the guest, in line with what is already queued (relay) or
  * written at once (pass-through: the process owns the descriptors). */
 static void
@@ -161,6 +163,9 @@ notice(struct sess *s, const char *msg)
 			return;
 		return;
 	}
+	/* A notice is never dropped: a full buffer is flushed first. */
+	if (buf_room(s->o->tty ? &s->out : &s->err) < (size_t)n)
+		drain_out(s, END_MS);
 	if (buf_room(s->o->tty ? &s->out : &s->err) >= (size_t)n) {
 		buf_put(s->o->tty ? &s->out : &s->err, (const uint8_t *)line,
 		    (size_t)n);
@@ -196,6 +201,32 @@ warn_at_start(struct sess *s)
 				break;
 		if (j == s->nwarn && left > 0)
 			warn_remaining(s, left);
+	}
+}
+
+/* Before ending: what is queued for the guest (a last notice among it)
+ * goes out, waiting up to ms for a guest that reads slowly. */
+static void
+drain_out(struct sess *s, int ms)
+{
+	int64_t end = box_now_ms() + ms;
+	struct pollfd pfd[2];
+	nfds_t n;
+
+	for (;;) {
+		if (buf_flush(&s->out, 1) < 0 || buf_flush(&s->err,
+		    s->errfd) < 0)
+			return;
+		n = 0;
+		if (s->out.len > 0)
+			pfd[n++] = (struct pollfd){ 1, POLLOUT, 0 };
+		if (s->err.len > 0)
+			pfd[n++] = (struct pollfd){ s->errfd, POLLOUT, 0 };
+		if (n == 0 || box_now_ms() >= end)
+			return;
+		if (poll(pfd, n, (int)(end - box_now_ms())) < 0 &&
+		    errno != EINTR)
+			return;
 	}
 }
 
@@ -570,8 +601,7 @@ check_time(struct sess *s, int64_t now)
 	if (now < o->deadline)
 		return -1;
 	notice(s, "time is up: this box is being destroyed");
-	buf_flush(&s->out, 1);
-	buf_flush(&s->err, s->errfd);
+	drain_out(s, END_MS);
 	end_session(s);
 	return BOX_SESSION_DEADLINE;
 }
@@ -666,8 +696,7 @@ loop(struct sess *s, int *status, struct box_error *err)
 		if (s->unrecorded && o->rec_required && !exited) {
 			notice(s, "the recording of this session failed, and "
 			    "this box is only used recorded: session ended");
-			buf_flush(&s->out, 1);
-			buf_flush(&s->err, s->errfd);
+			drain_out(s, END_MS);
 			end_session(s);
 			return BOX_SESSION_UNRECORDED;
 		}
