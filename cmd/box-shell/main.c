@@ -382,7 +382,7 @@ session(struct box_ctx *ctx, const struct box_cmd *cmd,
 		return rc;
 	}
 	if (box_provision(ctx, b, &prof, source, &box, &err) < 0) {
-		box_record_close(rec, -1, "no box");
+		box_record_discard(rec);	/* no session, nothing seen */
 		free(tools);
 		return fail(box_exit_code(&err), "cannot start your box: %s",
 		    err.msg);
@@ -400,7 +400,7 @@ session(struct box_ctx *ctx, const struct box_cmd *cmd,
 	if (box_state_session_add(ctx->st, box.id, (long)getpid(),
 	    box_pid_start((long)getpid()), &si, started, &session, &log_id,
 	    &err) < 0) {
-		box_record_close(rec, -1, "no session");
+		box_record_discard(rec);
 		free(tools);
 		return fail(BOX_EXIT_GONE, "your box ended: %s", err.msg);
 	}

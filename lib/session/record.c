@@ -24,6 +24,7 @@ struct stream {			/* a UTF-8 character split across writes */
 
 struct box_record {
 	int		 dirfd, fd;
+	char		 name[128];
 	int		 input;
 	int		 failed;	/* errno of the write that failed */
 	struct timespec	 t0;
@@ -318,6 +319,7 @@ box_record_open(struct box_record **rp, const char *dir, int input,
 		    dir, name);
 		goto fail;
 	}
+	box_strlcpy(r->name, name, sizeof(r->name));
 	clock_gettime(CLOCK_MONOTONIC, &r->t0);
 	json_str(t, sizeof(t), term != NULL ? term : "");
 	json_str(ti, sizeof(ti), title != NULL ? title : "");
@@ -370,4 +372,16 @@ box_record_close(struct box_record *r, int exit_status, const char *reason)
 	free(r->line);
 	free(r);
 	return complete;
+}
+
+void
+box_record_discard(struct box_record *r)
+{
+	if (r == NULL)
+		return;
+	close(r->fd);
+	unlinkat(r->dirfd, r->name, 0);
+	close(r->dirfd);
+	free(r->line);
+	free(r);
 }

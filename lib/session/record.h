@@ -53,6 +53,10 @@ int	box_record_failed(const struct box_record *r);
 int	box_record_close(struct box_record *r, int exit_status,
 	    const char *reason);
 
+/* Drop a recording that no session came of: closed and removed.  NULL
+ * is accepted. */
+void	box_record_discard(struct box_record *r);
+
 /* A recording's file name as box_record_open makes them: what readers
  * of the state accept (no path, no leading dot). */
 int	box_record_valid_name(const char *name);

@@ -128,6 +128,12 @@ test_record(void)
 	is_str(last, "m:" BOX_RECORD_END_MARK " exit=- reason=hangup",
 	    "  no status: -");
 
+	ok(box_record_open(&r, rdir, 0, 80, 24, "", "", name, sizeof(name),
+	    &err) == 0, "a recording no session came of");
+	box_record_discard(r);
+	snprintf(path, sizeof(path), "%s/%s", rdir, name);
+	ok(access(path, F_OK) < 0 && errno == ENOENT, "  is removed");
+
 	/* Where recordings may not be made. */
 	snprintf(path, sizeof(path), "%s/link", dir);
 	symlink(rdir, path);
