@@ -91,6 +91,10 @@ if [ -e /dev/log ]; then
 	t_skip "  and box-shell's" "/dev/log belongs to a running syslog daemon here"
 	t_skip "log_format: json" "/dev/log belongs to a running syslog daemon here"
 else
+	# Sessions still ending (a box-shell writes session-ended before it
+	# leaves the live list) would log into the listener's file.
+	no_live() { [ "$($INVITE sessions --live --json | jq length)" = 0 ]; }
+	wait_for 60 no_live
 	socat -u UNIX-RECV:/dev/log,mode=666 "OPEN:$T/syslog,creat,append" & slp=$!
 	for i in $(seq 50); do [ -S /dev/log ] && break; sleep 0.1; done
 	$INVITE create --profile test --note "to syslog" >/dev/null
@@ -108,6 +112,7 @@ else
 	# (after syslog's own "<PRI>DATE PROG[PID]: "), a session's naming
 	# its box, invite and key.
 	echo "log_format: json" >> "$CONF"
+	wait_for 60 no_live
 	socat -u UNIX-RECV:/dev/log,mode=666 "OPEN:$T/syslog.json,creat,append" & slp=$!
 	for i in $(seq 50); do [ -S /dev/log ] && break; sleep 0.1; done
 	new_key j
