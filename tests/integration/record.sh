@@ -67,6 +67,26 @@ t_is "replay plays it back: the guest's screen, queries dropped" \
 	"$(tr -d '\r' < "$T/a.out" | sed 's/\x1b\[6n//g' | md5sum)"
 t_is "record: output keeps no input" "$(jq -r 'select(type == "array" and .[1] == "i")' < "$f" | wc -l)" 0
 
+# A window resized during the session: the box sees it, the recording
+# keeps it.
+cat > "$T/resize.exp" <<'EOX'
+set timeout 30
+log_user 0
+spawn {*}$argv
+expect { -re {\$ } {} timeout { exit 8 } }
+stty rows 40 columns 120 < $spawn_out(slave,name)
+send "stty size\r"
+expect { -re {40 120} {} timeout { exit 9 } }
+send "exit\r"
+expect eof
+EOX
+expect "$T/resize.exp" ssh -F /dev/null -i "$T/a" -o IdentitiesOnly=yes -o IdentityAgent=none \
+	-o BatchMode=yes -o UserKnownHostsFile="$T/known_hosts" -o StrictHostKeyChecking=no \
+	-o LogLevel=ERROR -p "$PORT" -t "$BOX_USER@127.0.0.1"; rc=$?
+t_is "a window resized during a recorded session reaches the box" "$rc" 0
+t_is "  and the recording keeps the new size" \
+	"$(jq -c 'select(type == "array" and .[1] == "r") | .[2]' < "$(cast_of "$(session_json a | jq .session)")")" '"120x40"'
+
 bind b recall
 printf 'echo typed-$((1+1))\nexit\n' | gssh b -tt > "$T/b.out" 2>&1
 t_like "record: all says so" "$(tr -d '\r' < "$T/b.out")" "what you type included"
