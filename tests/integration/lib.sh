@@ -15,7 +15,7 @@ RUNTIME_CONFIGS=$sysconfdir/sshbox/box-runtime.configs
 BOX_USER=box
 IMAGE=sshbox/busybox:latest
 
-. "$(dirname "$0")/common.sh"
+. "$top_srcdir/tests/integration/common.sh"
 
 # ---------------------------------------------------------------- capability
 [ "$(id -u)" = 0 ] || t_skip_all "needs root (creates the box account, runs sshd)"
