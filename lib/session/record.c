@@ -156,6 +156,16 @@ escape(struct stream *s, const uint8_t *p, size_t n, char *o)
 	s->nheld = 0;
 	while (i < len) {
 		if (buf[i] < 0x80) {
+			/* Most of a screen: a run that needs no escape. */
+			for (k = i; k < len && buf[k] >= 0x20 && buf[k] < 0x7f &&
+			    buf[k] != '"' && buf[k] != '\\'; k++)
+				;
+			if (k > i) {
+				memcpy(o, buf + i, k - i);
+				o += k - i;
+				i = k;
+				continue;
+			}
 			o = put_esc(o, buf[i++]);
 			continue;
 		}
