@@ -29,8 +29,8 @@ struct box_watch {
 	unsigned	 cols, rows;
 	struct watcher	 w[BOX_WATCH_MAX];
 	size_t		 nw;
-	uint8_t		*hist;		/* output since the last clear */
-	size_t		 nhist;
+	uint8_t		*hist;		/* output since the last clear: a */
+	size_t		 hstart, nhist;	/* ring of BOX_WATCH_HISTORY */
 };
 
 /* The directory: made when missing, ours alone, not a link. */
@@ -203,6 +203,19 @@ who_is(int fd, char *who, size_t whosz, int *allowed)
 		snprintf(who, whosz, "uid %u", (unsigned)cr.uid);
 }
 
+/* The screen's history for a newcomer: the ring, oldest first. */
+static int
+queue_history(const struct box_watch *w, struct watcher *x)
+{
+	size_t first = BOX_WATCH_HISTORY - w->hstart;
+
+	if (first > w->nhist)
+		first = w->nhist;
+	if (queue_data(x, w->hist + w->hstart, first) < 0)
+		return -1;
+	return queue_data(x, w->hist, w->nhist - first);
+}
+
 static void
 accept_new(struct box_watch *w, void (*cb)(void *, int, const char *),
     void *arg)
@@ -224,8 +237,7 @@ accept_new(struct box_watch *w, void (*cb)(void *, int, const char *),
 		snprintf(hello, sizeof(hello), "session=%lld cols=%u rows=%u",
 		    (long long)w->session, w->cols, w->rows);
 		if (!allowed || queue(x, BOX_WF_HELLO, hello,
-		    strlen(hello)) < 0 || queue_data(x, w->hist,
-		    w->nhist) < 0) {
+		    strlen(hello)) < 0 || queue_history(w, x) < 0) {
 			close(fd);
 			free(x->q);
 			continue;
@@ -277,50 +289,62 @@ box_watch_service(struct box_watch *w, const struct pollfd *pfd, size_t n,
 	}
 }
 
-/* Where the screen was last wiped: a late watcher's replay starts there. */
+/* Where the screen was last wiped in p (NULL: not there): a late
+ * watcher's replay starts there.  One pass, from escape to escape. */
 static const uint8_t *
 last_clear(const uint8_t *p, size_t n)
 {
-	static const char *const marks[] = { "\033[2J", "\033c",
-	    "\033[?1049h" };
-	const uint8_t *best = NULL, *q, *end = p + n;
-	size_t i, ml;
+	const uint8_t *best = NULL, *q = p, *end = p + n;
+	size_t left;
 
-	for (i = 0; i < sizeof(marks) / sizeof(marks[0]); i++) {
-		ml = strlen(marks[i]);
-		for (q = p; (q = memmem(q, (size_t)(end - q), marks[i],
-		    ml)) != NULL; q += ml)
-			if (best == NULL || q > best)
-				best = q;
+	while ((q = memchr(q, '\033', (size_t)(end - q))) != NULL) {
+		left = (size_t)(end - q);
+		if ((left >= 4 && memcmp(q, "\033[2J", 4) == 0) ||
+		    (left >= 2 && q[1] == 'c') ||
+		    (left >= 8 && memcmp(q, "\033[?1049h", 8) == 0))
+			best = q;
+		q++;
 	}
 	return best;
+}
+
+/* Append to the ring, the oldest bytes giving way. */
+static void
+hist_add(struct box_watch *w, const uint8_t *p, size_t n)
+{
+	size_t at, first;
+
+	if (n >= BOX_WATCH_HISTORY) {
+		memcpy(w->hist, p + n - BOX_WATCH_HISTORY, BOX_WATCH_HISTORY);
+		w->hstart = 0;
+		w->nhist = BOX_WATCH_HISTORY;
+		return;
+	}
+	at = (w->hstart + w->nhist) % BOX_WATCH_HISTORY;
+	first = BOX_WATCH_HISTORY - at < n ? BOX_WATCH_HISTORY - at : n;
+	memcpy(w->hist + at, p, first);
+	memcpy(w->hist, p + first, n - first);
+	if (w->nhist + n > BOX_WATCH_HISTORY) {
+		w->hstart = (w->hstart + w->nhist + n - BOX_WATCH_HISTORY) %
+		    BOX_WATCH_HISTORY;
+		w->nhist = BOX_WATCH_HISTORY;
+	} else
+		w->nhist += n;
 }
 
 void
 box_watch_output(struct box_watch *w, const void *p, size_t n)
 {
 	const uint8_t *b = p, *c;
-	size_t i, keep, hn = n;
+	size_t i;
 
 	if (w == NULL || n == 0)
 		return;
 	if ((c = last_clear(b, n)) != NULL) {
-		hn -= (size_t)(c - b);
-		b = c;
-		w->nhist = 0;
-	}
-	if (hn >= BOX_WATCH_HISTORY) {
-		memcpy(w->hist, b + hn - BOX_WATCH_HISTORY, BOX_WATCH_HISTORY);
-		w->nhist = BOX_WATCH_HISTORY;
-	} else {
-		if (w->nhist + hn > BOX_WATCH_HISTORY) {
-			keep = BOX_WATCH_HISTORY - hn;
-			memmove(w->hist, w->hist + w->nhist - keep, keep);
-			w->nhist = keep;
-		}
-		memcpy(w->hist + w->nhist, b, hn);
-		w->nhist += hn;
-	}
+		w->hstart = w->nhist = 0;
+		hist_add(w, c, n - (size_t)(c - b));
+	} else
+		hist_add(w, b, n);
 	for (i = 0; i < w->nw; i++) {
 		if (queue_data(&w->w[i], p, n) == 0 && flush(&w->w[i]) == 0)
 			continue;

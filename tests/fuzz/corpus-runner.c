@@ -24,6 +24,7 @@ int fuzz_termfilter(const uint8_t *, size_t);
 int fuzz_watch(const uint8_t *, size_t);
 int fuzz_log(const uint8_t *, size_t);
 int fuzz_cast(const uint8_t *, size_t);
+int fuzz_record(const uint8_t *, size_t);
 
 static const struct {
 	const char *name;
@@ -41,6 +42,7 @@ static const struct {
 	{ "watch", fuzz_watch },
 	{ "log", fuzz_log },
 	{ "cast", fuzz_cast },
+	{ "record", fuzz_record },
 };
 
 int

@@ -297,6 +297,47 @@ test_watch(void)
 	ok(box_watch_connect(wdir, 7, &err) < 0, "  its socket is gone");
 	close(fd);
 	close(fd2);
+	/* More than the history holds, in pieces that wrap its ring: a late
+	 * watcher gets the newest BOX_WATCH_HISTORY bytes, in order. */
+	{
+		static char big[300000], got[BOX_WATCH_HISTORY + 16];
+		size_t i, off, n;
+
+		for (i = 0; i < sizeof(big); i++)
+			big[i] = (char)('a' + i % 23);
+		ok(box_watch_open(&w, wdir, 10, 80, 24, &err) == 0,
+		    "a session with much output");
+		for (off = 0; off < sizeof(big); off += n) {
+			n = 7001 < sizeof(big) - off ? 7001 : sizeof(big) - off;
+			box_watch_output(w, big + off, n);
+		}
+		fd = box_watch_connect(wdir, 10, &err);
+		np = box_watch_pollfds(w, pfd);
+		poll(pfd, np, 1000);
+		box_watch_service(w, pfd, np, count, NULL);
+		n = drain(w, fd, got, sizeof(got), &types);
+		ok(n == BOX_WATCH_HISTORY && memcmp(got, big + sizeof(big) -
+		    BOX_WATCH_HISTORY, n) == 0, "  a late watcher: the newest "
+		    "256 KiB, in order");
+		box_watch_output(w, "zz\033cscreen", 10);
+		box_watch_close(w, NULL, count, NULL);
+		close(fd);
+		ok(box_watch_open(&w, wdir, 11, 80, 24, &err) == 0,
+		    "another session");
+		box_watch_output(w, big, 200000);
+		box_watch_output(w, "x\033[2Jfresh", 10);
+		box_watch_output(w, big, 100);
+		fd = box_watch_connect(wdir, 11, &err);
+		np = box_watch_pollfds(w, pfd);
+		poll(pfd, np, 1000);
+		box_watch_service(w, pfd, np, count, NULL);
+		n = drain(w, fd, got, sizeof(got), &types);
+		ok(n == 109 && memcmp(got, "\033[2Jfresh", 9) == 0 &&
+		    memcmp(got + 9, big, 100) == 0, "  after a clear: from the "
+		    "clear on, across the ring's wrap");
+		box_watch_close(w, NULL, count, NULL);
+		close(fd);
+	}
 	chmod(wdir, 0755);
 	ok(box_watch_open(&w, wdir, 9, 80, 24, &err) < 0,
 	    "a watch directory open to others: refused");
