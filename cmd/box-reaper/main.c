@@ -133,6 +133,8 @@ pass(const char *conf, int json)
 	struct box_ctx ctx;
 	int64_t started = box_now_ms();
 	int lock, rc = 0, failed = 0;
+	long long swept = 0;
+	char wdir[PATH_MAX + 8];
 
 	/* As the box account, the runtime is reached through box-runtime. */
 	box_helper_start(conf);
@@ -161,6 +163,13 @@ pass(const char *conf, int json)
 	if (box_retention_prune(ctx.st, ctx.cfg.recordings_dir, box_now(),
 	    ctx.cfg.retention, BOX_RETENTION_MAX, &ps, &err) < 0)
 		box_log(LOG_ERR, "retention: %s", err.msg);
+	if (snprintf(wdir, sizeof(wdir), "%s/watch", ctx.cfg.state_dir) <
+	    (int)sizeof(wdir) && box_watch_sweep(ctx.st, wdir, &swept,
+	    &err) < 0)
+		box_log(LOG_ERR, "%s", err.msg);
+	else if (swept > 0)
+		box_log(LOG_INFO, "removed %lld watch sockets of sessions no "
+		    "longer live", swept);
 	count_pass(&ctx, &rs, &ps, failed + rs.errors + ps.errors);
 	if (failed + rs.errors + ps.errors > 0)
 		rc = 1;

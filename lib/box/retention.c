@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <dirent.h>
 #include <unistd.h>
 
 #include "box/retention.h"
@@ -162,4 +164,60 @@ box_retention_prune(struct box_state *st, const char *recordings_dir,
 		    detail);
 	}
 	return rc;
+}
+
+/* "N.sock", N a session number as box-shell names them. */
+static int
+watch_name(const char *name, int64_t *id)
+{
+	size_t n = strspn(name, "0123456789");
+	long long v = 0;
+	size_t i;
+
+	if (n == 0 || n > 18 || name[0] == '0' || strcmp(name + n, ".sock"))
+		return 0;
+	for (i = 0; i < n; i++)
+		v = v * 10 + (name[i] - '0');
+	*id = v;
+	return 1;
+}
+
+int
+box_watch_sweep(struct box_state *st, const char *dir, long long *removed,
+    struct box_error *err)
+{
+	struct box_session_row row;
+	struct box_error e;
+	struct dirent *de;
+	struct stat sb;
+	int64_t id;
+	DIR *d;
+	int fd;
+
+	*removed = 0;
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) < 0)
+		return errno == ENOENT ? 0 : box_error_set(err, BOX_E_CONFIG,
+		    errno, "watch directory %s", dir);
+	if (fstat(fd, &sb) < 0 || sb.st_uid != geteuid() ||
+	    (d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return box_error_set(err, BOX_E_CONFIG, 0, "watch directory "
+		    "%s is not this account's", dir);
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (!watch_name(de->d_name, &id) ||
+		    fstatat(fd, de->d_name, &sb, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISSOCK(sb.st_mode))
+			continue;
+		/* Live: its box-shell's.  Any other answer but "gone" from
+		 * the state: leave it for the next pass. */
+		if (box_state_session_get(st, id, &row, &e) == 0 ?
+		    row.ended_at == 0 : e.kind != BOX_E_NOTFOUND)
+			continue;
+		if (unlinkat(fd, de->d_name, 0) == 0)
+			(*removed)++;
+	}
+	closedir(d);
+	return 0;
 }

@@ -45,4 +45,13 @@ int	box_retention_prune(struct box_state *st, const char *recordings_dir,
 	    int64_t now, int64_t retention, long long max_rows,
 	    struct box_retention_stats *rs, struct box_error *err);
 
+/*
+ * Remove the watch sockets (watch.h) in dir that no live session owns:
+ * those of box-shells that were killed before they could.  Only names
+ * "N.sock" that are sockets; a session N that is live keeps its own.
+ * *removed counts them.  0, or -1 (err) when dir cannot be read safely.
+ */
+int	box_watch_sweep(struct box_state *st, const char *dir,
+	    long long *removed, struct box_error *err);
+
 #endif

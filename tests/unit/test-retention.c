@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "box/retention.h"
@@ -330,6 +332,53 @@ test_bounded_sessions(void)
 	box_state_close(st);
 }
 
+/* Watch sockets: a live session keeps its own; those of sessions ended
+ * or unknown go; anything else in the directory stays. */
+static void
+test_watch_sweep(void)
+{
+	struct box_state *st = open_state("watch.db");
+	struct box_error err;
+	struct sockaddr_un sun;
+	char wdir[200], name[64];
+	long long removed = -1;
+	int64_t live, ended, ids[3];
+	size_t i;
+	int fd;
+
+	snprintf(wdir, sizeof(wdir), "%s/watch", dir);
+	mkdir(wdir, 0700);
+	mk_box(st, "5555555555555555");
+	live = mk_session(st, "5555555555555555", NULL, 0);
+	ended = mk_session(st, "5555555555555555", NULL, OLD + 10);
+	ids[0] = live;
+	ids[1] = ended;
+	ids[2] = 999;
+	for (i = 0; i < 3; i++) {
+		snprintf(name, sizeof(name), "%lld.sock", (long long)ids[i]);
+		memset(&sun, 0, sizeof(sun));
+		sun.sun_family = AF_UNIX;
+		if ((size_t)snprintf(sun.sun_path, sizeof(sun.sun_path),
+		    "%.60s/%.30s", wdir, name) >= sizeof(sun.sun_path))
+			diag("socket path too long");
+		fd = socket(AF_UNIX, SOCK_STREAM, 0);
+		if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0)
+			diag("bind %s: %s", sun.sun_path, strerror(errno));
+		close(fd);
+	}
+	touch(wdir, "77.sock.txt");
+	touch(wdir, "78.sock");		/* a file, not a socket */
+	snprintf(name, sizeof(name), "%lld.sock", (long long)live);
+	ok(box_watch_sweep(st, wdir, &removed, &err) == 0 && removed == 2,
+	    "watch sockets of sessions ended or unknown removed");
+	ok(exists(wdir, name), "  a live session's kept");
+	ok(exists(wdir, "77.sock.txt") && exists(wdir, "78.sock"),
+	    "  and what is not one of its sockets");
+	ok(box_watch_sweep(st, "/nonexistent/watch", &removed, &err) == 0 &&
+	    removed == 0, "no directory: nothing to do");
+	box_state_close(st);
+}
+
 int
 main(void)
 {
@@ -343,6 +392,7 @@ main(void)
 	test_failures();
 	test_bounded();
 	test_bounded_sessions();
+	test_watch_sweep();
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd) != 0)
 		diag("could not remove %s", dir);
