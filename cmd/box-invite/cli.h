@@ -7,4 +7,8 @@
 int	die(int code, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 
+/* Who ran box-invite, as it was started (before it became the box
+ * account): the user name, and the sudo user when there is one. */
+extern char box_invite_who[96];
+
 #endif

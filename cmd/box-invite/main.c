@@ -69,6 +69,27 @@ usage(FILE *f)
 "Durations: 90s, 30m, 2h, 1h30m, 7d.\n", SYSCONFDIR);
 }
 
+char box_invite_who[96];
+
+/* Who is running this, noted before any change of account. */
+static void
+note_who(void)
+{
+	const char *sudo = getenv("SUDO_USER");
+	struct passwd *pw = getpwuid(getuid());
+	char name[40];
+
+	if (pw != NULL)
+		snprintf(name, sizeof(name), "%.32s", pw->pw_name);
+	else
+		snprintf(name, sizeof(name), "uid %u", (unsigned)getuid());
+	if (sudo != NULL && box_valid_name(sudo, 32))
+		snprintf(box_invite_who, sizeof(box_invite_who),
+		    "%s (sudo %s)", name, sudo);
+	else
+		snprintf(box_invite_who, sizeof(box_invite_who), "%s", name);
+}
+
 int
 die(int code, const char *fmt, ...)
 {
@@ -997,6 +1018,7 @@ main(int argc, char **argv)
 	size_t c;
 
 	box_log_init("box-invite", BOX_LOG_STDERR);
+	note_who();
 	/* Global options may come before or after the command. */
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {

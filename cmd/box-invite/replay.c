@@ -252,6 +252,8 @@ replay_terminal(const char *buf, size_t len, double speed,
 		gap = (ev.time - prev) / speed;
 		if (idle_limit > 0 && gap > idle_limit)
 			gap = idle_limit;
+		if (gap > 86400)	/* a day at most, whatever the file */
+			gap = 86400;
 		prev = ev.time;
 		if (gap > 0.001 && pause_or_key(keys, (int)(gap * 1000))) {
 			stopped = 1;

@@ -69,12 +69,24 @@ box_term_write(struct box_termfilter *tf, const void *p, size_t n)
 	return 0;
 }
 
+/*
+ * What the guest's screen may have left set in this terminal, through the
+ * filter (the alternate screen, a charset, margins, a hidden cursor,
+ * modes), put back as a terminal starts: box-invite's own sequence, only
+ * to a terminal, never part of what is replayed.
+ */
+static const char term_reset[] = "\033[?1049l\033[0m\033(B\033)B\017"
+    "\033[r\033[?6l\033[?7h\033[4l\033[20l\033[?1l\033>\033[?5l"
+    "\033[?12l\033[?25h\033[?2004l\033[0 q";
+
 int
 box_term_finish(struct box_termfilter *tf)
 {
 	char out[BOX_TERMFILTER_OUT(0)];
 
-	return out_all(out, box_termfilter_finish(tf, out));
+	if (out_all(out, box_termfilter_finish(tf, out)) < 0)
+		return -1;
+	return isatty(1) ? out_all(term_reset, sizeof(term_reset) - 1) : 0;
 }
 
 /* The live session SESSION, or the newest live one of box ARG. */
@@ -176,8 +188,12 @@ cmd_watch(struct box_ctx *ctx, int argc, char **argv)
 			    (long long)row.id);
 		return die(1, "watch: %s", err.msg);
 	}
-	box_log(LOG_NOTICE, "watching session %lld of box %s (uid %u)",
-	    (long long)row.id, row.box_id, (unsigned)getuid());
+	/* The watcher's name as box-shell sees it is the box account's (this
+	 * runs as it): who asked is said here. */
+	snprintf(what, sizeof(what), "session=%lld by=%s", (long long)row.id,
+	    box_invite_who);
+	box_state_audit(ctx->st, box_now(), "watch-requested", row.invite_id,
+	    row.box_id, row.fp, NULL, what);
 	if ((rd = calloc(1, sizeof(*rd))) == NULL)
 		return die(1, "out of memory");
 	memset(&sa, 0, sizeof(sa));

@@ -323,8 +323,8 @@ start_recording(struct box_ctx *ctx, const struct box_cmd *cmd,
 	snprintf(title, sizeof(title), "sshbox: profile %s, from %s",
 	    prof->name, source);
 	if (box_record_open(rec, ctx->cfg.recordings_dir,
-	    prof->record == BOX_RECORD_ALL, cols, rows, term, title, name,
-	    namesz, &err) == 0)
+	    prof->record == BOX_RECORD_ALL, prof->record_max, cols, rows,
+	    term, title, name, namesz, &err) == 0)
 		return 0;
 	snprintf(detail, sizeof(detail), "required=%d %s",
 	    prof->record_required, err.msg);

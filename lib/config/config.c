@@ -764,6 +764,19 @@ set_disk(struct ctx *c, yaml_node_t *v, const char *key, void *field)
 	    "must be at least 1m (leave it out for no limit)");
 }
 
+/* A recording's size: what box-invite replay reads (128 MiB) holds it. */
+static int
+set_record_max(struct ctx *c, yaml_node_t *v, const char *key, void *field)
+{
+	if (set_size_min(c, v, key, field, 64LL << 10,
+	    "must be at least 64k") < 0)
+		return -1;
+	if (*(int64_t *)field > (100LL << 20))
+		return cerr(c, v, key, "at most 100m (a recording must stay "
+		    "readable)");
+	return 0;
+}
+
 static int
 set_shm_size(struct ctx *c, yaml_node_t *v, const char *key, void *field)
 {
@@ -997,7 +1010,7 @@ enum {
 	PK_WARN, PK_MEMORY, PK_CPUS, PK_PIDS, PK_NETWORK, PK_USER, PK_SHELL,
 	PK_WORKDIR, PK_READ_ONLY, PK_TMPFS, PK_TMPFS_SIZE, PK_CAP_ADD,
 	PK_DISK, PK_SHM_SIZE, PK_SESSION, PK_RECORD, PK_RECORD_REQUIRED,
-	PK_WATCH, PK_WATCH_NOTICE, PK_COUNT
+	PK_WATCH, PK_WATCH_NOTICE, PK_RECORD_MAX, PK_COUNT
 };
 
 static const struct key profile_keys[PK_COUNT] = {
@@ -1045,6 +1058,8 @@ static const struct key profile_keys[PK_COUNT] = {
 	    offsetof(struct box_profile, watch) },
 	[PK_WATCH_NOTICE] = { "watch_notice", set_bool,
 	    offsetof(struct box_profile, watch_notice) },
+	[PK_RECORD_MAX] = { "record_max", set_record_max,
+	    offsetof(struct box_profile, record_max) },
 };
 
 /* An empty document, "---", "~" or "null" at the top: use the defaults. */
@@ -1234,6 +1249,7 @@ profile_defaults(struct box_profile *p)
 	p->shm_size = 16LL << 20;
 	p->watch = 1;
 	p->watch_notice = 1;
+	p->record_max = 64LL << 20;
 }
 
 static int

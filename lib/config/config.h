@@ -67,6 +67,7 @@ struct box_profile {
 	int	 watch;			/* admins may watch relayed sessions
 					 * (true) */
 	int	 watch_notice;		/* tell the guest of watchers (true) */
+	int64_t	 record_max;		/* bytes of one recording (64m) */
 };
 
 struct box_config {

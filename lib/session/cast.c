@@ -303,12 +303,14 @@ parse_header(struct box_cast *c, struct json_object *o,
 	if (!json_object_object_get_ex(o, "width", NULL) ||
 	    !json_object_object_get_ex(o, "height", NULL))
 		return bad(err, 1, "no \"width\" or \"height\" in the header");
-	if (get_int(o, "width", 1, BOX_CAST_SIZE_MAX, &v, 1, err) < 0)
+	/* A guest picks its own window's size: a huge one is shown at the
+	 * bound, never a reason to refuse the recording. */
+	if (get_int(o, "width", 1, 65535, &v, 1, err) < 0)
 		return -1;
-	h->width = (unsigned)v;
-	if (get_int(o, "height", 1, BOX_CAST_SIZE_MAX, &v, 1, err) < 0)
+	h->width = v > BOX_CAST_SIZE_MAX ? BOX_CAST_SIZE_MAX : (unsigned)v;
+	if (get_int(o, "height", 1, 65535, &v, 1, err) < 0)
 		return -1;
-	h->height = (unsigned)v;
+	h->height = v > BOX_CAST_SIZE_MAX ? BOX_CAST_SIZE_MAX : (unsigned)v;
 	if (get_int(o, "timestamp", 0, BOX_CAST_STAMP_MAX, &h->timestamp, 1,
 	    err) < 0)
 		return -1;
@@ -390,8 +392,11 @@ parse_size(const char *s, size_t n, unsigned *cols, unsigned *rows)
 
 		while (i < n && s[i] >= '0' && s[i] <= '9' && i - start < 5)
 			v[k] = v[k] * 10 + (unsigned)(s[i++] - '0');
-		if (i == start || s[start] == '0' || v[k] > BOX_CAST_SIZE_MAX)
+		if (i == start || s[start] == '0' || v[k] > 65535)
 			return -1;
+		if (v[k] > BOX_CAST_SIZE_MAX)	/* the guest's choice: shown
+						 * at the bound */
+			v[k] = BOX_CAST_SIZE_MAX;
 		if (k == 0 && (i >= n || s[i++] != 'x'))
 			return -1;
 	}

@@ -27,6 +27,7 @@ struct box_record {
 	char		 name[128];
 	int		 input;
 	int		 failed;	/* errno of the write that failed */
+	int64_t		 max, written;
 	struct timespec	 t0;
 	struct stream	 out, in;
 	char		*line;
@@ -55,10 +56,21 @@ elapsed(const struct box_record *r)
 static int
 write_all(struct box_record *r, const char *p, size_t n)
 {
+	char stop[96];
 	ssize_t w;
+	int k;
 
 	if (r->failed)
 		return -1;
+	/* Room is kept for the marker that says why it stopped. */
+	if (r->written + (int64_t)n + (int64_t)sizeof(stop) > r->max) {
+		k = snprintf(stop, sizeof(stop), "[%.6f, \"m\", \"sshbox: "
+		    "recording stopped: size limit\"]\n", elapsed(r));
+		if (k > 0 && write(r->fd, stop, (size_t)k) < 0)
+			r->failed = errno;
+		r->failed = EFBIG;
+		return -1;
+	}
 	while (n > 0) {
 		w = write(r->fd, p, n);
 		if (w < 0 && errno == EINTR)
@@ -69,6 +81,7 @@ write_all(struct box_record *r, const char *p, size_t n)
 		}
 		p += w;
 		n -= (size_t)w;
+		r->written += w;
 	}
 	return 0;
 }
@@ -239,13 +252,22 @@ box_record_input(struct box_record *r, const void *p, size_t n)
 	return event(r, &r->in, "i", p, n);
 }
 
+/* A window's size as readers take it: 1..1000 (a guest picks its own). */
+static unsigned
+clampsz(unsigned v, unsigned dflt)
+{
+	return v == 0 ? dflt : v > BOX_RECORD_SIZE_MAX ? BOX_RECORD_SIZE_MAX :
+	    v;
+}
+
 int
 box_record_resize(struct box_record *r, unsigned cols, unsigned rows)
 {
 	char sz[32];
 	struct stream none = { { 0 }, 0 };
 
-	snprintf(sz, sizeof(sz), "%ux%u", cols, rows);
+	snprintf(sz, sizeof(sz), "%ux%u", clampsz(cols, 80),
+	    clampsz(rows, 24));
 	return event(r, &none, "r", sz, strlen(sz));
 }
 
@@ -279,8 +301,8 @@ json_str(char *out, size_t outsz, const char *s)
 
 int
 box_record_open(struct box_record **rp, const char *dir, int input,
-    unsigned cols, unsigned rows, const char *term, const char *title,
-    char *name, size_t namesz, struct box_error *err)
+    int64_t max, unsigned cols, unsigned rows, const char *term,
+    const char *title, char *name, size_t namesz, struct box_error *err)
 {
 	struct box_record *r;
 	struct stat sb;
@@ -296,6 +318,7 @@ box_record_open(struct box_record **rp, const char *dir, int input,
 	}
 	r->fd = r->dirfd = -1;
 	r->input = input;
+	r->max = max > 0 ? max : INT64_MAX;
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
 		box_error_set(err, BOX_E_CONFIG, errno,
 		    "recordings directory %s", dir);
@@ -335,8 +358,8 @@ box_record_open(struct box_record **rp, const char *dir, int input,
 	json_str(ti, sizeof(ti), title != NULL ? title : "");
 	n = snprintf(head, sizeof(head), "{\"version\": 2, \"width\": %u, "
 	    "\"height\": %u, \"timestamp\": %lld, \"title\": \"%s\", "
-	    "\"env\": {\"TERM\": \"%s\"}}\n", cols ? cols : 80,
-	    rows ? rows : 24, (long long)box_now(), ti, t);
+	    "\"env\": {\"TERM\": \"%s\"}}\n", clampsz(cols, 80),
+	    clampsz(rows, 24), (long long)box_now(), ti, t);
 	if (write_all(r, head, (size_t)n) < 0) {
 		box_error_set(err, BOX_E_CONFIG, r->failed, "recording %s/%s",
 		    dir, name);

@@ -21,20 +21,25 @@
 #include "core/error.h"
 
 #define BOX_RECORD_END_MARK	"sshbox: end"
+#define BOX_RECORD_SIZE_MAX	1000	/* columns or rows written */
 
 struct box_record;
 
 /*
  * Start a recording in dir (made, mode 0700, when missing): a new file
  * with a fresh name (put into name, namesz >= 64) and its header.  With
- * input, the guest's input is recorded too.  0, or -1 with err set and
+ * input, the guest's input is recorded too.  A recording that would grow
+ * past max bytes stops there, with a marker saying so, and fails (EFBIG):
+ * a guest cannot flood it past what readers take, nor fill the disk.  0, or -1 with err set and
  * nothing left behind.
  */
 int	box_record_open(struct box_record **rp, const char *dir, int input,
-	    unsigned cols, unsigned rows, const char *term, const char *title,
-	    char *name, size_t namesz, struct box_error *err);
+	    int64_t max, unsigned cols, unsigned rows, const char *term,
+	    const char *title, char *name, size_t namesz,
+	    struct box_error *err);
 
-/* Events.  0, or -1 once a write failed (the disk is full): the
+/* Events.  0, or -1 once a write failed (the disk is full, the size
+ * limit): the
  * recording is then incomplete and takes no more events. */
 int	box_record_output(struct box_record *r, const void *p, size_t n);
 int	box_record_input(struct box_record *r, const void *p, size_t n);

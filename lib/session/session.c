@@ -445,9 +445,13 @@ on_frame(struct sess *s, const struct box_agent_frame *f, int *status,
 			return box_error_set(err, BOX_E_RUNTIME, 0,
 			    "the box's agent sent output in pass-through");
 		/* On a terminal, everything is one stream. */
+		/* Recorded first: with a recording required, what could
+		 * not be recorded is never shown. */
+		shown(s, f->payload, f->len);
+		if (s->unrecorded && s->o->rec_required)
+			return 0;
 		buf_put(f->type == BOX_AGF_STDERR && !s->o->tty ? &s->err :
 		    &s->out, f->payload, f->len);
-		shown(s, f->payload, f->len);
 		s->bytes_out += (long long)f->len;
 		return 0;
 	case BOX_AGF_EXIT:
@@ -477,6 +481,7 @@ take_frames(struct sess *s, int *status, struct box_error *err)
 
 	while (buf_room(&s->out) >= BOX_AGENT_DATA_MAX &&
 	    buf_room(&s->err) >= BOX_AGENT_DATA_MAX &&
+	    !(s->unrecorded && s->o->rec_required) &&
 	    (r = box_agent_conn_next(&s->c, &f, err)) != 0) {
 		if (r < 0 || (r = on_frame(s, &f, status, err)) < 0)
 			return box_error_wrap(err, "your box's agent");

@@ -30,7 +30,7 @@ FUZZ_ENTRY(record)
 	if (!made && mkdtemp(dir) == NULL)
 		return 0;
 	made = 1;
-	if (box_record_open(&r, dir, 1, 80, 24, "xterm", "fuzz", name,
+	if (box_record_open(&r, dir, 1, 0, 80, 24, "xterm", "fuzz", name,
 	    sizeof(name), &err) < 0)
 		__builtin_trap();
 	/* The first byte of each piece says how long it is. */

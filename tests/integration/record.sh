@@ -175,6 +175,10 @@ if mount -t tmpfs -o size=64k,mode=0700 sshbox-rec "$REC" 2>/dev/null; then
 	t_is "  the disk filled mid-session: the session ends (246)" "$rc" 246
 	t_like "  and the guest is told why" "$(tr -d '\r' < "$T/m.out")" "the recording of this session failed"
 	t_is "  its recording marked incomplete" "$(session_json m | jq -r '[.recording, .end] | join(" ")')" "incomplete unrecorded"
+	mf=$(cast_of "$(session_json m | jq .session)")
+	t_ok "  the guest was shown nothing that was not recorded" test \
+		"$(tr -cd B < "$T/m.out" | wc -c)" -le \
+		"$(jq -r 'select(type == "array" and .[1] == "o") | .[2]' < "$mf" 2>/dev/null | tr -cd B | wc -c)"
 	umount "$REC"; TEST_CLEANUP=
 else
 	t_skip "record_required with the disk full" "cannot mount a tmpfs here"
@@ -213,9 +217,12 @@ t_is "the watched session ends as usual" "$rc" 6
 wait $w1; rc=$?
 t_is "the watcher ends with it" "$rc" 0
 t_like "  saying how it ended" "$(cat "$T/watch1.err")" "session $wsid ended \(exit=6 reason=exited\)"
-t_is "the audit: each watcher's start and end (two box-invites, two socats)" \
+t_is "the audit: each watcher's start and end (two box-invites, two socats), and who asked" \
 	"$($INVITE audit --json | jq -r --arg d "session=$wsid " '[.[] | select((.event | startswith("watch")) and (.detail | startswith($d))) | .event] | sort | join(" ")')" \
-	"watch-ended watch-ended watch-ended watch-ended watch-started watch-started watch-started watch-started"
+	"watch-ended watch-ended watch-ended watch-ended watch-requested watch-requested watch-started watch-started watch-started watch-started"
+t_is "  box-invite says who asked" \
+	"$($INVITE audit --json | jq -r --arg d "session=$wsid " '[.[] | select(.event == "watch-requested" and (.detail | startswith($d))) | .detail] | unique | join(" ")')" \
+	"session=$wsid by=root"
 f=$(cast_of "$wsid")
 t_like "the recording shows the watcher notices too" "$(jq -r 'select(type == "array") | .[2]' < "$f" | tr -d '\r\n')" "an administrator is now watching"
 

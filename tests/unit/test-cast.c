@@ -195,8 +195,17 @@ test_bad_header(void)
 	    "no width");
 	ok(refused("{\"version\":2,\"width\":0,\"height\":24}\n", "out of range"),
 	    "width 0");
-	ok(refused("{\"version\":2,\"width\":1001,\"height\":24}\n",
-	    "out of range"), "width over 1000");
+	{
+		struct result r = rd("{\"version\":2,\"width\":1200,"
+		    "\"height\":5000}\n[1, \"r\", \"3000x1001\"]\n");
+
+		/* The guest picks its window: shown at the bound, kept. */
+		ok(r.rc == 0 && r.h.width == 1000 && r.h.height == 1000 &&
+		    r.cols == 1000 && r.rows == 1000, "a window over 1000: "
+		    "read, at 1000");
+	}
+	ok(refused("{\"version\":2,\"width\":65536,\"height\":24}\n",
+	    "out of range"), "width over 65535");
 	ok(refused("{\"version\":2,\"width\":80,\"height\":-24}\n",
 	    "out of range"), "a negative height");
 	ok(refused("{\"version\":2,\"width\":99999999999999999999,\"height\":24}\n",
@@ -289,8 +298,8 @@ test_bad_events(void)
 	ok(refused(HDR "[1, \"r\", \"0x24\"]\n", "COLSxROWS"), "resize 0x24");
 	ok(refused(HDR "[1, \"r\", \"080x24\"]\n", "COLSxROWS"),
 	    "resize with a leading zero");
-	ok(refused(HDR "[1, \"r\", \"1001x24\"]\n", "COLSxROWS"),
-	    "resize over 1000");
+	ok(refused(HDR "[1, \"r\", \"65536x24\"]\n", "COLSxROWS"),
+	    "resize over 65535");
 	ok(refused(HDR "[1, \"r\", \"80x24x\"]\n", "COLSxROWS"),
 	    "resize with trailing bytes");
 	ok(refused(HDR "[1, \"r\", \"99999999999x24\"]\n", "COLSxROWS"),

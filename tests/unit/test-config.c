@@ -377,6 +377,13 @@ test_observe(void)
 	pfail(IMG "session: pass-through\nrecord: output\n", ":3: record: a "
 	    "recorded profile relays", "recorded pass-through refused");
 	pfail(IMG "watch: maybe\n", ":2: watch:", "a bad watch value");
+	is_int(prof.record_max, 64LL << 20, "record_max: 64m by default");
+	is_int(pparse(IMG "record_max: 10m\n"), 0, "record_max set");
+	is_int(prof.record_max, 10LL << 20, "  10m");
+	pfail(IMG "record_max: 200m\n", ":2: record_max: at most 100m",
+	    "record_max over what replay reads");
+	pfail(IMG "record_max: 1k\n", ":2: record_max: must be at least 64k",
+	    "record_max too small");
 }
 
 static void

@@ -82,7 +82,7 @@ test_record(void)
 	int lines;
 
 	snprintf(rdir, sizeof(rdir), "%s/rec", dir);
-	ok(box_record_open(&r, rdir, 0, 100, 30, "xterm-256color",
+	ok(box_record_open(&r, rdir, 0, 0, 100, 30, "xterm-256color",
 	    "t\"itle\n", name, sizeof(name), &err) == 0,
 	    "a recording starts, its directory made");
 	ok(box_record_valid_name(name), "  its name is one readers accept");
@@ -112,7 +112,7 @@ test_record(void)
 	is_str(last, "m:" BOX_RECORD_END_MARK " exit=3 reason=exited",
 	    "  the end marker last, with the status");
 
-	ok(box_record_open(&r, rdir, 1, 0, 0, NULL, NULL, name, sizeof(name),
+	ok(box_record_open(&r, rdir, 1, 0, 0, 0, NULL, NULL, name, sizeof(name),
 	    &err) == 0, "record: all");
 	box_record_input(r, "ls\r", 3);
 	box_record_output(r, "\xe2\x82", 2);	/* cut, and never finished */
@@ -128,20 +128,58 @@ test_record(void)
 	is_str(last, "m:" BOX_RECORD_END_MARK " exit=- reason=hangup",
 	    "  no status: -");
 
-	ok(box_record_open(&r, rdir, 0, 80, 24, "", "", name, sizeof(name),
+	ok(box_record_open(&r, rdir, 0, 0, 80, 24, "", "", name, sizeof(name),
 	    &err) == 0, "a recording no session came of");
 	box_record_discard(r);
 	snprintf(path, sizeof(path), "%s/%s", rdir, name);
 	ok(access(path, F_OK) < 0 && errno == ENOENT, "  is removed");
 
+	/* A window the guest made huge is written at the readers' bound. */
+	ok(box_record_open(&r, rdir, 0, 0, 5000, 3000, "", "", name,
+	    sizeof(name), &err) == 0, "a huge window");
+	box_record_resize(r, 70000, 2);
+	box_record_close(r, 0, "exited");
+	snprintf(path, sizeof(path), "%s/%s", rdir, name);
+	text = slurp(path);
+	ok(strstr(text, "\"width\": 1000, \"height\": 1000") != NULL &&
+	    strstr(text, "\"1000x2\"") != NULL, "  written at 1000");
+
+	/* A guest that floods: the recording stops at its limit, says so,
+	 * and stays readable. */
+	{
+		static char flood[65536];
+		int i, rc = 0;
+
+		memset(flood, 0x01, sizeof(flood));	/* six bytes each */
+		ok(box_record_open(&r, rdir, 0, 1 << 20, 80, 24, "", "", name,
+		    sizeof(name), &err) == 0, "a recording of at most 1 MiB");
+		for (i = 0; i < 10 && rc == 0; i++)
+			rc = box_record_output(r, flood, sizeof(flood));
+		ok(rc < 0 && box_record_failed(r) == EFBIG,
+		    "  a flood stops it: too big");
+		ok(box_record_close(r, 0, "exited") == 0, "  incomplete");
+		snprintf(path, sizeof(path), "%s/%s", rdir, name);
+		{
+			struct stat sb;
+
+			ok(stat(path, &sb) == 0 && sb.st_size <= (1 << 20),
+			    "  never past its limit");
+		}
+		text = slurp(path);
+		ok(parse_cast(text, out, sizeof(out), &lines, last,
+		    sizeof(last)) == 0 && strcmp(last, "m:sshbox: recording "
+		    "stopped: size limit") == 0, "  every line valid, the "
+		    "last saying why");
+	}
+
 	/* Where recordings may not be made. */
 	snprintf(path, sizeof(path), "%s/link", dir);
 	symlink(rdir, path);
-	ok(box_record_open(&r, path, 0, 80, 24, "", "", name, sizeof(name),
+	ok(box_record_open(&r, path, 0, 0, 80, 24, "", "", name, sizeof(name),
 	    &err) < 0 && strstr(err.msg, "/link") != NULL,
 	    "a directory that is a link: refused");
 	chmod(rdir, 0750);
-	ok(box_record_open(&r, rdir, 0, 80, 24, "", "", name, sizeof(name),
+	ok(box_record_open(&r, rdir, 0, 0, 80, 24, "", "", name, sizeof(name),
 	    &err) < 0 && strstr(err.msg, "mode 0700") != NULL,
 	    "a directory others can read: refused");
 	chmod(rdir, 0700);
