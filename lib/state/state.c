@@ -468,14 +468,30 @@ box_state_counter_values(const char *name)
 	return NULL;
 }
 
+/* A text's class by a table of keys: contained in it (a message), or
+ * equal to it (a reason); "other" when none is. */
+struct text_class {
+	const char *key, *class;
+};
+
+static const char *
+classify(const struct text_class *t, size_t n, const char *s, int exact)
+{
+	size_t i;
+
+	for (i = 0; s != NULL && i < n; i++)
+		if (exact ? strcmp(s, t[i].key) == 0 :
+		    strstr(s, t[i].key) != NULL)
+			return t[i].class;
+	return "other";
+}
+
 const char *
 box_state_redeem_class(const char *detail)
 {
 	/* The messages of box_state_redeem() and box-shell's checks;
 	 * test-state holds them to these. */
-	static const struct {
-		const char *text, *class;
-	} classes[] = {
+	static const struct text_class classes[] = {
 		{ "not a valid invite token", "invalid" },
 		{ "does not match its invite", "invalid" },
 		{ "does not exist on this bastion", "invalid" },
@@ -484,21 +500,15 @@ box_state_redeem_class(const char *detail)
 		{ "has already been used", "used" },
 		{ "has already redeemed", "key_bound" },
 	};
-	size_t i;
 
-	for (i = 0; detail != NULL && i < sizeof(classes) /
-	    sizeof(classes[0]); i++)
-		if (strstr(detail, classes[i].text) != NULL)
-			return classes[i].class;
-	return "other";
+	return classify(classes, sizeof(classes) / sizeof(classes[0]),
+	    detail, 0);
 }
 
 const char *
 box_state_destroy_class(const char *reason)
 {
-	static const struct {
-		const char *reason, *class;
-	} classes[] = {
+	static const struct text_class classes[] = {
 		{ "expired", "expired" },
 		{ "invite revoked", "revoked" },
 		{ "linger over", "linger" },
@@ -507,13 +517,9 @@ box_state_destroy_class(const char *reason)
 		{ "stuck while being created", "stuck" },
 		{ "runtime object vanished", "vanished" },
 	};
-	size_t i;
 
-	for (i = 0; reason != NULL && i < sizeof(classes) /
-	    sizeof(classes[0]); i++)
-		if (strcmp(reason, classes[i].reason) == 0)
-			return classes[i].class;
-	return "other";
+	return classify(classes, sizeof(classes) / sizeof(classes[0]),
+	    reason, 1);
 }
 
 /*
