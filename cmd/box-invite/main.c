@@ -24,6 +24,7 @@
 #include "watch.h"
 #include "replay.h"
 #include "runtime/helper.h"
+#include "core/json.h"
 #include "core/log.h"
 #include "core/priv.h"
 #include "auth/token.h"
@@ -320,15 +321,6 @@ guest_commands(const struct box_config *cfg, const char *token,
 }
 
 static int
-printable(const char *s)
-{
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return 0;
-	return 1;
-}
-
-static int
 cmd_create(struct box_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -369,9 +361,11 @@ cmd_create(struct box_ctx *ctx, int argc, char **argv)
 				    "must be more than 0s" : err.msg);
 			break;
 		case 'n':
-			if (strlen(optarg) >= BOX_NOTE_MAX || !printable(optarg))
-				return die(2, "--note: at most %d printable "
-				    "characters", BOX_NOTE_MAX - 1);
+			if (strlen(optarg) >= BOX_NOTE_MAX ||
+			    !box_utf8_text(optarg))
+				return die(2, "--note: UTF-8 text without "
+				    "control characters, at most %d bytes",
+				    BOX_NOTE_MAX - 1);
 			note = optarg;
 			break;
 		case 'j': json = 1; break;
@@ -384,7 +378,7 @@ cmd_create(struct box_ctx *ctx, int argc, char **argv)
 	if (profile == NULL)
 		return die(2, "create: --profile NAME is required");
 	if (box_config_load_profile(&ctx->cfg, profile, &prof, &err) < 0)
-		return die(1, "profile %.40s: %s", profile, err.msg);
+		return die(1, "create: %s", err.msg);
 	ttl = prof.ttl;
 	if (ttl_s != NULL && (box_parse_duration(ttl_s, &ttl, &err) < 0 ||
 	    ttl <= 0))

@@ -48,7 +48,8 @@ usage(FILE *f)
 "Reach an sshbox box with nothing prepared; see box-proxy(1).  As an ssh\n"
 "ProxyCommand:\n"
 "  ssh -o 'IdentityAgent ~/" STATE_SUBDIR "/agent.sock' \\\n"
-"      -o 'ProxyCommand box-proxy --token TOKEN -- %%h %%p' box@HOST\n"
+"      -o 'ProxyCommand box-proxy --token TOKEN --user %%r -- %%h %%p' \\\n"
+"      box@HOST\n"
 "A web app on port 80 in the box, at http://127.0.0.1:8080/ here (DEST as\n"
 "made by \"box-proxy config\"):\n"
 "  box-proxy --forward 8080:80 sshbox\n");

@@ -94,7 +94,7 @@ prompt_token(char *out, size_t outsz)
 	struct termios saved, quiet;
 	char buf[BOX_TOKEN_MAX + 64];
 	size_t len = 0;
-	int restore = 0;
+	int restore = 0, timed_out = 0;
 
 	/* Echo goes off before the prompt shows, and without flushing, so
 	 * that a token typed or pasted at once is neither lost nor shown. */
@@ -114,6 +114,7 @@ prompt_token(char *out, size_t outsz)
 		/* Nobody holds a session open at the prompt for long. */
 		if (poll(&pfd, 1, PROMPT_SECONDS * 1000) <= 0) {
 			len = 0;
+			timed_out = 1;
 			break;
 		}
 		n = read(0, &c, 1);
@@ -130,7 +131,7 @@ prompt_token(char *out, size_t outsz)
 	while (len > 0 && (buf[len - 1] == ' ' || buf[len - 1] == '\t'))
 		buf[--len] = '\0';
 	if (len == 0 || len > BOX_TOKEN_MAX)
-		return -1;
+		return timed_out ? -2 : -1;
 	return box_strlcpy(out, buf + strspn(buf, " \t"), outsz);
 }
 
@@ -176,8 +177,9 @@ bind_key(struct box_ctx *ctx, struct box_cmd *cmd,
     const struct box_sshkey *key, const char *source, int interactive,
     struct box_binding *b)
 {
-	char token[BOX_TOKEN_MAX + 1], when[32];
+	char token[BOX_TOKEN_MAX + 1], when[32], port[16] = "";
 	struct box_error err;
+	int rc;
 
 	if (box_state_binding_get(ctx->st, key->fp, b, &err) == 0) {
 		if (b->revoked_at != 0)
@@ -199,12 +201,17 @@ bind_key(struct box_ctx *ctx, struct box_cmd *cmd,
 	if (cmd->kind == BOX_CMD_REDEEM)
 		box_strlcpy(token, cmd->token, sizeof(token));
 	else if (cmd->kind == BOX_CMD_SHELL && interactive) {
-		if (prompt_token(token, sizeof(token)) < 0)
-			return fail(BOX_EXIT_DENIED, "no token given");
-	} else
+		if ((rc = prompt_token(token, sizeof(token))) < 0)
+			return fail(BOX_EXIT_DENIED, rc == -2 ? "no token "
+			    "given within %d seconds" : "no token given",
+			    PROMPT_SECONDS);
+	} else {
+		if (ctx->cfg.port != 22)
+			snprintf(port, sizeof(port), "-p %d ", ctx->cfg.port);
 		return fail(BOX_EXIT_DENIED, "this key has not redeemed an "
-		    "invite: run ssh -t %s@%s redeem TOKEN first",
+		    "invite: run ssh -t %s%s@%s redeem TOKEN first", port,
 		    ctx->cfg.box_user, ctx->cfg.host);
+	}
 	if (redeem(ctx, token, key, source, b, &err) < 0) {
 		/* Refusals for the rate limit are not written to the state: a
 		 * flood must not grow it without bound; syslog and the audit
@@ -360,8 +367,7 @@ session(struct box_ctx *ctx, const struct box_cmd *cmd,
 	const char *term = NULL, *p;
 
 	if (box_config_load_profile(&ctx->cfg, b->profile, &prof, &err) < 0)
-		return fail(BOX_EXIT_CONFIG, "profile %s: %s", b->profile,
-		    err.msg);
+		return fail(BOX_EXIT_CONFIG, "%s", err.msg);
 	if (interactive) {
 		p = getenv("TERM");
 		term = box_valid_term(p) ? p : "xterm";

@@ -1,5 +1,6 @@
 /* Configuration: sshbox.yaml and profiles, parsed with libyaml. */
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -1308,6 +1309,37 @@ box_config_parse_profile(const char *buf, size_t len, const char *fname,
 	return rc;
 }
 
+/* No such profile: say which there are (BOX_E_NOTFOUND). */
+static int
+no_profile(const struct box_config *cfg, const char *name,
+    struct box_error *err)
+{
+	char list[256] = "", pname[BOX_PROFILE_NAME_MAX + 8];
+	struct dirent *de;
+	size_t n, used = 0;
+	DIR *d;
+
+	if ((d = opendir(cfg->profiles_dir)) != NULL) {
+		while ((de = readdir(d)) != NULL) {
+			n = strlen(de->d_name);
+			if (n <= 5 || strcmp(de->d_name + n - 5, ".yaml") != 0 ||
+			    n - 5 > BOX_PROFILE_NAME_MAX)
+				continue;
+			memcpy(pname, de->d_name, n - 5);
+			pname[n - 5] = '\0';
+			if (!box_valid_name(pname, BOX_PROFILE_NAME_MAX) ||
+			    used + n + 2 >= sizeof(list))
+				continue;
+			used += (size_t)snprintf(list + used, sizeof(list) -
+			    used, "%s%s", used ? ", " : "", pname);
+		}
+		closedir(d);
+	}
+	return box_error_set(err, BOX_E_NOTFOUND, 0,
+	    "no profile \"%s\" in %s (%s%s)", name, cfg->profiles_dir,
+	    used ? "there are: " : "there are none", list);
+}
+
 int
 box_config_load_profile(const struct box_config *cfg, const char *name,
     struct box_profile *p, struct box_error *err)
@@ -1326,8 +1358,11 @@ box_config_load_profile(const struct box_config *cfg, const char *name,
 	if (n < 0 || (size_t)n >= sizeof(path))
 		return box_error_set(err, BOX_E_CONFIG, 0,
 		    "profile path too long");
-	if (read_config_file(path, &buf, &len, err) < 0)
+	if (read_config_file(path, &buf, &len, err) < 0) {
+		if (err->errnum == ENOENT)
+			return no_profile(cfg, name, err);
 		return box_error_wrap(err, "profile %s", name);
+	}
 	return box_config_parse_profile(buf, len, path, name, p, err);
 }
 

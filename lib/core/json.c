@@ -123,3 +123,29 @@ full:
 	out[start] = '\0';
 	return -1;
 }
+
+int
+box_utf8_text(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n;
+
+	while (*p != '\0') {
+		if (*p < 0x20 || *p == 0x7f)
+			return 0;
+		if (*p < 0x80) {
+			p++;
+			continue;
+		}
+		if ((n = utf8_len(p)) == 0 || (p[0] == 0xc2 && p[1] <= 0x9f))
+			return 0;	/* not UTF-8, or a C1 control */
+		p += n;
+	}
+	return 1;
+}
+
+size_t
+box_utf8_char(const char *p)
+{
+	return utf8_len((const unsigned char *)p);
+}

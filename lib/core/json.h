@@ -28,4 +28,10 @@ int	box_json_str(char *out, size_t outsz, size_t *o, const char *s,
 int	box_json_field(char *out, size_t outsz, size_t *o, const char *name,
 	    const char *s, size_t max);
 
+/* 1 when s is well-formed UTF-8 holding no control character (C0, DEL,
+ * C1): text an administrator may give that every output can show. */
+int	box_utf8_text(const char *s);
+/* Bytes of the well-formed multi-byte UTF-8 character at p, or 0. */
+size_t	box_utf8_char(const char *p);
+
 #endif

@@ -79,8 +79,14 @@ box_parse_duration(const char *s, int64_t *out, struct box_error *err)
 		case 'h': mult = 3600; p++; break;
 		case 'd': mult = 86400; p++; break;
 		case '\0':
+			/* "30" alone could mean anything: only 0 may go
+			 * without a unit. */
 			if (units > 0)
 				goto bad;
+			if (v != 0)
+				return box_error_set(err, BOX_E_INPUT, 0,
+				    "\"%.20s\" needs a unit: %.20ss, %.20sm, "
+				    "%.20sh or %.20sd", s, s, s, s, s);
 			mult = 1;
 			break;
 		default:

@@ -233,14 +233,17 @@ run(struct box_state *st, sqlite3_stmt *stmt, struct box_error *err)
 
 /*
  * A text column, bounded.  The file belongs to the box account, so a row
- * may say anything: control characters (C0, DEL, and C1 as UTF-8) become
- * '?', so that no row can steer an administrator's terminal.
+ * may say anything: control characters (C0, DEL, and C1 as UTF-8) and
+ * bytes that are not UTF-8 become '?', so that no row can steer an
+ * administrator's terminal or break a JSON output.
  */
 static void
 col_text(sqlite3_stmt *stmt, int col, char *out, size_t outsz)
 {
 	const unsigned char *s = sqlite3_column_text(stmt, col);
 	unsigned char *p;
+
+	size_t n;
 
 	box_strlcpy(out, s ? (const char *)s : "", outsz);
 	for (p = (unsigned char *)out; *p != '\0'; p++) {
@@ -250,6 +253,13 @@ col_text(sqlite3_stmt *stmt, int col, char *out, size_t outsz)
 			p[0] = '?';
 			p[1] = '?';
 			p++;
+		} else if (*p >= 0x80) {
+			/* Not UTF-8 (or cut by the copy): '?', so that every
+			 * --json output is JSON. */
+			if ((n = box_utf8_char((const char *)p)) == 0)
+				*p = '?';
+			else
+				p += n - 1;
 		}
 	}
 }

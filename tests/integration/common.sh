@@ -54,6 +54,9 @@ t_done() {
 }
 
 diag() { printf '# %s\n' "$*"; }
+# strict_json: standard input is JSON and valid UTF-8 (jq alone would
+# take bytes that are not UTF-8, replacing them).
+strict_json() { _j=$(cat) && printf '%s' "$_j" | iconv -f UTF-8 -t UTF-8 >/dev/null 2>&1 && printf '%s' "$_j" | jq -e . >/dev/null 2>&1; }
 
 # The login account: created once, under a lock (tests run in parallel).
 box_account() {

@@ -20,7 +20,15 @@ t_ok "init --json" sh -c "$INVITE init --json | jq -e '.key_created == false' >/
 # create: validation
 err() { $INVITE "$@" 2>&1 >/dev/null; }
 $INVITE create --ttl 5m >/dev/null 2>&1; t_is "create needs --profile" "$?" 2
-t_like "unknown profile" "$(err create --profile nosuch)" "profile nosuch"
+t_like "unknown profile: one line that names the profiles there are" "$(err create --profile nosuch)" \
+	"^box-invite: create: no profile \"nosuch\" in $T/profiles \(there are: .*test.*\)$"
+t_like "a duration needs a unit" "$(err create --profile test --ttl 30)" \
+	"^box-invite: .*\"30\" needs a unit: 30s, 30m, 30h or 30d$"
+t_like "a note that is not UTF-8 is refused" "$(err create --profile test --note "$(printf 'caf\351')")" \
+	"--note: UTF-8 text without control characters"
+t_like "  and one with a C1 control" "$(err create --profile test --note "$(printf 'a\302\233[31m')")" \
+	"--note: UTF-8 text"
+
 t_like "profile name cannot be a path" "$(err create --profile ../../etc/passwd)" "profile"
 t_like "bad duration" "$(err create --profile test --ttl 5x)" "bad duration"
 t_like "ttl over the profile's maximum" "$(err create --profile test --ttl 2h)" "more than profile test allows"
@@ -67,4 +75,15 @@ done
 for m in box-invite.1 box-proxy.1 box-authkeys.8 box-shell.8 box-reaper.8 sshbox.yaml.5 sshbox-profile.5; do
 	t_ok "man page $m renders" sh -c "man -l '$top_srcdir/man/$m' 2>/dev/null | grep -q ."
 done
+# Notes: UTF-8 kept; every --json output strict JSON (valid UTF-8 too).
+$INVITE create --profile test --note "$(printf 'caf\303\251 \342\202\254')" >/dev/null
+$INVITE list --json > "$T/list.json"
+t_ok "a UTF-8 note: list --json is strict JSON" strict_json < "$T/list.json"
+t_is "  the note kept as given" "$(jq -r '[.[] | select(.note | startswith("caf"))][0].note' < "$T/list.json")" \
+	"$(printf 'caf\303\251 \342\202\254')"
+# A key no invite knows, with a command: told how to redeem, port and all.
+new_key stranger
+out=$(gssh stranger true </dev/null 2>&1); rc=$?
+t_is "an unbound key's command: refused (250), told the whole command" "$rc $out" \
+	"250 sshbox: this key has not redeemed an invite: run ssh -t -p $PORT $BOX_USER@127.0.0.1 redeem TOKEN first"
 t_done

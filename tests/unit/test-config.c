@@ -487,7 +487,9 @@ test_profile_errors(void)
 	pfail(IMG "max_ttl: 10m\n", ":2: ttl: 30m is longer than max_ttl",
 	    "default ttl above max_ttl");
 	pfail(IMG "ttl: 0\n", ":2: ttl: must be at least 1s", "ttl 0");
-	pfail(IMG "ttl: 30\n" "max_ttl: 0s\n", ":3: max_ttl: must be at least",
+	pfail(IMG "ttl: 30\n", ":2: ttl: \"30\" needs a unit",
+	    "a duration without a unit");
+	pfail(IMG "ttl: 30s\n" "max_ttl: 0s\n", ":3: max_ttl: must be at least",
 	    "max_ttl 0");
 	pfail(IMG "linger: -1m\n", ":2: linger: bad duration",
 	    "negative linger");

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "tap.h"
+#include "core/json.h"
 #include "core/util.h"
 
 static void
@@ -40,7 +41,19 @@ test_duration(void)
 	ok(box_parse_duration("2h", &d, &err) == 0 && d == 7200, "2h");
 	ok(box_parse_duration("1h30m", &d, &err) == 0 && d == 5400, "1h30m");
 	ok(box_parse_duration("7d", &d, &err) == 0 && d == 604800, "7d");
-	ok(box_parse_duration("45", &d, &err) == 0 && d == 45, "bare seconds");
+	ok(box_parse_duration("45", &d, &err) < 0 &&
+	    strstr(err.msg, "needs a unit: 45s, 45m, 45h or 45d") != NULL,
+	    "a bare number refused: it needs a unit");
+	ok(box_utf8_text("caf\xc3\xa9 \xe2\x82\xac ok") && box_utf8_text(""),
+	    "UTF-8 text accepted");
+	ok(!box_utf8_text("a\xff") && !box_utf8_text("\xc0\xaf") &&
+	    !box_utf8_text("\xed\xa0\x80") && !box_utf8_text("\xe2\x82"),
+	    "  bytes that are not UTF-8 refused");
+	ok(!box_utf8_text("a\x1b[2J") && !box_utf8_text("a\x7f") &&
+	    !box_utf8_text("\xc2\x9b" "31m"), "  control characters refused, "
+	    "C1 included");
+	ok(box_parse_duration("0", &d, &err) == 0 && d == 0,
+	    "but 0 is 0 whatever the unit");
 	ok(box_parse_duration("", &d, &err) < 0, "empty duration refused");
 	ok(box_parse_duration("m", &d, &err) < 0, "unit alone refused");
 	ok(box_parse_duration("5x", &d, &err) < 0, "unknown unit refused");
