@@ -195,15 +195,13 @@ box_watch_sweep(struct box_state *st, const char *dir, long long *removed,
 	int fd;
 
 	*removed = 0;
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-	    O_CLOEXEC)) < 0)
-		return errno == ENOENT ? 0 : box_error_set(err, BOX_E_CONFIG,
-		    errno, "watch directory %s", dir);
-	if (fstat(fd, &sb) < 0 || sb.st_uid != geteuid() ||
-	    (d = fdopendir(fd)) == NULL) {
+	if ((fd = box_private_dir(dir, 0, err)) < 0)
+		return err->kind == BOX_E_NOTFOUND ? 0 :
+		    box_error_wrap(err, "watch directory %s", dir);
+	if ((d = fdopendir(fd)) == NULL) {
 		close(fd);
-		return box_error_set(err, BOX_E_CONFIG, 0, "watch directory "
-		    "%s is not this account's", dir);
+		return box_error_set(err, BOX_E_INTERNAL, errno,
+		    "watch directory %s", dir);
 	}
 	while ((de = readdir(d)) != NULL) {
 		if (!watch_name(de->d_name, &id) ||

@@ -525,22 +525,40 @@ set_limits(struct ctx *c, yaml_node_t *v, const char *key, void *field)
 	    NULL);
 }
 
+/* One of a few words, as its value; expect lists them for the error. */
+struct word {
+	const char	*word;
+	int		 value;
+};
+
 static int
-set_log_format(struct ctx *c, yaml_node_t *v, const char *key, void *field)
+set_word(struct ctx *c, yaml_node_t *v, const char *key, void *field,
+    const struct word *w, size_t n, const char *expect)
 {
 	const char *s;
 	char safe[64];
+	size_t i;
 
 	if (get_scalar(c, v, key, &s) < 0)
 		return -1;
-	if (strcmp(s, "text") == 0)
-		*(int *)field = BOX_LOG_TEXT;
-	else if (strcmp(s, "json") == 0)
-		*(int *)field = BOX_LOG_JSON;
-	else
-		return cerr(c, v, key, "\"%.60s\": expected text or json",
-		    box_log_safe(s, safe, sizeof(safe)));
-	return 0;
+	for (i = 0; i < n; i++) {
+		if (strcmp(s, w[i].word) == 0) {
+			*(int *)field = w[i].value;
+			return 0;
+		}
+	}
+	return cerr(c, v, key, "\"%.60s\": expected %s",
+	    box_log_safe(s, safe, sizeof(safe)), expect);
+}
+
+static int
+set_log_format(struct ctx *c, yaml_node_t *v, const char *key, void *field)
+{
+	static const struct word w[] = {
+		{ "text", BOX_LOG_TEXT }, { "json", BOX_LOG_JSON },
+	};
+
+	return set_word(c, v, key, field, w, nitems(w), "text or json");
 }
 
 static const struct key config_keys[] = {
@@ -657,43 +675,27 @@ set_prof_runtime(struct ctx *c, yaml_node_t *v, const char *key, void *field)
 static int
 set_session(struct ctx *c, yaml_node_t *v, const char *key, void *field)
 {
-	const char *s;
-	char safe[64];
+	static const struct word w[] = {
+		{ "auto", BOX_SESSION_AUTO },
+		{ "pass-through", BOX_SESSION_PASS },
+		{ "relay", BOX_SESSION_RELAY },
+	};
 
-	if (get_scalar(c, v, key, &s) < 0)
-		return -1;
-	if (strcmp(s, "auto") == 0)
-		*(int *)field = BOX_SESSION_AUTO;
-	else if (strcmp(s, "pass-through") == 0)
-		*(int *)field = BOX_SESSION_PASS;
-	else if (strcmp(s, "relay") == 0)
-		*(int *)field = BOX_SESSION_RELAY;
-	else
-		return cerr(c, v, key, "\"%.60s\": expected auto, "
-		    "pass-through or relay", box_log_safe(s, safe,
-		    sizeof(safe)));
-	return 0;
+	return set_word(c, v, key, field, w, nitems(w),
+	    "auto, pass-through or relay");
 }
 
 static int
 set_record(struct ctx *c, yaml_node_t *v, const char *key, void *field)
 {
-	const char *s;
-	char safe[64];
-
-	if (get_scalar(c, v, key, &s) < 0)
-		return -1;
 	/* YAML 1.1 readers take a bare off as false: accept both. */
-	if (strcmp(s, "off") == 0 || strcmp(s, "false") == 0)
-		*(int *)field = BOX_RECORD_OFF;
-	else if (strcmp(s, "output") == 0)
-		*(int *)field = BOX_RECORD_OUTPUT;
-	else if (strcmp(s, "all") == 0)
-		*(int *)field = BOX_RECORD_ALL;
-	else
-		return cerr(c, v, key, "\"%.60s\": expected off, output or "
-		    "all", box_log_safe(s, safe, sizeof(safe)));
-	return 0;
+	static const struct word w[] = {
+		{ "off", BOX_RECORD_OFF }, { "false", BOX_RECORD_OFF },
+		{ "output", BOX_RECORD_OUTPUT }, { "all", BOX_RECORD_ALL },
+	};
+
+	return set_word(c, v, key, field, w, nitems(w),
+	    "off, output or all");
 }
 
 static int

@@ -530,6 +530,30 @@ box_open_dir_nofollow(const char *path, int create, mode_t mode,
 	}
 }
 
+int
+box_private_dir(const char *path, int create, struct box_error *err)
+{
+	struct stat sb;
+	int fd;
+
+	if (create && mkdir(path, 0700) < 0 && errno != EEXIST)
+		return box_error_set(err, BOX_E_CONFIG, errno,
+		    "cannot be made");
+	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) < 0)
+		return box_error_set(err, errno == ENOENT ? BOX_E_NOTFOUND :
+		    BOX_E_CONFIG, errno == ELOOP || errno == ENOTDIR ? 0 :
+		    errno, errno == ELOOP || errno == ENOTDIR ? "is a link or "
+		    "not a directory" : "cannot be opened");
+	if (fstat(fd, &sb) < 0 || sb.st_uid != geteuid() ||
+	    (sb.st_mode & 077) != 0) {
+		close(fd);
+		return box_error_set(err, BOX_E_CONFIG, 0, "must belong to "
+		    "this account and be closed to others (mode 0700)");
+	}
+	return fd;
+}
+
 int64_t
 box_now(void)
 {

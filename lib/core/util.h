@@ -112,6 +112,16 @@ int	box_read_root_only(const char *path, int sticky_ok, size_t maxlen,
 int	box_open_dir_nofollow(const char *path, int create, mode_t mode,
 	    struct box_error *err);
 
+/*
+ * A directory of this account's alone (recordings, watch sockets): with
+ * create, made mode 0700 when missing; opened without following a link,
+ * and refused unless it belongs to the effective user and is closed to
+ * everyone else.  The descriptor (close-on-exec), or -1: BOX_E_NOTFOUND
+ * when it does not exist, else BOX_E_CONFIG; the message does not name
+ * the path (callers wrap it).
+ */
+int	box_private_dir(const char *path, int create, struct box_error *err);
+
 /* 1 if s is a name of [A-Za-z0-9._-], 1..maxlen long, not starting with '.'. */
 int	box_valid_name(const char *s, size_t maxlen);
 

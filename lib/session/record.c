@@ -156,6 +156,9 @@ put_esc(char *o, uint8_t c)
  * p[0..n) as the inside of a JSON string at o: characters that are not
  * UTF-8 become U+FFFD (one per maximal invalid part), C0, DEL and C1 are
  * escaped; a character cut at the end is held in s for the next call.
+ * Not core/json.c's escaper: that one keeps bad bytes visible as \u00XX
+ * in whole strings, this one streams a terminal's output as asciinema
+ * readers expect it.
  */
 static char *
 escape(struct stream *s, const uint8_t *p, size_t n, char *o)
@@ -305,7 +308,6 @@ box_record_open(struct box_record **rp, const char *dir, int input,
     const char *title, char *name, size_t namesz, struct box_error *err)
 {
 	struct box_record *r;
-	struct stat sb;
 	char hex[17], t[6 * 256 + 8], ti[6 * 256 + 8], head[4096];
 	int n;
 
@@ -319,23 +321,9 @@ box_record_open(struct box_record **rp, const char *dir, int input,
 	r->fd = r->dirfd = -1;
 	r->input = input;
 	r->max = max > 0 ? max : INT64_MAX;
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-		box_error_set(err, BOX_E_CONFIG, errno,
-		    "recordings directory %s", dir);
-		goto fail;
-	}
 	/* Ours alone, and not a link to somewhere else. */
-	if ((r->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-	    O_CLOEXEC)) < 0) {
-		box_error_set(err, BOX_E_CONFIG, errno,
-		    "recordings directory %s", dir);
-		goto fail;
-	}
-	if (fstat(r->dirfd, &sb) < 0 || sb.st_uid != geteuid() ||
-	    (sb.st_mode & 077) != 0) {
-		box_error_set(err, BOX_E_CONFIG, 0, "recordings directory %s "
-		    "must belong to this account and be closed to others "
-		    "(mode 0700)", dir);
+	if ((r->dirfd = box_private_dir(dir, 1, err)) < 0) {
+		box_error_wrap(err, "recordings directory %s", dir);
 		goto fail;
 	}
 	if (box_random_hex(hex, 8, err) < 0)

@@ -37,23 +37,10 @@ struct box_watch {
 static int
 open_dir(const char *dir, int make, struct box_error *err)
 {
-	struct stat sb;
 	int fd;
 
-	if (make && mkdir(dir, 0700) < 0 && errno != EEXIST)
-		return box_error_set(err, BOX_E_CONFIG, errno,
-		    "watch directory %s", dir);
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-	    O_CLOEXEC)) < 0)
-		return box_error_set(err, errno == ENOENT ? BOX_E_NOTFOUND :
-		    BOX_E_CONFIG, errno, "watch directory %s", dir);
-	if (fstat(fd, &sb) < 0 || (make && sb.st_uid != geteuid()) ||
-	    (sb.st_mode & 077) != 0) {
-		close(fd);
-		return box_error_set(err, BOX_E_CONFIG, 0, "watch directory "
-		    "%s must belong to the box account and be closed to "
-		    "others (mode 0700)", dir);
-	}
+	if ((fd = box_private_dir(dir, make, err)) < 0)
+		return box_error_wrap(err, "watch directory %s", dir);
 	return fd;
 }
 
