@@ -720,6 +720,7 @@ static int
 listen_on(const char *path)
 {
 	struct sockaddr_un sa;
+	mode_t old;
 	int fd;
 
 	memset(&sa, 0, sizeof(sa));
@@ -728,9 +729,17 @@ listen_on(const char *path)
 		return -1;
 	memcpy(sa.sun_path, path, strlen(path));
 	unlink(path);
+	/* Open to every uid by the umask at bind: under gVisor the socket
+	 * is the host's, made by the sandbox's gofer, and neither chmod nor
+	 * stat of it is allowed from inside. */
+	old = umask(0);
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
-	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    chmod(path, 0666) < 0 || listen(fd, 16) < 0)
+	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		umask(old);
+		return -1;
+	}
+	umask(old);
+	if (listen(fd, 16) < 0)
 		return -1;
 	return fd;
 }

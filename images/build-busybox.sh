@@ -1,6 +1,8 @@
 #!/bin/sh
 # Build the sshbox/busybox image offline from Debian's busybox-static and
-# import it into Docker.  Used by the secure-shell profile and the tests.
+# store it for the runtimes (images/store.sh: Docker when it runs, and the
+# OCI store of runc, crun and runsc).  Used by the secure-shell profile
+# and the tests.
 # Usage: images/build-busybox.sh [TAG]   (default sshbox/busybox:latest)
 set -eu
 tag=${1:-sshbox/busybox:latest}
@@ -37,8 +39,5 @@ echo "sshbox" > "$root/etc/hostname"
 chmod 755 "$root"
 chmod 1777 "$root/tmp"
 chown 1000:1000 "$root/home/guest"
-tar -C "$root" --numeric-owner -c . | docker import \
-	--change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
-	--change 'ENV HOME=/home/guest' \
-	--message 'sshbox busybox image' - "$tag" >/dev/null
-echo "built $tag"
+. "$(dirname "$0")/store.sh"
+image_store "$tag" "$root"

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Build the sshbox/dev image offline-from-registries: a minimal Debian 12
 # root made with debootstrap from Debian's mirror, with a guest user, then
-# imported into Docker.  Takes a few minutes; the result is cached.
+# stored for the runtimes (images/store.sh: Docker when it runs, and the
+# OCI store).  Takes a few minutes; the result is cached.
 # Usage: images/build-dev.sh [TAG]   (default sshbox/dev:latest)
 set -eu
 tag=${1:-sshbox/dev:latest}
@@ -18,8 +19,5 @@ debootstrap --variant=minbase --include=procps,less,nano,ca-certificates,iproute
 chmod 755 "$root"	# the image keeps its "/" mode (btrfs)
 chroot "$root" useradd --create-home --uid 1000 --shell /bin/bash guest
 rm -rf "$root/var/cache/apt/archives/"*.deb "$root/var/lib/apt/lists/"*
-tar -C "$root" --numeric-owner -c . | docker import \
-	--change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
-	--change 'ENV HOME=/home/guest' \
-	--message 'sshbox dev image (debootstrap bookworm minbase)' - "$tag" >/dev/null
-echo "built $tag"
+. "$(dirname "$0")/store.sh"
+image_store "$tag" "$root"

@@ -1,11 +1,13 @@
 /*
- * box-runtime: the one sshbox program that can reach the runtime's socket
- * (installed setgid to the socket's group).  box-shell and box-reaper,
- * running as the box account, start it before they drop privileges and
- * ask it for the few operations they need, one checked request at a time
- * (lib/runtime/helper.h).  It acts only on this bastion's boxes, with profiles
- * from a root-owned configuration, and never takes a path, an image, a
- * mount or a runtime option from its caller.
+ * box-runtime: the one sshbox program that can reach a runtime (installed
+ * setuid root: runc and runsc need root, and the Docker socket is root's
+ * in all but name).  box-shell and box-reaper, running as the box
+ * account, start it before they drop privileges and ask it for the few
+ * operations they need, one checked request at a time
+ * (lib/runtime/helper.h).  It acts only on this bastion's boxes, with
+ * profiles from a root-owned configuration, and never takes a path, an
+ * image, a mount or a runtime option from its caller.  It runs as its
+ * caller but while it drives a runtime.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +27,7 @@
 
 #include "config/config.h"
 #include "runtime/helper.h"
+#include "runtime/oci.h"
 #include "core/log.h"
 #include "runtime/rundir.h"
 #include "runtime/runtime.h"
@@ -37,7 +40,9 @@
 #define DEADLINE_SLACK	300	/* seconds past a profile's max_ttl */
 
 static struct box_config cfg;
-static struct box_runtime *rt;
+static struct box_runtime *rt;		/* the driver in use (use) */
+static struct box_runtime *rts[8];	/* every driver opened */
+static size_t nrts;
 static char rbuf[BOX_HELPER_LINE_MAX];
 static size_t rlen;
 
@@ -141,24 +146,48 @@ refuse(const char *what, const struct box_error *err)
 }
 
 /*
- * The docker group is held only while talking to the runtime: files are
- * read with the caller's own groups, so that the caller learns nothing of
- * files it could not read itself.
+ * The runtime's ids (root, or the docker group of an older setgid
+ * install) are held only while a runtime is driven: files are read, and
+ * the agent's socket reached, as the caller, so that the caller learns
+ * nothing of files it could not read itself and no planted link leads
+ * anywhere it could not go.  The caller's real ids stay, so that it can
+ * still stop this process.
  */
+static uid_t runtime_uid;
 static gid_t runtime_gid;
 
 static void
 as_caller(void)
 {
-	if (setegid(getgid()) < 0)
+	if (setegid(getgid()) < 0 || seteuid(getuid()) < 0)
 		abort();
 }
 
 static void
 as_runtime(void)
 {
-	if (setegid(runtime_gid) < 0)
+	if (seteuid(runtime_uid) < 0 || setegid(runtime_gid) < 0)
 		abort();
+}
+
+/* The driver of runtime name, opened once. */
+static int
+driver(const char *name, struct box_runtime **out, struct box_error *err)
+{
+	size_t i;
+
+	for (i = 0; i < nrts; i++)
+		if (strcmp(rts[i]->name, name) == 0) {
+			*out = rts[i];
+			return 0;
+		}
+	if (nrts == sizeof(rts) / sizeof(rts[0]))
+		return box_error_set(err, BOX_E_INTERNAL, 0, "too many "
+		    "runtimes");
+	if (box_runtime_open(name, &cfg, out, err) < 0)
+		return -1;
+	rts[nrts++] = *out;
+	return 0;
 }
 
 /* A profile from the root-owned profiles directory. */
@@ -223,13 +252,15 @@ lock_creates(struct box_error *err)
 	if (dfd < 0)
 		return box_error_set(err, BOX_E_CONFIG, errno, "lock directory "
 		    "%s (run box-invite init as root)", RUNTIME_LOCKDIR);
+	/* Root's and closed to others; when this program holds only a
+	 * group (an older setgid install), that group's. */
 	if (fstat(dfd, &st) < 0 || st.st_uid != 0 ||
-	    st.st_gid != runtime_gid || (st.st_mode & 07) != 0) {
+	    (runtime_uid != 0 && st.st_gid != runtime_gid) ||
+	    (st.st_mode & 07) != 0) {
 		close(dfd);
 		return box_error_set(err, BOX_E_CONFIG, 0, "lock directory %s "
-		    "must be root's, group %u, closed to others (run "
-		    "box-invite init as root)", RUNTIME_LOCKDIR,
-		    (unsigned)runtime_gid);
+		    "must be root's and closed to others (run box-invite init "
+		    "as root)", RUNTIME_LOCKDIR);
 	}
 	fd = openat(dfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK |
 	    O_CLOEXEC, 0660);
@@ -258,17 +289,32 @@ lock_creates(struct box_error *err)
 	return fd;
 }
 
+/*
+ * This bastion's boxes in every runtime, against max_boxes: the OCI
+ * bundles (one directory, whatever runtime made them) and Docker's
+ * containers.  Docker unreachable counts as none unless the box is to be
+ * Docker's (a bastion without Docker must still make boxes).
+ */
 static int
-count_boxes(struct box_error *err)
+count_boxes(const struct box_runtime *target, struct box_error *err)
 {
 	struct box_runtime_obj *objs;
-	size_t n;
+	struct box_runtime *dk;
+	struct box_error e2;
+	size_t n = 0, nd;
 
 	if (cfg.max_boxes <= 0)
 		return 0;
-	if (rt->ops->list(rt, cfg.instance, &objs, &n, err) < 0)
+	if (box_oci_count(&cfg, &n, err) < 0)
 		return -1;
-	free(objs);
+	if (driver("docker", &dk, &e2) == 0 &&
+	    dk->ops->list(dk, cfg.instance, &objs, &nd, &e2) == 0) {
+		free(objs);
+		n += nd;
+	} else if (strcmp(target->name, "docker") == 0) {
+		*err = e2;
+		return -1;
+	}
 	if (n >= (size_t)cfg.max_boxes)
 		return box_error_set(err, BOX_E_RATE, 0, "this bastion already "
 		    "runs its maximum of %d boxes", cfg.max_boxes);
@@ -280,12 +326,17 @@ do_create(const struct box_helper_req *req, struct box_error *err)
 {
 	struct box_profile p;
 	struct box_spec spec;
+	struct box_runtime *prt;
 	char ref[BOX_REF_MAX], agent_path[PATH_MAX];
 	int64_t now = box_now();
-	int lock, rc;
+	int lock, rc, oci;
 
 	if (load_profile(req->profile, &p, err) < 0)
 		return -1;
+	/* The profile says which runtime, whatever the caller used. */
+	if (driver(p.runtime[0] ? p.runtime : "docker", &prt, err) < 0)
+		return -1;
+	oci = strcmp(prt->name, "docker") != 0;
 	/* The agent every box runs as PID 1: the one installed beside this
 	 * program, root's. */
 	if (box_agent_binary(agent_path, sizeof(agent_path), err) < 0)
@@ -296,10 +347,17 @@ do_create(const struct box_helper_req *req, struct box_error *err)
 		    "deadline outside profile %s's max_ttl", p.name);
 	/* box-shell counts live boxes in the state it owns; the runtime's
 	 * own count holds even for a caller that skips that.  Counting and
-	 * creating are one step for all helpers of this configuration. */
+	 * creating are one step for all helpers of this configuration: a
+	 * Docker box is counted once created, an OCI box once its bundle
+	 * directory exists, which is all the lock covers then. */
 	if ((lock = lock_creates(err)) < 0)
 		return -1;
-	rc = count_boxes(err);
+	rc = count_boxes(prt, err);
+	if (rc == 0 && oci) {
+		rc = box_oci_reserve(&cfg, req->ref, err);
+		close(lock);
+		lock = -1;
+	}
 	if (rc == 0) {
 		memset(&spec, 0, sizeof(spec));
 		spec.box_id = req->ref;
@@ -307,14 +365,23 @@ do_create(const struct box_helper_req *req, struct box_error *err)
 		spec.deadline = req->deadline;
 		spec.profile = &p;
 		spec.agent_path = agent_path;
-		rc = rt->ops->create(rt, &spec, ref, sizeof(ref), err);
+		rc = prt->ops->create(prt, &spec, ref, sizeof(ref), err);
 	}
-	close(lock);
+	if (lock >= 0)
+		close(lock);
 	if (rc < 0)
 		return -1;
-	box_log(LOG_INFO, "created box %s (%s, profile %s)", req->ref, ref,
-	    p.name);
+	box_log(LOG_INFO, "created box %s (%s %s, profile %s)", req->ref,
+	    prt->name, ref, p.name);
 	return reply("ok %s", ref);
+}
+
+static int
+do_use(const struct box_helper_req *req, struct box_error *err)
+{
+	if (driver(req->runtime, &rt, err) < 0)
+		return -1;
+	return reply("ok");
 }
 
 /* The driver checks that what it removes is box_id of this instance. */
@@ -467,6 +534,9 @@ serve(void)
 		case BOX_HOP_LIST:
 			rc = do_list(&err);
 			break;
+		case BOX_HOP_USE:
+			rc = do_use(&req, &err);
+			break;
 		}
 		if (rc == -2)
 			return 1;
@@ -496,7 +566,8 @@ start(const char *conf, struct box_error *err)
 	if (strcmp(base, "sshbox.yaml") != 0)
 		return box_error_set(err, BOX_E_CONFIG, 0, "configuration: "
 		    "%s is not a file named sshbox.yaml", conf);
-	runtime_gid = getegid();
+	runtime_uid = geteuid();
+	runtime_gid = runtime_uid == 0 ? 0 : getegid();
 	as_caller();
 	rc = box_read_root_only(conf, 1, BOX_CONFIG_MAX_BYTES, &buf, &len,
 	    err);
@@ -524,7 +595,7 @@ start(const char *conf, struct box_error *err)
 	    (BOX_CFG_BOX_USER | BOX_CFG_INSTANCE))
 		return box_error_set(err, BOX_E_CONFIG, 0, "configuration: %s "
 		    "must set box_user and instance", conf);
-	return box_runtime_open("docker", &cfg, &rt, err);
+	return driver("docker", &rt, err);
 }
 
 int
@@ -538,10 +609,15 @@ main(int argc, char **argv)
 	struct box_error err;
 	int ch, rc;
 
-	/* Setgid: nothing from the caller's environment is used. */
+	/* Setuid: nothing from the caller's environment is used. */
 	clearenv();
 	umask(077);
+	if (chdir("/") < 0)
+		return 1;
 	box_runtime_register(&box_docker_ops);
+	box_runtime_register(&box_runc_ops);
+	box_runtime_register(&box_crun_ops);
+	box_runtime_register(&box_runsc_ops);
 	signal(SIGPIPE, SIG_IGN);
 	box_log_init("box-runtime", BOX_LOG_SYSLOG);
 	while ((ch = getopt_long(argc, argv, "+c:h", longopts, NULL)) != -1) {

@@ -423,8 +423,10 @@ session(struct box_ctx *ctx, const struct box_cmd *cmd,
 		goto end_session;
 	}
 	memset(&so, 0, sizeof(so));
+	/* gVisor's sandbox takes no descriptor from the host: relay. */
 	so.passthrough = rec == NULL && (prof.session == BOX_SESSION_PASS ||
-	    (prof.session == BOX_SESSION_AUTO && !interactive));
+	    (prof.session == BOX_SESSION_AUTO && !interactive &&
+	    strcmp(prof.runtime, "runsc") != 0));
 	so.tty = interactive;
 	so.term = term;
 	if (cmd->kind == BOX_CMD_TCP)

@@ -479,8 +479,51 @@ set_docker(struct ctx *c, yaml_node_t *v, const char *key, void *field)
 	    NULL);
 }
 
+/* The OCI runtimes (runc, crun, runsc): where unpacked images are. */
+static const struct key oci_keys[] = {
+	{ "images", set_cfg_path, offsetof(struct box_config, oci_images) },
+};
+
+static int
+set_oci(struct ctx *c, yaml_node_t *v, const char *key, void *field)
+{
+	return walk_map(c, v, key, oci_keys, nitems(oci_keys), field, NULL);
+}
+
+/* gVisor's platform: ptrace (works everywhere), systrap, or kvm. */
+static int
+set_runsc_platform(struct ctx *c, yaml_node_t *v, const char *key,
+    void *field)
+{
+	const char *s;
+	char safe[64];
+
+	if (get_scalar(c, v, key, &s) < 0)
+		return -1;
+	if (strcmp(s, "ptrace") != 0 && strcmp(s, "systrap") != 0 &&
+	    strcmp(s, "kvm") != 0)
+		return cerr(c, v, key, "\"%.60s\" is not ptrace, systrap or "
+		    "kvm", box_log_safe(s, safe, sizeof(safe)));
+	box_strlcpy(field, s, 16);
+	return 0;
+}
+
+static const struct key runsc_keys[] = {
+	{ "platform", set_runsc_platform,
+	    offsetof(struct box_config, runsc_platform) },
+};
+
+static int
+set_runsc(struct ctx *c, yaml_node_t *v, const char *key, void *field)
+{
+	return walk_map(c, v, key, runsc_keys, nitems(runsc_keys), field,
+	    NULL);
+}
+
 static const struct key runtime_keys[] = {
 	{ "docker", set_docker, 0 },
+	{ "oci", set_oci, 0 },
+	{ "runsc", set_runsc, 0 },
 };
 
 static int
@@ -655,6 +698,18 @@ set_image(struct ctx *c, yaml_node_t *v, const char *key, void *field)
 	return 0;
 }
 
+int
+box_config_known_runtime(const char *name)
+{
+	static const char *const known[] = BOX_RUNTIMES;
+	size_t i;
+
+	for (i = 0; known[i] != NULL; i++)
+		if (name != NULL && strcmp(name, known[i]) == 0)
+			return 1;
+	return 0;
+}
+
 static int
 set_prof_runtime(struct ctx *c, yaml_node_t *v, const char *key, void *field)
 {
@@ -663,10 +718,10 @@ set_prof_runtime(struct ctx *c, yaml_node_t *v, const char *key, void *field)
 
 	if (get_scalar(c, v, key, &s) < 0)
 		return -1;
-	if (strcmp(s, "docker") != 0)
-		return cerr(c, v, key,
-		    "unknown runtime \"%.60s\" (only docker)",
-		    box_log_safe(s, safe, sizeof(safe)));
+	if (!box_config_known_runtime(s))
+		return cerr(c, v, key, "unknown runtime \"%.60s\" (docker, "
+		    "runc, crun or runsc)", box_log_safe(s, safe,
+		    sizeof(safe)));
 	box_strlcpy(field, s, 16);
 	return 0;
 }
@@ -1150,6 +1205,9 @@ config_defaults(struct box_config *cfg)
 	box_strlcpy(cfg->docker_socket, "/var/run/docker.sock",
 	    sizeof(cfg->docker_socket));
 	cfg->docker_timeout = 30;
+	box_strlcpy(cfg->oci_images, OCI_IMAGES_DIR, sizeof(cfg->oci_images));
+	box_strlcpy(cfg->runsc_platform, "ptrace",
+	    sizeof(cfg->runsc_platform));
 	cfg->redeem_max = 10;
 	cfg->redeem_window = 60;
 	cfg->create_timeout = 120;
@@ -1274,6 +1332,12 @@ profile_check(struct ctx *c, const struct box_profile *p, size_t *lines)
 	if (p->record != BOX_RECORD_OFF && p->session == BOX_SESSION_PASS)
 		return cerr_line(c, lines[PK_RECORD], "record", "a recorded "
 		    "profile relays its sessions: remove session: "
+		    "pass-through");
+	/* gVisor's sandbox takes no descriptor from the host. */
+	if (strcmp(p->runtime, "runsc") == 0 &&
+	    p->session == BOX_SESSION_PASS)
+		return cerr_line(c, lines[PK_SESSION], "session", "runsc "
+		    "boxes relay their sessions: remove session: "
 		    "pass-through");
 	return 0;
 }

@@ -90,6 +90,9 @@ struct box_config {
 	char	 player_dir[PATH_MAX];	/* asciinema-player's files */
 	int	 log_format;		/* BOX_LOG_TEXT or _JSON */
 	int64_t	 docker_timeout;	/* seconds per API call (30s) */
+	char	 oci_images[PATH_MAX];	/* unpacked images of the OCI
+					 * runtimes (runc, crun, runsc) */
+	char	 runsc_platform[16];	/* ptrace (default), systrap, kvm */
 	int	 redeem_max;		/* redemptions per source per window */
 	int64_t	 redeem_window;		/* seconds (10 per 60s) */
 	int64_t	 create_timeout;	/* a box "creating" longer is dead */
@@ -126,6 +129,15 @@ int	box_config_load_profile(const struct box_config *cfg,
 int	box_config_parse_profile(const char *buf, size_t len,
 	    const char *fname, const char *name, struct box_profile *p,
 	    struct box_error *err);
+
+/* The runtimes a profile may name: docker, and the OCI runtimes runc,
+ * crun and runsc (lib/runtime/oci.c). */
+#define BOX_RUNTIMES	{ "docker", "runc", "crun", "runsc", NULL }
+int	box_config_known_runtime(const char *name);
+
+#ifndef OCI_IMAGES_DIR
+#define OCI_IMAGES_DIR	"/var/lib/sshbox-images"
+#endif
 
 /* Path of the state database (state_dir/state.db) into out. */
 int	box_config_state_db(const struct box_config *cfg, char *out,

@@ -3,9 +3,11 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -50,6 +52,12 @@ child(const struct box_spawn *sp, int errfd)
 	if (sp->workdir != NULL && sp->workdir[0] != '\0' &&
 	    chdir(sp->workdir) < 0 && chdir("/") < 0)
 		goto fail;
+	if (sp->as_root) {
+		umask(022);
+		if (setgroups(0, NULL) < 0 || setresgid(0, 0, 0) < 0 ||
+		    setresuid(0, 0, 0) < 0)
+			goto fail;
+	}
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	if (strchr(sp->path, '/') != NULL)

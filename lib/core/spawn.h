@@ -25,6 +25,9 @@ struct box_spawn {
 	int		 ctty;		/* fds[0] its controlling terminal
 					 * (with setsid) */
 	const char	*workdir;	/* NULL or "": ours; / if it fails */
+	int		 as_root;	/* every id 0, no supplementary
+					 * groups, umask 022 (box-runtime,
+					 * setuid, starting an OCI runtime) */
 };
 
 /* Start sp; the child's pid, or -1 with err (the exec's errno in

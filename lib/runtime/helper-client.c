@@ -36,7 +36,8 @@ static struct {
 	struct box_error err;
 	char	 rbuf[H_RBUF];
 	size_t	 rlen;
-} H = { -1, -1, 0, 0, 0, { 0, 0, "" }, "", 0 };
+	char	 runtime[16];		/* the driver the helper uses now */
+} H = { -1, -1, 0, 0, 0, { 0, 0, "" }, "", 0, "docker" };
 
 static void
 h_fail(struct box_error *err)
@@ -72,6 +73,7 @@ box_helper_start(const char *conf)
 		H.failed = H.ready = 0;
 		H.rlen = 0;
 	}
+	box_strlcpy(H.runtime, "docker", sizeof(H.runtime));
 	H.started = 1;
 	box_error_clear(&err);
 	if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) <= 0) {
@@ -289,6 +291,20 @@ h_call(struct box_runtime *rt, const struct box_helper_req *req,
 			return -1;
 		}
 		H.ready = 1;
+	}
+	/* Requests about a box go to the driver of the box's runtime. */
+	if (req->op != BOX_HOP_USE && req->op != BOX_HOP_CREATE &&
+	    strcmp(H.runtime, rt->name) != 0) {
+		struct box_helper_req use;
+
+		memset(&use, 0, sizeof(use));
+		use.op = BOX_HOP_USE;
+		if (box_strlcpy(use.runtime, rt->name, sizeof(use.runtime)) < 0)
+			return box_error_set(err, BOX_E_INPUT, 0,
+			    "unknown runtime");
+		if (h_call(rt, &use, line, linesz, args, NULL, err) < 0)
+			return -1;
+		box_strlcpy(H.runtime, rt->name, sizeof(H.runtime));
 	}
 	if ((n = box_helper_format_req(req, out, sizeof(out), err)) < 0)
 		return -1;

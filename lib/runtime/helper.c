@@ -21,6 +21,7 @@ static const struct {
 	{ "agent",   BOX_HOP_AGENT,   2 },
 	{ "pause",   BOX_HOP_PAUSE,   2 },
 	{ "unpause", BOX_HOP_UNPAUSE, 2 },
+	{ "use",     BOX_HOP_USE,     1 },
 };
 
 /* The name of a request that takes BOXID REF. */
@@ -149,6 +150,12 @@ box_helper_parse_req(const char *line, size_t len,
 		return 0;
 	case BOX_HOP_LIST:
 		return 0;
+	case BOX_HOP_USE:
+		if (!box_config_known_runtime(w[1]))
+			return box_error_set(err, BOX_E_INPUT, 0,
+			    "unknown runtime");
+		box_strlcpy(req->runtime, w[1], sizeof(req->runtime));
+		return 0;
 	}
 	return box_error_set(err, BOX_E_INPUT, 0, "unknown request");
 }
@@ -181,6 +188,9 @@ box_helper_format_req(const struct box_helper_req *req, char *buf,
 		break;
 	case BOX_HOP_LIST:
 		n = snprintf(buf, bufsz, "list\n");
+		break;
+	case BOX_HOP_USE:
+		n = snprintf(buf, bufsz, "use %s\n", req->runtime);
 		break;
 	}
 	if (n < 0 || (size_t)n >= bufsz)

@@ -17,6 +17,13 @@
  *   inspect REF                       -> ok EXISTS RUNNING
  *   list                              -> ok N, then N lines
  *                                        "REF BOXID DEADLINE RUNNING"
+ *   use RUNTIME                       -> ok; destroy, agent, (un)pause,
+ *                                        inspect and list go to that
+ *                                        runtime's driver from now on
+ *                                        (docker, runc, crun, runsc;
+ *                                        docker at the start).  create
+ *                                        uses its profile's runtime,
+ *                                        whatever was asked before.
  *
  * Nothing else: a session's command, terminal and exit status pass
  * between box-shell and the box's agent over the connection "agent"
@@ -49,6 +56,7 @@ enum box_helper_op {
 	BOX_HOP_AGENT,
 	BOX_HOP_PAUSE,
 	BOX_HOP_UNPAUSE,
+	BOX_HOP_USE,
 };
 
 struct box_helper_req {
@@ -57,6 +65,7 @@ struct box_helper_req {
 	char	 box_id[BOX_ID_LEN + 1];	/* destroy, agent, (un)pause */
 	char	 profile[BOX_PROFILE_NAME_MAX + 1];
 	int64_t	 deadline;
+	char	 runtime[16];		/* use */
 };
 
 /* A reference the helper accepts: a whole container id or sshbox-BOXID. */

@@ -18,7 +18,7 @@
 
 /* The runtimes sshbox knows (a profile's runtime: key); box-runtime
  * serves them to the programs that go through it. */
-static const char *const known[] = { "docker", NULL };
+static const char *const known[] = BOX_RUNTIMES;
 
 /* The drivers linked into this program: only those that reach a runtime
  * themselves (box-runtime, doctor, tests) register one, so that the rest

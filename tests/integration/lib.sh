@@ -14,6 +14,10 @@ RUNTIME_DIR=$localstatedir/lib/sshbox-runtime
 RUNTIME_CONFIGS=$sysconfdir/sshbox/box-runtime.configs
 BOX_USER=box
 IMAGE=sshbox/busybox:latest
+# The OCI runtimes' image store (images/store.sh), as configure's default.
+OCI_IMAGES=$localstatedir/lib/sshbox-images
+# The runtime the test profiles use: docker (default), runc, crun, runsc.
+TEST_RUNTIME=${SSHBOX_TEST_RUNTIME:-docker}
 
 . "$top_srcdir/tests/integration/common.sh"
 
@@ -41,7 +45,8 @@ BIN=$(mktemp -d /run/sshbox-test/bin.XXXXXX) && chmod 755 "$BIN" &&
 	   "$top_builddir"/box-invite "$top_builddir"/box-reaper \
 	   "$top_builddir"/box-proxy "$top_builddir"/box-runtime \
 	   "$top_builddir"/box-agent "$BIN"/ &&
-	chgrp docker "$BIN/box-runtime" && chmod 2755 "$BIN/box-runtime" ||
+	chown root:"$(id -gn "$BOX_USER")" "$BIN/box-runtime" &&
+	chmod 4750 "$BIN/box-runtime" ||
 	{ echo "Bail out! cannot copy the programs to /run/sshbox-test"; exit 1; }
 BUILD_DIR=$top_builddir		# the build tree itself, for test programs
 top_builddir=$BIN
@@ -63,6 +68,7 @@ cleanup() {
 	[ -f "$T/sshd.pid" ] && kill "$(cat "$T/sshd.pid")" 2>/dev/null
 	docker ps -aq --filter "label=io.sshbox.instance=$INSTANCE" |
 		xargs -r docker rm -f >/dev/null 2>&1
+	oci_cleanup "$INSTANCE"
 	allow_config remove
 	if [ -n "${KEEP_TEST_DIR:-}" ]; then
 		echo "# kept $T" >&2
@@ -71,6 +77,25 @@ cleanup() {
 	fi
 }
 trap cleanup EXIT
+
+# oci_cleanup INSTANCE: every OCI box of the instance gone, by hand (the
+# runtimes, mounts, bundles and run directories), whatever the test left.
+oci_cleanup() {
+	_od=$RUNTIME_DIR/.oci/$1
+	[ -d "$_od" ] || return 0
+	for _b in "$_od"/*; do
+		[ -d "$_b" ] || continue
+		_id=$(basename "$_b")
+		for _rt in runc crun runsc; do
+			[ -d "$_od/.$_rt" ] && command -v "$_rt" >/dev/null &&
+				"$_rt" --root "$_od/.$_rt" delete --force "sshbox-$_id" >/dev/null 2>&1
+		done
+		umount -l "$_b/rootfs" 2>/dev/null
+		umount -l "$_b/layer" 2>/dev/null
+		rm -rf "$_b" "$RUNTIME_DIR/$1/$_id"
+	done
+	rm -rf "$_od"
+}
 
 # allow_config add [PATH...]: list PATH ($CONF) for box-runtime;
 # allow_config remove: take out every path of this test's directory.
@@ -107,6 +132,8 @@ runtime:
   docker:
     socket: ${DOCKER_SOCK:-/var/run/docker.sock}
     timeout: 60s
+  oci:
+    images: $OCI_IMAGES
 redeem:
   max_attempts: ${REDEEM_MAX:-50}
   window: 60s
@@ -120,6 +147,7 @@ write_profile() {	# write_profile NAME [EXTRA YAML LINES...]
 	{
 		echo "description: test profile"
 		echo "image: ${PROFILE_IMAGE:-$IMAGE}"
+		echo "runtime: $TEST_RUNTIME"
 		echo "ttl: 10m"
 		echo "max_ttl: 1h"
 		echo "linger: ${LINGER:-30s}"

@@ -225,6 +225,21 @@ test_config_errors(void)
 	    "unknown runtime");
 	cfail("runtime: docker\n", ":1: runtime: expected a mapping",
 	    "runtime as a scalar");
+	is_int(cparse("runtime:\n  oci:\n    images: /srv/img\n"
+	    "  runsc:\n    platform: kvm\n"), 0, "oci and runsc parse");
+	is_str(cfg.oci_images, "/srv/img", "oci images directory");
+	is_str(cfg.runsc_platform, "kvm", "runsc platform");
+	is_int(cparse("instance: x\n"), 0, "defaults parse");
+	is_str(cfg.runsc_platform, "ptrace", "runsc platform defaults to "
+	    "ptrace");
+	ok(strstr(cfg.oci_images, "sshbox-images") != NULL,
+	    "oci images default to the store of images/store.sh");
+	cfail("runtime:\n  runsc:\n    platform: xen\n",
+	    ":3: runtime.runsc.platform: \"xen\" is not ptrace, systrap or "
+	    "kvm", "unknown runsc platform");
+	cfail("runtime:\n  oci:\n    images: [a]\n",
+	    ":3: runtime.oci.images: expected a single value",
+	    "oci images as a list");
 	cfail("runtime:\n  docker: [a]\n", ":2: runtime.docker: expected a "
 	    "mapping", "docker as a list");
 	is_int(cparse("limits:\n  max_boxes: 7\n  max_boxes_per_invite: 3\n"
@@ -302,6 +317,19 @@ test_profile_defaults(void)
 	is_str(prof.image, "x", "image");
 	is_str(prof.description, "", "no description");
 	is_str(prof.runtime, "docker", "default runtime");
+	{
+		static const char *const rts[] = { "runc", "crun", "runsc" };
+		char buf[64], name[64];
+		size_t i;
+
+		for (i = 0; i < 3; i++) {
+			snprintf(buf, sizeof(buf), IMG "runtime: %s\n", rts[i]);
+			snprintf(name, sizeof(name), "runtime %s", rts[i]);
+			is_int(pparse(buf), 0, name);
+			is_str(prof.runtime, rts[i], name);
+		}
+		pparse(IMG);
+	}
 	is_int(prof.ttl, 1800, "default ttl");
 	is_int(prof.max_ttl, 14400, "default max_ttl");
 	is_int(prof.linger, 300, "default linger");
@@ -480,8 +508,11 @@ test_profile_errors(void)
 	pfail("image: \"-x\"\n", ":1: image: must start", "image with -");
 	pfail("image: [a]\n", ":1: image: expected a single value",
 	    "image as list");
-	pfail(IMG "runtime: runc\n", ":2: runtime: unknown runtime \"runc\"",
-	    "runtime other than docker");
+	pfail(IMG "runtime: podman\n", ":2: runtime: unknown runtime "
+	    "\"podman\" (docker, runc, crun or runsc)", "unknown runtime");
+	pfail(IMG "runtime: runsc\nsession: pass-through\n",
+	    ":3: session: runsc boxes relay their sessions",
+	    "runsc cannot take pass-through sessions");
 	pfail(IMG "ttl: 2h\nmax_ttl: 1h\n", ":2: ttl: 2h is longer than "
 	    "max_ttl 1h", "ttl above max_ttl");
 	pfail(IMG "max_ttl: 10m\n", ":2: ttl: 30m is longer than max_ttl",

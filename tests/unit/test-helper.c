@@ -67,6 +67,11 @@ test_requests(void)
 		{ "pause " ID64 " -", "invalid box id" },
 		{ "unpause 0123456789abcdef ../x", "invalid box reference" },
 		{ "unpause 0123456789abcdef - x", "unpause takes 2 arguments" },
+		{ "use", "use takes 1 arguments" },
+		{ "use podman", "unknown runtime" },
+		{ "use runc runsc", "use takes 1 arguments" },
+		{ "use ../runc", "unknown runtime" },
+		{ "use RUNC", "unknown runtime" },
 		/* The Docker exec requests are gone: well formed as they
 		 * were, they are unknown now. */
 		{ "exec sshbox-0123456789abcdef 1 24 80 xterm-256color -",
@@ -122,6 +127,15 @@ test_requests(void)
 		ok(box_helper_format_req(&r, line, sizeof(line), &err) > 0 &&
 		    strcmp(line, "unpause 0123456789abcdef " ID64 "\n") == 0,
 		    "unpause formats as it parses");
+	}
+	is_int(req("use runsc", &r, &err), 0, "use parses");
+	ok(r.op == BOX_HOP_USE && strcmp(r.runtime, "runsc") == 0,
+	    "use: the runtime");
+	{
+		char line[BOX_HELPER_LINE_MAX];
+
+		ok(box_helper_format_req(&r, line, sizeof(line), &err) > 0 &&
+		    strcmp(line, "use runsc\n") == 0, "use formats as it parses");
 	}
 	is_int(req("inspect " ID64, &r, &err), 0, "inspect parses");
 	ok(r.op == BOX_HOP_INSPECT && strcmp(r.ref, ID64) == 0,

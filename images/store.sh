@@ -1,0 +1,76 @@
+# Sourced by images/build-*.sh: put a built root tree where the box
+# runtimes find it.
+#
+# image_store TAG ROOT
+#   - Docker, when a daemon answers (or SSHBOX_IMAGE_TARGETS names docker):
+#     imported as TAG;
+#   - the OCI image store of the runc, crun and runsc runtimes
+#     (SSHBOX_IMAGES, default /var/lib/sshbox-images; sshbox.yaml's
+#     runtime.oci.images): an unpacked copy in NAME/TAG/ID/rootfs, ID the
+#     digest of the tree, and NAME/TAG/current naming it, replaced last.
+#     A rebuilt image is a new directory: boxes of the old one keep
+#     theirs, which is removed once no box mounts it.
+# SSHBOX_IMAGE_TARGETS: "docker oci" (default: oci, and docker when a
+# daemon answers).
+
+image_store() {
+	_tag=$1 _root=$2
+	_targets=${SSHBOX_IMAGE_TARGETS:-}
+	if [ -z "$_targets" ]; then
+		_targets=oci
+		if command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then
+			_targets="docker oci"
+		fi
+	fi
+	for _t in $_targets; do
+		case $_t in
+		docker) _store_docker "$_tag" "$_root" ;;
+		oci) _store_oci "$_tag" "$_root" ;;
+		*) echo "image_store: unknown target $_t" >&2; return 1 ;;
+		esac
+	done
+}
+
+_store_docker() {
+	tar -C "$2" --numeric-owner -c . | docker import \
+		--change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+		--change 'ENV HOME=/home/guest' \
+		--message "sshbox image $1" - "$1" >/dev/null
+	echo "built $1 (docker)"
+}
+
+_store_oci() {
+	_store=${SSHBOX_IMAGES:-/var/lib/sshbox-images}
+	case $1 in
+	*:*) _dir=$_store/${1%:*}/${1##*:} ;;
+	*) _dir=$_store/$1/latest ;;
+	esac
+	# The store and every directory above it must be root's and closed
+	# to others: box-runtime refuses it otherwise.
+	mkdir -p "$_dir"
+	_d=$_dir
+	while [ "$_d" != "$_store" ] && [ "$_d" != / ]; do
+		chmod 755 "$_d"; _d=$(dirname "$_d")
+	done
+	chmod 755 "$_store"
+	_id=$(tar -C "$2" --numeric-owner --sort=name --mtime=@0 -c . |
+		sha256sum | cut -c1-16)
+	if [ ! -d "$_dir/$_id/rootfs" ]; then
+		rm -rf "$_dir/$_id.new"
+		mkdir -p "$_dir/$_id.new"
+		cp -a "$2" "$_dir/$_id.new/rootfs"
+		chmod 755 "$_dir/$_id.new"
+		mv "$_dir/$_id.new" "$_dir/$_id"
+	fi
+	echo "$_id" > "$_dir/current.new"
+	chmod 644 "$_dir/current.new"
+	mv "$_dir/current.new" "$_dir/current"
+	# Older versions no box mounts any more.
+	for _old in "$_dir"/*/; do
+		_old=${_old%/}
+		[ "$(basename "$_old")" = "$_id" ] && continue
+		grep -q "lowerdir=$_old/rootfs" /proc/mounts 2>/dev/null && continue
+		rm -rf "$_old"
+	done
+	echo "built $1 (oci: $_dir/$_id)"
+}
