@@ -358,15 +358,15 @@ check_program(struct doctor *d, const char *name, const char *path)
 
 /*
  * The privilege model: the box account must not reach the runtime socket
- * (root in effect); box-runtime, next to box-shell, reaches it for it,
- * setgid to the socket's group.
+ * (root in effect); box-runtime, next to box-shell, setuid root and
+ * runnable by the box account's group only, reaches the runtimes for it.
  */
 static void
 check_confinement(struct doctor *d, const struct box_config *cfg,
     const struct account *a)
 {
 	char helper[PATH_MAX], real[PATH_MAX], why[PATH_MAX + 128], *slash;
-	struct group *gr;
+	struct group *gr, *ggr;
 	struct stat sock, st;
 	const char *gname;
 
@@ -400,19 +400,26 @@ check_confinement(struct doctor *d, const struct box_config *cfg,
 		    strerror(errno));
 		return;
 	}
+	ggr = getgrgid(a->pw.pw_gid);
 	if (root_safe_path(helper, why, sizeof(why)) < 0)
 		report(d, DR_FAIL, "box-runtime", "%s", why);
-	else if (!S_ISREG(st.st_mode) || (st.st_mode & S_ISGID) == 0 ||
-	    st.st_gid != sock.st_gid || (st.st_mode & S_ISUID) != 0)
-		report(d, DR_FAIL, "box-runtime", "%s must be setgid to %s's "
-		    "group: chgrp %s %s && chmod 2755 %s", helper,
-		    cfg->docker_socket, gname, helper, helper);
+	else if (!S_ISREG(st.st_mode) || (st.st_mode & S_ISUID) == 0 ||
+	    st.st_uid != 0 || (st.st_mode & S_ISGID) != 0)
+		report(d, DR_FAIL, "box-runtime", "%s must be setuid root: "
+		    "chown root:%s %s && chmod 4750 %s", helper, a->name,
+		    helper, helper);
 	else if (!account_may(a, &st, 1))
-		report(d, DR_FAIL, "box-runtime", "%s cannot run %s: chmod "
-		    "2755 %s", a->name, helper, helper);
+		report(d, DR_FAIL, "box-runtime", "%s cannot run %s: chown "
+		    "root:%s %s && chmod 4750 %s", a->name, helper, a->name,
+		    helper, helper);
+	else if ((st.st_mode & 01) != 0)
+		report(d, DR_WARN, "box-runtime", "%s is setuid root and "
+		    "every account may run it (it serves root and %s only, "
+		    "but need not be reachable): chown root:%s %s && chmod "
+		    "4750 %s", helper, a->name, a->name, helper, helper);
 	else
-		report(d, DR_OK, "box-runtime", "%s (setgid %s)", helper,
-		    gname);
+		report(d, DR_OK, "box-runtime", "%s (setuid root, group %s)",
+		    helper, ggr != NULL ? ggr->gr_name : "?");
 }
 
 /*
@@ -1117,21 +1124,20 @@ check_kernel(struct doctor *d)
 static void
 check_lock_dir(struct doctor *d)
 {
-	struct group *gr = getgrnam(RUNTIME_GROUP);
 	struct stat st;
 
 	if (lstat(RUNTIME_LOCKDIR, &st) < 0)
 		report(d, DR_FAIL, "runtime-lock", "%s: %s (box-invite init, "
 		    "as root)", RUNTIME_LOCKDIR, strerror(errno));
-	else if (!S_ISDIR(st.st_mode) || st.st_uid != 0 || gr == NULL ||
-	    st.st_gid != gr->gr_gid || (st.st_mode & 07777) != 0770)
-		report(d, DR_FAIL, "runtime-lock", "%s must be a directory "
-		    "root:%s, mode 0770, so that nobody else can block box "
-		    "creation (box-invite init, as root)", RUNTIME_LOCKDIR,
-		    RUNTIME_GROUP);
+	else if (!S_ISDIR(st.st_mode) || st.st_uid != 0 ||
+	    (st.st_mode & 077) != 0)
+		report(d, DR_FAIL, "runtime-lock", "%s must be a directory of "
+		    "root's, mode 0700, so that nobody else reaches a box's "
+		    "files or blocks box creation (box-invite init, as root)",
+		    RUNTIME_LOCKDIR);
 	else
-		report(d, DR_OK, "runtime-lock", "%s, root:%s 0770",
-		    RUNTIME_LOCKDIR, RUNTIME_GROUP);
+		report(d, DR_OK, "runtime-lock", "%s, root 0700",
+		    RUNTIME_LOCKDIR);
 }
 
 /* ------------------------------------------------------------- command */

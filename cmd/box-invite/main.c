@@ -179,26 +179,21 @@ state_dir_setup(const char *path, uid_t uid, gid_t gid)
 }
 
 /*
- * The directory where box-runtime takes its per-instance create lock:
- * root:RUNTIME_GROUP 0770, so that only box-runtime (holding the group)
- * can take the lock, and no other account can block creates.
+ * The directory where box-runtime (setuid root) keeps the boxes' run
+ * directories and bundles and takes its per-instance create lock:
+ * root:root 0700, so that no other account can reach a box's files or
+ * block creates.
  */
 static int
 lock_dir_setup(const char **note)
 {
 	struct box_error err;
-	struct group *gr;
 	int fd;
 
 	*note = "";
-	if ((gr = getgrnam(RUNTIME_GROUP)) == NULL) {
-		*note = " (no group " RUNTIME_GROUP " yet: run init again "
-		    "once the runtime is installed)";
-		return 0;
-	}
-	if ((fd = box_open_dir_nofollow(RUNTIME_LOCKDIR, 1, 0770, &err)) < 0)
+	if ((fd = box_open_dir_nofollow(RUNTIME_LOCKDIR, 1, 0700, &err)) < 0)
 		return die(1, "%s", err.msg);
-	if (fchown(fd, 0, gr->gr_gid) < 0 || fchmod(fd, 0770) < 0) {
+	if (fchown(fd, 0, 0) < 0 || fchmod(fd, 0700) < 0) {
 		close(fd);
 		return die(1, "cannot set owner of %s: %s", RUNTIME_LOCKDIR,
 		    strerror(errno));
@@ -543,6 +538,8 @@ box_json(const struct box_box *b)
 	json_object_object_add(o, "key", json_object_new_string(b->fp));
 	json_object_object_add(o, "status", json_object_new_string(b->status));
 	json_object_object_add(o, "ref", json_object_new_string(b->ref));
+	json_object_object_add(o, "runtime",
+	    json_object_new_string(b->runtime));
 	json_object_object_add(o, "sessions", json_object_new_int(b->sessions));
 	json_object_object_add(o, "created", json_object_new_string(
 	    box_format_time(b->created_at, t, sizeof(t))));

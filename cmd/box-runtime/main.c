@@ -514,6 +514,8 @@ serve(void)
 		 * comes as its ref). */
 		box_log_context(req.op == BOX_HOP_CREATE ? req.ref :
 		    req.box_id, NULL, NULL);
+		/* The runtime's ids for this request only. */
+		as_runtime();
 		switch (req.op) {
 		case BOX_HOP_CREATE:
 			rc = do_create(&req, &err);
@@ -538,6 +540,7 @@ serve(void)
 			rc = do_use(&req, &err);
 			break;
 		}
+		as_caller();
 		if (rc == -2)
 			return 1;
 		if (rc < 0 && refuse("request", &err) < 0)
@@ -575,7 +578,6 @@ start(const char *conf, struct box_error *err)
 		free(buf);
 		rc = -2;
 	}
-	as_runtime();
 	if (rc == -1)
 		return box_error_wrap(err, "configuration");
 	if (rc < 0)

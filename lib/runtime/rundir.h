@@ -1,8 +1,8 @@
 /*
  * Each box's run directory on the host: RUNTIME_DIR/INSTANCE/BOXID, bound
  * into the box at /.sshbox/run, where its agent makes its socket.  The
- * runtime directory is root:RUNTIME_GROUP 0770, so that only box-runtime
- * (and root) reach it; the box account and other users do not.  Once the
+ * runtime directory is root's, 0700, so that only box-runtime (setuid
+ * root) and root reach it; the box account and other users do not.  Once the
  * agent listens, the directory is closed to the guest (0711): it can no
  * longer put anything there.
  */

@@ -28,8 +28,8 @@ t_like "the agent's pid is the runtime's init" \
 gssh a 'echo hidden > /.sshbox/run/planted' </dev/null 2>/dev/null
 t_ok "the guest can put nothing in its run directory" \
 	sh -c "[ \"\$(ls $RUNTIME_DIR/$INSTANCE/$ba)\" = agent.sock ]"
-t_is "which only root and the runtime group reach" \
-	"$(stat -c '%U:%G %a' "$RUNTIME_DIR")" "root:docker 770"
+t_is "which only root reaches" \
+	"$(stat -c '%U:%G %a' "$RUNTIME_DIR")" "root:root 700"
 
 # ------------------------------------------------- what a guest may plant
 run=$RUNTIME_DIR/$INSTANCE/$ba

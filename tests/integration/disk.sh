@@ -49,7 +49,7 @@ t_is "a second dockerd stores on btrfs" "$($BD info -f '{{.Driver}}')" btrfs
 
 setup_bastion
 write_profile quota "disk: 32m"
-t_like "box-runtime (setgid docker) reaches that daemon's socket too" \
+t_like "that daemon's socket is the docker group's, as the default one" \
 	"$(stat -c '%G %a' "$DOCKER_SOCK")" "^docker 660$"
 
 new_key q; new_key free; new_key n

@@ -147,7 +147,10 @@ write_profile() {	# write_profile NAME [EXTRA YAML LINES...]
 	{
 		echo "description: test profile"
 		echo "image: ${PROFILE_IMAGE:-$IMAGE}"
-		echo "runtime: $TEST_RUNTIME"
+		case " $* " in
+		*" runtime: "*) ;;
+		*) echo "runtime: $TEST_RUNTIME" ;;
+		esac
 		echo "ttl: 10m"
 		echo "max_ttl: 1h"
 		echo "linger: ${LINGER:-30s}"

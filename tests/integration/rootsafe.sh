@@ -129,7 +129,7 @@ t_is "the key of a revoked invite gets nothing" "$rc" 255
 # ---------------------------------------------------- nobody blocks creates
 lockdir=$(sed -n 's/^runtime lock directory: \([^ ]*\).*/\1/p' <<<"$($INVITE init)")
 t_like "init names the runtime lock directory" "$lockdir" '^/.*sshbox-runtime$'
-t_is "it is root:docker 0770" "$(stat -c '%U:%G %a' "$lockdir")" "root:docker 770"
+t_is "it is root:root 0700" "$(stat -c '%U:%G %a' "$lockdir")" "root:root 700"
 t_ok "nobody cannot take the create lock" sh -c \
 	"! runuser -u nobody -- flock -n '$lockdir/create-$INSTANCE.lock' true 2>/dev/null"
 t_ok "nor can the box account" sh -c \
