@@ -479,25 +479,43 @@ box_reap(struct box_ctx *ctx, int64_t now, struct box_reap_stats *rs,
 		}
 		for (i = 0; i < bv.n; i++) {
 			struct box_box *box = &bv.v[i];
-			int found = 0;
+			const char *why = "runtime object vanished";
+			int found = 0, running = 0;
 
 			if (strcmp(box->status, BOX_STATUS_RUNNING) != 0 ||
 			    strcmp(box->runtime, name) != 0)
 				continue;
 			for (j = 0; j < nobjs && !found; j++)
-				found = strcmp(objs[j].box_id, box->id) == 0;
-			if (found)
+				if (strcmp(objs[j].box_id, box->id) == 0) {
+					found = 1;
+					running = objs[j].running;
+				}
+			if (found && running)
 				continue;
+			/* A box whose init ended (its agent, or a sandbox
+			 * that died) serves no session again: it goes, and
+			 * the key's next login gets a new one. */
+			if (found) {
+				why = "box stopped";
+				box_log_context(box->id, NULL, NULL);
+				if (rt->ops->destroy(rt, box->id, box->ref,
+				    &e2) < 0) {
+					box_log(LOG_ERR, "cannot remove stopped "
+					    "box: %s", e2.msg);
+					rs->errors++;
+					box_log_context(NULL, NULL, NULL);
+					continue;
+				}
+				box_log_context(NULL, NULL, NULL);
+			}
 			if (box_state_box_end(ctx->st, box->id,
-			    BOX_STATUS_DESTROYED, "runtime object vanished", now,
-			    &e2) < 0) {
+			    BOX_STATUS_DESTROYED, why, now, &e2) < 0) {
 				rs->errors++;
 				continue;
 			}
 			rs->vanished++;
 			box_state_audit(ctx->st, now, "box-destroyed",
-			    box->invite_id, box->id, box->fp, NULL,
-			    "runtime object vanished");
+			    box->invite_id, box->id, box->fp, NULL, why);
 		}
 	}
 	free(objs);

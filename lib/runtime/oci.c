@@ -1127,14 +1127,17 @@ oci_config(const struct box_runtime *rt, const struct box_spec *spec,
 			goto fail;
 	}
 	for (i = 0; i < p->ntmpfs && i < BOX_PROFILE_MAX_TMPFS; i++) {
+		char uidopt[32], gidopt[32];
+		int own = strcmp(p->tmpfs[i], p->workdir) == 0;
+
 		/* The working directory's tmpfs is the guest's, as with
-		 * Docker. */
-		if (strcmp(p->tmpfs[i], p->workdir) == 0)
-			snprintf(tmpopt, sizeof(tmpopt), "mode=0755,uid=%lu,"
-			    "gid=%lu", (unsigned long)u->uid,
-			    (unsigned long)u->gid);
-		else
-			snprintf(tmpopt, sizeof(tmpopt), "mode=1777");
+		 * Docker.  One option a string: gVisor takes no other. */
+		snprintf(tmpopt, sizeof(tmpopt), "mode=%s", own ? "0755" :
+		    "1777");
+		snprintf(uidopt, sizeof(uidopt), "uid=%lu", own ?
+		    (unsigned long)u->uid : 0UL);
+		snprintf(gidopt, sizeof(gidopt), "gid=%lu", own ?
+		    (unsigned long)u->gid : 0UL);
 		if (p->tmpfs_size > 0)
 			snprintf(opt, sizeof(opt), "size=%lld",
 			    (long long)p->tmpfs_size);
@@ -1142,7 +1145,7 @@ oci_config(const struct box_runtime *rt, const struct box_spec *spec,
 			snprintf(opt, sizeof(opt), "nr_inodes=0");
 		if (j_mount(mounts, p->tmpfs[i], "tmpfs", "tmpfs",
 		    (const char *const[]){ "rw", "nosuid", "nodev", "noexec",
-		    tmpopt, opt }, 6) < 0)
+		    tmpopt, uidopt, gidopt, opt }, 8) < 0)
 			goto fail;
 	}
 
@@ -1305,7 +1308,7 @@ oci_image_root(const struct box_runtime *rt, const char *image, char *out,
 	snprintf(cur, sizeof(cur), "%s/%s/current", rt->cfg->oci_images, dir);
 	if (box_read_root_only(cur, 0, 128, &buf, &len, err) < 0) {
 		if (err->kind == BOX_E_NOTFOUND || err->errnum == ENOENT)
-			return box_error_set(err, BOX_E_CONFIG, 0, "image %s is "
+			return box_error_set(err, BOX_E_RUNTIME, 0, "image %s is "
 			    "not in %s (images/build-*.sh puts it there)",
 			    image, rt->cfg->oci_images);
 		return box_error_wrap(err, "image %s", image);
@@ -1628,7 +1631,7 @@ oci_create(struct box_runtime *rt, const struct box_spec *spec, char *ref,
 		    "installed beside box-runtime or in %s", LIBEXECDIR);
 	if (strcmp(spec->profile->network[0] ? spec->profile->network :
 	    "none", "none") != 0) {
-		box_error_set(err, BOX_E_CONFIG, 0, "profile %s: runtime %s "
+		box_error_set(err, BOX_E_RUNTIME, 0, "profile %s: runtime %s "
 		    "gives boxes no network (network: none); network %.40s "
 		    "needs the docker runtime", spec->profile->name,
 		    rt->ops->name, spec->profile->network);

@@ -526,6 +526,7 @@ box_state_destroy_class(const char *reason)
 		{ "killed by an administrator", "killed" },
 		{ "stuck while being created", "stuck" },
 		{ "runtime object vanished", "vanished" },
+		{ "box stopped", "vanished" },
 	};
 
 	return classify(classes, sizeof(classes) / sizeof(classes[0]),

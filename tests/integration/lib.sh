@@ -205,7 +205,8 @@ EOS
 # A bastion with state, signing key, the test profile and a running sshd.
 setup_bastion() {
 	write_profile test
-	cp "$top_srcdir/profiles/secure-shell.yaml" "$T/profiles/"
+	sed "s/^runtime: .*/runtime: $TEST_RUNTIME/" \
+		"$top_srcdir/profiles/secure-shell.yaml" > "$T/profiles/secure-shell.yaml"
 	start_sshd || { echo "Bail out! sshd did not start"; exit 1; }
 	$INVITE init >/dev/null || { echo "Bail out! box-invite init failed"; exit 1; }
 }
@@ -246,11 +247,51 @@ containers() {
 	[ -z "$_c" ] || printf '%s\n' "$_c"
 }
 
-# A box's container, by its labels; an empty box id, or Docker that
-# cannot be asked, makes both checks fail.
+# A box's container, by its labels (docker), or its bundle (the OCI
+# runtimes: the runtime's own state is checked where a test needs it); an
+# empty box id, or Docker that cannot be asked, makes both checks fail.
 box_containers() {
-	containers --filter "label=io.sshbox.box=$1" \
-		--filter "label=io.sshbox.instance=$INSTANCE"
+	if [ "$TEST_RUNTIME" = docker ]; then
+		containers --filter "label=io.sshbox.box=$1" \
+			--filter "label=io.sshbox.instance=$INSTANCE"
+	elif [ -n "$1" ] && [ -d "$RUNTIME_DIR/.oci/$INSTANCE/$1" ]; then
+		echo "$1"
+	fi
+}
+
+# box_pid BOXID: the host pid of the box's init (under gVisor, of its
+# sandbox), as the runtime reports it.
+box_pid() {
+	if [ "$TEST_RUNTIME" = docker ]; then
+		docker inspect -f '{{.State.Pid}}' "sshbox-$1"
+	else
+		"$TEST_RUNTIME" --root "$RUNTIME_DIR/.oci/$INSTANCE/.$TEST_RUNTIME" \
+			state "sshbox-$1" | jq -r .pid
+	fi
+}
+
+# box_running BOXID: true when the runtime says the box runs.
+box_running() {
+	if [ "$TEST_RUNTIME" = docker ]; then
+		[ "$(docker inspect -f '{{.State.Running}}' "sshbox-$1" 2>/dev/null)" = true ]
+	else
+		[ "$("$TEST_RUNTIME" --root "$RUNTIME_DIR/.oci/$INSTANCE/.$TEST_RUNTIME" \
+			state "sshbox-$1" 2>/dev/null | jq -r .status)" = running ]
+	fi
+}
+
+# vanish_box BOXID: remove a box behind sshbox's back, as an operator or a
+# runtime crash would.
+vanish_box() {
+	if [ "$TEST_RUNTIME" = docker ]; then
+		docker rm -f "sshbox-$1" >/dev/null
+	else
+		_od=$RUNTIME_DIR/.oci/$INSTANCE
+		"$TEST_RUNTIME" --root "$_od/.$TEST_RUNTIME" delete --force "sshbox-$1" >/dev/null 2>&1
+		umount -l "$_od/$1/rootfs" 2>/dev/null
+		umount -l "$_od/$1/layer" 2>/dev/null
+		rm -rf "${_od:?}/$1" "$RUNTIME_DIR/$INSTANCE/$1"
+	fi
 }
 container_exists() {	# container_exists BOXID
 	[ -n "$1" ] && _o=$(box_containers "$1") && [ -n "$_o" ] &&
