@@ -50,6 +50,10 @@
 #include "session/command.h"
 #include "runtime/rundir.h"
 
+#ifndef LIBEXECDIR
+#define LIBEXECDIR "/usr/libexec/sshbox"
+#endif
+
 #define OCI_OUT_MAX	(64 * 1024)	/* a runtime's state output */
 #define OCI_CONF_MAX	(256 * 1024)	/* a bundle's config.json */
 #define OCI_USERDB_MAX	(1024 * 1024)	/* an image's passwd or group */
@@ -111,7 +115,9 @@ box_oci_image_dir(const char *ref, char *out, size_t outsz,
 	if (colon != NULL && strchr(colon, '/') != NULL)
 		goto bad;	/* a registry's port: not an image of ours */
 	end = colon != NULL ? colon : ref + len;
-	for (p = ref; p < end; p = slash + 1) {
+	/* Up to end itself: an empty name (":tag") or last component
+	 * ("a/") is a component too, and a bad one. */
+	for (p = ref;; p = slash + 1) {
 		slash = memchr(p, '/', (size_t)(end - p));
 		if (slash == NULL)
 			slash = end;
@@ -185,6 +191,8 @@ box_oci_parse_state(const char *json, size_t len, int *running,
 	    !json_object_is_type(v, json_type_string))
 		goto bad;
 	status = json_object_get_string(v);
+	if (strlen(status) != (size_t)json_object_get_string_len(v))
+		goto bad;	/* a NUL inside ("\u0000") */
 	if (json_object_object_get_ex(o, "pid", &v)) {
 		if (!json_object_is_type(v, json_type_int))
 			goto bad;
@@ -232,12 +240,15 @@ box_oci_parse_log(const char *line, size_t len, char *out, size_t outsz)
 
 		out[n++] = c < 0x20 || c == 0x7f ? ' ' : (char)c;
 	}
-	/* Cut at a character's start: what follows a cut UTF-8 sequence
-	 * is dropped with it. */
-	while (n > 0 && i < mlen && ((unsigned char)out[n - 1] & 0xc0) == 0x80)
-		n--;
-	if (n > 0 && i < mlen && ((unsigned char)out[n - 1] & 0xc0) == 0xc0)
-		n--;
+	/* Cut at a character's start: when the cut splits a UTF-8
+	 * sequence (what is left of it is a continuation byte), the part
+	 * before the cut is dropped with it. */
+	if (i < mlen && ((unsigned char)msg[i] & 0xc0) == 0x80) {
+		while (n > 0 && ((unsigned char)out[n - 1] & 0xc0) == 0x80)
+			n--;
+		if (n > 0 && ((unsigned char)out[n - 1] & 0xc0) == 0xc0)
+			n--;
+	}
 	out[n] = '\0';
 	json_object_put(o);
 }
@@ -254,7 +265,8 @@ label_str(json_object *ann, const char *key, char *out, size_t outsz,
 	    !json_object_is_type(v, json_type_string))
 		return -1;
 	s = json_object_get_string(v);
-	if (strlen(s) >= outsz || (ok != NULL && !ok(s)))
+	if (strlen(s) != (size_t)json_object_get_string_len(v) ||
+	    strlen(s) >= outsz || (ok != NULL && !ok(s)))
 		return -1;
 	snprintf(out, outsz, "%s", s);
 	return 0;
@@ -339,11 +351,13 @@ db_num(const char *s, size_t n, unsigned long *out)
 	long long v;
 	struct box_error ignore;
 
-	if (n == 0 || n >= sizeof(buf) || strspn(s, "0123456789") < n)
+	if (n == 0 || n >= sizeof(buf))
 		return -1;
+	/* s ends at n, not at a NUL: the end of the database may follow. */
 	memcpy(buf, s, n);
 	buf[n] = '\0';
-	if (box_parse_int(buf, 0, 0xfffffffeLL, &v, &ignore) < 0)
+	if (strspn(buf, "0123456789") < n ||
+	    box_parse_int(buf, 0, 0xfffffffeLL, &v, &ignore) < 0)
 		return -1;
 	*out = (unsigned long)v;
 	return 0;

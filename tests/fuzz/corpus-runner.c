@@ -25,6 +25,7 @@ int fuzz_watch(const uint8_t *, size_t);
 int fuzz_log(const uint8_t *, size_t);
 int fuzz_cast(const uint8_t *, size_t);
 int fuzz_record(const uint8_t *, size_t);
+int fuzz_oci(const uint8_t *, size_t);
 
 static const struct {
 	const char *name;
@@ -43,6 +44,7 @@ static const struct {
 	{ "log", fuzz_log },
 	{ "cast", fuzz_cast },
 	{ "record", fuzz_record },
+	{ "oci", fuzz_oci },
 };
 
 int
