@@ -45,14 +45,13 @@ _store_oci() {
 	*:*) _dir=$_store/${1%:*}/${1##*:} ;;
 	*) _dir=$_store/$1/latest ;;
 	esac
-	# The store and every directory above it must be root's and closed
-	# to others: box-runtime refuses it otherwise.
+	# The store is root's alone (0700): images carry setuid programs
+	# (su, passwd, mount) that no account of the bastion may run from
+	# here.  Every directory above it must be root's and not writable by
+	# others: box-runtime refuses it otherwise.  Boxes see the tree
+	# through their overlay, made by root.
 	mkdir -p "$_dir"
-	_d=$_dir
-	while [ "$_d" != "$_store" ] && [ "$_d" != / ]; do
-		chmod 755 "$_d"; _d=$(dirname "$_d")
-	done
-	chmod 755 "$_store"
+	chmod 700 "$_store"
 	_id=$(tar -C "$2" --numeric-owner --sort=name --mtime=@0 -c . |
 		sha256sum | cut -c1-16)
 	if [ ! -d "$_dir/$_id/rootfs" ]; then

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -60,6 +61,49 @@ __lsan_is_turned_off(void)
 	return 1;
 }
 #endif
+
+/*
+ * What a caller hands down through exec and could use to make a runtime
+ * fail half-way (leaving a box half made): signal dispositions and mask
+ * (an ignored SIGCHLD makes every wait fail), resource limits (a file
+ * size limit of 0 cuts config.json, a low one on descriptors or memory
+ * breaks runc).  Back to the defaults, the limits as high as their hard
+ * values allow (root with CAP_SYS_RESOURCE raises those too).  SIGXFSZ
+ * ignored: a write past a limit fails instead of killing.
+ */
+static void
+sane_process(void)
+{
+	static const int limits[] = { RLIMIT_FSIZE, RLIMIT_CPU, RLIMIT_AS,
+	    RLIMIT_DATA, RLIMIT_NOFILE, RLIMIT_STACK, RLIMIT_NPROC };
+	struct rlimit rl;
+	sigset_t none;
+	size_t i;
+	int sig;
+
+	for (sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			signal(sig, SIG_DFL);
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGXFSZ, SIG_IGN);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	for (i = 0; i < sizeof(limits) / sizeof(limits[0]); i++) {
+		if (getrlimit(limits[i], &rl) < 0)
+			continue;
+		rl.rlim_cur = rl.rlim_max = limits[i] == RLIMIT_NOFILE ?
+		    1048576 : RLIM_INFINITY;
+		if (limits[i] == RLIMIT_STACK)
+			rl.rlim_cur = 8 * 1024 * 1024;
+		if (setrlimit(limits[i], &rl) < 0 &&
+		    getrlimit(limits[i], &rl) == 0) {
+			rl.rlim_cur = rl.rlim_max;
+			setrlimit(limits[i], &rl);
+		}
+	}
+	rl.rlim_cur = rl.rlim_max = 0;
+	setrlimit(RLIMIT_CORE, &rl);
+}
 
 static void
 usage(FILE *f)
@@ -359,13 +403,24 @@ do_create(const struct box_helper_req *req, struct box_error *err)
 		lock = -1;
 	}
 	if (rc == 0) {
+		sigset_t stop, saved;
+
 		memset(&spec, 0, sizeof(spec));
 		spec.box_id = req->ref;
 		spec.instance = cfg.instance;
 		spec.deadline = req->deadline;
 		spec.profile = &p;
 		spec.agent_path = agent_path;
+		/* A box is made whole or undone: the caller's signals wait
+		 * (SIGKILL cannot; the reaper removes what that leaves). */
+		sigemptyset(&stop);
+		sigaddset(&stop, SIGTERM);
+		sigaddset(&stop, SIGINT);
+		sigaddset(&stop, SIGHUP);
+		sigaddset(&stop, SIGQUIT);
+		sigprocmask(SIG_BLOCK, &stop, &saved);
 		rc = prt->ops->create(prt, &spec, ref, sizeof(ref), err);
+		sigprocmask(SIG_SETMASK, &saved, NULL);
 	}
 	if (lock >= 0)
 		close(lock);
@@ -616,11 +671,11 @@ main(int argc, char **argv)
 	umask(077);
 	if (chdir("/") < 0)
 		return 1;
+	sane_process();
 	box_runtime_register(&box_docker_ops);
 	box_runtime_register(&box_runc_ops);
 	box_runtime_register(&box_crun_ops);
 	box_runtime_register(&box_runsc_ops);
-	signal(SIGPIPE, SIG_IGN);
 	box_log_init("box-runtime", BOX_LOG_SYSLOG);
 	while ((ch = getopt_long(argc, argv, "+c:h", longopts, NULL)) != -1) {
 		switch (ch) {

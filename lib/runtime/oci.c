@@ -810,8 +810,19 @@ oci_find(struct box_runtime *rt, const char *box_id, int *exists,
 		*exists = 1;
 		return 0;
 	}
-	if (oci_labels(rt, box_id, obj, runtime, sizeof(runtime), err) < 0)
-		return -1;
+	if (oci_labels(rt, box_id, obj, runtime, sizeof(runtime), err) < 0) {
+		/* Only box-runtime writes it, whole (rename): one that does
+		 * not read is damage; the box is removable as a partial
+		 * one, never left to count against max_boxes. */
+		box_log(LOG_WARNING, "bundle of box %s: %s", box_id, err->msg);
+		memset(obj, 0, sizeof(*obj));
+		snprintf(obj->box_id, sizeof(obj->box_id), "%s", box_id);
+		snprintf(obj->instance, sizeof(obj->instance), "%s",
+		    rt->cfg->instance);
+		snprintf(obj->ref, sizeof(obj->ref), "sshbox-%s", box_id);
+		*exists = 1;
+		return 0;
+	}
 	if (strcmp(obj->box_id, box_id) != 0 ||
 	    strcmp(obj->instance, rt->cfg->instance) != 0)
 		return box_error_set(err, BOX_E_DENIED, 0, "bundle %s is not "
@@ -967,7 +978,9 @@ oci_seccomp(void)
 	    "vm86", "vm86old", "nfsservctl", "create_module",
 	    "get_kernel_syms", "query_module", "uselib", "ustat", "sysfs",
 	    "_sysctl", "iopl", "ioperm", "clock_settime",
-	    "settimeofday", "stime", "adjtimex", "clock_adjtime", NULL };
+	    "settimeofday", "stime", "adjtimex", "clock_adjtime",
+	    "io_uring_setup", "io_uring_enter", "io_uring_register",
+	    "mount_setattr", "fspick", NULL };
 	json_object *s, *rules, *r, *args, *a;
 	size_t n;
 
@@ -1498,15 +1511,71 @@ oci_bundle_make(struct box_runtime *rt, const struct box_spec *spec,
 		    "(a capability the profile adds is unknown?)");
 	text = json_object_to_json_string_ext(conf, JSON_C_TO_STRING_PLAIN);
 	len = text != NULL ? strlen(text) : 0;
-	snprintf(path, sizeof(path), "%s/config.json", bundle);
+	/* Whole or not at all: a bundle without config.json is a box cut
+	 * short, which any driver removes. */
+	snprintf(path, sizeof(path), "%s/config.json.new", bundle);
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 	    0600);
 	rc = fd >= 0 && text != NULL && write(fd, text, len) == (ssize_t)len;
 	if (fd >= 0 && close(fd) < 0)
 		rc = 0;
 	json_object_put(conf);
-	if (!rc)
+	snprintf(opts, sizeof(opts), "%s/config.json", bundle);
+	if (!rc || rename(path, opts) < 0)
 		return box_error_set(err, BOX_E_RUNTIME, errno, "%s", path);
+	return 0;
+}
+
+int
+box_oci_cgroup_path(const char *text, size_t len, const char *controller,
+    char *out, size_t outsz, int *v2)
+{
+	const char *p = text, *end = text + len, *nl, *c1, *c2, *tok;
+	const char *v2path = NULL, *v1path = NULL;
+	size_t v2len = 0, v1len = 0, n, clen = strlen(controller);
+
+	*v2 = 0;
+	if (outsz > 0)
+		out[0] = '\0';
+	for (; p < end; p = nl + 1) {
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			nl = end;
+		/* ID:CONTROLLERS:PATH; the path may hold ':' itself. */
+		if ((c1 = memchr(p, ':', (size_t)(nl - p))) == NULL ||
+		    (c2 = memchr(c1 + 1, ':', (size_t)(nl - c1 - 1))) == NULL)
+			continue;
+		if (c1 - p == 1 && p[0] == '0' && c2 == c1 + 1) {
+			v2path = c2 + 1;
+			v2len = (size_t)(nl - c2 - 1);
+			continue;
+		}
+		for (tok = c1 + 1; tok < c2; tok += n + 1) {
+			const char *comma = memchr(tok, ',', (size_t)(c2 - tok));
+
+			n = (size_t)((comma != NULL ? comma : c2) - tok);
+			if (n == clen && memcmp(tok, controller, n) == 0) {
+				v1path = c2 + 1;
+				v1len = (size_t)(nl - c2 - 1);
+			}
+		}
+	}
+	if (v1path == NULL && v2path == NULL)
+		return -1;
+	if (v1path == NULL) {
+		v1path = v2path;
+		v1len = v2len;
+		*v2 = 1;
+	}
+	/* An absolute path with no way up and nothing odd in it. */
+	if (v1len == 0 || v1len >= outsz || v1path[0] != '/' ||
+	    memchr(v1path, '\0', v1len) != NULL)
+		return -1;
+	memcpy(out, v1path, v1len);
+	out[v1len] = '\0';
+	if (strstr(out, "/..") != NULL || strstr(out, "//") != NULL) {
+		out[0] = '\0';
+		return -1;
+	}
 	return 0;
 }
 
@@ -1519,45 +1588,22 @@ static int
 cg_limit(long pid, const char *controller, const char *file,
     const char *file2, int64_t *val)
 {
-	char path[PATH_MAX], line[1024], cg[1024] = "", buf[64];
-	int v2 = 0, found = 0;
+	char path[PATH_MAX], text[4096], cg[1024], buf[64];
+	int v2 = 0;
 	long long n;
 	struct box_error ignore;
-	FILE *f;
 	int fd;
 	ssize_t r;
 
 	snprintf(path, sizeof(path), "/proc/%ld/cgroup", pid);
-	if ((f = fopen(path, "re")) == NULL)
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return -1;
-	while (fgets(line, sizeof(line), f) != NULL) {
-		char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') :
-		    NULL, *tok, *save;
-
-		if (c2 == NULL)
-			continue;
-		*c2 = '\0';
-		c2[1 + strcspn(c2 + 1, "\n")] = '\0';
-		if (strncmp(line, "0::", 3) == 0 || (c1[1] == '\0' &&
-		    strcmp(line, "0") == 0)) {
-			if (!found) {
-				snprintf(cg, sizeof(cg), "%s", c2 + 1);
-				v2 = 1;
-			}
-			continue;
-		}
-		for (tok = strtok_r(c1 + 1, ",", &save); tok != NULL;
-		    tok = strtok_r(NULL, ",", &save))
-			if (strcmp(tok, controller) == 0) {
-				snprintf(cg, sizeof(cg), "%s", c2 + 1);
-				found = 1;
-				v2 = 0;
-			}
-	}
-	fclose(f);
-	if (cg[0] == '\0' || strstr(cg, "..") != NULL)
+	r = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	if (r <= 0 || box_oci_cgroup_path(text, (size_t)r, controller, cg,
+	    sizeof(cg), &v2) < 0)
 		return -1;
-	if (v2 && !found)
+	if (v2)
 		snprintf(path, sizeof(path), "/sys/fs/cgroup%s/%s", cg, file2);
 	else
 		snprintf(path, sizeof(path), "/sys/fs/cgroup/%s%s/%s",
@@ -1659,8 +1705,10 @@ oci_create(struct box_runtime *rt, const struct box_spec *spec, char *ref,
 	snprintf(id, sizeof(id), "sshbox-%s", spec->box_id);
 	oci_paths(rt, spec->box_id, bundle, sizeof(bundle), NULL, 0);
 	if ((dfd = box_rundir_make(spec->instance, spec->box_id, run_dir,
-	    sizeof(run_dir), err)) < 0)
+	    sizeof(run_dir), err)) < 0) {
+		oci_bundle_remove(rt, spec->box_id);	/* reserved */
 		return box_error_wrap(err, "cannot create box");
+	}
 	if (oci_bundle_make(rt, spec, run_dir, err) < 0 ||
 	    oci_do(rt, bundle, "cannot start box", args, err) < 0 ||
 	    box_rundir_ready(dfd, (int)oci_timeout_ms(rt), err) < 0 ||
@@ -1715,10 +1763,10 @@ oci_destroy(struct box_runtime *rt, const char *box_id, const char *ref,
 	if (oci_check_ref(box_id, ref, err) < 0 ||
 	    oci_find(rt, box_id, &exists, &obj, NULL, err) < 0)
 		return -1;
-	if (!exists) {
-		box_rundir_remove(rt->cfg->instance, box_id);
+	/* No bundle: not an OCI box (its run directory, if any, is
+	 * another runtime's to remove). */
+	if (!exists)
 		return 0;
-	}
 	snprintf(id, sizeof(id), "sshbox-%s", box_id);
 	oci_paths(rt, box_id, bundle, sizeof(bundle), NULL, 0);
 	if (oci_do(rt, bundle, "cannot remove box", args, err) < 0) {

@@ -71,6 +71,14 @@ int	box_oci_count(const struct box_config *cfg, size_t *n,
 int	box_oci_reserve(const struct box_config *cfg, const char *box_id,
 	    struct box_error *err);
 
+/*
+ * Which cgroup of /proc/PID/cgroup's text (len bytes) holds controller:
+ * the v1 hierarchy naming it, else the v2 one ("0::PATH", *v2 set).  The
+ * path into out: absolute, no "..".  0, or -1 when there is none.
+ */
+int	box_oci_cgroup_path(const char *text, size_t len,
+	    const char *controller, char *out, size_t outsz, int *v2);
+
 extern const struct box_runtime_ops box_runc_ops;
 extern const struct box_runtime_ops box_crun_ops;
 extern const struct box_runtime_ops box_runsc_ops;

@@ -1,4 +1,5 @@
 /* Run directories of boxes, and the agent binary bound into them. */
+#include <sys/mount.h>
 #include <sys/stat.h>
 
 #include <dirent.h>
@@ -54,6 +55,22 @@ box_rundir_make(const char *instance, const char *box_id, char *path,
 		    RUNTIME_DIR, instance);
 	if (mkdirat(inst, box_id, 0700) < 0) {
 		box_error_set(err, BOX_E_RUNTIME, errno, "%s", path);
+		close(inst);
+		return -1;
+	}
+	/*
+	 * A tiny file system of its own: the directory is the box's (root
+	 * in the box owns what it binds), and a guest that is root there
+	 * must not fill the bastion's disk through it, nor leave anything
+	 * behind.  The path is below root's 0700 directory: nobody else
+	 * can swap it.  Where no mount can be made (not root: the unit
+	 * tests), the directory alone.
+	 */
+	if (mount("sshbox-run", path, "tmpfs", MS_NOSUID | MS_NODEV |
+	    MS_NOEXEC, "size=64k,nr_inodes=32,mode=0700") < 0 &&
+	    errno != EPERM) {
+		box_error_set(err, BOX_E_RUNTIME, errno, "%s", path);
+		unlinkat(inst, box_id, AT_REMOVEDIR);
 		close(inst);
 		return -1;
 	}
@@ -118,6 +135,10 @@ box_rundir_remove(const char *instance, const char *box_id)
 
 	if (!names_ok(instance, box_id))
 		return;
+	snprintf(path, sizeof(path), "%s/%s/%s", RUNTIME_DIR, instance,
+	    box_id);
+	while (umount2(path, MNT_DETACH | UMOUNT_NOFOLLOW) == 0)
+		;
 	snprintf(path, sizeof(path), "%s/%s", RUNTIME_DIR, instance);
 	if ((inst = open(path, O_PATH | O_DIRECTORY | O_NOFOLLOW |
 	    O_CLOEXEC)) < 0)

@@ -190,6 +190,25 @@ fuzz_user(const char *data, size_t size)
 	free(grc);
 }
 
+/* /proc/PID/cgroup text: the path found is absolute, bounded, no way up. */
+static void
+fuzz_cgroup(const char *data, size_t size)
+{
+	static const char *const ctl[] = { "memory", "pids", "cpu" };
+	char out[64];
+	size_t i;
+	int v2;
+
+	for (i = 0; i < sizeof(ctl) / sizeof(ctl[0]); i++) {
+		if (box_oci_cgroup_path(data, size, ctl[i], out, sizeof(out),
+		    &v2) < 0)
+			continue;
+		if (out[0] != '/' || strlen(out) >= sizeof(out) ||
+		    strstr(out, "/..") != NULL || (v2 != 0 && v2 != 1))
+			abort();
+	}
+}
+
 FUZZ_ENTRY(oci)
 {
 	char *copy;
@@ -200,7 +219,7 @@ FUZZ_ENTRY(oci)
 	if ((copy = malloc(size - 1 == 0 ? 1 : size - 1)) == NULL)
 		return 0;
 	memcpy(copy, data + 1, size - 1);
-	switch (data[0] % 5) {
+	switch (data[0] % 6) {
 	case 0:
 		fuzz_image(copy, size - 1);
 		break;
@@ -212,6 +231,9 @@ FUZZ_ENTRY(oci)
 		break;
 	case 3:
 		fuzz_labels(copy, size - 1);
+		break;
+	case 5:
+		fuzz_cgroup(copy, size - 1);
 		break;
 	default:
 		fuzz_user(copy, size - 1);

@@ -50,11 +50,19 @@ mkfifo "$run/agent.sock"
 plant "a FIFO"
 echo junk > "$run/agent.sock"
 plant "a regular file"
-# The same socket under two names: it is a socket, it answers, and it is
-# the other box's agent -- only the peer check stands in the way.
-ln "$RUNTIME_DIR/$INSTANCE/$bb/agent.sock" "$run/agent.sock"
+# Each run directory is a file system of its own: another box's agent
+# cannot even be hard-linked in.
+t_like "a hard link to another box's agent cannot be made (another file system)" \
+	"$(ln "$RUNTIME_DIR/$INSTANCE/$bb/agent.sock" "$run/agent.sock" 2>&1)" \
+	"Invalid cross-device link"
+# The same socket under another name, as only root could put it there
+# (a bind mount): it is a socket, it answers, and it is the other box's
+# agent -- only the peer check stands in the way.
+: > "$run/agent.sock"
+mount --bind "$RUNTIME_DIR/$INSTANCE/$bb/agent.sock" "$run/agent.sock"
 out=$(gssh a 'hostname' </dev/null 2>&1); rc=$?
-t_is "another box's agent itself (a hard link): refused" "$rc" 250
+umount "$run/agent.sock"
+t_is "another box's agent itself (bound in): refused" "$rc" 250
 t_like "  saying it is not this box's agent" "$out" \
 	"^sshbox: cannot reach your box: the socket in your box's run directory is not your box's agent: refusing it$"
 t_is "  and the other box saw no session" \

@@ -69,6 +69,11 @@ cleanup() {
 	docker ps -aq --filter "label=io.sshbox.instance=$INSTANCE" |
 		xargs -r docker rm -f >/dev/null 2>&1
 	oci_cleanup "$INSTANCE"
+	# Run directories (each a small tmpfs) of boxes removed by hand.
+	for _r in "$RUNTIME_DIR/$INSTANCE"/*; do
+		[ -d "$_r" ] && umount -l "$_r" 2>/dev/null
+	done
+	rm -rf "${RUNTIME_DIR:?}/$INSTANCE" "$RUNTIME_DIR/create-$INSTANCE.lock"
 	allow_config remove
 	if [ -n "${KEEP_TEST_DIR:-}" ]; then
 		echo "# kept $T" >&2
@@ -92,6 +97,7 @@ oci_cleanup() {
 		done
 		umount -l "$_b/rootfs" 2>/dev/null
 		umount -l "$_b/layer" 2>/dev/null
+		umount -l "$RUNTIME_DIR/$1/$_id" 2>/dev/null
 		rm -rf "$_b" "$RUNTIME_DIR/$1/$_id"
 	done
 	rm -rf "$_od"
@@ -290,6 +296,7 @@ vanish_box() {
 		"$TEST_RUNTIME" --root "$_od/.$TEST_RUNTIME" delete --force "sshbox-$1" >/dev/null 2>&1
 		umount -l "$_od/$1/rootfs" 2>/dev/null
 		umount -l "$_od/$1/layer" 2>/dev/null
+		umount -l "$RUNTIME_DIR/$INSTANCE/$1" 2>/dev/null
 		rm -rf "${_od:?}/$1" "$RUNTIME_DIR/$INSTANCE/$1"
 	fi
 }

@@ -140,6 +140,7 @@ runtime_suite() {	# runtime_suite RUNTIME PROFILE KEY
 	b2=$(box_of "$k")
 	"$rt" --root "$OD/.$rt" delete --force "sshbox-$b2" >/dev/null 2>&1
 	umount -l "$OD/$b2/rootfs" 2>/dev/null; umount -l "$OD/$b2/layer" 2>/dev/null
+	umount -l "$RUNTIME_DIR/$INSTANCE/$b2" 2>/dev/null
 	rm -rf "$OD/$b2" "$RUNTIME_DIR/$INSTANCE/$b2"
 	out=$($REAPER --once --json 2>/dev/null)
 	t_is "$rt: a box that vanished: the reaper ends its row" \
@@ -148,8 +149,39 @@ runtime_suite() {	# runtime_suite RUNTIME PROFILE KEY
 	$INVITE kill "$(box_of "$k")" >/dev/null 2>&1
 }
 
+# What a caller hands down to the setuid box-runtime cannot break a
+# create half-way: a file size limit of 0, SIGCHLD ignored.
+hostile_caller() {	# hostile_caller NAME SHELL-PREFIX
+	id=$(openssl rand -hex 8)
+	out=$(printf 'create %s rc %s\n' "$id" $(( $(date +%s) + 600 )) |
+		runuser -u "$BOX_USER" -- sh -c "$2 exec '$BIN/box-runtime' -c '$CONF' serve" 2>&1 | tail -1)
+	t_is "runc: a caller with $1: the box is made all the same" "$out" "ok sshbox-$id"
+	t_like "runc:   whole (its configuration reads)" \
+		"$(jq -r '.annotations["io.sshbox.box"]' "$OD/$id/config.json" 2>&1)" "^$id$"
+	t_is "runc:   and removed" "$(printf 'use runc\ndestroy %s -\n' "$id" |
+		runuser -u "$BOX_USER" -- "$BIN/box-runtime" -c "$CONF" serve 2>&1 | tail -1)" ok
+}
+
 if [ -x /usr/sbin/runc ] || [ -x /usr/bin/runc ]; then
 	runtime_suite runc rc r
+	hostile_caller "a file size limit of 0" "ulimit -S -f 0;"
+	hostile_caller "SIGCHLD ignored" "trap '' CHLD;"
+	# Root in the box owns the run directory it is bound: a tiny file
+	# system of its own, so that nothing fills the bastion's disk there
+	# and nothing outlives the box.
+	printf '%s\n' "image: $IMAGE" "runtime: runc" "user: root" "shell: /bin/sh" \
+		"workdir: /" "memory: 64m" "pids: 64" "linger: 30s" > "$T/profiles/rroot.yaml"
+	guest rr rroot
+	out=$(gssh rr 'exec 2>&1; id -u; dd if=/dev/zero of=/.sshbox/run/fill bs=1k count=4096; echo "dd=$?"' </dev/null)
+	t_like "runc: root in the box fills its run directory" "$out" "No space left on device"
+	t_like "runc:   which stops at 64 KiB" "$(gssh rr 'ls -l /.sshbox/run/fill' </dev/null | awk '{print $5}')" '^(6[0-9]|5[0-9])[0-9]{3}$'
+	rb=$(box_of rr)
+	t_like "runc:   a tmpfs of its own on the host" \
+		"$(awk -v d="$RUNTIME_DIR/$INSTANCE/$rb" '$2 == d { print $3, $4 }' /proc/mounts)" \
+		"^tmpfs .*nosuid,nodev,noexec"
+	$INVITE kill "$rb" >/dev/null 2>&1
+	t_ok "runc:   gone with the box, mount and all" sh -c \
+		"! grep -q ' $RUNTIME_DIR/$INSTANCE/$rb ' /proc/mounts && test ! -e '$RUNTIME_DIR/$INSTANCE/$rb'"
 else
 	t_skip "runc" "runc is not installed"
 fi

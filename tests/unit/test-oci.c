@@ -1036,10 +1036,80 @@ test_user(void)
 	    "a CRLF passwd: the gid is not a number");
 }
 
+static int
+cg(const char *text, const char *ctl, char *out, int *v2)
+{
+	return box_oci_cgroup_path(text, strlen(text), ctl, out, 256, v2);
+}
+
+static void
+test_cgroup(void)
+{
+	static const char v1[] =
+	    "9:name=systemd:/sshbox/i/b\n8:pids:/sshbox/i/b\n"
+	    "5:cpu,cpuacct:/sshbox/i/b\n"
+	    "4:memory:/process_api/x/sshbox/i/b\n0::/sshbox/i/b\n";
+	char out[256];
+	int v2 = -1;
+
+	is_int(cg(v1, "memory", out, &v2), 0, "hybrid: memory found");
+	is_str(out, "/process_api/x/sshbox/i/b", "hybrid: its v1 path");
+	is_int(v2, 0, "hybrid: v1 preferred");
+	is_int(cg(v1, "cpuacct", out, &v2), 0, "a controller sharing a line");
+	is_str(out, "/sshbox/i/b", "its path");
+	is_int(cg(v1, "cpu", out, &v2), 0, "the other one on that line");
+	is_int(cg(v1, "mem", out, &v2), 0, "a prefix of a name is not it, "
+	    "but v2 answers");
+	is_int(v2, 1, "so the v2 path is taken");
+	is_int(cg("0::/sshbox/i/b\n", "memory", out, &v2), 0,
+	    "pure v2 (the review's finding: never recognised)");
+	is_str(out, "/sshbox/i/b", "pure v2: its path");
+	is_int(v2, 1, "pure v2: flagged");
+	is_int(cg("0::/a:b\n", "pids", out, &v2), 0, "a ':' in the path");
+	is_str(out, "/a:b", "kept whole");
+	is_int(cg("4:memory:/x", "memory", out, &v2), 0,
+	    "no final newline");
+	is_str(out, "/x", "no final newline: the path");
+	is_int(cg("4:pids:/x\n", "memory", out, &v2), -1,
+	    "no such controller, no v2: none");
+	is_int(cg("", "memory", out, &v2), -1, "empty: none");
+	is_int(cg("garbage\n", "memory", out, &v2), -1, "no colons: none");
+	is_int(cg("4:memory:\n", "memory", out, &v2), -1, "empty path");
+	is_int(cg("4:memory:relative\n", "memory", out, &v2), -1,
+	    "a relative path");
+	is_int(cg("4:memory:/a/../../etc\n", "memory", out, &v2), -1,
+	    "a way up");
+	is_int(cg("4:memory:/a//b\n", "memory", out, &v2), -1,
+	    "an empty component");
+	is_int(cg("1:memory:/a\n", "memory", out, &v2), 0,
+	    "id 1 with memory is v1, not v2");
+	is_int(v2, 0, "id 1: v1");
+	{
+		char big[400], small[8];
+
+		memset(big, 'a', sizeof(big));
+		memcpy(big, "4:memory:/", 10);
+		big[sizeof(big) - 2] = '\n';
+		big[sizeof(big) - 1] = '\0';
+		is_int(box_oci_cgroup_path(big, strlen(big), "memory", out,
+		    256, &v2), -1, "a path longer than the buffer");
+		is_int(box_oci_cgroup_path("4:memory:/abcdefgh\n", 19,
+		    "memory", small, sizeof(small), &v2), -1,
+		    "a path one past a small buffer");
+	}
+	{
+		static const char nul[] = "4:memory:/a\0b\n";
+
+		is_int(box_oci_cgroup_path(nul, sizeof(nul) - 1, "memory", out,
+		    256, &v2), -1, "a NUL inside the path");
+	}
+}
+
 int
 main(void)
 {
 	guard_init();
+	test_cgroup();
 	test_image_dir();
 	test_state();
 	test_log();
