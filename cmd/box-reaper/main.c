@@ -70,7 +70,10 @@ usage(FILE *f)
 	    "  -c FILE          configuration (default %s/sshbox/sshbox.yaml)\n"
 	    "  --once           one pass, then exit (for timers and cron)\n"
 	    "  --interval D     time between passes when looping (30s)\n"
-	    "  --json           print each pass's counts as JSON\n",
+	    "  --json           print each pass's counts as JSON\n"
+	    "Each pass also keeps the warm pools of profiles with pool: N.\n"
+	    "(box-shell runs it as --refill PROFILE --helper-fd N to refill one\n"
+	    "pool in the background; not for interactive use.)\n",
 	    SYSCONFDIR);
 }
 
@@ -88,6 +91,8 @@ count_pass(struct box_ctx *ctx, const struct box_reap_stats *rs,
 		ACTION("stale_sessions", rs->stale_sessions),
 		ACTION("vanished", rs->vanished),
 		ACTION("orphans", rs->orphans),
+		ACTION("pool_made", rs->pool_made),
+		ACTION("pool_replaced", rs->pool_replaced),
 		ACTION("pruned_audit", ps->audit),
 		ACTION("pruned_sessions", ps->sessions),
 		ACTION("pruned_recordings", ps->recordings),
@@ -122,6 +127,40 @@ write_metrics(struct box_ctx *ctx, int64_t started_ms)
 	if (rc < 0)
 		box_log(LOG_ERR, "metrics: %s", err.msg);
 	return rc;
+}
+
+/*
+ * Refill one profile's pool, through the box-runtime conversation at fd,
+ * unless a reaper pass runs (it refills every pool).
+ */
+static int
+refill(const char *conf, const char *profile, int fd)
+{
+	struct box_reap_stats rs;
+	struct box_error err;
+	struct box_ctx ctx;
+	int lock, rc;
+
+	box_helper_adopt(fd);
+	if (box_ctx_open(&ctx, conf, 0, &err) < 0) {
+		box_log(LOG_ERR, "%s", err.msg);
+		return 1;
+	}
+	box_log_set_format(ctx.cfg.log_format);
+	if ((lock = box_reaper_lock(&ctx.cfg, &err)) < 0) {
+		box_ctx_close(&ctx);
+		return lock == -2 ? 0 : 1;
+	}
+	memset(&rs, 0, sizeof(rs));
+	rc = box_pool_fill(&ctx, profile, &rs, &err);
+	if (rc < 0)
+		box_log(LOG_ERR, "pool of %s: %s", profile, err.msg);
+	else if (rs.pool_made + rs.pool_replaced > 0)
+		box_log(LOG_INFO, "pool of %s: %d boxes made, %d replaced",
+		    profile, rs.pool_made, rs.pool_replaced);
+	close(lock);
+	box_ctx_close(&ctx);
+	return rc < 0 ? 1 : 0;
 }
 
 static int
@@ -160,6 +199,10 @@ pass(const char *conf, int json)
 		    err.msg);
 		failed = 1;
 	}
+	/* Warm pools after the reconciliation: what it ended is no
+	 * longer counted. */
+	if (box_pool_fill(&ctx, NULL, &rs, &err) < 0)
+		box_log(LOG_ERR, "pools: %s", err.msg);
 	if (box_retention_prune(ctx.st, ctx.cfg.recordings_dir, box_now(),
 	    ctx.cfg.retention, BOX_RETENTION_MAX, &ps, &err) < 0)
 		box_log(LOG_ERR, "retention: %s", err.msg);
@@ -187,6 +230,10 @@ pass(const char *conf, int json)
 		json_object_object_add(o, "vanished",
 		    json_object_new_int(rs.vanished));
 		json_object_object_add(o, "orphans", json_object_new_int(rs.orphans));
+		json_object_object_add(o, "pool_made",
+		    json_object_new_int(rs.pool_made));
+		json_object_object_add(o, "pool_replaced",
+		    json_object_new_int(rs.pool_replaced));
 		json_object_object_add(o, "pruned_audit",
 		    json_object_new_int64(ps.audit));
 		json_object_object_add(o, "pruned_sessions",
@@ -207,6 +254,9 @@ pass(const char *conf, int json)
 		    "removed; %d errors", rs.expired, rs.lingered, rs.stuck,
 		    rs.revoked,
 		    rs.stale_sessions, rs.vanished, rs.orphans, rs.errors);
+	if (rs.pool_made + rs.pool_replaced > 0)
+		box_log(LOG_NOTICE, "pools: %d boxes made, %d replaced",
+		    rs.pool_made, rs.pool_replaced);
 	if (ps.audit + ps.sessions + ps.recordings > 0)
 		box_log(LOG_NOTICE, "pruned %lld audit rows, %lld sessions, "
 		    "%lld recordings past the retention", ps.audit,
@@ -227,12 +277,16 @@ main(int argc, char **argv)
 		{ "once", no_argument, NULL, 'o' },
 		{ "interval", required_argument, NULL, 'i' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "refill", required_argument, NULL, 'r' },
+		{ "helper-fd", required_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct box_error err;
 	struct sigaction sa;
 	int64_t interval = 30;
+	const char *refill_profile = NULL;
+	long long helper_fd = -1;
 	int ch, once = 0, json = 0, rc;
 
 	box_log_init("box-reaper", BOX_LOG_STDERR | BOX_LOG_SYSLOG);
@@ -256,9 +310,34 @@ main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'r':
+			if (!box_valid_name(optarg, BOX_PROFILE_NAME_MAX)) {
+				fprintf(stderr, "box-reaper: --refill: not a "
+				    "profile name\n");
+				return 2;
+			}
+			refill_profile = optarg;
+			break;
+		case 'f':
+			if (box_parse_int(optarg, 3, 1023, &helper_fd,
+			    &err) < 0) {
+				fprintf(stderr, "box-reaper: --helper-fd: %s\n",
+				    err.msg);
+				return 2;
+			}
+			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
+	}
+	/* box-shell's background refill of a pool after a guest took a
+	 * box: the box-runtime conversation comes with it. */
+	if (refill_profile != NULL) {
+		if (optind != argc || helper_fd < 0 || geteuid() == 0) {
+			usage(stderr);
+			return 2;
+		}
+		return refill(conf, refill_profile, (int)helper_fd);
 	}
 	if (optind != argc) {
 		usage(stderr);

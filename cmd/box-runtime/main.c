@@ -24,6 +24,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "config/config.h"
@@ -431,6 +432,67 @@ do_create(const struct box_helper_req *req, struct box_error *err)
 	return reply("ok %s", ref);
 }
 
+/* Whether a box was made from its profile's image as it is now. */
+static int
+do_fresh(const struct box_helper_req *req, struct box_error *err)
+{
+	struct box_profile p;
+	int fresh;
+
+	if (load_profile(req->profile, &p, err) < 0)
+		return -1;
+	if (rt->ops->fresh == NULL)
+		return box_error_set(err, BOX_E_CONFIG, 0, "runtime %s cannot "
+		    "tell", rt->name);
+	if (rt->ops->fresh(rt, req->box_id, req->ref, p.name, p.image, &fresh,
+	    err) < 0)
+		return -1;
+	return reply("ok %d", fresh);
+}
+
+static int serve(void);
+
+/*
+ * A second conversation, for the caller's work in the background: a
+ * helper of its own (this process, forked twice so that nobody waits for
+ * it), serving the other end of a new socket pair, which goes back as a
+ * descriptor.  It serves what this one serves, and ends with its
+ * conversation.
+ */
+static int
+do_clone(struct box_error *err)
+{
+	int sv[2], rc, status;
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return box_error_set(err, BOX_E_INTERNAL, errno, "socketpair");
+	if ((pid = fork()) < 0) {
+		close(sv[0]);
+		close(sv[1]);
+		return box_error_set(err, BOX_E_INTERNAL, errno, "fork");
+	}
+	if (pid == 0) {
+		if (fork() != 0)
+			_exit(0);
+		close(sv[0]);
+		if (dup2(sv[1], 0) < 0 || dup2(sv[1], 1) < 0)
+			_exit(1);
+		close(sv[1]);
+		rlen = 0;
+		as_caller();
+		if (reply("ready 1") < 0)
+			_exit(1);
+		_exit(serve());
+	}
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	close(sv[1]);
+	rc = send_all("ok\n", 3, sv[0]);
+	close(sv[0]);
+	return rc < 0 ? -2 : 0;
+}
+
 static int
 do_use(const struct box_helper_req *req, struct box_error *err)
 {
@@ -593,6 +655,12 @@ serve(void)
 			break;
 		case BOX_HOP_USE:
 			rc = do_use(&req, &err);
+			break;
+		case BOX_HOP_FRESH:
+			rc = do_fresh(&req, &err);
+			break;
+		case BOX_HOP_CLONE:
+			rc = do_clone(&err);
 			break;
 		}
 		as_caller();

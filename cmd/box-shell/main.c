@@ -393,6 +393,9 @@ session(struct box_ctx *ctx, const struct box_cmd *cmd,
 		return fail(box_exit_code(&err), "cannot start your box: %s",
 		    err.msg);
 	}
+	/* The guest took a pooled box: another one, in the background. */
+	if (ctx->from_pool)
+		box_pool_kick(ctx, prof.name);
 	memset(&si, 0, sizeof(si));
 	si.source = source;
 	si.tty = interactive;

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <time.h>
 
@@ -134,26 +135,79 @@ wait_running(struct box_ctx *ctx, struct box_box *box, struct box_error *err)
 	return 0;
 }
 
+/*
+ * A box from the profile's warm pool: the claim took its row; it is thawed
+ * and is the guest's.  1 when the guest has it, 0 when it could not be
+ * thawed (it is gone, its row failed: the caller makes a new one), -1.
+ */
+static int
+take_pooled(struct box_ctx *ctx, const struct box_profile *p,
+    struct box_box *box, struct box_error *err)
+{
+	struct box_error e2;
+	int64_t started = box_now_ms();
+
+	if (box_ctx_runtime(ctx, p, err) < 0)
+		return -1;
+	if (box_runtime_pause(ctx->rt, box->id, box->ref, 0, &e2) < 0) {
+		box_log(LOG_WARNING, "pooled box %s cannot be thawed: %s",
+		    box->id, e2.msg);
+		box_state_box_end(ctx->st, box->id, BOX_STATUS_FAILED,
+		    "pooled box unusable", box_now(), &e2);
+		ctx->rt->ops->destroy(ctx->rt, box->id, box->ref, &e2);
+		return 0;
+	}
+	if (box_state_box_set_running(ctx->st, box->id, box->ref,
+	    box_now_ms() - started, err) < 0) {
+		ctx->rt->ops->destroy(ctx->rt, box->id, box->ref, &e2);
+		return -1;
+	}
+	ctx->from_pool = 1;
+	box_log_context(box->id, box->invite_id, box->fp);
+	box_state_audit(ctx->st, box_now(), "box-created", box->invite_id,
+	    box->id, box->fp, NULL, p->name);
+	return 1;
+}
+
 int
 box_provision(struct box_ctx *ctx, const struct box_binding *b,
     const struct box_profile *p, const char *source, struct box_box *box,
     struct box_error *err)
 {
 	char id[BOX_ID_LEN + 1], ref[BOX_REF_MAX], agent_path[PATH_MAX];
+	const char *runtime = p->runtime[0] ? p->runtime : "docker";
 	struct box_limits lim;
 	struct box_spec spec;
 	struct box_error e2;
 	int64_t started;
-	int created;
+	int created, rc;
 
 	if (box_random_hex(id, BOX_ID_LEN / 2, err) < 0)
 		return -1;
 	lim.max_boxes = ctx->cfg.max_boxes;
 	lim.max_boxes_per_invite = ctx->cfg.max_boxes_per_invite;
 	lim.max_boxes_per_source = ctx->cfg.max_boxes_per_source;
-	if (box_state_box_claim(ctx->st, b, id, source, p->runtime[0] ?
-	    p->runtime : "docker", &lim, box_now(), box,
-	    &created, err) < 0)
+	ctx->from_pool = 0;
+	/* A ready box of the pool first, when there is one. */
+	if (p->pool > 0) {
+		rc = box_state_box_claim_pooled(ctx->st, b, source, runtime,
+		    &lim, box_now(), box, &created, &e2);
+		if (rc == 0 && created == 2) {
+			if ((rc = take_pooled(ctx, p, box, err)) != 0)
+				return rc < 0 ? -1 : box_state_box_get(ctx->st,
+				    box->id, box, err);
+		} else if (rc == 0) {
+			if (wait_running(ctx, box, err) < 0)
+				return -1;
+			box_log_context(box->id, box->invite_id, box->fp);
+			return 0;
+		} else if (e2.kind != BOX_E_NOTFOUND) {
+			*err = e2;
+			return -1;
+		}
+	}
+	if (box_state_box_claim(ctx->st, b, id, source, runtime, &lim,
+	    box_now(), box, &created, err) < 0)
 		return -1;
 	if (!created) {
 		if (wait_running(ctx, box, err) < 0)
@@ -224,6 +278,241 @@ int
 box_pid_alive(long pid, long long start)
 {
 	return pid > 0 && box_pid_start(pid) == start;
+}
+
+/* ------------------------------------------------------------ warm pools */
+
+struct poolvec {
+	struct box_pooled *v;
+	size_t n, cap;
+};
+
+static int
+collect_pooled(void *arg, const struct box_pooled *pb)
+{
+	struct poolvec *pv = arg;
+	struct box_pooled *nv;
+
+	if (pv->n == pv->cap) {
+		size_t cap = pv->cap ? pv->cap * 2 : 16;
+
+		if (cap > 100000 || (nv = realloc(pv->v, cap * sizeof(*nv))) ==
+		    NULL)
+			return -1;
+		pv->v = nv;
+		pv->cap = cap;
+	}
+	pv->v[pv->n++] = *pb;
+	return 0;
+}
+
+/* Take pooled box pb out of its pool and remove it from its runtime. */
+static void
+pool_drop(struct box_ctx *ctx, const struct box_pooled *pb, const char *why,
+    struct box_reap_stats *rs)
+{
+	struct box_runtime *rt;
+	struct box_error e2;
+
+	box_log_context(pb->id, NULL, NULL);
+	if (box_state_pool_remove(ctx->st, pb->id, &e2) < 0) {
+		box_log(LOG_ERR, "cannot take box out of pool %s: %s",
+		    pb->profile, e2.msg);
+		rs->errors++;
+		box_log_context(NULL, NULL, NULL);
+		return;
+	}
+	if (box_ctx_driver(ctx, pb->runtime, &rt, &e2) < 0 ||
+	    rt->ops->destroy(rt, pb->id, pb->ref, &e2) < 0) {
+		/* The row is gone: the next pass removes it as an orphan. */
+		box_log(LOG_ERR, "cannot remove pooled box: %s", e2.msg);
+		rs->errors++;
+	} else {
+		box_log(LOG_INFO, "pooled box of %s replaced (%s)",
+		    pb->profile, why);
+	}
+	rs->pool_replaced++;
+	box_log_context(NULL, NULL, NULL);
+}
+
+/* Make one box for p's pool, paused. */
+static int
+pool_make(struct box_ctx *ctx, const struct box_profile *p,
+    struct box_error *err)
+{
+	char id[BOX_ID_LEN + 1], ref[BOX_REF_MAX], agent_path[PATH_MAX];
+	const char *runtime = p->runtime[0] ? p->runtime : "docker";
+	struct box_spec spec;
+	struct box_error e2;
+	int64_t now = box_now();
+
+	if (box_random_hex(id, BOX_ID_LEN / 2, err) < 0 ||
+	    box_state_pool_add(ctx->st, id, p->name, runtime, now, err) < 0)
+		return -1;
+	box_log_context(id, NULL, NULL);
+	memset(&spec, 0, sizeof(spec));
+	spec.box_id = id;
+	spec.instance = ctx->cfg.instance;
+	/* Its labels' deadline: the longest a guest may have it. */
+	spec.deadline = now + p->max_ttl;
+	spec.profile = p;
+	if (box_agent_binary(agent_path, sizeof(agent_path), &e2) == 0)
+		spec.agent_path = agent_path;
+	if (box_ctx_runtime(ctx, p, err) < 0 ||
+	    ctx->rt->ops->create(ctx->rt, &spec, ref, sizeof(ref), err) < 0) {
+		box_state_pool_remove(ctx->st, id, &e2);
+		box_log_context(NULL, NULL, NULL);
+		return -1;
+	}
+	/* Frozen until a guest takes it: it costs no CPU meanwhile. */
+	if (box_runtime_pause(ctx->rt, id, ref, 1, err) < 0 ||
+	    box_state_pool_ready(ctx->st, id, ref, err) < 0) {
+		box_state_pool_remove(ctx->st, id, &e2);
+		ctx->rt->ops->destroy(ctx->rt, id, ref, &e2);
+		box_log_context(NULL, NULL, NULL);
+		return -1;
+	}
+	box_log(LOG_INFO, "pooled box made for %s", p->name);
+	box_log_context(NULL, NULL, NULL);
+	return 0;
+}
+
+int
+box_pool_fill(struct box_ctx *ctx, const char *only,
+    struct box_reap_stats *rs, struct box_error *err)
+{
+	static char names[256][BOX_PROFILE_NAME_MAX + 1];
+	struct poolvec pv = { NULL, 0, 0 };
+	struct box_profile p;
+	struct box_error e2;
+	size_t nn = 0, i, j;
+	int64_t now = box_now();
+	int rc = 0;
+
+	if (only != NULL) {
+		box_strlcpy(names[0], only, sizeof(names[0]));
+		nn = 1;
+	} else if (box_config_profile_names(&ctx->cfg, names, 256, &nn) < 0) {
+		return box_error_set(err, BOX_E_CONFIG, errno, "%s",
+		    ctx->cfg.profiles_dir);
+	}
+	if (box_state_pool_list(ctx->st, collect_pooled, &pv, err) < 0)
+		return -1;
+	for (i = 0; i < nn; i++) {
+		const char *runtime;
+		int have = 0;
+
+		if (box_config_load_profile(&ctx->cfg, names[i], &p, &e2) < 0)
+			continue;
+		runtime = p.runtime[0] ? p.runtime : "docker";
+		for (j = 0; j < pv.n; j++) {
+			struct box_pooled *pb = &pv.v[j];
+			int fresh = 1;
+
+			if (pb->id[0] == '\0' || strcmp(pb->profile, p.name) != 0)
+				continue;
+			if (strcmp(pb->runtime, runtime) != 0) {
+				pool_drop(ctx, pb, "runtime changed", rs);
+			} else if (strcmp(pb->status, "creating") == 0) {
+				if (now - pb->created_at >
+				    ctx->cfg.create_timeout) {
+					pool_drop(ctx, pb, "stuck", rs);
+				} else {
+					have++;
+					continue;
+				}
+			} else if (now - pb->created_at > p.pool_max_age) {
+				pool_drop(ctx, pb, "grew old", rs);
+			} else if (have >= p.pool) {
+				pool_drop(ctx, pb, "pool smaller", rs);
+			} else if (box_ctx_runtime(ctx, &p, &e2) == 0 &&
+			    ctx->rt->ops->fresh != NULL &&
+			    ctx->rt->ops->fresh(ctx->rt, pb->id, pb->ref,
+			    p.name, p.image, &fresh, &e2) == 0 && !fresh) {
+				pool_drop(ctx, pb, "image changed", rs);
+			} else {
+				have++;
+				continue;
+			}
+			pb->id[0] = '\0';
+		}
+		while (have < p.pool) {
+			if (pool_make(ctx, &p, &e2) < 0) {
+				box_log(LOG_ERR, "cannot fill the pool of %s: %s",
+				    p.name, e2.msg);
+				rs->errors++;
+				rc = -1;
+				*err = e2;
+				break;
+			}
+			rs->pool_made++;
+			have++;
+		}
+	}
+	/* Pools of profiles that have none now, or are gone. */
+	for (j = 0; only == NULL && j < pv.n; j++) {
+		if (pv.v[j].id[0] == '\0')
+			continue;
+		for (i = 0; i < nn; i++)
+			if (strcmp(names[i], pv.v[j].profile) == 0)
+				break;
+		if (i == nn || box_config_load_profile(&ctx->cfg,
+		    pv.v[j].profile, &p, &e2) < 0 || p.pool == 0)
+			pool_drop(ctx, &pv.v[j], "no pool now", rs);
+	}
+	free(pv.v);
+	return rc;
+}
+
+void
+box_pool_kick(struct box_ctx *ctx, const char *profile)
+{
+	char self[PATH_MAX], reaper[PATH_MAX], *slash;
+	struct box_error err;
+	int fd, null, status;
+	ssize_t n;
+	pid_t pid;
+
+	if (ctx->rt == NULL ||
+	    (n = readlink("/proc/self/exe", self, sizeof(self) - 1)) <= 0)
+		return;
+	self[n] = '\0';
+	if ((slash = strrchr(self, '/')) == NULL)
+		return;
+	*slash = '\0';
+	if ((size_t)snprintf(reaper, sizeof(reaper), "%s/box-reaper", self) >=
+	    sizeof(reaper) || (fd = box_helper_clone(ctx->rt, &err)) < 0)
+		return;
+	if ((pid = fork()) < 0) {
+		close(fd);
+		return;
+	}
+	if (pid == 0) {
+		/*
+		 * A program of its own (SQLite's state must not cross a
+		 * fork), in a session of its own, with nothing of the
+		 * caller's session (sshd would wait for its channel) but
+		 * the second box-runtime conversation, as descriptor 3.
+		 * Nobody waits for it.
+		 */
+		char *const argv[] = { "box-reaper", "-c", ctx->cfg.path,
+		    "--refill", (char *)profile, "--helper-fd", "3", NULL };
+		char *const envp[] = { NULL };
+
+		if (fork() != 0)
+			_exit(0);
+		setsid();
+		if ((null = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0 ||
+		    dup2(null, 0) < 0 || dup2(null, 1) < 0 ||
+		    dup2(null, 2) < 0 || dup2(fd, 3) < 0)
+			_exit(1);
+		closefrom(4);
+		execve(reaper, argv, envp);
+		_exit(127);
+	}
+	close(fd);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
 }
 
 /* --------------------------------------------------------------- reaping */
@@ -359,6 +648,7 @@ int
 box_reap(struct box_ctx *ctx, int64_t now, struct box_reap_stats *rs,
     struct box_error *err)
 {
+	struct poolvec pv = { NULL, 0, 0 };
 	struct boxvec bv = { NULL, 0, 0 };
 	struct box_runtime_obj *objs = NULL;
 	struct box_error e2;
@@ -457,6 +747,20 @@ box_reap(struct box_ctx *ctx, int64_t now, struct box_reap_stats *rs,
 			    BOX_STATUS_RUNNING) == 0 || strcmp(row.status,
 			    BOX_STATUS_CREATING) == 0))
 				continue;
+			/* A box of a warm pool: no one's yet, not an orphan
+			 * (box_pool_fill looks after it). */
+			if (r < 0 && e2.kind == BOX_E_NOTFOUND) {
+				int pooled = 0;
+
+				if (box_state_pool_has(ctx->st,
+				    objs[j].box_id, &pooled, &e2) < 0) {
+					rs->errors++;
+					continue;
+				}
+				if (pooled)
+					continue;
+				e2.kind = BOX_E_NOTFOUND;
+			}
 			if (r < 0 && e2.kind != BOX_E_NOTFOUND) {
 				rs->errors++;
 				continue;
@@ -517,7 +821,28 @@ box_reap(struct box_ctx *ctx, int64_t now, struct box_reap_stats *rs,
 			box_state_audit(ctx->st, now, "box-destroyed",
 			    box->invite_id, box->id, box->fp, NULL, why);
 		}
+		/* Pooled boxes whose object is gone or stopped: out of the
+		 * pool, so that no guest is given one. */
+		pv.n = 0;
+		if (box_state_pool_list(ctx->st, collect_pooled, &pv,
+		    &e2) < 0) {
+			rs->errors++;
+			continue;
+		}
+		for (i = 0; i < pv.n; i++) {
+			int found = 0;
+
+			if (strcmp(pv.v[i].runtime, name) != 0 ||
+			    strcmp(pv.v[i].status, "ready") != 0)
+				continue;
+			for (j = 0; j < nobjs && !found; j++)
+				found = strcmp(objs[j].box_id,
+				    pv.v[i].id) == 0 && objs[j].running;
+			if (!found)
+				pool_drop(ctx, &pv.v[i], "gone", rs);
+		}
 	}
+	free(pv.v);
 	free(objs);
 	free(bv.v);
 	return rc;

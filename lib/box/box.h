@@ -31,6 +31,7 @@ struct box_ctx {
 	struct box_runtime *rt;		/* the profile's: box_ctx_runtime */
 	struct box_runtime *drivers[BOX_CTX_DRIVERS];	/* opened so far */
 	size_t	 ndrivers;
+	int	 from_pool;		/* box_provision took a pooled box */
 };
 
 /*
@@ -88,8 +89,30 @@ struct box_reap_stats {
 	int	 stale_sessions;	/* session rows of dead processes */
 	int	 vanished;		/* rows whose runtime object is gone */
 	int	 orphans;		/* runtime objects without a live row */
+	int	 pool_made;		/* boxes made for warm pools */
+	int	 pool_replaced;		/* pooled boxes replaced (old, image
+					 * changed, stuck, gone, surplus) */
 	int	 errors;
 };
+
+/*
+ * Warm pools (sshbox-profile(5) pool:): for each profile with a pool (or
+ * profile only, when not NULL), replace pooled boxes that grew older than
+ * pool_max_age, whose image changed, that are stuck being made or whose
+ * runtime object is gone, and make boxes (paused) until the pool holds
+ * pool of them.  Counts into rs.  0, or -1 (what could be done was).
+ */
+int	box_pool_fill(struct box_ctx *ctx, const char *only,
+	    struct box_reap_stats *rs, struct box_error *err);
+
+/*
+ * After a guest took a pooled box: refill the pool of profile in the
+ * background, in a detached process of its own (its own session, no
+ * descriptor of the caller's, a box-runtime conversation of its own and
+ * its own connection to the state), so that the caller goes on at once.
+ * Best effort: the reaper refills too.
+ */
+void	box_pool_kick(struct box_ctx *ctx, const char *profile);
 
 /*
  * One reconciliation pass at time now: end sessions of dead processes,

@@ -699,6 +699,31 @@ set_image(struct ctx *c, yaml_node_t *v, const char *key, void *field)
 }
 
 int
+box_config_profile_names(const struct box_config *cfg,
+    char (*names)[BOX_PROFILE_NAME_MAX + 1], size_t max, size_t *n)
+{
+	struct dirent *de;
+	size_t len;
+	DIR *d;
+
+	*n = 0;
+	if ((d = opendir(cfg->profiles_dir)) == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL && *n < max) {
+		len = strlen(de->d_name);
+		if (len <= 5 || strcmp(de->d_name + len - 5, ".yaml") != 0 ||
+		    len - 5 > BOX_PROFILE_NAME_MAX)
+			continue;
+		memcpy(names[*n], de->d_name, len - 5);
+		names[*n][len - 5] = '\0';
+		if (box_valid_name(names[*n], BOX_PROFILE_NAME_MAX))
+			(*n)++;
+	}
+	closedir(d);
+	return 0;
+}
+
+int
 box_config_known_runtime(const char *name)
 {
 	static const char *const known[] = BOX_RUNTIMES;
@@ -888,6 +913,18 @@ set_cpus(struct ctx *c, yaml_node_t *v, const char *key, void *field)
 	return 0;
 }
 
+/* Ready boxes kept for the profile, 0 to 50. */
+static int
+set_pool(struct ctx *c, yaml_node_t *v, const char *key, void *field)
+{
+	long long n;
+
+	if (set_int(c, v, key, 0, 50, &n) < 0)
+		return -1;
+	*(int *)field = (int)n;
+	return 0;
+}
+
 static int
 set_pids(struct ctx *c, yaml_node_t *v, const char *key, void *field)
 {
@@ -1068,7 +1105,8 @@ enum {
 	PK_WARN, PK_MEMORY, PK_CPUS, PK_PIDS, PK_NETWORK, PK_USER, PK_SHELL,
 	PK_WORKDIR, PK_READ_ONLY, PK_TMPFS, PK_TMPFS_SIZE, PK_CAP_ADD,
 	PK_DISK, PK_SHM_SIZE, PK_SESSION, PK_RECORD, PK_RECORD_REQUIRED,
-	PK_WATCH, PK_WATCH_NOTICE, PK_RECORD_MAX, PK_COUNT
+	PK_WATCH, PK_WATCH_NOTICE, PK_RECORD_MAX, PK_POOL, PK_POOL_MAX_AGE,
+	PK_COUNT
 };
 
 static const struct key profile_keys[PK_COUNT] = {
@@ -1118,6 +1156,9 @@ static const struct key profile_keys[PK_COUNT] = {
 	    offsetof(struct box_profile, watch_notice) },
 	[PK_RECORD_MAX] = { "record_max", set_record_max,
 	    offsetof(struct box_profile, record_max) },
+	[PK_POOL] = { "pool", set_pool, offsetof(struct box_profile, pool) },
+	[PK_POOL_MAX_AGE] = { "pool_max_age", set_duration_pos,
+	    offsetof(struct box_profile, pool_max_age) },
 };
 
 /* An empty document, "---", "~" or "null" at the top: use the defaults. */
@@ -1311,6 +1352,7 @@ profile_defaults(struct box_profile *p)
 	p->watch = 1;
 	p->watch_notice = 1;
 	p->record_max = 64LL << 20;
+	p->pool_max_age = 3600;
 }
 
 static int

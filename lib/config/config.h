@@ -68,6 +68,9 @@ struct box_profile {
 					 * (true) */
 	int	 watch_notice;		/* tell the guest of watchers (true) */
 	int64_t	 record_max;		/* bytes of one recording (64m) */
+	int	 pool;			/* ready boxes kept (0) */
+	int64_t	 pool_max_age;		/* a ready box older is replaced
+					 * (1h) */
 };
 
 struct box_config {
@@ -134,6 +137,12 @@ int	box_config_parse_profile(const char *buf, size_t len,
  * crun and runsc (lib/runtime/oci.c). */
 #define BOX_RUNTIMES	{ "docker", "runc", "crun", "runsc", NULL }
 int	box_config_known_runtime(const char *name);
+
+/* The names of the profiles in cfg->profiles_dir (files NAME.yaml with a
+ * valid name), at most max of them, into names; *n of them.  0, or -1
+ * when the directory cannot be read. */
+int	box_config_profile_names(const struct box_config *cfg,
+	    char (*names)[BOX_PROFILE_NAME_MAX + 1], size_t max, size_t *n);
 
 #ifndef OCI_IMAGES_DIR
 #define OCI_IMAGES_DIR	"/var/lib/sshbox-images"

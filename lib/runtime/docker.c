@@ -1066,6 +1066,73 @@ docker_image_present(struct box_runtime *rt, const char *image,
 	return ret;
 }
 
+/* The "Image" (a container) or "Id" (an image) of a JSON reply. */
+static int
+dk_image_of(const struct dk_reply *r, const char *key, char *out,
+    size_t outsz, struct box_error *err)
+{
+	json_object *o;
+	const char *s;
+	size_t len;
+
+	if ((o = dk_json_parse(r->buf, r->len, err)) == NULL)
+		return -1;
+	s = dk_get_str(o, key, &len);
+	if (s == NULL || len == 0 || len >= outsz ||
+	    strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789:") != len) {
+		json_object_put(o);
+		return box_error_set(err, BOX_E_RUNTIME, 0, "unexpected reply "
+		    "from the Docker daemon (%s)", key);
+	}
+	memcpy(out, s, len);
+	out[len] = '\0';
+	json_object_put(o);
+	return 0;
+}
+
+static int
+docker_fresh(struct box_runtime *rt, const char *box_id, const char *ref,
+    const char *profile, const char *image, int *fresh,
+    struct box_error *err)
+{
+	struct box_runtime_obj obj;
+	char esc[768], path[800], have[80], want[80];
+	struct dk_reply r;
+	int exists, rc;
+
+	(void)profile;
+	*fresh = 0;
+	if (dk_find_box(rt, box_id, ref, &exists, &obj, err) < 0)
+		return -1;
+	if (!exists)
+		return box_error_set(err, BOX_E_NOTFOUND, 0, "box %s is gone",
+		    box_id);
+	snprintf(path, sizeof(path), "/containers/%s/json", obj.ref);
+	if (dk_call(rt, "GET", path, NULL, &r, err) == -1)
+		return box_error_wrap(err, "cannot inspect box");
+	rc = r.code == 200 ? dk_image_of(&r, "Image", have, sizeof(have),
+	    err) : dk_http_error(&r, "cannot inspect box", BOX_E_RUNTIME, err);
+	dk_reply_reset(&r);
+	if (rc < 0)
+		return -1;
+	if (dk_escape(image, esc, sizeof(esc)) == -1)
+		return box_error_set(err, BOX_E_INPUT, 0, "image name too long");
+	snprintf(path, sizeof(path), "/images/%s/json", esc);
+	if (dk_call(rt, "GET", path, NULL, &r, err) == -1)
+		return box_error_wrap(err, "cannot inspect image");
+	if (r.code == 404) {
+		dk_reply_reset(&r);
+		return 0;	/* gone: not fresh */
+	}
+	rc = r.code == 200 ? dk_image_of(&r, "Id", want, sizeof(want), err) :
+	    dk_http_error(&r, "cannot inspect image", BOX_E_RUNTIME, err);
+	dk_reply_reset(&r);
+	if (rc < 0)
+		return -1;
+	*fresh = strcmp(have, want) == 0;
+	return 0;
+}
+
 static int
 docker_list(struct box_runtime *rt, const char *instance,
     struct box_runtime_obj **objs, size_t *nobjs, struct box_error *err)
@@ -1125,6 +1192,7 @@ const struct box_runtime_ops box_docker_ops = {
 	.agent = docker_agent,
 	.pause = docker_pause,
 	.image_present = docker_image_present,
+	.fresh = docker_fresh,
 	.list = docker_list,
 	.free = docker_free,
 };

@@ -430,6 +430,65 @@ helper_agent(struct box_runtime *rt, const char *box_id, const char *ref,
 }
 
 static int
+helper_fresh(struct box_runtime *rt, const char *box_id, const char *ref,
+    const char *profile, const char *image, int *fresh,
+    struct box_error *err)
+{
+	struct box_helper_req req;
+	char line[BOX_HELPER_LINE_MAX], *args;
+
+	(void)image;	/* box-runtime takes it from the profile */
+	*fresh = 0;
+	if (h_box_req(BOX_HOP_FRESH, box_id, ref, &req, err) < 0 ||
+	    box_strlcpy(req.profile, profile, sizeof(req.profile)) < 0)
+		return box_error_set(err, BOX_E_INPUT, 0, "invalid request");
+	if (h_call(rt, &req, line, sizeof(line), &args, NULL, err) < 0)
+		return -1;
+	if (strcmp(args, "0") != 0 && strcmp(args, "1") != 0)
+		return box_error_set(err, BOX_E_RUNTIME, 0,
+		    "unexpected reply from box-runtime");
+	*fresh = args[0] == '1';
+	return 0;
+}
+
+int
+box_helper_clone(struct box_runtime *rt, struct box_error *err)
+{
+	struct box_helper_req req;
+	char line[BOX_HELPER_LINE_MAX], *args;
+	int fd = -1;
+
+	memset(&req, 0, sizeof(req));
+	req.op = BOX_HOP_CLONE;
+	if (h_call(rt, &req, line, sizeof(line), &args, &fd, err) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	if (fd < 0 || *args != '\0') {
+		if (fd >= 0)
+			close(fd);
+		return box_error_set(err, BOX_E_RUNTIME, 0,
+		    "box-runtime gave no second conversation");
+	}
+	return fd;
+}
+
+void
+box_helper_adopt(int fd)
+{
+	if (H.fd >= 0 && H.fd != fd)
+		close(H.fd);
+	H.fd = fd;
+	H.pid = -1;		/* not this process's child */
+	H.started = 1;
+	H.ready = 0;
+	H.failed = 0;
+	H.rlen = 0;
+	box_strlcpy(H.runtime, "docker", sizeof(H.runtime));
+}
+
+static int
 helper_inspect(struct box_runtime *rt, const char *ref, int *exists,
     int *running, struct box_error *err)
 {
@@ -532,6 +591,7 @@ const struct box_runtime_ops box_helper_ops = {
 	.inspect = helper_inspect,
 	.describe = helper_describe,
 	.image_present = helper_image_present,
+	.fresh = helper_fresh,
 	.list = helper_list,
 	.free = helper_free,
 };

@@ -22,6 +22,8 @@ static const struct {
 	{ "pause",   BOX_HOP_PAUSE,   2 },
 	{ "unpause", BOX_HOP_UNPAUSE, 2 },
 	{ "use",     BOX_HOP_USE,     1 },
+	{ "fresh",   BOX_HOP_FRESH,   3 },
+	{ "clone",   BOX_HOP_CLONE,   0 },
 };
 
 /* The name of a request that takes BOXID REF. */
@@ -150,6 +152,24 @@ box_helper_parse_req(const char *line, size_t len,
 		return 0;
 	case BOX_HOP_LIST:
 		return 0;
+	case BOX_HOP_FRESH:
+		if (strlen(w[1]) != BOX_ID_LEN || !is_hex(w[1], BOX_ID_LEN))
+			return box_error_set(err, BOX_E_INPUT, 0,
+			    "invalid box id");
+		memcpy(req->box_id, w[1], BOX_ID_LEN + 1);
+		if (strcmp(w[2], "-") != 0) {
+			if (!box_helper_valid_ref(w[2]))
+				return box_error_set(err, BOX_E_INPUT, 0,
+				    "invalid box reference");
+			box_strlcpy(req->ref, w[2], sizeof(req->ref));
+		}
+		if (!box_valid_name(w[3], BOX_PROFILE_NAME_MAX))
+			return box_error_set(err, BOX_E_INPUT, 0,
+			    "invalid profile name");
+		box_strlcpy(req->profile, w[3], sizeof(req->profile));
+		return 0;
+	case BOX_HOP_CLONE:
+		return 0;
 	case BOX_HOP_USE:
 		if (!box_config_known_runtime(w[1]))
 			return box_error_set(err, BOX_E_INPUT, 0,
@@ -191,6 +211,13 @@ box_helper_format_req(const struct box_helper_req *req, char *buf,
 		break;
 	case BOX_HOP_USE:
 		n = snprintf(buf, bufsz, "use %s\n", req->runtime);
+		break;
+	case BOX_HOP_FRESH:
+		n = snprintf(buf, bufsz, "fresh %s %s %s\n", req->box_id,
+		    req->ref[0] != '\0' ? req->ref : "-", req->profile);
+		break;
+	case BOX_HOP_CLONE:
+		n = snprintf(buf, bufsz, "clone\n");
 		break;
 	}
 	if (n < 0 || (size_t)n >= bufsz)

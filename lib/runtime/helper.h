@@ -24,6 +24,13 @@
  *                                        docker at the start).  create
  *                                        uses its profile's runtime,
  *                                        whatever was asked before.
+ *   fresh BOXID REF PROFILE           -> ok 1|0: the box (checked as
+ *                                        destroy) was made from its
+ *                                        profile's image as it is now
+ *   clone                             -> ok; a second conversation with
+ *                                        a helper of its own rides along
+ *                                        (SCM_RIGHTS): for work in the
+ *                                        background (a pool's refill)
  *
  * Nothing else: a session's command, terminal and exit status pass
  * between box-shell and the box's agent over the connection "agent"
@@ -57,6 +64,8 @@ enum box_helper_op {
 	BOX_HOP_PAUSE,
 	BOX_HOP_UNPAUSE,
 	BOX_HOP_USE,
+	BOX_HOP_FRESH,
+	BOX_HOP_CLONE,
 };
 
 struct box_helper_req {
@@ -102,6 +111,15 @@ int	box_helper_parse_obj(const char *line, size_t len,
  * to start is remembered and reported when the runtime is first used.
  */
 void	box_helper_start(const char *conf);
+
+/*
+ * A second conversation with a box-runtime of its own (clone), as a
+ * descriptor, for a child process that works in the background; the
+ * child adopts it with box_helper_adopt() (its first reply is the
+ * greeting).  -1 with err.
+ */
+int	box_helper_clone(struct box_runtime *rt, struct box_error *err);
+void	box_helper_adopt(int fd);
 int	box_helper_active(void);
 
 /*

@@ -1923,6 +1923,69 @@ oci_pause(struct box_runtime *rt, const char *box_id, const char *ref,
 	    "cannot unpause box", args, err);
 }
 
+/* The image version a box was made from: its io.sshbox.image label. */
+static int
+oci_box_image(const struct box_runtime *rt, const char *box_id, char *out,
+    size_t outsz, struct box_error *err)
+{
+	char path[PATH_MAX], *buf = NULL;
+	json_object *o, *ann, *v;
+	size_t len;
+	int rc = -1;
+
+	oci_paths(rt, box_id, path, sizeof(path), NULL, 0);
+	if (strlen(path) + 13 >= sizeof(path))
+		return box_error_set(err, BOX_E_INTERNAL, 0, "path too long");
+	strcat(path, "/config.json");
+	if (box_read_file(path, OCI_CONF_MAX, &buf, &len, err) < 0)
+		return -1;
+	if ((o = oci_json(buf, len, err)) != NULL) {
+		if (json_object_object_get_ex(o, "annotations", &ann) &&
+		    json_object_object_get_ex(ann, "io.sshbox.image", &v) &&
+		    json_object_is_type(v, json_type_string) &&
+		    (size_t)json_object_get_string_len(v) < outsz &&
+		    strlen(json_object_get_string(v)) ==
+		    (size_t)json_object_get_string_len(v)) {
+			snprintf(out, outsz, "%s", json_object_get_string(v));
+			rc = 0;
+		} else {
+			box_error_set(err, BOX_E_RUNTIME, 0, "bundle of box %s "
+			    "names no image", box_id);
+		}
+		json_object_put(o);
+	}
+	free(buf);
+	return rc;
+}
+
+static int
+oci_fresh(struct box_runtime *rt, const char *box_id, const char *ref,
+    const char *profile, const char *image, int *fresh,
+    struct box_error *err)
+{
+	struct box_runtime_obj obj;
+	char root[PATH_MAX], want[80], have[80];
+	struct box_error e2;
+	int exists;
+
+	(void)profile;
+	*fresh = 0;
+	if (oci_check_ref(box_id, ref, err) < 0 ||
+	    oci_find(rt, box_id, &exists, &obj, NULL, err) < 0)
+		return -1;
+	if (!exists)
+		return box_error_set(err, BOX_E_NOTFOUND, 0, "box %s is gone",
+		    box_id);
+	if (oci_box_image(rt, box_id, have, sizeof(have), err) < 0)
+		return -1;
+	/* An image no longer in the store: not fresh. */
+	if (oci_image_root(rt, image, root, sizeof(root), want, sizeof(want),
+	    &e2) < 0)
+		return 0;
+	*fresh = strcmp(have, want) == 0;
+	return 0;
+}
+
 static int
 oci_image_present(struct box_runtime *rt, const char *image, int *present,
     struct box_error *err)
@@ -2017,6 +2080,7 @@ oci_free(struct box_runtime *rt)
 	.agent = oci_agent,						\
 	.pause = oci_pause,						\
 	.image_present = oci_image_present,				\
+	.fresh = oci_fresh,						\
 	.list = oci_list,						\
 	.free = oci_free,						\
 }

@@ -96,6 +96,16 @@ struct box_runtime_ops {
 	 */
 	int	(*pause)(struct box_runtime *, const char *box_id,
 		    const char *ref, int on, struct box_error *);
+	/*
+	 * *fresh: box box_id (checked as for destroy) was made from image
+	 * as the runtime has it now (a rebuilt image is a new version).
+	 * For warm pools, whose boxes are replaced when their image
+	 * changes.  profile names the box's profile (box-runtime loads it
+	 * and passes its image).  NULL: the driver cannot tell.
+	 */
+	int	(*fresh)(struct box_runtime *, const char *box_id,
+		    const char *ref, const char *profile, const char *image,
+		    int *fresh, struct box_error *);
 	/* *present: the image is available to create boxes from. */
 	int	(*image_present)(struct box_runtime *, const char *image,
 		    int *present, struct box_error *);

@@ -121,6 +121,16 @@ static const char *const migrations[] = {
 	"  PRIMARY KEY (name, labels));"
 	"CREATE INDEX session_log_recording ON session_log(recording)"
 	"  WHERE recording IS NOT NULL;",
+	/* 6 -> 7: warm pools: boxes made in advance for a profile, no one's
+	 * until a guest's claim takes one (its id and runtime reference). */
+	"CREATE TABLE pool ("
+	"  id TEXT PRIMARY KEY,"
+	"  profile TEXT NOT NULL,"
+	"  runtime TEXT NOT NULL,"
+	"  ref TEXT NOT NULL DEFAULT '',"
+	"  status TEXT NOT NULL CHECK (status IN ('creating', 'ready')),"
+	"  created_at INTEGER NOT NULL);"
+	"CREATE INDEX pool_ready ON pool(profile, runtime, status, created_at);",
 };
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
 
@@ -464,7 +474,8 @@ static const char *const destroy_reasons[] = { "expired", "revoked",
 
 static const char *const reaper_actions[] = { "expired", "lingered",
     "stuck", "revoked", "stale_sessions", "vanished", "orphans",
-    "pruned_audit", "pruned_sessions", "pruned_recordings", NULL };
+    "pool_made", "pool_replaced", "pruned_audit", "pruned_sessions",
+    "pruned_recordings", NULL };
 
 const char *const *
 box_state_counter_values(const char *name)
@@ -932,15 +943,18 @@ count_live(struct box_state *st, const char *col, const char *val,
 	return rc == SQLITE_ROW ? 0 : db_error(st, err, "count boxes");
 }
 
-int
-box_state_box_claim(struct box_state *st, const struct box_binding *b,
-    const char *new_id, const char *source, const char *runtime,
-    const struct box_limits *lim,
-    int64_t now, struct box_box *box, int *created, struct box_error *err)
+static int
+claim(struct box_state *st, const struct box_binding *b, const char *new_id,
+    int pooled, const char *source, const char *runtime,
+    const struct box_limits *lim, int64_t now, struct box_box *box,
+    int *created, struct box_error *err)
 {
+	char pid[BOX_ID_LEN + 1], pref[80];
 	struct box_binding now_b;
 	struct box_error e2;
+	sqlite3_stmt *stmt;
 	long long n;
+	int rc;
 
 	if (begin(st, err) < 0)
 		return -1;
@@ -996,19 +1010,145 @@ box_state_box_claim(struct box_state *st, const struct box_binding *b,
 			}
 		}
 	}
+	pref[0] = '\0';
+	if (pooled) {
+		/* The oldest ready box of the pool, taken whole: its row
+		 * goes in the same transaction as the box's is made, so two
+		 * guests never get one box. */
+		if ((stmt = prep(st, err, "SELECT id, ref FROM pool WHERE"
+		    " profile = ? AND runtime = ? AND status = 'ready'"
+		    " ORDER BY created_at, id LIMIT 1", "tt", b->profile,
+		    runtime)) == NULL)
+			goto fail;
+		if ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+			col_text(stmt, 0, pid, sizeof(pid));
+			col_text(stmt, 1, pref, sizeof(pref));
+		}
+		sqlite3_finalize(stmt);
+		if (rc != SQLITE_ROW) {
+			if (rc != SQLITE_DONE)
+				db_error(st, err, "pool");
+			else
+				box_error_set(err, BOX_E_NOTFOUND, 0, "no ready "
+				    "box in the pool of %s", b->profile);
+			goto fail;
+		}
+		if (run(st, prep(st, err, "DELETE FROM pool WHERE id = ?", "t",
+		    pid), err) < 0)
+			goto fail;
+		new_id = pid;
+	}
 	if (run(st, prep(st, err, "INSERT INTO boxes (id, fp, invite_id,"
-	    " profile, status, created_at, deadline, source, runtime) VALUES"
-	    " (?, ?, ?, ?, 'creating', ?, ?, ?, ?)", "ttttiitt", new_id, b->fp,
-	    b->invite_id, b->profile, now, b->deadline, source, runtime),
-	    err) < 0 ||
+	    " profile, status, created_at, deadline, source, runtime, ref)"
+	    " VALUES (?, ?, ?, ?, 'creating', ?, ?, ?, ?, ?)", "ttttiittt",
+	    new_id, b->fp, b->invite_id, b->profile, now, b->deadline, source,
+	    runtime, pref), err) < 0 ||
 	    box_state_box_get(st, new_id, box, err) < 0 ||
 	    commit(st, err) < 0)
 		goto fail;
-	*created = 1;
+	*created = pooled ? 2 : 1;
 	return 0;
 fail:
 	rollback(st);
 	return -1;
+}
+
+int
+box_state_box_claim(struct box_state *st, const struct box_binding *b,
+    const char *new_id, const char *source, const char *runtime,
+    const struct box_limits *lim,
+    int64_t now, struct box_box *box, int *created, struct box_error *err)
+{
+	return claim(st, b, new_id, 0, source, runtime, lim, now, box,
+	    created, err);
+}
+
+int
+box_state_box_claim_pooled(struct box_state *st, const struct box_binding *b,
+    const char *source, const char *runtime, const struct box_limits *lim,
+    int64_t now, struct box_box *box, int *created, struct box_error *err)
+{
+	return claim(st, b, NULL, 1, source, runtime, lim, now, box, created,
+	    err);
+}
+
+/* ------------------------------------------------------------------ pools */
+
+int
+box_state_pool_add(struct box_state *st, const char *id, const char *profile,
+    const char *runtime, int64_t now, struct box_error *err)
+{
+	return run(st, prep(st, err, "INSERT INTO pool (id, profile, runtime,"
+	    " status, created_at) VALUES (?, ?, ?, 'creating', ?)", "ttti",
+	    id, profile, runtime, now), err);
+}
+
+int
+box_state_pool_ready(struct box_state *st, const char *id, const char *ref,
+    struct box_error *err)
+{
+	if (run(st, prep(st, err, "UPDATE pool SET status = 'ready', ref = ?"
+	    " WHERE id = ? AND status = 'creating'", "tt", ref, id), err) < 0)
+		return -1;
+	if (sqlite3_changes(st->db) != 1)
+		return box_error_set(err, BOX_E_STATE, 0, "pooled box %s was "
+		    "removed while it was made", id);
+	return 0;
+}
+
+int
+box_state_pool_remove(struct box_state *st, const char *id,
+    struct box_error *err)
+{
+	return run(st, prep(st, err, "DELETE FROM pool WHERE id = ?", "t", id),
+	    err);
+}
+
+int
+box_state_pool_list(struct box_state *st,
+    int (*cb)(void *, const struct box_pooled *), void *arg,
+    struct box_error *err)
+{
+	struct box_pooled pb;
+	sqlite3_stmt *stmt;
+	int rc;
+
+	if ((stmt = prep(st, err, "SELECT id, profile, runtime, ref, status,"
+	    " created_at FROM pool ORDER BY created_at, id", "")) == NULL)
+		return -1;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		memset(&pb, 0, sizeof(pb));
+		col_text(stmt, 0, pb.id, sizeof(pb.id));
+		col_text(stmt, 1, pb.profile, sizeof(pb.profile));
+		col_text(stmt, 2, pb.runtime, sizeof(pb.runtime));
+		col_text(stmt, 3, pb.ref, sizeof(pb.ref));
+		col_text(stmt, 4, pb.status, sizeof(pb.status));
+		pb.created_at = sqlite3_column_int64(stmt, 5);
+		if (cb(arg, &pb) != 0)
+			break;
+	}
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_error(st, err, "list the pools");
+	return 0;
+}
+
+int
+box_state_pool_has(struct box_state *st, const char *id, int *has,
+    struct box_error *err)
+{
+	sqlite3_stmt *stmt;
+	int rc;
+
+	*has = 0;
+	if ((stmt = prep(st, err, "SELECT 1 FROM pool WHERE id = ?", "t",
+	    id)) == NULL)
+		return -1;
+	rc = sqlite3_step(stmt);
+	*has = rc == SQLITE_ROW;
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 :
+	    db_error(st, err, "pool");
 }
 
 int

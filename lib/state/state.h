@@ -15,7 +15,7 @@
 #include "auth/sshkey.h"
 #include "auth/token.h"
 
-#define BOX_STATE_SCHEMA	6
+#define BOX_STATE_SCHEMA	7
 #define BOX_SOURCE_MAX		64	/* a source address as text */
 #define BOX_NOTE_MAX		256
 
@@ -142,6 +142,45 @@ struct box_limits {
  * whose deadline has passed, gets nothing (BOX_E_DENIED), whatever the
  * caller read before.
  */
+/*
+ * The same, taking the oldest ready box of the pool of b's profile and
+ * runtime instead of a new id: the pool's row goes and the box's row
+ * (creating, with the pooled box's id and reference) comes in one
+ * transaction, so two guests never get one box.  *created is 2 for a
+ * pooled box, 0 for the binding's live box; BOX_E_NOTFOUND when the pool
+ * has no ready box (nothing changed).
+ */
+int	box_state_box_claim_pooled(struct box_state *st,
+	    const struct box_binding *b, const char *source,
+	    const char *runtime, const struct box_limits *lim, int64_t now,
+	    struct box_box *box, int *created, struct box_error *err);
+
+/* A box of a warm pool: made in advance for a profile, no one's yet. */
+struct box_pooled {
+	char	 id[BOX_ID_LEN + 1];
+	char	 profile[BOX_PROFILE_NAME_MAX + 1];
+	char	 runtime[16];
+	char	 ref[80];
+	char	 status[16];		/* creating, ready */
+	int64_t	 created_at;
+};
+
+/* Pool rows: added as creating, made ready with their runtime reference
+ * (BOX_E_STATE when the row went meanwhile), removed, listed (oldest
+ * first), looked up. */
+int	box_state_pool_add(struct box_state *st, const char *id,
+	    const char *profile, const char *runtime, int64_t now,
+	    struct box_error *err);
+int	box_state_pool_ready(struct box_state *st, const char *id,
+	    const char *ref, struct box_error *err);
+int	box_state_pool_remove(struct box_state *st, const char *id,
+	    struct box_error *err);
+int	box_state_pool_list(struct box_state *st,
+	    int (*cb)(void *, const struct box_pooled *), void *arg,
+	    struct box_error *err);
+int	box_state_pool_has(struct box_state *st, const char *id, int *has,
+	    struct box_error *err);
+
 int	box_state_box_claim(struct box_state *st, const struct box_binding *b,
 	    const char *new_id, const char *source, const char *runtime,
 	    const struct box_limits *lim, int64_t now, struct box_box *box,

@@ -459,6 +459,91 @@ test_limits(void)
 	box_state_close(st);
 }
 
+static int
+count_pool(void *arg, const struct box_pooled *pb)
+{
+	(void)pb;
+	(*(int *)arg)++;
+	return 0;
+}
+
+/* Warm pools: a claim takes the oldest ready box whole, once. */
+static void
+test_pool(void)
+{
+	struct box_state *st;
+	struct box_error err;
+	struct box_binding b[3];
+	struct box_box box;
+	char fp[32];
+	int i, created, has, n;
+
+	box_state_open(db, 0, &st, &err);
+	mk_invite(st, "3000000000000000", 10, 0);
+	for (i = 0; i < 3; i++) {
+		snprintf(fp, sizeof(fp), "SHA256:pool%d", i);
+		redeem(st, "3000000000000000", "3000000000000000", fp, 1500,
+		    &err);
+		box_state_binding_get(st, fp, &b[i], &err);
+	}
+	ok(box_state_box_claim_pooled(st, &b[0], "s", "runc", NULL, 1600,
+	    &box, &created, &err) < 0 && err.kind == BOX_E_NOTFOUND,
+	    "an empty pool: not found");
+	ok(box_state_box_live_of(st, b[0].fp, &box, &err) < 0,
+	    "  and nothing claimed");
+	ok(box_state_pool_add(st, "c000000000000002", b[0].profile, "runc",
+	    1502, &err) == 0 && box_state_pool_add(st, "c000000000000001",
+	    b[0].profile, "runc", 1501, &err) == 0 &&
+	    box_state_pool_add(st, "c000000000000003", b[0].profile, "runsc",
+	    1400, &err) == 0, "three pooled boxes being made");
+	ok(box_state_box_claim_pooled(st, &b[0], "s", "runc", NULL, 1600,
+	    &box, &created, &err) < 0 && err.kind == BOX_E_NOTFOUND,
+	    "boxes still being made are not given");
+	ok(box_state_pool_ready(st, "c000000000000001", "sshbox-c1", &err) ==
+	    0 && box_state_pool_ready(st, "c000000000000002", "sshbox-c2",
+	    &err) == 0 && box_state_pool_ready(st, "c000000000000003",
+	    "sshbox-c3", &err) == 0, "ready");
+	ok(box_state_pool_ready(st, "c000000000000001", "x", &err) < 0 &&
+	    err.kind == BOX_E_STATE, "ready twice: refused");
+	ok(box_state_box_claim_pooled(st, &b[0], "s", "runc", NULL, 1600,
+	    &box, &created, &err) == 0 && created == 2,
+	    "a claim takes a pooled box");
+	is_str(box.id, "c000000000000001", "  the oldest of its runtime");
+	is_str(box.ref, "sshbox-c1", "  with its reference");
+	is_str(box.status, "creating", "  creating until thawed");
+	ok(box_state_pool_has(st, "c000000000000001", &has, &err) == 0 &&
+	    !has, "  and out of the pool");
+	ok(box_state_box_claim_pooled(st, &b[0], "s", "runc", NULL, 1601,
+	    &box, &created, &err) == 0 && created == 0 &&
+	    strcmp(box.id, "c000000000000001") == 0,
+	    "the same key again: its box, not another pooled one");
+	ok(box_state_box_claim_pooled(st, &b[1], "s", "runc", NULL, 1602,
+	    &box, &created, &err) == 0 && created == 2 &&
+	    strcmp(box.id, "c000000000000002") == 0, "another key: the next");
+	ok(box_state_box_claim_pooled(st, &b[2], "s", "runc", NULL, 1603,
+	    &box, &created, &err) < 0 && err.kind == BOX_E_NOTFOUND,
+	    "a third: the runc pool is empty (the runsc box is not given)");
+	n = 0;
+	box_state_pool_list(st, count_pool, &n, &err);
+	is_int(n, 1, "the runsc box stays pooled");
+	{
+		struct box_limits lim = { 100, 1, 100 };
+
+		ok(box_state_pool_add(st, "c000000000000004", b[2].profile,
+		    "runc", 1604, &err) == 0 && box_state_pool_ready(st,
+		    "c000000000000004", "r4", &err) == 0 &&
+		    box_state_box_claim_pooled(st, &b[2], "s", "runc", &lim,
+		    1605, &box, &created, &err) < 0 && err.kind == BOX_E_RATE,
+		    "a pooled box counts against the limits like a new one");
+		ok(box_state_pool_has(st, "c000000000000004", &has, &err) ==
+		    0 && has, "  and is left in the pool");
+	}
+	ok(box_state_pool_remove(st, "c000000000000004", &err) == 0 &&
+	    box_state_pool_has(st, "c000000000000004", &has, &err) == 0 &&
+	    !has, "removed");
+	box_state_close(st);
+}
+
 /*
  * What the claim reads again under its lock: a revoked invite or a passed
  * deadline gets no box, whatever the caller read before (finding 6).
@@ -1027,6 +1112,7 @@ main(void)
 	test_rate();
 	test_boxes();
 	test_limits();
+	test_pool();
 	test_claim_recheck();
 	test_history();
 	test_counters();
