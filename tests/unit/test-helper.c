@@ -72,6 +72,11 @@ test_requests(void)
 		{ "use runc runsc", "use takes 1 arguments" },
 		{ "use ../runc", "unknown runtime" },
 		{ "use RUNC", "unknown runtime" },
+		{ "fresh 0123456789abcdef -", "fresh takes 3 arguments" },
+		{ "fresh 0123456789abcdef - ../dev", "invalid profile name" },
+		{ "fresh 0123456789abcdef ../x dev", "invalid box reference" },
+		{ "fresh sshbox-0123456789abcdef - dev", "invalid box id" },
+		{ "clone now", "clone takes 0 arguments" },
 		/* The Docker exec requests are gone: well formed as they
 		 * were, they are unknown now. */
 		{ "exec sshbox-0123456789abcdef 1 24 80 xterm-256color -",
@@ -128,6 +133,20 @@ test_requests(void)
 		    strcmp(line, "unpause 0123456789abcdef " ID64 "\n") == 0,
 		    "unpause formats as it parses");
 	}
+	is_int(req("fresh 0123456789abcdef - dev", &r, &err), 0,
+	    "fresh parses");
+	ok(r.op == BOX_HOP_FRESH && strcmp(r.box_id, "0123456789abcdef") ==
+	    0 && r.ref[0] == '\0' && strcmp(r.profile, "dev") == 0,
+	    "fresh: box id, no reference, profile");
+	{
+		char line[BOX_HELPER_LINE_MAX];
+
+		ok(box_helper_format_req(&r, line, sizeof(line), &err) > 0 &&
+		    strcmp(line, "fresh 0123456789abcdef - dev\n") == 0,
+		    "fresh formats as it parses");
+	}
+	is_int(req("clone", &r, &err), 0, "clone parses");
+	ok(r.op == BOX_HOP_CLONE, "clone: the request");
 	is_int(req("use runsc", &r, &err), 0, "use parses");
 	ok(r.op == BOX_HOP_USE && strcmp(r.runtime, "runsc") == 0,
 	    "use: the runtime");
