@@ -25,6 +25,7 @@
 #include "box/box.h"
 #include "doctor.h"
 #include "runtime/helper.h"
+#include "runtime/oci.h"
 #include "core/log.h"
 #include "core/priv.h"
 #include "core/spawn.h"
@@ -1009,44 +1010,80 @@ static void
 check_runtime(struct doctor *d, const struct box_config *cfg,
     const struct box_profile *profs, size_t nprofs)
 {
+	static const char *const names[] = BOX_RUNTIMES;
+	struct box_runtime *rts[sizeof(names) / sizeof(names[0])];
 	char check[96], safe[80];
 	struct box_runtime_obj *objs = NULL;
-	struct box_runtime *rt;
 	struct box_error err;
-	size_t nobjs = 0, i;
+	size_t nobjs = 0, i, k;
 
-	/* Root's own look at the runtime (doctor runs no helper). */
+	/* Root's own look at the runtimes (doctor runs no helper): each
+	 * one a profile names, docker too when none does. */
 	box_runtime_register(&box_docker_ops);
-	if (box_runtime_open("docker", cfg, &rt, &err) < 0) {
-		report(d, DR_FAIL, "runtime", "%s", err.msg);
-		return;
+	box_runtime_register(&box_runc_ops);
+	box_runtime_register(&box_crun_ops);
+	box_runtime_register(&box_runsc_ops);
+	for (k = 0; names[k] != NULL; k++) {
+		int used = 0;
+
+		rts[k] = NULL;
+		for (i = 0; i < nprofs; i++)
+			used |= strcmp(profs[i].runtime[0] ? profs[i].runtime :
+			    "docker", names[k]) == 0;
+		if (!used && (k > 0 || nprofs > 0))
+			continue;
+		snprintf(check, sizeof(check), k == 0 ? "runtime" :
+		    "runtime.%s", names[k]);
+		if (box_runtime_open(names[k], cfg, &rts[k], &err) < 0) {
+			report(d, DR_FAIL, check, "%s", err.msg);
+			continue;
+		}
+		objs = NULL;
+		if (rts[k]->ops->list(rts[k], cfg->instance, &objs, &nobjs,
+		    &err) < 0)
+			report(d, DR_FAIL, check, "%s%s", err.msg, k == 0 ?
+			    " (is dockerd running?)" : "");
+		else if (k == 0)
+			report(d, DR_OK, check, "docker at %s: %zu box%s of "
+			    "instance %s", cfg->docker_socket, nobjs,
+			    nobjs == 1 ? "" : "es", cfg->instance);
+		else
+			report(d, DR_OK, check, "%s: %zu box%s of instance %s "
+			    "(images in %s)", names[k], nobjs, nobjs == 1 ?
+			    "" : "es", cfg->instance, cfg->oci_images);
+		free(objs);
 	}
-	if (rt->ops->list(rt, cfg->instance, &objs, &nobjs, &err) < 0)
-		report(d, DR_FAIL, "runtime", "%s (is dockerd running?)",
-		    err.msg);
-	else
-		report(d, DR_OK, "runtime", "docker at %s: %zu box%s of "
-		    "instance %s", cfg->docker_socket, nobjs,
-		    nobjs == 1 ? "" : "es", cfg->instance);
-	free(objs);
 
 	for (i = 0; i < nprofs; i++) {
+		const char *rn = profs[i].runtime[0] ? profs[i].runtime :
+		    "docker";
+		struct box_runtime *rt = NULL;
 		int present;
 
+		for (k = 0; names[k] != NULL; k++)
+			if (strcmp(names[k], rn) == 0)
+				rt = rts[k];
 		snprintf(check, sizeof(check), "image.%s",
 		    box_log_safe(profs[i].name, safe, sizeof(safe)));
-		if (rt->ops->image_present(rt, profs[i].image, &present,
+		if (rt == NULL)
+			report(d, DR_FAIL, check, "%s: runtime %s cannot be "
+			    "reached", profs[i].image, rn);
+		else if (rt->ops->image_present(rt, profs[i].image, &present,
 		    &err) < 0)
 			report(d, DR_FAIL, check, "%s: %s", profs[i].image,
 			    err.msg);
 		else if (present)
-			report(d, DR_OK, check, "%s is present",
-			    profs[i].image);
+			report(d, DR_OK, check, "%s is present%s%s",
+			    profs[i].image, strcmp(rn, "docker") != 0 ?
+			    " for " : "", strcmp(rn, "docker") != 0 ? rn : "");
 		else
-			report(d, DR_FAIL, check, "%s is missing: build or "
-			    "pull it (see images/)", profs[i].image);
+			report(d, DR_FAIL, check, "%s is missing%s%s: build it "
+			    "(images/build-*.sh)", profs[i].image,
+			    strcmp(rn, "docker") != 0 ? " from the OCI store "
+			    "of " : "", strcmp(rn, "docker") != 0 ? rn : "");
 	}
-	box_runtime_free(rt);
+	for (k = 0; names[k] != NULL; k++)
+		box_runtime_free(rts[k]);
 }
 
 /* ----------------------------------------------------------- 7. kernel */

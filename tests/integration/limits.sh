@@ -32,6 +32,19 @@ write_profile quota "disk: 32m"
 for k in b c; do $INVITE kill "$(box_of $k)" >/dev/null; done
 new_key d
 gssh d redeem --bind-only "$(new_invite --profile quota)" </dev/null 2>/dev/null
+if [ "$TEST_RUNTIME" != docker ]; then
+	# The OCI runtimes: the box's writable layer is a tmpfs of that size.
+	avail0=$(df -Pk / | awk 'NR == 2 { print $4 }')
+	out=$(gssh d 'exec 2>&1; dd if=/dev/zero of=/home/guest/fill bs=1M count=100; echo "dd=$?"; echo "size $(stat -c %s /home/guest/fill)"' </dev/null)
+	t_like "disk: $TEST_RUNTIME: the box is made, and a fill ends in ENOSPC" "$out" "No space left on device"
+	t_like "  dd failed" "$out" '^dd=[1-9]'
+	size=$(printf '%s\n' "$out" | sed -n 's/^size //p')
+	t_ok "  at 32m at most ($size bytes)" [ "${size:-99999999999}" -le 33554432 ]
+	avail1=$(df -Pk / | awk 'NR == 2 { print $4 }')
+	t_ok "  the bastion's / lost none of it ($(( (avail0 - avail1) / 1024 )) MB)" \
+		[ $(( (avail0 - avail1) / 1024 )) -lt 24 ]
+	t_is "  and the box goes on" "$(gssh d 'rm -f /home/guest/fill; echo ok' </dev/null)" ok
+else
 backing=$(docker info -f '{{.Driver}} {{range .DriverStatus}}{{if eq (index . 0) "Backing Filesystem"}}{{index . 1}}{{end}}{{end}}')
 if [ "$backing" = "overlay2 extfs" ]; then
 	out=$(gssh d 'echo in' </dev/null 2>&1); rc=$?
@@ -43,5 +56,6 @@ if [ "$backing" = "overlay2 extfs" ]; then
 	t_is "nor is a box of it live" "$($INVITE boxes --json | jq '[.[] | select(.profile == "quota")] | length')" 0
 else
 	t_skip "disk: refused where the runtime cannot enforce it" "this Docker ($backing) may enforce it"
+fi
 fi
 t_done

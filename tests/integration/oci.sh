@@ -253,5 +253,15 @@ t_is "runc back: the same key gets its box, no new invite" \
 	"$(gssh m 'echo made' </dev/null 2>&1)" made
 $INVITE kill "$(box_of m)" >/dev/null 2>&1
 $REAPER --once >/dev/null 2>&1
+out=$($INVITE doctor --sshd-config "$T/sshd_config" 2>&1)
+t_like "doctor checks runc" "$out" "^ok +runtime.runc: runc: 0 boxes of instance $INSTANCE"
+t_like "  and the image of a runc profile, in the OCI store" "$out" \
+	"^ok +image.rc: $IMAGE is present for runc$"
+t_like "doctor checks runsc" "$out" "^ok +runtime.runsc: runsc: "
+PROFILE_IMAGE=sshbox/nosuch:1 write_profile ghost "runtime: runc"
+out=$($INVITE doctor --sshd-config "$T/sshd_config" 2>&1)
+t_like "an image missing from the OCI store: FAIL" "$out" \
+	"^FAIL +image.ghost: sshbox/nosuch:1 is missing from the OCI store of runc"
+rm -f "$T/profiles/ghost.yaml"
 t_ok "at the end: no OCI box of this bastion left" sh -c "! ls '$OD' 2>/dev/null | grep -q ."
 t_done
