@@ -253,6 +253,22 @@ t_is "runc back: the same key gets its box, no new invite" \
 	"$(gssh m 'echo made' </dev/null 2>&1)" made
 $INVITE kill "$(box_of m)" >/dev/null 2>&1
 $REAPER --once >/dev/null 2>&1
+# ------------------------------------- box-runtime killed half-way through
+# What a SIGKILL leaves at each step of a create (it cannot be held off):
+# a reserved bundle directory, then a bundle with its root mounted and no
+# config.json.  The reaper removes both, mounts and all.
+half1=$(openssl rand -hex 8) half2=$(openssl rand -hex 8)
+mkdir -m 700 "$OD/$half1"
+mkdir -p -m 700 "$OD/$half2/rootfs" "$OD/$half2/layer/upper" "$OD/$half2/layer/work"
+imgroot=$OCI_IMAGES/sshbox/busybox/latest/$(cat "$OCI_IMAGES/sshbox/busybox/latest/current")/rootfs
+mount -t overlay sshbox-root -o "lowerdir=$imgroot,upperdir=$OD/$half2/layer/upper,workdir=$OD/$half2/layer/work" "$OD/$half2/rootfs"
+t_is "a half-made bundle is mounted" "$(mounted "$half2")" 1
+out=$(runuser -u "$BOX_USER" -- $REAPER --once --json 2>/dev/null)
+t_is "the reaper removes both half-made boxes as orphans" \
+	"$(jq -c '{orphans, errors}' <<<"$out")" '{"orphans":2,"errors":0}'
+t_ok "  nothing of them left" sh -c "test ! -e '$OD/$half1' && test ! -e '$OD/$half2'"
+t_is "  no mount" "$(mounted "$half2")" 0
+
 out=$($INVITE doctor --sshd-config "$T/sshd_config" 2>&1)
 t_like "doctor checks runc" "$out" "^ok +runtime.runc: runc: 0 boxes of instance $INSTANCE"
 t_like "  and the image of a runc profile, in the OCI store" "$out" \

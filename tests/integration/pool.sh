@@ -137,6 +137,14 @@ t_is "a pooled box with no row: removed as an orphan, the pool refilled" \
 	"$(jq -c '{orphans, pool_made}' <<<"$out")" '{"orphans":1,"pool_made":1}'
 t_is "  gone" "$(state_of "$lost")" none
 
+# A pooled box being made by a filler that died (a crash): its row stays
+# "creating"; past create_timeout it is dropped and the pool made whole.
+sqlite3 "$DB" "INSERT INTO pool VALUES ('dead000000000000', 'pl', 'runc', '', 'creating', 1)"
+out=$(reap)
+t_is "a pool row stuck being made: dropped" "$(jq -r .pool_replaced <<<"$out")" 1
+t_is "  the row is gone" "$(sqlite3 "$DB" "SELECT count(*) FROM pool WHERE id = 'dead000000000000'")" 0
+t_is "  and the pool is whole" "$(pool_n pl)" 2
+
 # -------------------------------------------------------- the pool shrinks
 PROFILE_IMAGE=t/pool:latest write_profile pl "runtime: runc" "pool: 1"
 out=$(reap)
