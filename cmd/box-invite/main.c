@@ -56,6 +56,7 @@ usage(FILE *f)
 "  revoke ID                   revoke an invite and destroy its boxes\n"
 "  boxes [--all]               list live boxes (--all: ended ones too)\n"
 "  kill BOX                    destroy a box now\n"
+"  pools                       the warm pools: ready boxes per profile\n"
 "  sessions [--live] [--box BOX] [--limit N]\n"
 "                              who is connected (--live), and who was\n"
 "  audit [--since T] [--box BOX] [--invite ID] [--limit N]\n"
@@ -646,6 +647,55 @@ cmd_boxes(struct box_ctx *ctx, int argc, char **argv)
 	return 0;
 }
 
+/* The warm pools, one line (or object) per pooled box. */
+static int
+pool_cb(void *arg, const struct box_pooled *pb)
+{
+	struct json_object *arr = arg, *o;
+	char age[32];
+
+	box_format_duration(box_now() - pb->created_at, age, sizeof(age));
+	if (!json) {
+		printf("%-16s  %-14s  %-7s  %-8s  %s\n", pb->id, pb->profile,
+		    pb->runtime, pb->status, age);
+		return 0;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "id", json_object_new_string(pb->id));
+	json_object_object_add(o, "profile",
+	    json_object_new_string(pb->profile));
+	json_object_object_add(o, "runtime",
+	    json_object_new_string(pb->runtime));
+	json_object_object_add(o, "status",
+	    json_object_new_string(pb->status));
+	json_object_object_add(o, "ref", json_object_new_string(pb->ref));
+	json_object_object_add(o, "created_at",
+	    json_object_new_int64(pb->created_at));
+	json_object_array_add(arr, o);
+	return 0;
+}
+
+static int
+cmd_pools(struct box_ctx *ctx, int argc, char **argv)
+{
+	struct json_object *arr = NULL;
+	struct box_error err;
+
+	(void)argv;
+	if (argc != 1)
+		return die(2, "usage: box-invite pools [--json]");
+	if (json)
+		arr = json_object_new_array();
+	else
+		printf("%-16s  %-14s  %-7s  %-8s  %s\n", "BOX", "PROFILE",
+		    "RUNTIME", "STATUS", "AGE");
+	if (box_state_pool_list(ctx->st, pool_cb, arr, &err) < 0)
+		return die(1, "%s", err.msg);
+	if (json)
+		print_json(arr);
+	return 0;
+}
+
 /* ------------------------------------------------------- sessions, audit */
 
 static int
@@ -1000,6 +1050,7 @@ main(int argc, char **argv)
 		{ "create", cmd_create }, { "list", cmd_list },
 		{ "show", cmd_show }, { "revoke", cmd_revoke },
 		{ "boxes", cmd_boxes }, { "kill", cmd_kill },
+		{ "pools", cmd_pools },
 		{ "sessions", cmd_sessions }, { "audit", cmd_audit },
 		{ "watch", cmd_watch },
 	};

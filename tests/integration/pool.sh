@@ -44,6 +44,10 @@ for id in $ids; do
 	t_is "pooled box $id waits frozen" "$(state_of "$id")" paused
 done
 t_is "no guest has a box yet" "$($INVITE boxes --json | jq length)" 0
+t_is "box-invite pools lists them" \
+	"$($INVITE pools --json | jq -r '[.[] | select(.profile == "pl" and .status == "ready" and .runtime == "runc") | .id] | sort | join(" ")')" \
+	"$(echo $ids)"
+t_like "  and as a table" "$($INVITE pools | head -1)" "^BOX +PROFILE +RUNTIME +STATUS +AGE$"
 out=$(reap)
 t_is "a second pass leaves a full pool alone (no orphans)" \
 	"$(jq -c '{pool_made, pool_replaced, orphans}' <<<"$out")" '{"pool_made":0,"pool_replaced":0,"orphans":0}'
