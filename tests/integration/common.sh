@@ -16,13 +16,20 @@ t_ok() {	# t_ok NAME COMMAND...: passes when COMMAND succeeds
 	fi
 }
 
+# t_show LABEL TEXT: TEXT as TAP diagnostics, every line behind "#", so
+# that a line of it that reads "ok ..." is never taken for a result.
+t_show() {
+	printf '%s\n' "$2" | head -20 | sed "s/^/#   $1 /"
+}
+
 t_is() {	# t_is NAME GOT EXPECTED
 	t_n=$((t_n + 1))
 	if [ "$2" = "$3" ]; then
 		echo "ok $t_n - $1"
 	else
 		echo "not ok $t_n - $1"
-		printf '#   got:      %s\n#   expected: %s\n' "$2" "$3" | head -20
+		t_show "got:     " "$2"
+		t_show "expected:" "$3"
 		t_failed=$((t_failed + 1))
 	fi
 }
@@ -33,7 +40,8 @@ t_like() {	# t_like NAME GOT PATTERN (grep -E)
 		echo "ok $t_n - $1"
 	else
 		echo "not ok $t_n - $1"
-		printf '#   got: %s\n#   wanted /%s/\n' "$2" "$3" | head -20
+		t_show "got:   " "$2"
+		t_show "wanted:" "/$3/"
 		t_failed=$((t_failed + 1))
 	fi
 }
