@@ -141,6 +141,7 @@ redeem(struct box_ctx *ctx, const char *token, const struct box_sshkey *key,
     const char *source, struct box_binding *b, struct box_error *err)
 {
 	struct box_token_claims claims;
+	struct box_limits lim;
 	char hash[BOX_TOKEN_HASH_LEN + 1];
 	EVP_PKEY *pub = NULL;
 	int64_t now = box_now();
@@ -163,8 +164,11 @@ redeem(struct box_ctx *ctx, const char *token, const struct box_sshkey *key,
 		return box_error_set(err, BOX_E_DENIED, 0,
 		    "this invite has expired");
 	box_token_hash(token, hash);
-	return box_state_redeem(ctx->st, claims.invite_id, hash, key->fp,
-	    source, now, b, err);
+	lim.max_boxes = ctx->cfg.max_boxes;
+	lim.max_boxes_per_invite = ctx->cfg.max_boxes_per_invite;
+	lim.max_boxes_per_source = ctx->cfg.max_boxes_per_source;
+	return box_state_redeem_limited(ctx->st, claims.invite_id, hash,
+	    key->fp, source, &lim, now, b, err);
 }
 
 /*
@@ -216,12 +220,19 @@ bind_key(struct box_ctx *ctx, struct box_cmd *cmd,
 		/* Refusals for the rate limit are not written to the state: a
 		 * flood must not grow it without bound; syslog and the audit
 		 * file have them. */
-		if (err.kind != BOX_E_RATE)
+		if (err.kind != BOX_E_RATE || strstr(err.msg, "maximum of") !=
+		    NULL)
 			box_state_audit(ctx->st, box_now(), "redeem-refused",
 			    NULL, NULL, key->fp, source, err.msg);
 		else
 			box_state_audit_nodb(ctx->st, box_now(),
 			    "rate-limited", NULL, NULL, key->fp, source,
+			    err.msg);
+		/* A live-box limit spends nothing: the guest may come back. */
+		if (err.kind == BOX_E_RATE && strstr(err.msg, "maximum of") !=
+		    NULL)
+			return fail(box_exit_code(&err), "cannot redeem now: "
+			    "%s; your invite is not spent, try again later",
 			    err.msg);
 		return fail(box_exit_code(&err), "cannot redeem: %s", err.msg);
 	}

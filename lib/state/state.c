@@ -466,8 +466,8 @@ box_state_counter_list(struct box_state *st,
 }
 
 static const char *const redeem_outcomes[] = { "redeemed", "invalid",
-    "expired", "revoked", "used", "key_bound", "rate_limited", "other",
-    NULL };
+    "expired", "revoked", "used", "key_bound", "limit", "rate_limited",
+    "other", NULL };
 static const char *const destroy_reasons[] = { "expired", "revoked",
     "linger", "last_session", "killed", "stuck", "vanished", "other",
     NULL };
@@ -520,6 +520,7 @@ box_state_redeem_class(const char *detail)
 		{ "has expired", "expired" },
 		{ "has already been used", "used" },
 		{ "has already redeemed", "key_bound" },
+		{ "maximum of", "limit" },
 	};
 
 	return classify(classes, sizeof(classes) / sizeof(classes[0]),
@@ -750,10 +751,23 @@ fail:
 	return -1;
 }
 
+static int check_limits(struct box_state *, const char *, const char *,
+    const struct box_limits *, struct box_error *);
+
 int
 box_state_redeem(struct box_state *st, const char *invite_id,
     const char *token_hash, const char *fp, const char *source, int64_t now,
     struct box_binding *out, struct box_error *err)
+{
+	return box_state_redeem_limited(st, invite_id, token_hash, fp, source,
+	    NULL, now, out, err);
+}
+
+int
+box_state_redeem_limited(struct box_state *st, const char *invite_id,
+    const char *token_hash, const char *fp, const char *source,
+    const struct box_limits *lim, int64_t now, struct box_binding *out,
+    struct box_error *err)
 {
 	struct box_invite inv;
 	sqlite3_stmt *stmt;
@@ -803,6 +817,10 @@ box_state_redeem(struct box_state *st, const char *invite_id,
 		db_error(st, err, "read binding");
 		goto fail;
 	}
+	/* The live-box limits before anything is spent: a guest turned
+	 * away keeps the invite's use, and its time has not started. */
+	if (lim != NULL && check_limits(st, invite_id, source, lim, err) < 0)
+		goto fail;
 	if (run(st, prep(st, err, "UPDATE invites SET uses_left = uses_left - 1"
 	    " WHERE id = ? AND uses_left > 0", "t", invite_id), err) < 0)
 		goto fail;
@@ -953,7 +971,6 @@ claim(struct box_state *st, const struct box_binding *b, const char *new_id,
 	struct box_binding now_b;
 	struct box_error e2;
 	sqlite3_stmt *stmt;
-	long long n;
 	int rc;
 
 	if (begin(st, err) < 0)
@@ -982,34 +999,9 @@ claim(struct box_state *st, const struct box_binding *b, const char *new_id,
 	}
 	/* The limits are counted in the same transaction as the insert, so
 	 * concurrent guests cannot overshoot them. */
-	if (lim != NULL) {
-		const struct {
-			const char *col, *val, *head, *tail;
-			int max;
-		} checks[] = {
-			{ NULL, NULL, "this bastion runs its maximum of",
-			    "boxes; try again later", lim->max_boxes },
-			{ "invite_id", b->invite_id, "this invite already has "
-			    "its maximum of", "boxes running",
-			    lim->max_boxes_per_invite },
-			{ "source", source, "your address already has its "
-			    "maximum of", "boxes running",
-			    lim->max_boxes_per_source },
-		};
-		size_t i;
-
-		for (i = 0; i < sizeof(checks) / sizeof(checks[0]); i++) {
-			if (count_live(st, checks[i].col, checks[i].val, &n,
-			    err) < 0)
-				goto fail;
-			if (n >= checks[i].max) {
-				box_error_set(err, BOX_E_RATE, 0, "%s %d %s",
-				    checks[i].head, checks[i].max,
-				    checks[i].tail);
-				goto fail;
-			}
-		}
-	}
+	if (lim != NULL && check_limits(st, b->invite_id, source, lim,
+	    err) < 0)
+		goto fail;
 	pref[0] = '\0';
 	if (pooled) {
 		/* The oldest ready box of the pool, taken whole: its row
@@ -1051,6 +1043,35 @@ claim(struct box_state *st, const struct box_binding *b, const char *new_id,
 fail:
 	rollback(st);
 	return -1;
+}
+
+/* Live boxes over one of the limits: BOX_E_RATE saying which. */
+static int
+check_limits(struct box_state *st, const char *invite_id, const char *source,
+    const struct box_limits *lim, struct box_error *err)
+{
+	const struct {
+		const char *col, *val, *head, *tail;
+		int max;
+	} checks[] = {
+		{ NULL, NULL, "this bastion runs its maximum of",
+		    "boxes; try again later", lim->max_boxes },
+		{ "invite_id", invite_id, "this invite already has its "
+		    "maximum of", "boxes running", lim->max_boxes_per_invite },
+		{ "source", source, "your address already has its maximum of",
+		    "boxes running", lim->max_boxes_per_source },
+	};
+	long long n;
+	size_t i;
+
+	for (i = 0; i < sizeof(checks) / sizeof(checks[0]); i++) {
+		if (count_live(st, checks[i].col, checks[i].val, &n, err) < 0)
+			return -1;
+		if (n >= checks[i].max)
+			return box_error_set(err, BOX_E_RATE, 0, "%s %d %s",
+			    checks[i].head, checks[i].max, checks[i].tail);
+	}
+	return 0;
 }
 
 int

@@ -117,6 +117,18 @@ int	box_state_rate_check(struct box_state *st, const char *source,
  * yet; then consume one use and bind fp.  On refusal nothing is written
  * and err says why (BOX_E_DENIED).  Fills out.
  */
+/*
+ * The same, refusing (BOX_E_RATE, nothing spent, no binding) while the
+ * live boxes are at one of the limits lim sets, which the box would be
+ * counted against: a guest turned away keeps the invite's use, and its
+ * time does not start.  (The claim counts again; a box taken by another
+ * guest in between turns this key away then, its binding kept.)
+ */
+struct box_limits;
+int	box_state_redeem_limited(struct box_state *st, const char *invite_id,
+	    const char *token_hash, const char *fp, const char *source,
+	    const struct box_limits *lim, int64_t now, struct box_binding *out,
+	    struct box_error *err);
 int	box_state_redeem(struct box_state *st, const char *invite_id,
 	    const char *token_hash, const char *fp, const char *source,
 	    int64_t now, struct box_binding *out, struct box_error *err);

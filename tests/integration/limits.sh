@@ -25,6 +25,27 @@ t_is "attaching to a running box is not limited" "$(gssh a 'echo again' </dev/nu
 $INVITE kill "$(box_of a)" >/dev/null
 t_is "room again once a box ended" "$(gssh c 'echo c' </dev/null)" c
 
+# A new guest while the address is at its limit: refused at redemption,
+# before anything is spent (the invite's use, the key's time).
+inv=$($INVITE create --json --profile test)
+iid=$(jq -r .id <<<"$inv")
+new_key e
+out=$(gssh e redeem "$(jq -r .token <<<"$inv")" </dev/null 2>&1); rc=$?
+t_is "redeeming while the address is at its limit: exit 248" "$rc" 248
+t_like "  one line: nothing spent, come back later" "$out" \
+	"^sshbox: cannot redeem now: your address already has its maximum of 2 boxes running; your invite is not spent, try again later$"
+t_is "  the invite keeps its use" "$($INVITE show --json "$iid" | jq -r .uses_left)" 1
+t_is "  the key is bound to nothing (its time has not started)" \
+	"$(gssh e true </dev/null 2>&1 | grep -c 'has not redeemed')" 1
+t_like "  the refusal is in the audit trail" \
+	"$($INVITE audit --json | jq -r '.[] | select(.event == "redeem-refused") | .detail' | tail -1)" "maximum of 2"
+$INVITE kill "$(box_of c)" >/dev/null
+out=$(gssh e redeem "$(jq -r .token <<<"$inv")" </dev/null 2>&1); rc=$?
+t_is "  with room again, the same token redeems" "$rc" 0
+t_is "  and the box comes" "$(gssh e 'echo e' </dev/null)" e
+t_is "  the invite's use spent now" "$($INVITE show --json "$iid" | jq -r .uses_left)" 0
+$INVITE kill "$(box_of e)" >/dev/null
+
 # A disk limit the runtime cannot enforce: no box rather than an unbounded
 # one.  Docker's overlay2 enforces it only over XFS with project quotas
 # (disk.sh shows a runtime that can).
