@@ -865,7 +865,8 @@ sshd_expect(struct doctor *d, const struct sshd_conf *c, const char *key,
 
 static void
 check_command(struct doctor *d, const struct sshd_conf *c, const char *key,
-    const char *prog, const char *expect, const char *directive)
+    const char *prog, const char *expect, const char *directive,
+    const char *conf)
 {
 	const char *v = sshd_get(c, key), *tok[] = { "%u", "%t", "%k", "%f" };
 	char check[80], w0[PATH_MAX];
@@ -900,6 +901,35 @@ check_command(struct doctor *d, const struct sshd_conf *c, const char *key,
 				    "end in \"%%u %%t %%k %%f\"", tok[i]);
 				return;
 			}
+		}
+	}
+	/* The arguments exactly as the drop-in has them: this bastion's
+	 * configuration, and (box-authkeys) sshd's tokens in their order;
+	 * the right words in another order, or another configuration, are
+	 * another program's call. */
+	{
+		char want[PATH_MAX + 64], got[PATH_MAX + 64], wd[PATH_MAX];
+		char real[PATH_MAX];
+		int n, first = strcmp(prog, "box-shell") == 0 ? 2 : 1;
+
+		if (realpath(conf, real) == NULL)
+			snprintf(real, sizeof(real), "%s", conf);
+		snprintf(want, sizeof(want), "-c %s%s", real,
+		    strcmp(prog, "box-authkeys") == 0 ? " %u %t %k %f" : "");
+		got[0] = '\0';
+		for (n = first; word(v, n, wd, sizeof(wd)) == 0; n++) {
+			if (n == first + 1 && realpath(wd, real) != NULL)
+				snprintf(wd, sizeof(wd), "%s", real);
+			if (strlen(got) + strlen(wd) + 2 < sizeof(got))
+				snprintf(got + strlen(got), sizeof(got) -
+				    strlen(got), "%s%s", got[0] ? " " : "",
+				    wd);
+		}
+		if (strcmp(got, want) != 0) {
+			report(d, DR_FAIL, check, "its arguments must be "
+			    "exactly \"%.300s\", not \"%.300s\": install the "
+			    "sshbox drop-in", want, got);
+			return;
 		}
 	}
 	if (strcmp(w0, expect) != 0)
@@ -954,7 +984,7 @@ check_sshd(struct doctor *d, const struct box_config *cfg, const char *file)
 
 	authkeys_path(cfg, authkeys, sizeof(authkeys));
 	check_command(d, &c, "authorizedkeyscommand", "box-authkeys",
-	    authkeys, "AuthorizedKeysCommand");
+	    authkeys, "AuthorizedKeysCommand", cfg->path);
 	if ((v = sshd_get(&c, "authorizedkeyscommanduser")) == NULL ||
 	    strcmp(v, cfg->box_user) != 0)
 		report(d, DR_FAIL, "sshd.authorizedkeyscommanduser", "is "
@@ -963,7 +993,7 @@ check_sshd(struct doctor *d, const struct box_config *cfg, const char *file)
 	else
 		report(d, DR_OK, "sshd.authorizedkeyscommanduser", "%s", v);
 	check_command(d, &c, "forcecommand", "box-shell", cfg->shell_path,
-	    "ForceCommand");
+	    "ForceCommand", cfg->path);
 	for (i = 0; i < sizeof(must) / sizeof(must[0]); i++) {
 		if (strcmp(must[i].key, "kbdinteractiveauthentication") == 0 &&
 		    sshd_get(&c, must[i].key) == NULL &&
@@ -1183,7 +1213,7 @@ int
 cmd_doctor(const char *conf, int argc, char **argv, int json)
 {
 	static struct box_profile profs[MAX_PROFILES];
-	const char *sshd_config = SSHD_CONFIG;
+	const char *sshd_config = NULL;
 	struct doctor d = { json, 0, NULL };
 	struct box_config cfg;
 	struct box_error err;
@@ -1224,7 +1254,11 @@ cmd_doctor(const char *conf, int argc, char **argv, int json)
 
 	check_keys(&d, &cfg, &acct);
 	check_state(&d, &cfg, &acct);
-	check_sshd(&d, &cfg, sshd_config);
+	/* The sshd that serves this bastion: --sshd-config, else the
+	 * configuration's sshd_config (which the quick start sets to its
+	 * own sshd's). */
+	check_sshd(&d, &cfg, sshd_config != NULL ? sshd_config :
+	    cfg.sshd_config[0] != '\0' ? cfg.sshd_config : SSHD_CONFIG);
 	check_runtime(&d, &cfg, profs, nprofs);
 	check_lock_dir(&d);
 	check_kernel(&d);

@@ -616,6 +616,8 @@ static const struct key config_keys[] = {
 	    offsetof(struct box_config, metrics_file) },
 	{ "player_dir", set_cfg_path,
 	    offsetof(struct box_config, player_dir) },
+	{ "sshd_config", set_cfg_path,
+	    offsetof(struct box_config, sshd_config) },
 	{ "log_format", set_log_format,
 	    offsetof(struct box_config, log_format) },
 	{ "signing_key", set_cfg_path,
@@ -1258,6 +1260,8 @@ config_defaults(struct box_config *cfg)
 	cfg->retention = 90 * 86400;
 	box_strlcpy(cfg->player_dir, PKGDATADIR "/asciinema-player",
 	    sizeof(cfg->player_dir));
+	box_strlcpy(cfg->sshd_config, "/etc/ssh/sshd_config",
+	    sizeof(cfg->sshd_config));
 }
 
 int

@@ -91,6 +91,8 @@ struct box_config {
 					 * long, 0: forever (90d) */
 	char	 metrics_file[PATH_MAX];	/* Prometheus textfile, or "" */
 	char	 player_dir[PATH_MAX];	/* asciinema-player's files */
+	char	 sshd_config[PATH_MAX];	/* the sshd that serves the bastion
+					 * (/etc/ssh/sshd_config): doctor */
 	int	 log_format;		/* BOX_LOG_TEXT or _JSON */
 	int64_t	 docker_timeout;	/* seconds per API call (30s) */
 	char	 oci_images[PATH_MAX];	/* unpacked images of the OCI

@@ -57,6 +57,14 @@ t_like "every line is ok, warn or FAIL" \
 t_like "--sshd-config is needed for a private sshd" \
 	"$(doctor --sshd-config "$T/nosuch")" "^FAIL +sshd: "
 t_is "unknown argument" "$($INVITE doctor --frob >/dev/null 2>&1; echo $?)" 2
+# The sshd that serves the bastion, named in sshbox.yaml: doctor checks
+# it with no option (the quick start's own bastion, once 12 FAILs).
+cp "$CONF" "$T/conf.saved"
+echo "sshd_config: $T/sshd_config" >> "$CONF"
+out=$($INVITE doctor 2>&1); rc=$?
+cp "$T/conf.saved" "$CONF"
+t_is "sshd_config in sshbox.yaml: doctor with no option is healthy" "$rc:$(grep -c '^FAIL' <<<"$out")" 0:0
+t_like "  it checked that sshd's drop-in" "$out" "^ok +sshd.disableforwarding"
 
 # The privilege model: the box account cannot use the socket, and
 # box-runtime next to box-shell is setuid root, for the box account's group.
@@ -128,6 +136,23 @@ fails "drop-in without DisableForwarding" sshd.disableforwarding \
 	--sshd-config "$T/sshd_config-fwd"
 t_like "the rest of the drop-in still passes" "$out" \
 	"^ok +sshd.authorizedkeyscommand: "
+
+# AuthorizedKeysCommand with every token, in another order, and with
+# another configuration: both are another call than the drop-in's.
+for variant in "%t %u %k %f|tokens in another order" "%u %t %k %f %u|a token too many"; do
+	args=${variant%%|*} what=${variant#*|}
+	sed "s|AuthorizedKeysCommand \(.*box-authkeys -c [^ ]*\) .*|AuthorizedKeysCommand \1 $args|" \
+		"$T/sshbox.conf" > "$T/sshbox-ak.conf"
+	sed "s|^Include .*|Include $T/sshbox-ak.conf|" "$T/sshd_config" > "$T/sshd_config-ak"
+	fails "AuthorizedKeysCommand with $what" sshd.authorizedkeyscommand \
+		--sshd-config "$T/sshd_config-ak"
+	t_like "  says what the arguments must be" "$out" \
+		"^FAIL +sshd.authorizedkeyscommand: its arguments must be exactly \"-c [^ ]+ %u %t %k %f\""
+done
+mkdir -p "$T/other" && cp "$CONF" "$T/other/sshbox.yaml"
+sed "s|box-authkeys -c [^ ]*|box-authkeys -c $T/other/sshbox.yaml|" "$T/sshbox.conf" > "$T/sshbox-ak.conf"
+fails "AuthorizedKeysCommand reading another configuration" sshd.authorizedkeyscommand \
+	--sshd-config "$T/sshd_config-ak"
 
 # A profile that does not load.
 echo "image: [" > "$T/profiles/broken.yaml"
