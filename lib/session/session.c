@@ -116,6 +116,11 @@ restore_std(void)
 
 struct sess {
 	const struct box_session_opts *o;
+	int64_t	 wall0, mono0;	/* the wall clock and the monotonic one
+				 * (ms) at the start: see sess_now() */
+	int	 esc, escp, esch;	/* the guest's screen: escape parse */
+	int	 alt;		/* a full-screen program holds it */
+	char	 held[128];	/* a warning held while it does */
 	struct box_agent_conn c;
 	struct buf out, err;	/* to the guest (relay; and notices) */
 	struct buf in;		/* from the guest to the agent (relay) */
@@ -129,6 +134,64 @@ struct sess {
 };
 
 /* What the guest is shown, to the recording and the watchers too. */
+/*
+ * The time, in seconds, as the wall clock said at the start and the
+ * monotonic clock has counted since: a step of the wall clock (an NTP
+ * correction, an administrator's date) neither cuts nor lengthens a
+ * session; the deadline itself was set in wall-clock time, once.
+ */
+static int64_t
+sess_now(const struct sess *s)
+{
+	return s->wall0 + (box_now_ms() - s->mono0) / 1000;
+}
+
+/*
+ * Whether a full-screen program holds the guest's terminal: the output
+ * switches to the alternate screen (CSI ? 1049 h, 1047 h, 47 h) and back
+ * (... l).  A notice written then would land in the middle of its screen;
+ * it is held (see notice()).  A byte machine: sequences split across
+ * frames are followed.
+ */
+static void
+track_screen(struct sess *s, const uint8_t *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = p[i];
+
+		switch (s->esc) {
+		case 1:
+			s->esc = c == '[' ? 2 : c == 0x1b ? 1 : 0;
+			continue;
+		case 2:
+			s->esc = c == '?' ? 3 : c == 0x1b ? 1 : 0;
+			s->escp = s->esch = 0;
+			continue;
+		case 3:
+			if (c >= '0' && c <= '9') {
+				if (s->escp < 100000)
+					s->escp = s->escp * 10 + (c - '0');
+				continue;
+			}
+			if (s->escp == 47 || s->escp == 1047 ||
+			    s->escp == 1049)
+				s->esch = 1;
+			s->escp = 0;
+			if (c == ';')
+				continue;
+			if ((c == 'h' || c == 'l') && s->esch)
+				s->alt = c == 'h';
+			s->esc = c == 0x1b ? 1 : 0;
+			continue;
+		default:
+			if (c == 0x1b)
+				s->esc = 1;
+		}
+	}
+}
+
 static void
 shown(struct sess *s, const uint8_t *p, size_t n)
 {
@@ -152,6 +215,17 @@ notice(struct sess *s, const char *msg)
 	char line[256];
 	int n;
 
+	/* Over a full-screen program (relayed terminal): the window's title
+	 * and a bell now, the line itself once it gives the screen back. */
+	if (s->o->tty && !s->o->passthrough && s->alt) {
+		snprintf(s->held, sizeof(s->held), "%s", msg);
+		n = snprintf(line, sizeof(line), "\033]2;sshbox: %s\007\007",
+		    msg);
+		if (n > 0 && (size_t)n < sizeof(line) &&
+		    buf_room(&s->out) >= (size_t)n)
+			buf_put(&s->out, (const uint8_t *)line, (size_t)n);
+		return;
+	}
 	n = snprintf(line, sizeof(line), "%ssshbox: %s%s", s->o->tty ?
 	    "\r\n" : "", msg, s->o->tty ? "\r\n" : "\n");
 	if (n <= 0)
@@ -191,7 +265,7 @@ warn_at_start(struct sess *s)
 	size_t i, j;
 
 	for (i = 0; i < s->nwarn; i++) {
-		int64_t left = o->deadline - box_now();
+		int64_t left = o->deadline - sess_now(s);
 
 		if (left > o->warn[i])
 			continue;
@@ -453,6 +527,17 @@ on_frame(struct sess *s, const struct box_agent_frame *f, int *status,
 		buf_put(f->type == BOX_AGF_STDERR && !s->o->tty ? &s->err :
 		    &s->out, f->payload, f->len);
 		s->bytes_out += (long long)f->len;
+		if (s->o->tty) {
+			track_screen(s, f->payload, f->len);
+			/* The screen is back: the warning it held. */
+			if (!s->alt && s->held[0] != '\0') {
+				char msg[128];
+
+				snprintf(msg, sizeof(msg), "%s", s->held);
+				s->held[0] = '\0';
+				notice(s, msg);
+			}
+		}
 		return 0;
 	case BOX_AGF_EXIT:
 		if (box_agent_parse_exit(f, &ex, err) < 0)
@@ -605,6 +690,23 @@ check_time(struct sess *s, int64_t now)
 	}
 	if (now < o->deadline)
 		return -1;
+	/* The last word is seen: the guest's screen back from a
+	 * full-screen program first. */
+	if (s->alt && s->o->tty && !s->o->passthrough) {
+		static const char leave[] = "\033[?1049l";
+
+		if (buf_room(&s->out) >= sizeof(leave) - 1)
+			buf_put(&s->out, (const uint8_t *)leave,
+			    sizeof(leave) - 1);
+		s->alt = 0;
+		if (s->held[0] != '\0') {
+			char msg[128];
+
+			snprintf(msg, sizeof(msg), "%s", s->held);
+			s->held[0] = '\0';
+			notice(s, msg);
+		}
+	}
 	notice(s, "time is up: this box is being destroyed");
 	drain_out(s, END_MS);
 	end_session(s);
@@ -672,7 +774,7 @@ loop(struct sess *s, int *status, struct box_error *err)
 	struct pollset ps;
 
 	while (end < 0) {
-		now = box_now();
+		now = sess_now(s);
 		/* Frames that came with the last read come first. */
 		if (!exited && (r = take_frames(s, status, err)) != 0) {
 			if (r < 0)
@@ -687,7 +789,7 @@ loop(struct sess *s, int *status, struct box_error *err)
 		    drain_until, now)) < 0 && errno != EINTR)
 			return box_error_set(err, BOX_E_INTERNAL, errno,
 			    "poll");
-		now = box_now();
+		now = sess_now(s);
 		if (exited && now >= drain_until)
 			return BOX_SESSION_EXITED;	/* guest stopped reading */
 		if (!exited && (end = check_time(s, now)) >= 0)
@@ -761,6 +863,8 @@ box_session_run(int agent_fd, const struct box_session_opts *o,
 
 	memset(&s, 0, sizeof(s));
 	s.o = o;
+	s.wall0 = box_now();
+	s.mono0 = box_now_ms();
 	/* A terminal goes to the box only from the leader of the session
 	 * that holds it; otherwise its bytes are relayed. */
 	if ((o->passthrough && o->tty && getsid(0) != getpid()) ||
