@@ -10,7 +10,16 @@
 #   - cold, no pool: a fresh key redeems (redeem --bind-only) and runs
 #     `true` in a new box, vs the same two connections of plain `ssh true`
 #     (keys and invites are made beforehand, outside the timing);
-#   - cold with a pool: n/a (pools are not built yet);
+#   - cold with a pool: the same two connections (a fresh key redeems a
+#     fresh invite, then `true`) with a profile of `pool: POOL`, filled by
+#     one box-reaper pass (as the box account) beforehand.  Before each
+#     round, outside the timing, the bench waits until the pool is full
+#     again and no refill runs (box-shell's background refill of the round
+#     before); after it, it checks that the guest's box is one of the ids
+#     the pool held before the round.  A round that did not take a pooled
+#     box is counted (it must be 0) and left out of the median.  Each
+#     guest's box is killed after its round; at the end the pool is
+#     emptied (pool: 0, a reaper pass);
 #   - the first prompt byte of `ssh -tt` into a running box (relayed, as
 #     terminals are), vs a plain login shell;
 #   - 100 MiB out of a box with dd, pass-through and relay, vs plain
@@ -23,8 +32,8 @@
 #     run `echo ok` at once: successes, wall time, p50/p99 per guest; then
 #     the invites are revoked (their boxes destroyed), box-reaper --once
 #     runs, and the bench checks that nothing is left: no live row, no
-#     container of the instance, no OCI bundle, run directory or runtime
-#     state.
+#     pooled box (row of the pool table), no container of the instance, no
+#     OCI bundle, run directory or runtime state.
 # A runtime that cannot run here (not installed; or a box it cannot start,
 # as crun 1.8.1 under hybrid cgroups) is reported with its one line and
 # skipped; a measure that fails prints why and the bench goes on.
@@ -37,7 +46,8 @@
 #   top_srcdir=SRC top_builddir=BUILD sysconfdir=/usr/local/etc \
 #     localstatedir=/usr/local/var bench/runtimes.sh [ROUNDS]   (default 10)
 # Environment: RUNTIMES (default "docker runc crun runsc"), BULK_ROUNDS
-# (100 MiB runs, default 3), BURST (guests at once, default 50; 0: none).
+# (100 MiB runs, default 3), BURST (guests at once, default 50; 0: none),
+# POOL (the warm pool's size for cold with a pool, default 4).
 #
 # The bastion is the integration tests' (tests/integration/lib.sh): a
 # private sshd on a loopback port, removed with everything else at exit.
@@ -49,6 +59,7 @@ set -u
 rounds=${1:-10}
 bulk_rounds=${BULK_ROUNDS:-3}
 burst_n=${BURST:-50}
+pool_n=${POOL:-4}
 runtimes=${RUNTIMES:-docker runc crun runsc}
 export top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 export top_builddir=${top_builddir:-$top_srcdir}
@@ -198,17 +209,34 @@ bind() {	# bind KEY PROFILE: a key bound to a new invite of PROFILE
 	gssh "$1" redeem --bind-only "$(new_invite --profile "$2" --ttl 1h)" \
 		</dev/null >/dev/null 2>&1
 }
+# sq SQL: a query of the state, as the box account (root's sqlite3 could
+# leave the WAL's files root's, which the box account then cannot open).
+sq() {
+	runuser -u "$BOX_USER" -- sqlite3 -cmd '.timeout 5000' \
+		"$T/state/state.db" "$@" 2>/dev/null
+}
+# reap: one box-reaper --once --json pass as the box account (its counts,
+# one line of JSON; nothing when another reaper held the lock).
+# shellcheck disable=SC2086 # $REAPER is a command line
+reap() { runuser -u "$BOX_USER" -- $REAPER --once --json 2>/dev/null | tail -1; }
+# reaper_busy: a reaper pass or a refill holds the reaper's lock (opened
+# for reading only, never made here: it must stay the box account's).
+reaper_busy() {
+	[ -f "$T/state/reaper.lock" ] || return 1
+	! (exec 9<"$T/state/reaper.lock" && flock -n 9) 2>/dev/null
+}
 kill_all_boxes() {	# every live box of the bastion destroyed
 	$INVITE boxes --json 2>/dev/null | jq -r '.[].id' |
 		while read -r b; do $INVITE kill "$b" >/dev/null 2>&1; done
 }
 
-# What is left of the instance: live rows, Docker containers, OCI bundles,
-# run directories and the OCI runtimes' own state.  Prints one line;
-# succeeds when all are zero.
+# What is left of the instance: live rows, pooled boxes (rows of the pool
+# table), Docker containers, OCI bundles, run directories and the OCI
+# runtimes' own state.  Prints one line; succeeds when all are zero.
 leftovers() {
-	local rows dock oci rund st=0 od=$RUNTIME_DIR/.oci/$INSTANCE rt
+	local rows pooled dock oci rund st=0 od=$RUNTIME_DIR/.oci/$INSTANCE rt
 	rows=$($INVITE boxes --json | jq length) || rows=error
+	pooled=$(sq "SELECT count(*) FROM pool") && [ -n "$pooled" ] || pooled=error
 	dock=$(containers --filter "label=io.sshbox.instance=$INSTANCE")
 	case $dock in *DOCKER-PS-FAILED*) dock=error ;; *) dock=$(printf '%s' "$dock" | grep -c .) ;; esac
 	oci=$(find "$od" -mindepth 1 -maxdepth 1 -type d ! -name '.*' 2>/dev/null | grep -c .)
@@ -217,8 +245,8 @@ leftovers() {
 		[ -d "$od/.$rt" ] && command -v "$rt" >/dev/null || continue
 		st=$((st + $("$rt" --root "$od/.$rt" list -q 2>/dev/null | grep -c .)))
 	done
-	echo "live rows $rows, docker containers $dock, OCI bundles $oci, run directories $rund, OCI runtime state $st"
-	[ "$rows" = 0 ] && [ "$dock" = 0 ] && [ "$oci" = 0 ] && [ "$rund" = 0 ] && [ "$st" = 0 ]
+	echo "live rows $rows, pooled boxes $pooled, docker containers $dock, OCI bundles $oci, run directories $rund, OCI runtime state $st"
+	[ "$rows" = 0 ] && [ "$pooled" = 0 ] && [ "$dock" = 0 ] && [ "$oci" = 0 ] && [ "$rund" = 0 ] && [ "$st" = 0 ]
 }
 
 # ---------------------------------------------------------------- peers
@@ -317,16 +345,104 @@ burst() {	# burst RUNTIME PROFILE
 	fi
 }
 
+# ----------------------------------------------------- cold with a pool
+pool_ready() { sq "SELECT count(*) FROM pool WHERE profile = '$1' AND status = 'ready'"; }
+pool_ids() { sq "SELECT id FROM pool WHERE profile = '$1' AND status = 'ready' ORDER BY id"; }
+# pool_settle PROFILE N: wait until PROFILE's pool holds N ready boxes and
+# no reaper pass or refill runs (up to 60 s; then one reaper pass).
+pool_settle() {
+	local end=$((SECONDS + 60))
+	while [ "$SECONDS" -lt "$end" ]; do
+		[ "$(pool_ready "$1")" -ge "$2" ] 2>/dev/null && ! reaper_busy &&
+			return 0
+		sleep 0.1
+	done
+	reap >/dev/null
+	[ "$(pool_ready "$1")" -ge "$2" ] 2>/dev/null && ! reaper_busy
+}
+# pool_measure RUNTIME: cold with a pool.  Each round as cold's (a fresh
+# key redeems a fresh invite, then `true`; two plain connections), but
+# with PROFILE's pool full before it (waited for, not timed) and the box
+# checked to be one the pool held; the box killed after it.
+pool_measure() {
+	local rt=$1 i out made before id miss=0 left target r verdict
+	local prof=p-$rt
+	TEST_RUNTIME=$rt write_profile "$prof" "pool: $pool_n" "pool_max_age: 1h"
+	for i in $(seq 1 "$rounds"); do
+		new_key "q-$rt-$i"
+		new_invite --profile "$prof" --ttl 1h > "$T/q-$rt-$i.tok"
+	done
+	out=$(reap)
+	made=$(jq -r '.pool_made // "?"' <<<"$out" 2>/dev/null)
+	if ! pool_settle "$prof" "$pool_n"; then
+		cell[pool.$rt]="failed"
+		note "  $rt: pool: one reaper pass did not fill a pool of $pool_n (pool_made ${made:-?}, $(pool_ready "$prof") ready)"
+	else
+		: > "$T/$rt.pool.misses"
+		for i in $(seq 1 "$rounds"); do
+			pool_settle "$prof" "$pool_n" ||
+				note "  $rt: pool: before round $i the pool was not full again ($(pool_ready "$prof") of $pool_n ready)"
+			before=$(pool_ids "$prof")
+			sample "$T/$rt.p.pool" pssh2
+			rm -f "$T/$rt.s.pool.try" "$T/$rt.s.pool.try.fail"
+			sample "$T/$rt.s.pool.try" cold "q-$rt-$i" "$(cat "$T/q-$rt-$i.tok")"
+			[ -f "$T/$rt.s.pool.try.fail" ] &&
+				cat "$T/$rt.s.pool.try.fail" >> "$T/$rt.s.pool.fail"
+			id=$(box_of "q-$rt-$i")
+			if [ -n "$id" ] && grep -qxF "$id" <<<"$before"; then
+				[ -f "$T/$rt.s.pool.try" ] &&
+					cat "$T/$rt.s.pool.try" >> "$T/$rt.s.pool"
+			else
+				# Not what this row measures: counted, left out.
+				miss=$((miss + 1))
+				echo "round $i: ${id:-no box}" >> "$T/$rt.pool.misses"
+			fi
+			[ -n "$id" ] && $INVITE kill "$id" >/dev/null 2>&1
+		done
+		if result pool "$rt" time "$T/$rt.s.pool" "$T/$rt.p.pool"; then
+			case $rt in runsc) target=1.15 ;; *) target=1.10 ;; esac
+			r=${cell[pool.$rt]%% *}
+			if awk -v r="$r" -v t="$target" 'BEGIN { exit !(r <= t) }'; then
+				verdict=met
+			else
+				verdict=missed
+			fi
+			cell[pool.$rt]+=", ≤ $target $verdict"
+		fi
+		if [ "$miss" = 0 ]; then
+			note "pool $rt: $rounds/$rounds rounds took a pooled box (0 missed the pool); pool of $pool_n filled by one reaper pass (pool_made $made)"
+		else
+			cell[pool.$rt]+=" ($miss missed the pool)"
+			note "pool $rt: $((rounds - miss))/$rounds rounds took a pooled box: $miss MISSED THE POOL (left out of the median; should be 0): $(paste -sd ';' "$T/$rt.pool.misses")"
+		fi
+	fi
+	# The pool emptied: the last refill first, then pool: 0 and a pass.
+	pool_settle "$prof" "$pool_n" >/dev/null
+	TEST_RUNTIME=$rt write_profile "$prof" "pool: 0"
+	for i in 1 2 3; do
+		out=$(reap)
+		[ -n "$out" ] && break
+		sleep 1
+	done
+	left=$(sq "SELECT count(*) FROM pool WHERE profile = '$prof'")
+	if [ "$left" = 0 ]; then
+		note "  $rt: pool: emptied at the end (pool: 0, box-reaper --once: pool_replaced $(jq -r '.pool_replaced // "?"' <<<"$out" 2>/dev/null)), 0 pooled boxes left"
+	else
+		note "  $rt: pool: NOT emptied at the end: ${left:-?} pooled boxes left (reaper: ${out:-no pass})"
+	fi
+}
+
 # ------------------------------------------------------------- per runtime
 runtime_section() {	# runtime_section RUNTIME
-	local rt=$1 out i prof=t-$rt rprof=r-$rt
+	local rt=$1 out i
+	local prof=t-$rt rprof=r-$rt
 	echo "## $rt"
 	case $rt in
 	docker) ;;
 	runc|crun|runsc)
 		if ! command -v "$rt" >/dev/null; then
 			note "$rt: skipped: $rt is not installed"
-			for m in attach cold first_byte out_pt out_relay peer; do cell[$m.$rt]="skipped"; done
+			for m in attach cold pool first_byte out_pt out_relay peer; do cell[$m.$rt]="skipped"; done
 			return
 		fi ;;
 	*) note "$rt: skipped: not a runtime sshbox knows"; return ;;
@@ -338,7 +454,7 @@ runtime_section() {	# runtime_section RUNTIME
 	bind "g-$rt" "$prof"
 	if ! out=$(gssh "g-$rt" true </dev/null 2>&1); then
 		note "$rt: skipped: its box does not start: $(printf '%s\n' "$out" | grep -m1 .)"
-		for m in attach cold first_byte out_pt out_relay; do cell[$m.$rt]="skipped"; done
+		for m in attach cold pool first_byte out_pt out_relay; do cell[$m.$rt]="skipped"; done
 		kill_all_boxes
 		peer "$rt"
 		return
@@ -378,7 +494,11 @@ runtime_section() {	# runtime_section RUNTIME
 		sample "$T/$rt.s.cold" cold "c-$rt-$i" "$(cat "$T/c-$rt-$i.tok")"
 	done
 	result cold "$rt" time "$T/$rt.s.cold" "$T/$rt.p.cold"
-	cell[pool.$rt]="n/a"
+
+	# Cold with a pool, from no live box (the attach boxes and cold's
+	# are not needed any more).
+	kill_all_boxes
+	pool_measure "$rt"
 
 	kill_all_boxes		# the burst starts from none
 	peer "$rt"
@@ -414,17 +534,13 @@ trow() {	# trow MEASURE LABEL
 	p=$(mid 2>/dev/null < "$T/plain.$m") && p=$(ms "$p") || p=""
 	line="| $2 | ${p:--} |"
 	for rt in $runtimes; do
-		if [ "$m" = pool ]; then
-			line+=" n/a (pools not built yet) |"
-		else
-			line+=" ${cell[$m.$rt]:--} |"
-		fi
+		line+=" ${cell[$m.$rt]:--} |"
 	done
 	echo "$line"
 }
 trow attach "attach: \`true\` in a running box (time ratio)"
 trow cold "cold, no pool: redeem + new box + \`true\`, vs 2 plain \`ssh true\` (time ratio)"
-trow pool "cold with a pool"
+trow pool "cold with a pool ($pool_n): redeem + pooled box + \`true\`, vs 2 plain \`ssh true\` (time ratio; target ≤ 1.10, runsc ≤ 1.15)"
 trow first_byte "first prompt byte, \`ssh -tt\` login (time ratio)"
 trow out_pt "100 MiB out, pass-through (throughput ratio)"
 trow out_relay "100 MiB out, relay (throughput ratio)"
