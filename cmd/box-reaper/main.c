@@ -142,6 +142,14 @@ refill(const char *conf, const char *profile, int fd)
 	int lock, rc;
 
 	box_helper_adopt(fd);
+	/* The guest who took a pooled box is starting its session: its
+	 * first exchange goes before the new box is made. */
+	{
+		struct timespec ts = { 0, 500000000 };
+
+		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+			;
+	}
 	if (box_ctx_open(&ctx, conf, 0, &err) < 0) {
 		box_log(LOG_ERR, "%s", err.msg);
 		return 1;

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <time.h>
@@ -502,6 +503,11 @@ box_pool_kick(struct box_ctx *ctx, const char *profile)
 		if (fork() != 0)
 			_exit(0);
 		setsid();
+		/* The guest's session, which took the box, goes first: the
+		 * refill runs at a lower priority (and so does the
+		 * box-runtime and runtime it starts). */
+		if (setpriority(PRIO_PROCESS, 0, 10) < 0)
+			_exit(1);
 		if ((null = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0 ||
 		    dup2(null, 0) < 0 || dup2(null, 1) < 0 ||
 		    dup2(null, 2) < 0 || dup2(fd, 3) < 0)
