@@ -905,17 +905,62 @@ static void
 forget_one(const char *id, const char *name, void *arg)
 {
 	struct forget *f = arg;
+	char key[PATH_MAX], pub[PATH_MAX], dl[PATH_MAX], env[PATH_MAX + 16];
+	char *argv[] = { "ssh-add", "-q", "-d", pub, NULL };
 
-	if (f->only == NULL || strcmp(id, f->only) == 0)
-		remove_key(id);
+	if (f->only != NULL && strcmp(id, f->only) != 0)
+		return;
+	/* Out of the agent first (the guest's own, or the private one):
+	 * a key file gone but the key still in an agent is not forgotten. */
+	key_paths(id, key, pub, dl, sizeof(key));
+	(void)name;	/* whichever of its files comes first */
+	if (access(pub, R_OK) == 0) {
+		snprintf(env, sizeof(env), "SSH_AUTH_SOCK=%s", agent_sock);
+		run(argv, env, NULL, 0, NULL, 0);
+	}
+	remove_key(id);
+}
+
+static void
+count_left(const char *id, const char *name, void *arg)
+{
+	(void)id;
+	if (strchr(name, '.') == NULL)
+		(*(int *)arg)++;
+}
+
+/* Stop the private agent, if one was started; a link to the guest's own
+ * agent is only removed. */
+static void
+stop_agent(void)
+{
+	char pidpath[PATH_MAX + 8], *buf;
+	struct box_error err;
+	long long pid;
+
+	snprintf(pidpath, sizeof(pidpath), "%s.pid", agent_sock);
+	if (box_read_file(pidpath, 32, &buf, NULL, &err) == 0) {
+		if (box_parse_int(buf, 2, 4194304, &pid, &err) == 0) {
+			char cpath[64], *c;
+
+			snprintf(cpath, sizeof(cpath), "/proc/%lld/comm", pid);
+			if (box_read_file(cpath, 64, &c, NULL, &err) == 0) {
+				if (strncmp(c, "ssh-agent", 9) == 0)
+					kill((pid_t)pid, SIGTERM);
+				free(c);
+			}
+		}
+		free(buf);
+		unlink(pidpath);
+	}
+	unlink(agent_sock);
 }
 
 static int
 cmd_forget(int argc, char **argv)
 {
-	struct box_error err;
 	struct forget f;
-	int rc, lock;
+	int rc, lock, left;
 
 	if (argc > 2 || (argc == 2 && (strlen(argv[1]) != BOX_ID_LEN ||
 	    strspn(argv[1], "0123456789abcdef") != BOX_ID_LEN)))
@@ -928,31 +973,11 @@ cmd_forget(int argc, char **argv)
 	f.removed = 0;
 	for_each_key_file(count_one, &f);
 	for_each_key_file(forget_one, &f);
-	if (argc == 1) {
-		/* Stop the private agent, if one was started; a link to the
-		 * guest's own agent is only removed. */
-		char pidpath[PATH_MAX + 8], comm[64], *buf;
-		long long pid;
-
-		snprintf(pidpath, sizeof(pidpath), "%s.pid", agent_sock);
-		if (box_read_file(pidpath, 32, &buf, NULL, &err) == 0) {
-			if (box_parse_int(buf, 2, 4194304, &pid, &err) == 0) {
-				char cpath[64], *c;
-
-				snprintf(cpath, sizeof(cpath), "/proc/%lld/comm",
-				    pid);
-				if (box_read_file(cpath, sizeof(comm), &c, NULL,
-				    &err) == 0) {
-					if (strncmp(c, "ssh-agent", 9) == 0)
-						kill((pid_t)pid, SIGTERM);
-					free(c);
-				}
-			}
-			free(buf);
-			unlink(pidpath);
-		}
-		unlink(agent_sock);
-	}
+	/* No key left: no agent either. */
+	left = 0;
+	for_each_key_file(count_left, &left);
+	if (left == 0)
+		stop_agent();
 	close(lock);
 	printf("removed %d key%s\n", f.removed, f.removed == 1 ? "" : "s");
 	return 0;

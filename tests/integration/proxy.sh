@@ -164,9 +164,27 @@ t_is "  through one key: one invite use spent" \
 	"$($INVITE show --json "$(sed -n 's/^# sshbox invite \([0-9a-f]*\).*/\1/p' "$GH/.ssh/config" | tail -1)" | jq .uses_left)" 0
 
 # --- forget
+# One invite's key: out of the agent and off the disk; the others stay,
+# and so does the agent that holds them.
+agent_keys() { as_guest env SSH_AUTH_SOCK="$GH/.local/state/sshbox/agent.sock" ssh-add -l 2>/dev/null | grep -c SHA256; }
+one=$(ls "$keys" | grep -v '\.' | head -1)
+onefp=$(ssh-keygen -lf "$keys/$one.pub" | awk '{print $2}')
+before=$(agent_keys)
+out=$(as_guest box-proxy forget "$one")
+t_is "forget ID removes that invite's key" "$out" "removed 1 key"
+t_ok "  its files are gone" sh -c "! ls '$keys' | grep -q '^$one'"
+t_is "  and the agent no longer holds it" \
+	"$(as_guest env SSH_AUTH_SOCK="$GH/.local/state/sshbox/agent.sock" ssh-add -l 2>/dev/null | grep -c "$onefp")" 0
+t_is "  the agent keeps the other keys" "$(agent_keys)" "$((before - 1))"
+apid=$(cat "$GH/.local/state/sshbox/agent.sock.pid" 2>/dev/null)
 n=$(ls "$keys" | grep -vc '\.')
 out=$(as_guest box-proxy forget)
 t_is "forget says how many keys it removed" "$out" "removed $n keys"
 t_is "no key is left" "$(ls -A "$keys" | wc -l)" 0
 t_ok "the private agent socket is gone" [ ! -e "$GH/.local/state/sshbox/agent.sock" ]
+if [ -n "$apid" ]; then
+	t_ok "  and the private agent stopped" wait_for 10 sh -c "! kill -0 $apid 2>/dev/null"
+else
+	t_skip "  and the private agent stopped" "the guest's own agent was used"
+fi
 t_done
