@@ -298,8 +298,8 @@ cmd_init(int argc, char **argv)
  * through box-proxy for a guest with nothing prepared. */
 static void
 guest_commands(const struct box_config *cfg, const char *token,
-    const char *id, char *redeem, size_t rsz, char *connect, size_t csz,
-    char *proxy, size_t psz)
+    const char *id, int pinned, char *redeem, size_t rsz, char *connect,
+    size_t csz, char *proxy, size_t psz)
 {
 	char port[16] = "";
 
@@ -310,11 +310,45 @@ guest_commands(const struct box_config *cfg, const char *token,
 	snprintf(connect, csz, "ssh %s%s@%s", port, cfg->box_user, cfg->host);
 	/* The invite's own key, and only it: with keys of several invites
 	 * in the agent, ssh would offer the first, and land in its box. */
+	/* With the bastion's host key pinned: box-proxy writes it where
+	 * these options make ssh look, before ssh looks. */
 	snprintf(proxy, psz, "ssh -o 'IdentityAgent ~/.local/state/sshbox/"
 	    "agent.sock' -o 'IdentityFile ~/.local/state/sshbox/keys/%s' "
-	    "-o IdentitiesOnly=yes -o 'ProxyCommand box-proxy --token %s "
-	    "--user %%r -- %%h %%p' %s%s@%s", id, token, port, cfg->box_user,
+	    "-o IdentitiesOnly=yes %s-o 'ProxyCommand box-proxy --token %s "
+	    "--user %%r -- %%h %%p' %s%s@%s", id, pinned ? "-o "
+	    "'UserKnownHostsFile ~/.local/state/sshbox/known_hosts' -o "
+	    "StrictHostKeyChecking=yes " : "", token, port, cfg->box_user,
 	    cfg->host);
+}
+
+/* The Ed25519 public key of an OpenSSH .pub file ("ssh-ed25519 B64 ..."). */
+static int
+host_key_of(const char *path, uint8_t out[32], struct box_error *err)
+{
+	char *buf, *type, *b64, *save;
+	struct box_sshkey k;
+	size_t len;
+	int rc = -1;
+
+	if (box_read_file(path, 16384, &buf, &len, err) < 0)
+		return box_error_wrap(err, "%s", path);
+	buf[strcspn(buf, "\n")] = '\0';
+	if ((type = strtok_r(buf, " \t", &save)) == NULL ||
+	    (b64 = strtok_r(NULL, " \t", &save)) == NULL ||
+	    strcmp(type, "ssh-ed25519") != 0)
+		box_error_set(err, BOX_E_CONFIG, 0, "%s is not an ssh-ed25519 "
+		    "public key", path);
+	else if (box_sshkey_parse(type, b64, &k, err) < 0)
+		box_error_wrap(err, "%s", path);
+	else if (k.bloblen != 4 + 11 + 4 + 32)
+		box_error_set(err, BOX_E_CONFIG, 0, "%s: not an Ed25519 key",
+		    path);
+	else {
+		memcpy(out, k.blob + k.bloblen - 32, 32);
+		rc = 0;
+	}
+	free(buf);
+	return rc;
 }
 
 static int
@@ -395,6 +429,17 @@ cmd_create(struct box_ctx *ctx, int argc, char **argv)
 		return die(1, "%s", err.msg);
 	}
 	box_strlcpy(claims.profile, profile, sizeof(claims.profile));
+	/* The bastion's host key, for box-proxy to pin: named in the
+	 * configuration, it must be there; the default one may be absent
+	 * (the invite then pins nothing, and says so). */
+	if (host_key_of(ctx->cfg.host_key, claims.host_key, &err) == 0)
+		claims.has_host_key = 1;
+	else if (ctx->cfg.explicit_keys & BOX_CFG_HOST_KEY) {
+		EVP_PKEY_free(key);
+		return die(1, "host_key: %s", err.msg);
+	} else if (!json)
+		fprintf(stderr, "box-invite: note: the invite pins no host key "
+		    "(%s); set host_key in %s\n", err.msg, ctx->cfg.path);
 	claims.issued_at = now;
 	claims.redeem_by = now + expires;
 	claims.ttl = ttl;
@@ -418,7 +463,8 @@ cmd_create(struct box_ctx *ctx, int argc, char **argv)
 	box_state_audit(ctx->st, now, "invite-created", inv.id, NULL, NULL,
 	    NULL, note);
 	box_log_context(NULL, NULL, NULL);
-	guest_commands(&ctx->cfg, token, inv.id, redeem, sizeof(redeem),
+	guest_commands(&ctx->cfg, token, inv.id, claims.has_host_key, redeem,
+	    sizeof(redeem),
 	    connect, sizeof(connect), proxy, sizeof(proxy));
 	box_format_time(inv.redeem_by, when, sizeof(when));
 	box_format_duration(ttl, ttlbuf, sizeof(ttlbuf));
@@ -433,6 +479,8 @@ cmd_create(struct box_ctx *ctx, int argc, char **argv)
 		    json_object_new_string(profile));
 		json_object_object_add(o, "ttl", json_object_new_int64(ttl));
 		json_object_object_add(o, "uses", json_object_new_int(inv.uses_total));
+		json_object_object_add(o, "host_key_pinned",
+		    json_object_new_boolean(claims.has_host_key));
 		json_object_object_add(o, "redeem_by",
 		    json_object_new_string(when));
 		json_object_object_add(c, "redeem",

@@ -373,17 +373,31 @@ make_and_redeem(const struct box_token_claims *c, const char *token,
 	}
 	snprintf(dest, sizeof(dest), "%s@%s", user, host);
 	{
+		/* The host key the invite pins, and only it; without a pin,
+		 * the first one seen (ssh's accept-new). */
+		char known[PATH_MAX + 40];
 		char *argv[] = { "ssh", "-F", "/dev/null", "-i", key,
 		    "-o", "IdentitiesOnly=yes", "-o", "IdentityAgent=none",
 		    "-o", "BatchMode=yes", "-o", "ConnectTimeout=30",
-		    "-o", "StrictHostKeyChecking=accept-new",
+		    "-o", c->has_host_key ? "StrictHostKeyChecking=yes" :
+		    "StrictHostKeyChecking=accept-new",
+		    "-o", c->has_host_key ? known : "LogLevel=ERROR",
 		    "-o", "LogLevel=ERROR", "-p", (char *)port, "--", dest,
 		    "redeem", "--bind-only", (char *)token, NULL };
 
+		snprintf(known, sizeof(known), "UserKnownHostsFile=%.200s/"
+		    "known_hosts", statedir);
 		rc = run(argv, NULL, NULL, 0, errbuf, sizeof(errbuf));
 	}
 	if (rc != 0) {
 		remove_key(c->invite_id);
+		if (c->has_host_key && (strstr(errbuf, "IDENTIFICATION HAS "
+		    "CHANGED") != NULL || strstr(errbuf, "Host key "
+		    "verification failed") != NULL))
+			return fail("the host at %s port %s does not have the "
+			    "host key this invite names: not connecting (the "
+			    "invite is for another bastion, or someone is in "
+			    "between)", host, port);
 		/* Pass on the bastion's own "sshbox: ..." lines. */
 		for (line = errbuf; line != NULL && *line; line = next) {
 			next = strchr(line, '\n');
@@ -777,6 +791,64 @@ safe(const char *s, char *buf, size_t bufsz)
 	return box_log_safe(s, buf, bufsz);
 }
 
+/*
+ * The bastion's host key the invite pins, into STATE/known_hosts for
+ * host:port (replacing what was there for it), so that ssh (this
+ * program's redeem, and the guest's own through the printed options)
+ * checks it instead of accepting whatever key answers.  0 when the
+ * invite pins none.
+ */
+static int
+pin_host(const struct box_token_claims *c, const char *host,
+    const char *port)
+{
+	char path[PATH_MAX + 16], tmp[PATH_MAX + 32], name[300], b64[80];
+	char *old = NULL, *line, *next;
+	uint8_t blob[4 + 11 + 4 + 32];
+	struct box_error err;
+	size_t len = 0, nl;
+	FILE *f;
+	int fd;
+
+	if (!c->has_host_key)
+		return 0;
+	memcpy(blob, "\0\0\0\13ssh-ed25519\0\0\0\40", 4 + 11 + 4);
+	memcpy(blob + 19, c->host_key, 32);
+	if (box_b64_encode(blob, sizeof(blob), b64, sizeof(b64), 0, 1) < 0)
+		return fail("cannot encode the host key");
+	if (strcmp(port, "22") == 0)
+		snprintf(name, sizeof(name), "%s", host);
+	else
+		snprintf(name, sizeof(name), "[%s]:%s", host, port);
+	snprintf(path, sizeof(path), "%.200s/known_hosts", statedir);
+	snprintf(tmp, sizeof(tmp), "%.200s/known_hosts.%ld", statedir,
+	    (long)getpid());
+	if (box_read_file(path, 1024 * 1024, &old, &len, &err) < 0)
+		old = NULL;
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
+	    O_CLOEXEC, 0600)) < 0 || (f = fdopen(fd, "w")) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		free(old);
+		return fail("cannot write %s: %s", tmp, strerror(errno));
+	}
+	nl = strlen(name);
+	for (line = old; line != NULL && *line != '\0'; line = next) {
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		if (strncmp(line, name, nl) == 0 && line[nl] == ' ')
+			continue;
+		fprintf(f, "%s\n", line);
+	}
+	fprintf(f, "%s ssh-ed25519 %s\n", name, b64);
+	free(old);
+	if (fclose(f) != 0 || rename(tmp, path) < 0) {
+		unlink(tmp);
+		return fail("cannot write %s: %s", path, strerror(errno));
+	}
+	return 0;
+}
+
 static int
 cmd_proxy(const char *token, const char *user, const char *host,
     const char *port)
@@ -804,6 +876,10 @@ cmd_proxy(const char *token, const char *user, const char *host,
 	if ((lock = lock_state()) < 0)
 		return PROXY_EXIT;
 	prune_keys();
+	if ((rc = pin_host(&c, host, port)) != 0) {
+		close(lock);
+		return rc;
+	}
 	deadline = key_deadline(c.invite_id);
 	if (deadline <= box_now()) {
 		if (c.redeem_by != 0 && box_now() > c.redeem_by)
@@ -857,6 +933,9 @@ cmd_config(int argc, char **argv)
 		return fail("this is not an sshbox invite token: %s", err.msg);
 	if (!valid_host(hostname))
 		return fail("bad host name \"%s\"", safe(hostname, sb, 64));
+	if (c.has_host_key && (setup_dirs() != 0 ||
+	    pin_host(&c, hostname, port) != 0))
+		return PROXY_EXIT;
 	if (!box_valid_name(alias, 64))
 		return fail("bad alias \"%s\"", safe(alias, sb, 64));
 	if (box_parse_int(port, 1, 65535, &portnum, &err) < 0)
@@ -878,9 +957,12 @@ cmd_config(int argc, char **argv)
 	    "\tIdentityAgent ~/" STATE_SUBDIR "/agent.sock\n"
 	    "\tIdentityFile ~/" STATE_SUBDIR "/keys/%s\n"
 	    "\tIdentitiesOnly yes\n"
+	    "%s"
 	    "\tProxyCommand %s --token %s --user %%r -- %%h %%p\n",
 	    c.invite_id, c.profile, alias, alias, hostname, port, user,
-	    c.invite_id, self, token);
+	    c.invite_id, c.has_host_key ? "\tUserKnownHostsFile ~/"
+	    STATE_SUBDIR "/known_hosts\n\tStrictHostKeyChecking yes\n" : "",
+	    self, token);
 	return 0;
 }
 

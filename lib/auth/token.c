@@ -15,10 +15,13 @@
 #include "core/util.h"
 
 #define TOKEN_VERSION		1
+#define TOKEN_VERSION_PIN	2	/* and the bastion's Ed25519 host key */
+#define HOST_KEY_LEN		32
 #define TOKEN_CONTEXT		"sshbox-invite-v1"
 #define TOKEN_SIG_LEN		64
 #define PAYLOAD_FIXED		(1 + 8 + 8 + 8 + 4 + 1)
-#define PAYLOAD_MAX		(PAYLOAD_FIXED + BOX_PROFILE_NAME_MAX)
+#define PAYLOAD_MAX		(PAYLOAD_FIXED + BOX_PROFILE_NAME_MAX + \
+				 HOST_KEY_LEN)
 #define RAW_MIN			(PAYLOAD_FIXED + 1 + TOKEN_SIG_LEN)
 #define RAW_MAX			(PAYLOAD_MAX + TOKEN_SIG_LEN)
 #define TTL_MAX			(366LL * 86400)
@@ -124,6 +127,11 @@ box_token_sign(EVP_PKEY *key, const struct box_token_claims *claims,
 	raw[29] = (uint8_t)prof;
 	memcpy(raw + PAYLOAD_FIXED, claims->profile, prof);
 	plen = PAYLOAD_FIXED + prof;
+	if (claims->has_host_key) {
+		raw[0] = TOKEN_VERSION_PIN;
+		memcpy(raw + plen, claims->host_key, HOST_KEY_LEN);
+		plen += HOST_KEY_LEN;
+	}
 	mlen = signed_message(msg, raw, plen);
 
 	if ((ctx = EVP_MD_CTX_new()) == NULL ||
@@ -176,15 +184,21 @@ token_decode(const char *token, uint8_t raw[BOX_TOKEN_MAX], size_t *plen,
 	if (n < RAW_MIN || n > RAW_MAX)
 		return box_error_set(err, BOX_E_INPUT, 0,
 		    "invite token has the wrong length");
-	if (raw[0] != TOKEN_VERSION)
+	if (raw[0] != TOKEN_VERSION && raw[0] != TOKEN_VERSION_PIN)
 		return box_error_set(err, BOX_E_INPUT, 0,
 		    "unsupported invite token version %u", raw[0]);
 	prof = raw[29];
 	if (prof < 1 || prof > BOX_PROFILE_NAME_MAX ||
-	    (size_t)n != PAYLOAD_FIXED + prof + TOKEN_SIG_LEN)
+	    (size_t)n != PAYLOAD_FIXED + prof + (raw[0] == TOKEN_VERSION_PIN ?
+	    HOST_KEY_LEN : 0) + TOKEN_SIG_LEN)
 		return box_error_set(err, BOX_E_INPUT, 0,
 		    "invite token has the wrong length");
 	*plen = PAYLOAD_FIXED + prof;
+	if (raw[0] == TOKEN_VERSION_PIN) {
+		c->has_host_key = 1;
+		memcpy(c->host_key, raw + *plen, HOST_KEY_LEN);
+		*plen += HOST_KEY_LEN;
+	}
 	for (i = 0; i < 8; i++) {
 		c->invite_id[2 * i] = "0123456789abcdef"[raw[1 + i] >> 4];
 		c->invite_id[2 * i + 1] = "0123456789abcdef"[raw[1 + i] & 15];

@@ -30,6 +30,9 @@ struct box_token_claims {
 	int64_t	 issued_at;
 	int64_t	 redeem_by;			/* 0 = no deadline */
 	int64_t	 ttl;				/* seconds, 1..366 days */
+	int	 has_host_key;			/* the bastion's host key is
+						 * pinned (token version 2) */
+	uint8_t	 host_key[32];			/* its Ed25519 public key */
 };
 
 /*

@@ -447,6 +447,17 @@ set_instance(struct ctx *c, yaml_node_t *v, const char *key, void *field)
 	return 0;
 }
 
+/* host_key: a path, and the file was named (so it must be there). */
+static int
+set_host_key(struct ctx *c, yaml_node_t *v, const char *key, void *field)
+{
+	if (set_cfg_path(c, v, key, field) < 0)
+		return -1;
+	((struct box_config *)((char *)field - offsetof(struct box_config,
+	    host_key)))->explicit_keys |= BOX_CFG_HOST_KEY;
+	return 0;
+}
+
 /* An int field in [1, max]. */
 static int
 set_count(struct ctx *c, yaml_node_t *v, const char *key, void *field,
@@ -618,6 +629,7 @@ static const struct key config_keys[] = {
 	    offsetof(struct box_config, player_dir) },
 	{ "sshd_config", set_cfg_path,
 	    offsetof(struct box_config, sshd_config) },
+	{ "host_key", set_host_key, offsetof(struct box_config, host_key) },
 	{ "log_format", set_log_format,
 	    offsetof(struct box_config, log_format) },
 	{ "signing_key", set_cfg_path,
@@ -1262,6 +1274,8 @@ config_defaults(struct box_config *cfg)
 	    sizeof(cfg->player_dir));
 	box_strlcpy(cfg->sshd_config, "/etc/ssh/sshd_config",
 	    sizeof(cfg->sshd_config));
+	box_strlcpy(cfg->host_key, "/etc/ssh/ssh_host_ed25519_key.pub",
+	    sizeof(cfg->host_key));
 }
 
 int

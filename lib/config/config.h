@@ -91,6 +91,8 @@ struct box_config {
 					 * long, 0: forever (90d) */
 	char	 metrics_file[PATH_MAX];	/* Prometheus textfile, or "" */
 	char	 player_dir[PATH_MAX];	/* asciinema-player's files */
+	char	 host_key[PATH_MAX];	/* its Ed25519 host key (.pub), which
+					 * invites pin for box-proxy */
 	char	 sshd_config[PATH_MAX];	/* the sshd that serves the bastion
 					 * (/etc/ssh/sshd_config): doctor */
 	int	 log_format;		/* BOX_LOG_TEXT or _JSON */
@@ -109,6 +111,7 @@ struct box_config {
 
 #define BOX_CFG_BOX_USER	0x1
 #define BOX_CFG_INSTANCE	0x2
+#define BOX_CFG_HOST_KEY	0x4
 
 /*
  * Load and validate sshbox.yaml from path into cfg (defaults first, then

@@ -75,6 +75,12 @@ round_trip(const uint8_t *data, size_t size)
 	if (memchr(c.profile, '\0', plen < BOX_PROFILE_NAME_MAX ? plen :
 	    BOX_PROFILE_NAME_MAX) != NULL)
 		return;
+	/* Version 2: a host key pinned, from the first bytes. */
+	if (data[28] & 4) {
+		c.has_host_key = 1;
+		memcpy(c.host_key, data, 28);
+		memcpy(c.host_key + 28, data, 4);
+	}
 	valid = c.issued_at >= 0 && c.ttl >= 1 && c.ttl <= 366LL * 86400 &&
 	    box_valid_name(c.profile, BOX_PROFILE_NAME_MAX);
 	r = box_token_sign(priv, &c, tok, sizeof(tok), &err);
@@ -87,7 +93,8 @@ round_trip(const uint8_t *data, size_t size)
 	    strcmp(got.invite_id, c.invite_id) != 0 ||
 	    strcmp(got.profile, c.profile) != 0 ||
 	    got.issued_at != c.issued_at || got.redeem_by != c.redeem_by ||
-	    got.ttl != c.ttl)
+	    got.ttl != c.ttl || got.has_host_key != c.has_host_key ||
+	    memcmp(got.host_key, c.host_key, sizeof(c.host_key)) != 0)
 		abort();
 }
 

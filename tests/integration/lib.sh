@@ -134,6 +134,7 @@ shell: $top_builddir/box-shell
 host: 127.0.0.1
 port: $1
 instance: $INSTANCE
+host_key: ${HOST_KEY:-hostkey.pub}
 runtime:
   docker:
     socket: ${DOCKER_SOCK:-/var/run/docker.sock}

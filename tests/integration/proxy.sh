@@ -39,6 +39,30 @@ t_is "reconnect reaches the same box" "$out2" "$out"
 t_is "with the same key" "$(md5sum < "$keys/$id")" "$sum"
 t_is "one use consumed in all" "$($INVITE show --json "$id" | jq .uses_left)" 0
 
+# --- the bastion's host key: the invite pins it, box-proxy and ssh check it
+t_is "the invite pins the bastion's host key" "$(jq -r .host_key_pinned <<<"$inv")" true
+t_like "  and the printed line makes ssh check it" "$line" \
+	"UserKnownHostsFile ~/.local/state/sshbox/known_hosts' -o StrictHostKeyChecking=yes"
+t_is "  box-proxy wrote it for [127.0.0.1]:$PORT" \
+	"$(awk -v h="[127.0.0.1]:$PORT" '$1 == h { print $2, $3 }' "$GH/.local/state/sshbox/known_hosts")" \
+	"$(awk '{ print $1, $2 }' "$T/hostkey.pub")"
+t_is "  nothing went to the guest's own known_hosts" "$(cat "$GH/.ssh/known_hosts" 2>/dev/null | wc -l)" 0
+# An invite that pins another key (a bastion that is not the one that
+# answers): neither box-proxy's redeem nor the guest's ssh goes on.
+ssh-keygen -q -t ed25519 -N '' -f "$T/otherkey" >/dev/null
+cp "$CONF" "$T/conf.pin"
+sed -i "s|^host_key: .*|host_key: $T/otherkey.pub|" "$CONF"
+invx=$($INVITE create --json --profile test)
+cp "$T/conf.pin" "$CONF"
+linex=$(jq -r .commands.proxy <<<"$invx")
+idx=$(jq -r .id <<<"$invx")
+out=$(as_guest sh -c "$linex hostname" 2>&1 </dev/null); rc=$?
+t_ok "a pinned key that is not the bastion's: refused" [ "$rc" != 0 ]
+t_like "  saying so in one line" "$out" \
+	"^box-proxy: the host at 127.0.0.1 port $PORT does not have the host key this invite names: not connecting"
+t_is "  no use of the invite spent" "$($INVITE show --json "$idx" | jq .uses_left)" 1
+t_ok "  no key kept for it" test ! -e "$keys/$idx"
+
 # --- IPv6: the same line to [::1]
 if [ -n "$SSHD_EXTRA" ]; then
 	inv6=$($INVITE create --json --profile test)
@@ -167,8 +191,14 @@ t_is "  through one key: one invite use spent" \
 # One invite's key: out of the agent and off the disk; the others stay,
 # and so does the agent that holds them.
 agent_keys() { as_guest env SSH_AUTH_SOCK="$GH/.local/state/sshbox/agent.sock" ssh-add -l 2>/dev/null | grep -c SHA256; }
-one=$(ls "$keys" | grep -v '\.' | head -1)
-onefp=$(ssh-keygen -lf "$keys/$one.pub" | awk '{print $2}')
+# (A key the agent holds: keys of expired boxes may be out of it already.)
+held=$(as_guest env SSH_AUTH_SOCK="$GH/.local/state/sshbox/agent.sock" ssh-add -l 2>/dev/null)
+one= onefp=
+for k in $(ls "$keys" | grep -v '\.'); do
+	fp=$(ssh-keygen -lf "$keys/$k.pub" | awk '{print $2}')
+	if printf '%s\n' "$held" | grep -qF "$fp"; then one=$k onefp=$fp; break; fi
+done
+t_ok "the agent holds a key of an invite (to forget)" [ -n "$one" ]
 before=$(agent_keys)
 out=$(as_guest box-proxy forget "$one")
 t_is "forget ID removes that invite's key" "$out" "removed 1 key"

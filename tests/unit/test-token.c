@@ -128,7 +128,79 @@ claims_equal(const struct box_token_claims *a,
 	return strcmp(a->invite_id, b->invite_id) == 0 &&
 	    strcmp(a->profile, b->profile) == 0 &&
 	    a->issued_at == b->issued_at && a->redeem_by == b->redeem_by &&
-	    a->ttl == b->ttl;
+	    a->ttl == b->ttl && a->has_host_key == b->has_host_key &&
+	    (!a->has_host_key || memcmp(a->host_key, b->host_key, 32) == 0);
+}
+
+/* Version 2: the bastion's Ed25519 host key pinned, under the signature. */
+static void
+test_pinned(EVP_PKEY *key, EVP_PKEY *pub)
+{
+	struct box_token_claims c, got;
+	struct box_error err;
+	char tok[BOX_TOKEN_MAX + 1], tok2[BOX_TOKEN_MAX + 1];
+	uint8_t raw[256];
+	size_t n, i;
+
+	sample_claims(&c);
+	c.has_host_key = 1;
+	for (i = 0; i < 32; i++)
+		c.host_key[i] = (uint8_t)(0xa0 + i);
+	ok(box_token_sign(key, &c, tok, sizeof(tok), &err) == 0,
+	    "pinned: sign");
+	ok(box_token_verify(pub, tok, &got, &err) == 0 &&
+	    claims_equal(&c, &got) && got.has_host_key,
+	    "pinned: verify, the host key survives");
+	n = decode(tok, raw, sizeof(raw));
+	is_int(n, 30 + 3 + 32 + 64, "pinned: raw length");
+	ok(raw[0] == 2 && raw[33] == 0xa0 && raw[64] == 0xbf,
+	    "pinned: version 2, the key after the profile");
+	ok(box_token_peek(tok, &got, &err) == 0 && got.has_host_key &&
+	    memcmp(got.host_key, c.host_key, 32) == 0,
+	    "pinned: peek reads the key (box-proxy pins it)");
+	/* Another host key under the same signature: refused. */
+	raw[40] ^= 1;
+	{
+		char b64[240];
+
+		box_b64_encode(raw, n, b64, sizeof(b64), 1, 0);
+		snprintf(tok2, sizeof(tok2), "sbx1_%.240s", b64);
+	}
+	ok(box_token_verify(pub, tok2, &got, &err) < 0 &&
+	    err.kind == BOX_E_DENIED, "pinned: a changed host key is refused");
+	/* A version 1 token cut to look like a pinned one, and the reverse:
+	 * the length says no. */
+	raw[40] ^= 1;
+	raw[0] = 1;
+	{
+		char b64[240];
+
+		box_b64_encode(raw, n, b64, sizeof(b64), 1, 0);
+		snprintf(tok2, sizeof(tok2), "sbx1_%.240s", b64);
+	}
+	ok(box_token_peek(tok2, &got, &err) < 0 && err.kind == BOX_E_INPUT,
+	    "version 1 with a key's length: refused");
+	c.has_host_key = 0;
+	ok(box_token_sign(key, &c, tok, sizeof(tok), &err) == 0, "unpinned");
+	n = decode(tok, raw, sizeof(raw));
+	raw[0] = 2;
+	{
+		char b64[240];
+
+		box_b64_encode(raw, n, b64, sizeof(b64), 1, 0);
+		snprintf(tok2, sizeof(tok2), "sbx1_%.240s", b64);
+	}
+	ok(box_token_peek(tok2, &got, &err) < 0 && err.kind == BOX_E_INPUT,
+	    "version 2 without a key: refused");
+	/* The longest pinned token fits. */
+	memset(c.profile, 'p', BOX_PROFILE_NAME_MAX);
+	c.profile[BOX_PROFILE_NAME_MAX] = '\0';
+	c.has_host_key = 1;
+	c.issued_at = INT64_MAX;
+	ok(box_token_sign(key, &c, tok, sizeof(tok), &err) == 0 &&
+	    strlen(tok) <= BOX_TOKEN_MAX && box_token_verify(pub, tok, &got,
+	    &err) == 0 && claims_equal(&c, &got),
+	    "the longest pinned token fits and verifies");
 }
 
 static void
@@ -590,6 +662,7 @@ main(void)
 		diag("%s", err.msg);
 	} else {
 		test_round_trip(key, pk);
+		test_pinned(key, pk);
 		test_sign_refuses(key);
 		test_verify_refuses(key, pk);
 	}
