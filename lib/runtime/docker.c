@@ -10,6 +10,7 @@
 #include "session/command.h"
 #include "core/log.h"
 #include "runtime/http.h"
+#include "runtime/jsonc.h"
 #include "runtime/rundir.h"
 
 #ifndef LIBEXECDIR
@@ -378,46 +379,23 @@ box_docker_parse_inspect(const char *json, size_t len,
 
 /* Building request bodies */
 
-static int
-dk_add(json_object *o, const char *key, json_object *v)
-{
-	if (v == NULL)
-		return -1;
-	if (json_object_object_add(o, key, v) != 0) {
-		json_object_put(v);
-		return -1;
-	}
-	return 0;
-}
-
-static int
-dk_push(json_object *a, json_object *v)
-{
-	if (v == NULL)
-		return -1;
-	if (json_object_array_add(a, v) != 0) {
-		json_object_put(v);
-		return -1;
-	}
-	return 0;
-}
 
 static int
 dk_add_str(json_object *o, const char *key, const char *s)
 {
-	return dk_add(o, key, json_object_new_string(s));
+	return box_jc_add(o, key, json_object_new_string(s));
 }
 
 static int
 dk_add_bool(json_object *o, const char *key, int b)
 {
-	return dk_add(o, key, json_object_new_boolean(b ? 1 : 0));
+	return box_jc_add(o, key, json_object_new_boolean(b ? 1 : 0));
 }
 
 static int
 dk_add_int(json_object *o, const char *key, int64_t v)
 {
-	return dk_add(o, key, json_object_new_int64(v));
+	return box_jc_add(o, key, json_object_new_int64(v));
 }
 
 /* Add key: [strs...] from a NULL-terminated list or a count. */
@@ -431,11 +409,11 @@ dk_add_strv(json_object *o, const char *key, const char *const *v,
 	if ((a = json_object_new_array()) == NULL)
 		return -1;
 	for (i = 0; v != NULL && (n == SIZE_MAX ? v[i] != NULL : i < n); i++)
-		if (dk_push(a, json_object_new_string(v[i])) == -1) {
+		if (box_jc_push(a, json_object_new_string(v[i])) == -1) {
 			json_object_put(a);
 			return -1;
 		}
-	return dk_add(o, key, a);
+	return box_jc_add(o, key, a);
 }
 
 static const char *
@@ -457,7 +435,8 @@ tmpfs_owner(const char *user, char *out, size_t outsz)
 		return;
 	if (user[n] == ':') {
 		gid = user + n + 1;
-		if (strspn(gid, "0123456789") != strlen(gid) || gid[0] == '\0' ||
+		if (strspn(gid, "0123456789") != strlen(gid) ||
+		    gid[0] == '\0' ||
 		    strlen(gid) > 10)
 			return;
 	} else if (user[n] != '\0') {
@@ -494,7 +473,7 @@ dk_agent_mounts(json_object *hc, const struct box_spec *spec,
 		dst[n++] = tdst[i];
 	}
 	if ((mounts = json_object_new_array()) == NULL ||
-	    dk_add(hc, "Mounts", mounts) == -1)
+	    box_jc_add(hc, "Mounts", mounts) == -1)
 		return -1;
 	for (i = 0; i < n; i++) {
 		if ((m = json_object_new_object()) == NULL ||
@@ -504,7 +483,7 @@ dk_agent_mounts(json_object *hc, const struct box_spec *spec,
 		    dk_add_str(m, "Target", dst[i]) == -1 ||
 		    dk_add_bool(m, "ReadOnly", i != 1) == -1 ||
 		    (opts = json_object_new_object()) == NULL ||
-		    dk_add(m, "BindOptions", opts) == -1 ||
+		    box_jc_add(m, "BindOptions", opts) == -1 ||
 		    dk_add_str(opts, "Propagation", "rprivate") == -1)
 			return -1;
 	}
@@ -555,18 +534,18 @@ dk_host_config(json_object *hc, const struct box_spec *spec,
 
 		snprintf(size, sizeof(size), "%lld", (long long)p->disk);
 		if ((storage = json_object_new_object()) == NULL ||
-		    dk_add(hc, "StorageOpt", storage) == -1 ||
+		    box_jc_add(hc, "StorageOpt", storage) == -1 ||
 		    dk_add_str(storage, "size", size) == -1)
 			return -1;
 	}
 	if (dk_agent_mounts(hc, spec, run_dir) == -1)
 		return -1;
 	if ((restart = json_object_new_object()) == NULL ||
-	    dk_add(hc, "RestartPolicy", restart) == -1 ||
+	    box_jc_add(hc, "RestartPolicy", restart) == -1 ||
 	    dk_add_str(restart, "Name", "no") == -1)
 		return -1;
 	if ((tmpfs = json_object_new_object()) == NULL ||
-	    dk_add(hc, "Tmpfs", tmpfs) == -1)
+	    box_jc_add(hc, "Tmpfs", tmpfs) == -1)
 		return -1;
 	for (i = 0; i < p->ntmpfs && i < BOX_PROFILE_MAX_TMPFS; i++) {
 		size_t o;
@@ -624,14 +603,14 @@ dk_create_body(const struct box_spec *spec, const char *run_dir)
 	    dk_add_bool(o, "NetworkDisabled", 1) == -1)
 		goto fail;
 	if ((labels = json_object_new_object()) == NULL ||
-	    dk_add(o, "Labels", labels) == -1 ||
+	    box_jc_add(o, "Labels", labels) == -1 ||
 	    dk_add_str(labels, BOX_LABEL_BOX, spec->box_id) == -1 ||
 	    dk_add_str(labels, BOX_LABEL_INSTANCE, spec->instance) == -1 ||
 	    dk_add_str(labels, BOX_LABEL_DEADLINE, deadline) == -1 ||
 	    dk_add_str(labels, BOX_LABEL_PROFILE, p->name) == -1)
 		goto fail;
 	if ((hc = json_object_new_object()) == NULL ||
-	    dk_add(o, "HostConfig", hc) == -1 ||
+	    box_jc_add(o, "HostConfig", hc) == -1 ||
 	    dk_host_config(hc, spec, run_dir) == -1)
 		goto fail;
 	return o;
@@ -1116,7 +1095,8 @@ docker_fresh(struct box_runtime *rt, const char *box_id, const char *ref,
 	if (rc < 0)
 		return -1;
 	if (dk_escape(image, esc, sizeof(esc)) == -1)
-		return box_error_set(err, BOX_E_INPUT, 0, "image name too long");
+		return box_error_set(err, BOX_E_INPUT, 0,
+		    "image name too long");
 	snprintf(path, sizeof(path), "/images/%s/json", esc);
 	if (dk_call(rt, "GET", path, NULL, &r, err) == -1)
 		return box_error_wrap(err, "cannot inspect image");

@@ -46,6 +46,7 @@
 #include "core/log.h"
 #include "core/spawn.h"
 #include "core/util.h"
+#include "runtime/jsonc.h"
 #include "runtime/oci.h"
 #include "session/command.h"
 #include "runtime/rundir.h"
@@ -407,7 +408,8 @@ box_oci_resolve_user(const char *user, const char *passwd, size_t plen,
 		if (db_num(user, colon ? (size_t)(colon - user) : strlen(user),
 		    &u) < 0 || (colon && db_num(colon + 1, strlen(colon + 1),
 		    &g) < 0))
-			return box_error_set(err, BOX_E_CONFIG, 0, "user \"%s\" "
+			return box_error_set(err, BOX_E_CONFIG, 0,
+			    "user \"%s\" "
 			    "is not NAME, UID or UID:GID", user);
 		*uid = (uid_t)u;
 		*gid = colon ? (gid_t)g : (gid_t)u;
@@ -777,6 +779,18 @@ oci_labels(const struct box_runtime *rt, const char *box_id,
 	return rc;
 }
 
+/* A bundle of this instance to be removed, whatever made it. */
+static void
+partial_obj(const struct box_runtime *rt, const char *box_id,
+    struct box_runtime_obj *obj)
+{
+	memset(obj, 0, sizeof(*obj));
+	snprintf(obj->box_id, sizeof(obj->box_id), "%s", box_id);
+	snprintf(obj->instance, sizeof(obj->instance), "%s",
+	    rt->cfg->instance);
+	snprintf(obj->ref, sizeof(obj->ref), "sshbox-%s", box_id);
+}
+
 /*
  * Box box_id of this instance, made by this runtime: *exists, and obj
  * when it does.  A bundle another runtime made is BOX_E_DENIED.
@@ -802,11 +816,7 @@ oci_find(struct box_runtime *rt, const char *box_id, int *exists,
 	if (partial) {
 		/* Cut short while it was made (box-runtime killed): a box
 		 * that never ran, there to be removed by any driver. */
-		memset(obj, 0, sizeof(*obj));
-		snprintf(obj->box_id, sizeof(obj->box_id), "%s", box_id);
-		snprintf(obj->instance, sizeof(obj->instance), "%s",
-		    rt->cfg->instance);
-		snprintf(obj->ref, sizeof(obj->ref), "sshbox-%s", box_id);
+		partial_obj(rt, box_id, obj);
 		*exists = 1;
 		return 0;
 	}
@@ -815,11 +825,7 @@ oci_find(struct box_runtime *rt, const char *box_id, int *exists,
 		 * not read is damage; the box is removable as a partial
 		 * one, never left to count against max_boxes. */
 		box_log(LOG_WARNING, "bundle of box %s: %s", box_id, err->msg);
-		memset(obj, 0, sizeof(*obj));
-		snprintf(obj->box_id, sizeof(obj->box_id), "%s", box_id);
-		snprintf(obj->instance, sizeof(obj->instance), "%s",
-		    rt->cfg->instance);
-		snprintf(obj->ref, sizeof(obj->ref), "sshbox-%s", box_id);
+		partial_obj(rt, box_id, obj);
 		*exists = 1;
 		return 0;
 	}
@@ -884,29 +890,6 @@ oci_bundle_remove(const struct box_runtime *rt, const char *box_id)
 
 /* ------------------------------------------------------ config.json */
 
-static int
-j_add(json_object *o, const char *key, json_object *v)
-{
-	if (v == NULL)
-		return -1;
-	if (json_object_object_add(o, key, v) != 0) {
-		json_object_put(v);
-		return -1;
-	}
-	return 0;
-}
-
-static int
-j_push(json_object *a, json_object *v)
-{
-	if (v == NULL)
-		return -1;
-	if (json_object_array_add(a, v) != 0) {
-		json_object_put(v);
-		return -1;
-	}
-	return 0;
-}
 
 static json_object *
 j_strv(const char *const *v, size_t n)
@@ -915,7 +898,7 @@ j_strv(const char *const *v, size_t n)
 	size_t i;
 
 	for (i = 0; a != NULL && i < n; i++)
-		if (j_push(a, json_object_new_string(v[i])) < 0) {
+		if (box_jc_push(a, json_object_new_string(v[i])) < 0) {
 			json_object_put(a);
 			return NULL;
 		}
@@ -928,12 +911,12 @@ j_mount(json_object *mounts, const char *dst, const char *type,
 {
 	json_object *m = json_object_new_object();
 
-	if (m == NULL || j_push(mounts, m) < 0)
+	if (m == NULL || box_jc_push(mounts, m) < 0)
 		return -1;
-	return j_add(m, "destination", json_object_new_string(dst)) < 0 ||
-	    j_add(m, "type", json_object_new_string(type)) < 0 ||
-	    j_add(m, "source", json_object_new_string(src)) < 0 ||
-	    j_add(m, "options", j_strv(opts, nopts)) < 0 ? -1 : 0;
+	return box_jc_add(m, "destination", json_object_new_string(dst)) < 0 ||
+	    box_jc_add(m, "type", json_object_new_string(type)) < 0 ||
+	    box_jc_add(m, "source", json_object_new_string(src)) < 0 ||
+	    box_jc_add(m, "options", j_strv(opts, nopts)) < 0 ? -1 : 0;
 }
 
 /* A capability name as the profile has it ("CHOWN"): known ones only. */
@@ -988,38 +971,48 @@ oci_seccomp(void)
 		;
 	if ((s = json_object_new_object()) == NULL)
 		return NULL;
-	if (j_add(s, "defaultAction", json_object_new_string(
+	if (box_jc_add(s, "defaultAction", json_object_new_string(
 	    "SCMP_ACT_ALLOW")) < 0 ||
-	    j_add(s, "architectures", j_strv((const char *const[]){
+	    box_jc_add(s, "architectures", j_strv((const char *const[]){
 	    "SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32",
 	    "SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM" }, 5)) < 0 ||
 	    (rules = json_object_new_array()) == NULL ||
-	    j_add(s, "syscalls", rules) < 0 ||
-	    (r = json_object_new_object()) == NULL || j_push(rules, r) < 0 ||
-	    j_add(r, "names", j_strv(denied, n)) < 0 ||
-	    j_add(r, "action", json_object_new_string("SCMP_ACT_ERRNO")) < 0 ||
-	    j_add(r, "errnoRet", json_object_new_int(EPERM)) < 0)
+	    box_jc_add(s, "syscalls", rules) < 0 ||
+	    (r = json_object_new_object()) == NULL || box_jc_push(rules,
+	    r) < 0 ||
+	    box_jc_add(r, "names", j_strv(denied, n)) < 0 ||
+	    box_jc_add(r, "action",
+	    json_object_new_string("SCMP_ACT_ERRNO")) < 0 ||
+	    box_jc_add(r, "errnoRet", json_object_new_int(EPERM)) < 0)
 		goto fail;
 	/* clone with CLONE_NEWUSER (0x10000000): refused; a plain fork or
 	 * thread is not. */
-	if ((r = json_object_new_object()) == NULL || j_push(rules, r) < 0 ||
-	    j_add(r, "names", j_strv((const char *const[]){ "clone" }, 1)) < 0 ||
-	    j_add(r, "action", json_object_new_string("SCMP_ACT_ERRNO")) < 0 ||
-	    j_add(r, "errnoRet", json_object_new_int(EPERM)) < 0 ||
+	if ((r = json_object_new_object()) == NULL || box_jc_push(rules,
+	    r) < 0 ||
+	    box_jc_add(r, "names", j_strv((const char *const[]){ "clone" },
+	    1)) < 0 ||
+	    box_jc_add(r, "action",
+	    json_object_new_string("SCMP_ACT_ERRNO")) < 0 ||
+	    box_jc_add(r, "errnoRet", json_object_new_int(EPERM)) < 0 ||
 	    (args = json_object_new_array()) == NULL ||
-	    j_add(r, "args", args) < 0 ||
-	    (a = json_object_new_object()) == NULL || j_push(args, a) < 0 ||
-	    j_add(a, "index", json_object_new_int(0)) < 0 ||
-	    j_add(a, "value", json_object_new_int64(0x10000000)) < 0 ||
-	    j_add(a, "valueTwo", json_object_new_int64(0x10000000)) < 0 ||
-	    j_add(a, "op", json_object_new_string("SCMP_CMP_MASKED_EQ")) < 0)
+	    box_jc_add(r, "args", args) < 0 ||
+	    (a = json_object_new_object()) == NULL || box_jc_push(args,
+	    a) < 0 ||
+	    box_jc_add(a, "index", json_object_new_int(0)) < 0 ||
+	    box_jc_add(a, "value", json_object_new_int64(0x10000000)) < 0 ||
+	    box_jc_add(a, "valueTwo", json_object_new_int64(0x10000000)) < 0 ||
+	    box_jc_add(a, "op",
+	    json_object_new_string("SCMP_CMP_MASKED_EQ")) < 0)
 		goto fail;
 	/* clone3 passes its flags in memory: refused outright, so that libc
 	 * falls back to clone (ENOSYS, as Docker does). */
-	if ((r = json_object_new_object()) == NULL || j_push(rules, r) < 0 ||
-	    j_add(r, "names", j_strv((const char *const[]){ "clone3" }, 1)) < 0 ||
-	    j_add(r, "action", json_object_new_string("SCMP_ACT_ERRNO")) < 0 ||
-	    j_add(r, "errnoRet", json_object_new_int(ENOSYS)) < 0)
+	if ((r = json_object_new_object()) == NULL || box_jc_push(rules,
+	    r) < 0 ||
+	    box_jc_add(r, "names", j_strv((const char *const[]){ "clone3" },
+	    1)) < 0 ||
+	    box_jc_add(r, "action",
+	    json_object_new_string("SCMP_ACT_ERRNO")) < 0 ||
+	    box_jc_add(r, "errnoRet", json_object_new_int(ENOSYS)) < 0)
 		goto fail;
 	return s;
  fail:
@@ -1081,43 +1074,45 @@ oci_config(const struct box_runtime *rt, const struct box_spec *spec,
 	}
 	if ((o = json_object_new_object()) == NULL)
 		return NULL;
-	if (j_add(o, "ociVersion", json_object_new_string("1.0.2")) < 0 ||
-	    j_add(o, "hostname", json_object_new_string(host)) < 0)
+	if (box_jc_add(o, "ociVersion", json_object_new_string("1.0.2")) < 0 ||
+	    box_jc_add(o, "hostname", json_object_new_string(host)) < 0)
 		goto fail;
 	/* The agent is PID 1, as the profile's user, nothing else. */
 	if ((proc = json_object_new_object()) == NULL ||
-	    j_add(o, "process", proc) < 0 ||
-	    j_add(proc, "terminal", json_object_new_boolean(0)) < 0 ||
-	    j_add(proc, "args", j_strv((const char *const[]){
+	    box_jc_add(o, "process", proc) < 0 ||
+	    box_jc_add(proc, "terminal", json_object_new_boolean(0)) < 0 ||
+	    box_jc_add(proc, "args", j_strv((const char *const[]){
 	    BOX_AGENT_TARGET }, 1)) < 0 ||
-	    j_add(proc, "env", j_strv(env, 3)) < 0 ||
-	    j_add(proc, "cwd", json_object_new_string(p->workdir[0] ?
+	    box_jc_add(proc, "env", j_strv(env, 3)) < 0 ||
+	    box_jc_add(proc, "cwd", json_object_new_string(p->workdir[0] ?
 	    p->workdir : "/")) < 0 ||
-	    j_add(proc, "noNewPrivileges", json_object_new_boolean(1)) < 0 ||
+	    box_jc_add(proc, "noNewPrivileges",
+	    json_object_new_boolean(1)) < 0 ||
 	    (user = json_object_new_object()) == NULL ||
-	    j_add(proc, "user", user) < 0 ||
-	    j_add(user, "uid", json_object_new_int64(u->uid)) < 0 ||
-	    j_add(user, "gid", json_object_new_int64(u->gid)) < 0 ||
+	    box_jc_add(proc, "user", user) < 0 ||
+	    box_jc_add(user, "uid", json_object_new_int64(u->uid)) < 0 ||
+	    box_jc_add(user, "gid", json_object_new_int64(u->gid)) < 0 ||
 	    (gids = json_object_new_array()) == NULL ||
-	    j_add(user, "additionalGids", gids) < 0)
+	    box_jc_add(user, "additionalGids", gids) < 0)
 		goto fail;
 	for (i = 0; i < u->ngids; i++)
-		if (j_push(gids, json_object_new_int64(u->gids[i])) < 0)
+		if (box_jc_push(gids, json_object_new_int64(u->gids[i])) < 0)
 			goto fail;
 	if ((capo = json_object_new_object()) == NULL ||
-	    j_add(proc, "capabilities", capo) < 0 ||
-	    j_add(capo, "bounding", j_strv(caps, ncaps)) < 0 ||
-	    j_add(capo, "effective", j_strv(caps, ncaps)) < 0 ||
-	    j_add(capo, "permitted", j_strv(caps, ncaps)) < 0)
+	    box_jc_add(proc, "capabilities", capo) < 0 ||
+	    box_jc_add(capo, "bounding", j_strv(caps, ncaps)) < 0 ||
+	    box_jc_add(capo, "effective", j_strv(caps, ncaps)) < 0 ||
+	    box_jc_add(capo, "permitted", j_strv(caps, ncaps)) < 0)
 		goto fail;
 	if ((root = json_object_new_object()) == NULL ||
-	    j_add(o, "root", root) < 0 ||
-	    j_add(root, "path", json_object_new_string("rootfs")) < 0 ||
-	    j_add(root, "readonly", json_object_new_boolean(p->read_only)) < 0)
+	    box_jc_add(o, "root", root) < 0 ||
+	    box_jc_add(root, "path", json_object_new_string("rootfs")) < 0 ||
+	    box_jc_add(root, "readonly",
+	    json_object_new_boolean(p->read_only)) < 0)
 		goto fail;
 
 	if ((mounts = json_object_new_array()) == NULL ||
-	    j_add(o, "mounts", mounts) < 0)
+	    box_jc_add(o, "mounts", mounts) < 0)
 		goto fail;
 	if (j_mount(mounts, "/proc", "proc", "proc", NULL, 0) < 0 ||
 	    j_mount(mounts, "/dev", "tmpfs", "tmpfs", (const char *const[]){
@@ -1177,9 +1172,9 @@ oci_config(const struct box_runtime *rt, const struct box_spec *spec,
 	}
 
 	if ((linux_ = json_object_new_object()) == NULL ||
-	    j_add(o, "linux", linux_) < 0 ||
+	    box_jc_add(o, "linux", linux_) < 0 ||
 	    (ns = json_object_new_array()) == NULL ||
-	    j_add(linux_, "namespaces", ns) < 0)
+	    box_jc_add(linux_, "namespaces", ns) < 0)
 		goto fail;
 	{
 		static const char *const nss[] = { "pid", "network", "ipc",
@@ -1188,63 +1183,71 @@ oci_config(const struct box_runtime *rt, const struct box_spec *spec,
 		for (i = 0; i < nitems(nss) - (runsc ? 1 : 0); i++) {
 			json_object *n1 = json_object_new_object();
 
-			if (n1 == NULL || j_push(ns, n1) < 0 ||
-			    j_add(n1, "type", json_object_new_string(nss[i])) < 0)
+			if (n1 == NULL || box_jc_push(ns, n1) < 0 ||
+			    box_jc_add(n1, "type",
+			    json_object_new_string(nss[i])) < 0)
 				goto fail;
 		}
 	}
 	/* Resources: every device refused but the runtime's defaults. */
 	if ((res = json_object_new_object()) == NULL ||
-	    j_add(linux_, "resources", res) < 0 ||
+	    box_jc_add(linux_, "resources", res) < 0 ||
 	    (v = json_object_new_array()) == NULL ||
-	    j_add(res, "devices", v) < 0 ||
-	    (ann = json_object_new_object()) == NULL || j_push(v, ann) < 0 ||
-	    j_add(ann, "allow", json_object_new_boolean(0)) < 0 ||
-	    j_add(ann, "access", json_object_new_string("rwm")) < 0)
+	    box_jc_add(res, "devices", v) < 0 ||
+	    (ann = json_object_new_object()) == NULL || box_jc_push(v,
+	    ann) < 0 ||
+	    box_jc_add(ann, "allow", json_object_new_boolean(0)) < 0 ||
+	    box_jc_add(ann, "access", json_object_new_string("rwm")) < 0)
 		goto fail;
 	if (p->memory > 0 && ((v = json_object_new_object()) == NULL ||
-	    j_add(res, "memory", v) < 0 ||
-	    j_add(v, "limit", json_object_new_int64(p->memory)) < 0 ||
-	    j_add(v, "swap", json_object_new_int64(p->memory)) < 0))
+	    box_jc_add(res, "memory", v) < 0 ||
+	    box_jc_add(v, "limit", json_object_new_int64(p->memory)) < 0 ||
+	    box_jc_add(v, "swap", json_object_new_int64(p->memory)) < 0))
 		goto fail;
 	if (p->pids > 0 && ((v = json_object_new_object()) == NULL ||
-	    j_add(res, "pids", v) < 0 ||
-	    j_add(v, "limit", json_object_new_int64(oci_pids(rt, p))) < 0))
+	    box_jc_add(res, "pids", v) < 0 ||
+	    box_jc_add(v, "limit", json_object_new_int64(oci_pids(rt, p))) < 0))
 		goto fail;
 	if (p->nano_cpus > 0 && ((v = json_object_new_object()) == NULL ||
-	    j_add(res, "cpu", v) < 0 ||
-	    j_add(v, "period", json_object_new_int64(100000)) < 0 ||
-	    j_add(v, "quota", json_object_new_int64(p->nano_cpus / 10000)) < 0))
+	    box_jc_add(res, "cpu", v) < 0 ||
+	    box_jc_add(v, "period", json_object_new_int64(100000)) < 0 ||
+	    box_jc_add(v, "quota",
+	    json_object_new_int64(p->nano_cpus / 10000)) < 0))
 		goto fail;
 	{
 		char cg[128];
 
 		snprintf(cg, sizeof(cg), "/sshbox/%s/%s", spec->instance,
 		    spec->box_id);
-		if (j_add(linux_, "cgroupsPath", json_object_new_string(cg)) < 0)
+		if (box_jc_add(linux_, "cgroupsPath",
+		    json_object_new_string(cg)) < 0)
 			goto fail;
 	}
-	if (j_add(linux_, "maskedPaths", j_strv((const char *const[]){
+	if (box_jc_add(linux_, "maskedPaths", j_strv((const char *const[]){
 	    "/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys",
 	    "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats",
 	    "/proc/sched_debug", "/proc/scsi", "/sys/firmware",
 	    "/sys/devices/virtual/powercap" }, 11)) < 0 ||
-	    j_add(linux_, "readonlyPaths", j_strv((const char *const[]){
+	    box_jc_add(linux_, "readonlyPaths", j_strv((const char *const[]){
 	    "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
 	    "/proc/sysrq-trigger" }, 5)) < 0)
 		goto fail;
-	if (!runsc && j_add(linux_, "seccomp", oci_seccomp()) < 0)
+	if (!runsc && box_jc_add(linux_, "seccomp", oci_seccomp()) < 0)
 		goto fail;
 	if ((ann = json_object_new_object()) == NULL ||
-	    j_add(o, "annotations", ann) < 0 ||
-	    j_add(ann, BOX_LABEL_BOX, json_object_new_string(spec->box_id)) < 0 ||
-	    j_add(ann, BOX_LABEL_INSTANCE,
+	    box_jc_add(o, "annotations", ann) < 0 ||
+	    box_jc_add(ann, BOX_LABEL_BOX,
+	    json_object_new_string(spec->box_id)) < 0 ||
+	    box_jc_add(ann, BOX_LABEL_INSTANCE,
 	    json_object_new_string(spec->instance)) < 0 ||
-	    j_add(ann, BOX_LABEL_DEADLINE, json_object_new_string(deadline)) < 0 ||
-	    j_add(ann, BOX_LABEL_PROFILE, json_object_new_string(p->name)) < 0 ||
-	    j_add(ann, OCI_LABEL_RUNTIME,
+	    box_jc_add(ann, BOX_LABEL_DEADLINE,
+	    json_object_new_string(deadline)) < 0 ||
+	    box_jc_add(ann, BOX_LABEL_PROFILE,
+	    json_object_new_string(p->name)) < 0 ||
+	    box_jc_add(ann, OCI_LABEL_RUNTIME,
 	    json_object_new_string(rt->ops->name)) < 0 ||
-	    j_add(ann, "io.sshbox.image", json_object_new_string(imgid)) < 0)
+	    box_jc_add(ann, "io.sshbox.image",
+	    json_object_new_string(imgid)) < 0)
 		goto fail;
 	return o;
  fail:
@@ -1335,7 +1338,8 @@ oci_image_root(const struct box_runtime *rt, const char *image, char *out,
 	snprintf(cur, sizeof(cur), "%s/%s/current", rt->cfg->oci_images, dir);
 	if (box_read_root_only(cur, 0, 128, &buf, &len, err) < 0) {
 		if (err->kind == BOX_E_NOTFOUND || err->errnum == ENOENT)
-			return box_error_set(err, BOX_E_RUNTIME, 0, "image %s is "
+			return box_error_set(err, BOX_E_RUNTIME, 0,
+			    "image %s is "
 			    "not in %s (images/build-*.sh puts it there)",
 			    image, rt->cfg->oci_images);
 		return box_error_wrap(err, "image %s", image);
@@ -1550,7 +1554,8 @@ box_oci_cgroup_path(const char *text, size_t len, const char *controller,
 			continue;
 		}
 		for (tok = c1 + 1; tok < c2; tok += n + 1) {
-			const char *comma = memchr(tok, ',', (size_t)(c2 - tok));
+			const char *comma = memchr(tok, ',',
+			    (size_t)(c2 - tok));
 
 			n = (size_t)((comma != NULL ? comma : c2) - tok);
 			if (n == clen && memcmp(tok, controller, n) == 0) {
