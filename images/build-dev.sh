@@ -14,7 +14,9 @@ work=$(mktemp -d /var/tmp/sshbox-dev.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 root=$work/rootfs
 mkdir "$root"
-debootstrap --variant=minbase --include=procps,less,nano,ca-certificates,iproute2 \
+# The tools a development box is for: a guest cannot install any (no root,
+# no network by default).
+debootstrap --variant=minbase --include=procps,less,nano,ca-certificates,iproute2,git,make,gcc,libc6-dev,python3,curl,openssh-client,vim-tiny,file,xz-utils \
 	bookworm "$root" "$mirror" >/dev/null
 chmod 755 "$root"	# the image keeps its "/" mode (btrfs)
 chroot "$root" useradd --create-home --uid 1000 --shell /bin/bash guest
