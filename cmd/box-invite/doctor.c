@@ -1071,7 +1071,8 @@ check_runtime(struct doctor *d, const struct box_config *cfg,
 		objs = NULL;
 		if (rts[k]->ops->list(rts[k], cfg->instance, &objs, &nobjs,
 		    &err) < 0)
-			report(d, DR_FAIL, check, "%s%s", err.msg, k == 0 ?
+			report(d, DR_FAIL, check, "%s%s", err.msg, k == 0 &&
+			    strstr(err.msg, "dockerd") == NULL ?
 			    " (is dockerd running?)" : "");
 		else if (k == 0)
 			report(d, DR_OK, check, "docker at %s: %zu box%s of "

@@ -120,6 +120,7 @@ struct sess {
 				 * (ms) at the start: see sess_now() */
 	int	 esc, escp, esch;	/* the guest's screen: escape parse */
 	int	 alt;		/* a full-screen program holds it */
+	unsigned short rows, cols;	/* the size last sent */
 	char	 held[128];	/* a warning held while it does */
 	struct box_agent_conn c;
 	struct buf out, err;	/* to the guest (relay; and notices) */
@@ -324,6 +325,12 @@ send_resize(struct sess *s)
 
 	if (ioctl(0, TIOCGWINSZ, &ws) < 0 || ws.ws_row == 0 || ws.ws_col == 0)
 		return;
+	/* Two signals for one change (rows, then columns, read together):
+	 * one resize. */
+	if (ws.ws_row == s->rows && ws.ws_col == s->cols)
+		return;
+	s->rows = ws.ws_row;
+	s->cols = ws.ws_col;
 	box_agent_put_u16(p, ws.ws_row);
 	box_agent_put_u16(p + 2, ws.ws_col);
 	box_agent_send(s->c.fd, BOX_AGF_RESIZE, p, 4, NULL, 0, 1000, &err);
