@@ -134,13 +134,12 @@ shell: $top_builddir/box-shell
 host: 127.0.0.1
 port: $1
 instance: $INSTANCE
-host_key: ${HOST_KEY:-hostkey.pub}
+$( [ "${HOST_KEY:-}" = none ] || echo "host_key: ${HOST_KEY:-hostkey.pub}")
 runtime:
   docker:
     socket: ${DOCKER_SOCK:-/var/run/docker.sock}
     timeout: 60s
-  oci:
-    images: $OCI_IMAGES
+$( [ "$OCI_IMAGES" = none ] || printf '  oci:\n    images: %s' "$OCI_IMAGES")
 redeem:
   max_attempts: ${REDEEM_MAX:-50}
   window: 60s
