@@ -20,8 +20,9 @@
 #                        /var/run/docker.pid) and started again with
 #                        scripts/start-dockerd; a restart is skipped (and
 #                        counted as such) while that daemon runs any
-#                        container that is not this soak's, since a restart
-#                        would kill it.  private: a dockerd of the soak's
+#                        container that is not this soak's, or another
+#                        bastion of the test harness runs (tests, benches),
+#                        since a restart would break them.  private: a dockerd of the soak's
 #                        own (its own socket, data root, pidfile; no
 #                        bridge, no iptables), the image loaded into it:
 #                        for a machine where others use the system daemon
@@ -132,8 +133,10 @@ fi
 
 # ----------------------------------------------------------- the bastion
 # Redemptions and live boxes from 127.0.0.1 well above what the guests use.
-# shellcheck disable=SC2034	# (read by lib.sh)
+# (REDEEM_MAX, EXTRA_CONF and TEST_CLEANUP are read by lib.sh.)
+# shellcheck disable=SC2034
 REDEEM_MAX=10000
+# shellcheck disable=SC2034
 EXTRA_CONF='limits:
   max_boxes: 500
   max_boxes_per_invite: 20
@@ -173,7 +176,8 @@ soak_cleanup() {
 		unset DOCKER_HOST
 	fi
 }
-TEST_CLEANUP=soak_cleanup	# shellcheck disable=SC2034
+# shellcheck disable=SC2034
+TEST_CLEANUP=soak_cleanup
 killtree() {	# killtree PID: PID and everything under it, by pid
 	for _c in $(pgrep -P "$1" 2>/dev/null); do killtree "$_c"; done
 	kill "$1" 2>/dev/null
@@ -548,9 +552,15 @@ restart_dockerd() {
 	touch "$S/restart.active"
 	rs=$(now)
 	if [ "$SOAK_DOCKERD" = system ]; then
-		others=$(docker ps -q | while read -r c; do
+		# Anyone's running container but ours, or another bastion of
+		# the test harness (its tests and benchmarks use this daemon).
+		others=$( { docker ps -q | while read -r c; do
 			[ "$(docker inspect -f '{{index .Config.Labels "io.sshbox.instance"}}' "$c" 2>/dev/null)" = "$INSTANCE" ] || echo "$c"
-		done | grep -c .)
+		done
+		for f in /tmp/sshbox-it.*/sshd.pid; do
+			[ -f "$f" ] && [ "$f" != "$T/sshd.pid" ] &&
+				kill -0 "$(cat "$f")" 2>/dev/null && echo "$f"
+		done; } | grep -c .)
 		if [ "$others" -gt 0 ]; then
 			echo "$(now) chaos restart-skipped $others" >> "$S/logs/chaos"
 			rm -f "$S/restart.active"
@@ -593,7 +603,7 @@ kill_box_shell() {
 	for p in $(pgrep -u "$BOX_USER" -f "box-shell -c $CONF"); do
 		pp=$(awk '/^PPid:/ {print $2}' "/proc/$p/status" 2>/dev/null) || continue
 		case $(cat "/proc/$pp/comm" 2>/dev/null) in sshd*) ;; *) continue ;; esac
-		cmd=$(tr '\0' '\n' < "/proc/$p/environ" 2>/dev/null | sed -n 's/^SSH_ORIGINAL_COMMAND=//p')
+		cmd=$(tr '\0' '\n' 2>/dev/null < "/proc/$p/environ" | sed -n 's/^SSH_ORIGINAL_COMMAND=//p')
 		case $cmd in ": g"*) cands+=("$p:${cmd#: }") ;; esac
 	done
 	[ "${#cands[@]}" -gt 0 ] || return
@@ -719,7 +729,7 @@ slive=$($INVITE sessions --live --json | jq length)
 [ "$slive" = 0 ] || fail "$slive live session row(s) left"
 if [ "$RT" = docker ]; then
 	objs=$(docker ps -aq --filter "label=io.sshbox.instance=$INSTANCE" 2>&1 | grep -c .)
-	docker ps -q >/dev/null 2>&1 || { objs=?; fail "docker ps failed at the end"; }
+	docker ps -q >/dev/null 2>&1 || { objs='?'; fail "docker ps failed at the end"; }
 else
 	objs=$(find "$RUNTIME_DIR/.oci/$INSTANCE" -mindepth 1 -maxdepth 1 -type d ! -name '.*' 2>/dev/null | grep -c .)
 fi
@@ -733,7 +743,7 @@ procs=$(pgrep -f -- "-c $CONF" | grep -vx "$$" | grep -c .)
 # (1) uses: spent = redemptions seen
 cat "$S"/logs/g* > "$S/all.log" 2>/dev/null
 mism=0 ninv=0 nred=0
-while read -r _ _ _ id uses _; do
+while read -r _ _ _ id _; do
 	ninv=$((ninv + 1))
 	seen=$(awk -v i="$id" '$3 == "redeemed" && $4 == i' "$S/all.log" | wc -l)
 	nred=$((nred + seen))
