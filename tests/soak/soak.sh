@@ -564,7 +564,7 @@ restart_dockerd() {
 		if [ "$others" -gt 0 ]; then
 			echo "$(now) chaos restart-skipped $others" >> "$S/logs/chaos"
 			rm -f "$S/restart.active"
-			return
+			return 1
 		fi
 	fi
 	ok=1
@@ -625,8 +625,11 @@ chaos() {
 		kill_box_shell
 		if [ "$SOAK_RESTART_DOCKER" = 1 ] && [ "$(now)" -ge "$next_restart" ] &&
 		   [ $((END - $(now))) -gt 30 ]; then
-			restart_dockerd
-			next_restart=$(( $(now) + SOAK_DOCKER_EVERY ))
+			if restart_dockerd; then
+				next_restart=$(( $(now) + SOAK_DOCKER_EVERY ))
+			else	# skipped: the daemon is busy with others
+				next_restart=$(( $(now) + 30 ))
+			fi
 		fi
 	done
 }
