@@ -734,7 +734,10 @@ if [ "$RT" = docker ]; then
 	objs=$(docker ps -aq --filter "label=io.sshbox.instance=$INSTANCE" 2>&1 | grep -c .)
 	docker ps -q >/dev/null 2>&1 || { objs='?'; fail "docker ps failed at the end"; }
 else
-	objs=$(find "$RUNTIME_DIR/.oci/$INSTANCE" -mindepth 1 -maxdepth 1 -type d ! -name '.*' 2>/dev/null | grep -c .)
+	# Bundles, and containers the runtime itself still knows.
+	objs=$( { find "$RUNTIME_DIR/.oci/$INSTANCE" -mindepth 1 -maxdepth 1 -type d ! -name '.*' 2>/dev/null
+		[ -d "$RUNTIME_DIR/.oci/$INSTANCE/.$RT" ] &&
+			"$RT" --root "$RUNTIME_DIR/.oci/$INSTANCE/.$RT" list -q 2>/dev/null; } | grep -c .)
 fi
 rundirs=$(find "$RUNTIME_DIR/$INSTANCE" -mindepth 1 -maxdepth 1 -type d 2>/dev/null | grep -c .)
 sleep 1
