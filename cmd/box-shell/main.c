@@ -432,8 +432,20 @@ session(struct box_ctx *ctx, const struct box_cmd *cmd,
 		goto end_session;
 	}
 	if ((agent = box_runtime_agent(ctx->rt, box.id, box.ref, &err)) < 0) {
-		rc = fail(box_exit_code(&err), "cannot reach your box: %s",
-		    err.msg);
+		/* The runtime says the box is not running (its init ended,
+		 * its sandbox died): it serves no session again.  It goes
+		 * now, not at the next reaper pass, and the key's next login
+		 * gets a new box. */
+		if (err.kind == BOX_E_NOTFOUND) {
+			struct box_error e2;
+
+			box_destroy(ctx, &box, "box stopped", &e2);
+			rc = fail(BOX_EXIT_RUNTIME, "your box stopped (%s): "
+			    "connect again for a new one", err.msg);
+		} else {
+			rc = fail(box_exit_code(&err), "cannot reach your box: "
+			    "%s", err.msg);
+		}
 		goto end_session;
 	}
 	memset(&so, 0, sizeof(so));

@@ -146,6 +146,17 @@ runtime_suite() {	# runtime_suite RUNTIME PROFILE KEY
 	t_is "$rt: a box that vanished: the reaper ends its row" \
 		"$(jq -r .vanished <<<"$out"):$(status_of "$b2")" 1:destroyed
 	t_is "$rt: the key gets a new box" "$(gssh "$k" 'echo again' </dev/null 2>&1)" again
+	# A box whose init stopped behind sshbox's back: the next session is
+	# told so (251), the box goes at once, and the one after gets a box.
+	b3=$(box_of "$k")
+	"$rt" --root "$OD/.$rt" kill "sshbox-$b3" KILL >/dev/null 2>&1
+	wait_for 20 sh -c "[ \"\$($rt --root '$OD/.$rt' state sshbox-$b3 2>/dev/null | jq -r .status)\" = stopped ]"
+	out=$(gssh "$k" 'echo hi' </dev/null 2>&1); rc=$?
+	t_is "$rt: a session to a box that stopped: exit 251" "$rc" 251
+	t_like "  one line saying so" "$out" "^sshbox: your box stopped \(.*\): connect again for a new one$"
+	t_is "  its row ended at once" "$(status_of "$b3"):$($INVITE boxes --all --json | jq -r --arg b "$b3" '.[] | select(.id == $b) | .end_reason')" "destroyed:box stopped"
+	t_ok "  and its bundle is gone" test ! -e "$OD/$b3"
+	t_is "  the next session gets a new box" "$(gssh "$k" 'echo fresh' </dev/null 2>&1)" fresh
 	$INVITE kill "$(box_of "$k")" >/dev/null 2>&1
 }
 
