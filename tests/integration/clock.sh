@@ -7,6 +7,11 @@
 FAKETIME_LIB=/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1
 . "$(dirname "$0")/lib.sh"
 [ -f "$FAKETIME_LIB" ] || t_skip_all "no libfaketime (apt-get install libfaketime)"
+# libfaketime's constructor reads the clock, which ASan's runtime
+# intercepts before it is set up: the two deadlock at start, whatever the
+# order in LD_PRELOAD. The -Werror build runs this test.
+ldd "$BIN/box-shell" 2>/dev/null | grep -q libasan &&
+	t_skip_all "a sanitizer build: libfaketime deadlocks with ASan's runtime"
 echo "+0" > "$T/clock"
 chmod 644 "$T/clock"
 # Only sessions' programs get it (sshd passes SetEnv to the session, and
