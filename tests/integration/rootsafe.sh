@@ -51,12 +51,15 @@ rm -f "$S/state.db-wal"
 
 # 3. init racing a box process that keeps planting -wal and -shm as links
 #    to root's file: root only ever works on that directory by descriptor.
-setpriv --reuid="$BOX_USER" --regid="$BOX_USER" --init-groups bash -c "while :; do ln -sf '$T/canary' '$S/state.db-wal'; \
+# In a process group of its own, killed whole: an ln still running when
+# only bash was killed would plant one more link after the cleanup below.
+setsid setpriv --reuid="$BOX_USER" --regid="$BOX_USER" --init-groups bash -c "while :; do ln -sf '$T/canary' '$S/state.db-wal'; \
 	ln -sf '$T/canary' '$S/state.db-shm'; rm -f '$S/state.db-wal' '$S/state.db-shm'; \
 	done 2>/dev/null" &
 racer=$!
 for i in $(seq 1 40); do $INVITE init >/dev/null 2>&1; done
-kill "$racer"; wait "$racer" 2>/dev/null
+kill -KILL -- -"$racer" 2>/dev/null; wait "$racer" 2>/dev/null
+while pgrep -g "$racer" >/dev/null 2>&1; do sleep 0.1; done
 rm -f "$S/state.db-wal" "$S/state.db-shm"
 t_is "40 inits against a racing box process: root's file untouched" \
 	"$(meta "$T/canary") $(cat "$T/canary")" "$before secret"
