@@ -35,7 +35,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sys/mount.h>
+
+#include <grp.h>
+
 #include "agent/agent.h"
+#include "agent/mux.h"
 #include "core/proc.h"
 #include "core/spawn.h"
 
@@ -744,10 +749,427 @@ listen_on(const char *path)
 	return fd;
 }
 
+
+/* ---------------------------------------------------------------- microVM */
+
+/*
+ * In a microVM (--vm) the agent is the guest kernel's init, as root: it
+ * limits the box's processes with a cgroup, finds the virtio-serial port
+ * the host named sshbox.agent and serves every channel of the link
+ * (mux.h) as one session, on a socket pair, in a child that runs as the
+ * profile's user.  Its settings come on the kernel's command line, which
+ * the host wrote: sshbox.uid=, sshbox.gid=, sshbox.groups=A,B,
+ * sshbox.pids=.
+ */
+#define VM_PORT_NAME	"sshbox.agent"
+#define VM_CGROUP	"/sys/fs/cgroup/box"
+
+struct vm {
+	uid_t	 uid;
+	gid_t	 gid;
+	gid_t	 groups[32];
+	size_t	 ngroups;
+	long	 pids;
+	char	 tmpfs[512];		/* comma-separated mount points */
+	char	 hostname[64];
+	long long tmpfs_size;
+	int	 link;
+	int	 sigfd;
+	int	 cgroup;	/* the box's cgroup is there */
+};
+
+static void
+vm_cmdline(struct vm *v)
+{
+	char buf[4096], *tok, *save = NULL;
+	ssize_t n;
+	int fd;
+
+	if ((fd = open("/proc/cmdline", O_RDONLY | O_CLOEXEC)) < 0)
+		return;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	for (tok = strtok_r(buf, " \n", &save); tok != NULL;
+	    tok = strtok_r(NULL, " \n", &save)) {
+		if (strncmp(tok, "sshbox.uid=", 11) == 0)
+			v->uid = (uid_t)strtoul(tok + 11, NULL, 10);
+		else if (strncmp(tok, "sshbox.gid=", 11) == 0)
+			v->gid = (gid_t)strtoul(tok + 11, NULL, 10);
+		else if (strncmp(tok, "sshbox.pids=", 12) == 0)
+			v->pids = strtol(tok + 12, NULL, 10);
+		else if (strncmp(tok, "sshbox.hostname=", 16) == 0)
+			snprintf(v->hostname, sizeof(v->hostname), "%s",
+			    tok + 16);
+		else if (strncmp(tok, "sshbox.tmpfs=", 13) == 0)
+			snprintf(v->tmpfs, sizeof(v->tmpfs), "%s", tok + 13);
+		else if (strncmp(tok, "sshbox.tmpfs_size=", 18) == 0)
+			v->tmpfs_size = strtoll(tok + 18, NULL, 10);
+		else if (strncmp(tok, "sshbox.groups=", 14) == 0) {
+			char *g = tok + 14, *end;
+
+			while (*g != '\0' && v->ngroups < 32) {
+				v->groups[v->ngroups++] =
+				    (gid_t)strtoul(g, &end, 10);
+				if (*end != ',')
+					break;
+				g = end + 1;
+			}
+		}
+	}
+}
+
+static int
+write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = write(fd, text, strlen(text));
+	close(fd);
+	return n == (ssize_t)strlen(text) ? 0 : -1;
+}
+
+/* The box's processes in one cgroup with the profile's process limit:
+ * without it, no sessions (the box does not start). */
+static int
+vm_cgroup(struct vm *v)
+{
+	char num[32];
+
+	if (v->pids <= 0)
+		return 0;
+	if (mount("cgroup2", "/sys/fs/cgroup", "cgroup2", MS_NOSUID |
+	    MS_NODEV | MS_NOEXEC, NULL) < 0 && errno != EBUSY) {
+		say("cgroup2: %s", strerror(errno));
+		return -1;
+	}
+	if (write_file("/sys/fs/cgroup/cgroup.subtree_control", "+pids") < 0 ||
+	    (mkdir(VM_CGROUP, 0755) < 0 && errno != EEXIST)) {
+		say("cgroup: %s", strerror(errno));
+		return -1;
+	}
+	snprintf(num, sizeof(num), "%ld", v->pids);
+	if (write_file(VM_CGROUP "/pids.max", num) < 0) {
+		say("pids.max: %s", strerror(errno));
+		return -1;
+	}
+	v->cgroup = 1;
+	return 0;
+}
+
+/* The profile's tmpfs mounts (a read-only root's writable places). */
+static int
+vm_tmpfs(struct vm *v)
+{
+	char opts[64], *p, *next;
+
+	snprintf(opts, sizeof(opts), "size=%lld,mode=1777",
+	    v->tmpfs_size > 0 ? v->tmpfs_size : 64LL << 20);
+	for (p = v->tmpfs; *p != '\0'; p = next) {
+		if ((next = strchr(p, ',')) != NULL)
+			*next++ = '\0';
+		else
+			next = p + strlen(p);
+		if (*p != '/')
+			continue;
+		mkdir(p, 0755);
+		if (mount("tmpfs", p, "tmpfs", MS_NOSUID | MS_NODEV, opts) < 0) {
+			say("tmpfs %s: %s", p, strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* /dev/vportNpM of the port the host named sshbox.agent. */
+static int
+vm_port(void)
+{
+	char path[300], name[64], dev[300];
+	struct dirent *de;
+	DIR *d;
+	int fd, tries;
+
+	for (tries = 0; tries < 500; tries++) {
+		if ((d = opendir("/sys/class/virtio-ports")) != NULL) {
+			while ((de = readdir(d)) != NULL) {
+				ssize_t n;
+
+				if (de->d_name[0] == '.')
+					continue;
+				snprintf(path, sizeof(path),
+				    "/sys/class/virtio-ports/%s/name",
+				    de->d_name);
+				if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+					continue;
+				n = read(fd, name, sizeof(name) - 1);
+				close(fd);
+				if (n <= 0)
+					continue;
+				name[n] = '\0';
+				name[strcspn(name, "\n")] = '\0';
+				if (strcmp(name, VM_PORT_NAME) != 0)
+					continue;
+				snprintf(dev, sizeof(dev), "/dev/%s",
+				    de->d_name);
+				closedir(d);
+				return open(dev, O_RDWR | O_CLOEXEC |
+				    O_NONBLOCK);
+			}
+			closedir(d);
+		}
+		usleep(10000);
+	}
+	errno = ENOENT;
+	return -1;
+}
+
+static int
+vm_open(void *arg, uint32_t chan)
+{
+	struct vm *v = arg;
+	int sv[2];
+	pid_t pid;
+
+	(void)chan;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return -1;
+	if ((pid = fork()) < 0) {
+		close(sv[0]);
+		close(sv[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		char me[32], home[256], name[64];
+
+		close(sv[0]);
+		close(v->link);
+		close(v->sigfd);
+		unblock_all();
+		if (v->cgroup) {
+			snprintf(me, sizeof(me), "%ld", (long)getpid());
+			if (write_file(VM_CGROUP "/cgroup.procs", me) < 0)
+				_exit(1);
+		}
+		if (setgroups(v->ngroups, v->groups) < 0 ||
+		    setgid(v->gid) < 0 || setuid(v->uid) < 0)
+			_exit(1);
+		whoami(name, sizeof(name), home, sizeof(home));
+		if (chdir(home) < 0 && chdir("/") < 0)
+			_exit(1);
+		setenv("HOME", home, 1);
+		_exit(serve(sv[1]));
+	}
+	close(sv[1]);
+	set_nonblock(sv[0]);
+	return sv[0];
+}
+
+static int
+vm_signals(void *arg)
+{
+	struct vm *v = arg;
+	struct signalfd_siginfo si;
+	int st;
+
+	while (read(v->sigfd, &si, sizeof(si)) == sizeof(si))
+		;
+	while (waitpid(-1, &st, WNOHANG) > 0)
+		;
+	return 0;
+}
+
+static int
+vm_main(void)
+{
+	static const int sigs[] = { SIGCHLD };
+	struct box_mux_opts o;
+	struct box_error err;
+	struct vm v;
+
+	memset(&v, 0, sizeof(v));
+	v.uid = v.gid = 0;
+	vm_cmdline(&v);
+	if (getpid() != 1)
+		say("--vm: not the init of a VM (pid %ld)", (long)getpid());
+	/* /proc, /sys and /dev come from the initrd (mount --move). */
+	/* Terminals, and shared memory. */
+	mkdir("/dev/pts", 0755);
+	mkdir("/dev/shm", 01777);
+	if (mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
+	    "gid=5,mode=620,ptmxmode=666") < 0 ||
+	    mount("shm", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV,
+	    "mode=1777,size=16m") < 0) {
+		say("/dev/pts, /dev/shm: %s", strerror(errno));
+		return 1;
+	}
+	if (vm_cgroup(&v) < 0 || vm_tmpfs(&v) < 0)
+		return 1;
+	if (v.hostname[0] != '\0')
+		sethostname(v.hostname, strlen(v.hostname));
+	if ((v.sigfd = sigfd_for(sigs, 1)) < 0 || (v.link = vm_port()) < 0) {
+		say("no link to the host: %s", strerror(errno));
+		return 1;
+	}
+	say("serving sessions (processes limited: %s)", v.cgroup ? "yes" :
+	    "no");
+	memset(&o, 0, sizeof(o));
+	o.guest = 1;
+	o.link = v.link;
+	o.open_fn = vm_open;
+	o.extra_fd = v.sigfd;
+	o.extra_fn = vm_signals;
+	o.arg = &v;
+	for (;;) {
+		if (box_mux_run(&o, &err) < 0)
+			say("link: %s", err.msg);
+		/* The host went (its end restarts): sessions ended with
+		 * their channels; wait for it to come back. */
+		usleep(200000);
+	}
+}
+
+/*
+ * On the host (--vm-host LINK DIR CONSOLE BOXID), as the VM's unprivileged
+ * user: box-runtime connected LINK to the VM's port and CONSOLE to its
+ * serial console, and opened DIR, the box's run directory.  Once the
+ * guest's agent has said HELLO, listen on DIR/agent.sock as a container's
+ * agent does, and carry every connection as a channel.  Ends with the
+ * link (the VM gone), writing the console's last line on stderr (the
+ * bundle's mux.log), for the one line a guest is told.
+ */
+static int host_dir = -1, host_console = -1;
+static char console_ring[4096];
+static size_t console_len;
+
+static int
+vm_host_ready(void *arg)
+{
+	char path[64];
+	int fd;
+
+	(void)arg;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d/%s", host_dir,
+	    "agent.sock");
+	if ((fd = listen_on(path)) >= 0)
+		set_nonblock(fd);
+	return fd;
+}
+
+/* The console's bytes: the last few KiB kept, nothing else done. */
+static int
+vm_host_console(void *arg)
+{
+	char buf[4096];
+	ssize_t n;
+
+	(void)arg;
+	if (host_console < 0)
+		return 1;
+	if ((n = read(host_console, buf, sizeof(buf))) <= 0) {
+		if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+			close(host_console);
+			host_console = -1;
+			return 1;
+		}
+		return 0;
+	}
+	if ((size_t)n >= sizeof(console_ring)) {
+		memcpy(console_ring, buf + n - sizeof(console_ring),
+		    sizeof(console_ring));
+		console_len = sizeof(console_ring);
+		return 0;
+	}
+	if (console_len + (size_t)n > sizeof(console_ring)) {
+		size_t drop = console_len + (size_t)n - sizeof(console_ring);
+
+		memmove(console_ring, console_ring + drop, console_len - drop);
+		console_len -= drop;
+	}
+	memcpy(console_ring + console_len, buf, (size_t)n);
+	console_len += (size_t)n;
+	return 0;
+}
+
+/*
+ * The console's line that says why the VM ended, printable, on stderr:
+ * the initrd's own complaint, or the kernel's panic, else the last line
+ * (the kernel's "Power down" and the like say nothing).
+ */
+static void
+vm_host_last_line(void)
+{
+	static const char *const telling[] = { "sshbox-init: ",
+	    "Kernel panic - not syncing: ", NULL };
+	char text[sizeof(console_ring) + 1], *line, *pick = NULL, *p;
+	char out[256];
+	size_t i, n = 0;
+	int k;
+
+	memcpy(text, console_ring, console_len);
+	text[console_len] = '\0';
+	for (k = 0; telling[k] != NULL && pick == NULL; k++)
+		for (p = text; (p = strstr(p, telling[k])) != NULL; p++)
+			pick = p;
+	if (pick == NULL) {
+		for (line = strtok(text, "\r\n"); line != NULL;
+		    line = strtok(NULL, "\r\n"))
+			if (strspn(line, " ") < strlen(line))
+				pick = line;
+	}
+	if (pick == NULL)
+		return;
+	for (i = 0; pick[i] != '\0' && pick[i] != '\n' && pick[i] != '\r' &&
+	    n < sizeof(out) - 1; i++) {
+		unsigned char c = (unsigned char)pick[i];
+
+		out[n++] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+	}
+	out[n] = '\0';
+	fprintf(stderr, "console: %s\n", out);
+}
+
+static int
+vm_host_main(int link, int dir, int console)
+{
+	struct box_mux_opts o;
+	struct box_error err;
+	int rc;
+
+	host_dir = dir;
+	host_console = console;
+	set_nonblock(console);
+	memset(&o, 0, sizeof(o));
+	o.link = link;
+	o.extra_fd = console;
+	o.extra_fn = vm_host_console;
+	o.ready_fn = vm_host_ready;
+	rc = box_mux_run(&o, &err);
+	/* What the console said last, once QEMU has closed it too. */
+	while (host_console >= 0) {
+		struct pollfd p = { host_console, POLLIN, 0 };
+
+		if (poll(&p, 1, 1000) <= 0)
+			break;
+		vm_host_console(NULL);
+	}
+	vm_host_last_line();
+	if (rc < 0)
+		fprintf(stderr, "link: %s\n", err.msg);
+	return rc < 0 ? 1 : 0;
+}
+
 static void
 usage(FILE *f)
 {
 	fprintf(f, "usage: box-agent [--socket PATH]\n"
+	    "       box-agent --vm\n"
+	    "       box-agent --vm-host LINK-FD DIR-FD CONSOLE-FD BOX-ID\n"
 	    "PID 1 of an sshbox box; see box-agent(8).  Not for interactive "
 	    "use.\n");
 }
@@ -764,7 +1186,25 @@ main(int argc, char **argv)
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--socket") == 0 && i + 1 < argc)
 			path = argv[++i];
-		else if (strcmp(argv[i], "-h") == 0 ||
+		else if (strcmp(argv[i], "--vm") == 0 && argc == 2) {
+			signal(SIGPIPE, SIG_IGN);
+			umask(022);
+			return vm_main();
+		} else if (strcmp(argv[i], "--vm-host") == 0 && argc == 6) {
+			char *e1, *e2, *e3;
+			long link = strtol(argv[2], &e1, 10);
+			long dir = strtol(argv[3], &e2, 10);
+			long con = strtol(argv[4], &e3, 10);
+
+			if (*e1 != '\0' || *e2 != '\0' || *e3 != '\0' ||
+			    link < 3 || dir < 3 || con < 3 || link > 1000 ||
+			    dir > 1000 || con > 1000) {
+				usage(stderr);
+				return 2;
+			}
+			signal(SIGPIPE, SIG_IGN);
+			return vm_host_main((int)link, (int)dir, (int)con);
+		} else if (strcmp(argv[i], "-h") == 0 ||
 		    strcmp(argv[i], "--help") == 0) {
 			usage(stdout);
 			return 0;

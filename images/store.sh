@@ -59,6 +59,11 @@ _store_oci() {
 		mkdir -p "$_dir/$_id.new"
 		cp -a "$2" "$_dir/$_id.new/rootfs"
 		chmod 755 "$_dir/$_id.new"
+		# The microvm runtime's disk, where it can run.
+		if command -v qemu-system-x86_64 >/dev/null 2>&1 &&
+		    command -v mkfs.ext4 >/dev/null 2>&1; then
+			_store_vm_disk "$_dir/$_id.new"
+		fi
 		mv "$_dir/$_id.new" "$_dir/$_id"
 	fi
 	echo "$_id" > "$_dir/current.new"
@@ -72,4 +77,25 @@ _store_oci() {
 		rm -rf "$_old"
 	done
 	echo "built $1 (oci: $_dir/$_id)"
+}
+
+# _store_vm_disk DIR: DIR/rootfs.ext4 from DIR/rootfs, for the microvm
+# runtime (a read-only backing file under each VM's own overlay), with
+# SSHBOX_VM_DISK_FREE bytes free (default 256m) and /.sshbox, where the
+# VM's init puts box-agent.
+_store_vm_disk() {
+	[ -f "$1/rootfs.ext4" ] && return 0
+	_free=${SSHBOX_VM_DISK_FREE:-268435456}
+	_used=$(du -sk --apparent-size "$1/rootfs" | cut -f1)
+	_kb=$(( (_used * 5 / 4) + (_free / 1024) + 8192 ))
+	rm -f "$1/rootfs.ext4.new"
+	truncate -s "${_kb}K" "$1/rootfs.ext4.new"
+	mkfs.ext4 -q -F -m 0 -L sshbox -E lazy_itable_init=0 \
+		-d "$1/rootfs" "$1/rootfs.ext4.new"
+	for _d in .sshbox dev proc sys tmp; do
+		[ -e "$1/rootfs/$_d" ] || debugfs -w -R "mkdir $_d" "$1/rootfs.ext4.new" >/dev/null 2>&1
+	done
+	chmod 600 "$1/rootfs.ext4.new"
+	mv "$1/rootfs.ext4.new" "$1/rootfs.ext4"
+	echo "built $1/rootfs.ext4 (microvm)"
 }

@@ -25,6 +25,7 @@
 #include "box/box.h"
 #include "doctor.h"
 #include "runtime/helper.h"
+#include "runtime/microvm.h"
 #include "runtime/oci.h"
 #include "core/log.h"
 #include "core/priv.h"
@@ -1036,6 +1037,33 @@ check_sshd(struct doctor *d, const struct box_config *cfg, const char *file)
 
 /* --------------------------------------------------------- 6. runtime */
 
+/* The microvm runtime: its account, and what accel: auto chooses here. */
+static void
+check_microvm(struct doctor *d, const struct box_config *cfg,
+    struct box_runtime *rt)
+{
+	char accel[8], why[200];
+	struct passwd *pw = getpwnam(cfg->microvm_user);
+	struct box_error err;
+
+	if (pw == NULL)
+		report(d, DR_FAIL, "microvm.account", "no account \"%s\" for "
+		    "QEMU: box-invite init makes it", cfg->microvm_user);
+	else if (pw->pw_uid == 0)
+		report(d, DR_FAIL, "microvm.account", "%s is root: QEMU must "
+		    "run unprivileged", cfg->microvm_user);
+	else
+		report(d, DR_OK, "microvm.account", "QEMU runs as %s (uid %lu)",
+		    cfg->microvm_user, (unsigned long)pw->pw_uid);
+	if (box_vm_accel_auto(rt, accel, sizeof(accel), why, sizeof(why),
+	    &err) < 0)
+		report(d, DR_FAIL, "microvm.accel", "%s", err.msg);
+	else
+		report(d, strcmp(accel, "kvm") == 0 ? DR_OK : DR_WARN,
+		    "microvm.accel", "accel: auto uses %s here: %s",
+		    strcmp(accel, "kvm") == 0 ? "KVM" : "TCG", why);
+}
+
 static void
 check_runtime(struct doctor *d, const struct box_config *cfg,
     const struct box_profile *profs, size_t nprofs)
@@ -1053,6 +1081,7 @@ check_runtime(struct doctor *d, const struct box_config *cfg,
 	box_runtime_register(&box_runc_ops);
 	box_runtime_register(&box_crun_ops);
 	box_runtime_register(&box_runsc_ops);
+	box_runtime_register(&box_microvm_ops);
 	for (k = 0; names[k] != NULL; k++) {
 		int used = 0;
 
@@ -1083,6 +1112,8 @@ check_runtime(struct doctor *d, const struct box_config *cfg,
 			    "(images in %s)", names[k], nobjs, nobjs == 1 ?
 			    "" : "es", cfg->instance, cfg->oci_images);
 		free(objs);
+		if (strcmp(names[k], "microvm") == 0)
+			check_microvm(d, cfg, rts[k]);
 	}
 
 	for (i = 0; i < nprofs; i++) {

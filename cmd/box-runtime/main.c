@@ -744,6 +744,7 @@ main(int argc, char **argv)
 	box_runtime_register(&box_runc_ops);
 	box_runtime_register(&box_crun_ops);
 	box_runtime_register(&box_runsc_ops);
+	box_runtime_register(&box_microvm_ops);
 	box_log_init("box-runtime", BOX_LOG_SYSLOG);
 	while ((ch = getopt_long(argc, argv, "+c:h", longopts, NULL)) != -1) {
 		switch (ch) {

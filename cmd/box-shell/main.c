@@ -449,10 +449,12 @@ session(struct box_ctx *ctx, const struct box_cmd *cmd,
 		goto end_session;
 	}
 	memset(&so, 0, sizeof(so));
-	/* gVisor's sandbox takes no descriptor from the host: relay. */
+	/* gVisor's sandbox and a microVM take no descriptor from the
+	 * host: relay. */
 	so.passthrough = rec == NULL && (prof.session == BOX_SESSION_PASS ||
 	    (prof.session == BOX_SESSION_AUTO && !interactive &&
-	    strcmp(prof.runtime, "runsc") != 0));
+	    strcmp(prof.runtime, "runsc") != 0 &&
+	    strcmp(prof.runtime, "microvm") != 0));
 	so.tty = interactive;
 	so.term = term;
 	if (cmd->kind == BOX_CMD_TCP)

@@ -55,6 +55,11 @@ box_ctx_close(struct box_ctx *ctx)
 	ctx->st = NULL;
 }
 
+/* Every runtime sshbox knows can be open at once (the reaper's
+ * reconciliation opens them all). */
+_Static_assert(BOX_CTX_DRIVERS >= sizeof((const char *[])BOX_RUNTIMES) /
+    sizeof(const char *) - 1, "BOX_CTX_DRIVERS below the runtimes known");
+
 int
 box_ctx_driver(struct box_ctx *ctx, const char *name, struct box_runtime **rt,
     struct box_error *err)

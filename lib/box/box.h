@@ -23,7 +23,7 @@
 #define BOX_EXIT_EXPIRED	253	/* the box's time ran out */
 #define BOX_EXIT_CONFIG		254	/* bad installation or internal error */
 
-#define BOX_CTX_DRIVERS	4
+#define BOX_CTX_DRIVERS	8	/* at least every runtime of BOX_RUNTIMES */
 
 struct box_ctx {
 	struct box_config cfg;

@@ -531,10 +531,37 @@ set_runsc(struct ctx *c, yaml_node_t *v, const char *key, void *field)
 	    NULL);
 }
 
+/* The microvm runtime: the account QEMU and its link run as. */
+static int
+set_vm_user(struct ctx *c, yaml_node_t *v, const char *key, void *field)
+{
+	const char *s;
+
+	if (get_scalar(c, v, key, &s) < 0)
+		return -1;
+	if (!box_valid_name(s, BOX_USER_MAX) || strcmp(s, "root") == 0)
+		return cerr(c, v, key, "expected the name of an unprivileged "
+		    "account");
+	box_strlcpy(field, s, BOX_USER_MAX + 1);
+	return 0;
+}
+
+static const struct key microvm_keys[] = {
+	{ "user", set_vm_user, offsetof(struct box_config, microvm_user) },
+};
+
+static int
+set_microvm(struct ctx *c, yaml_node_t *v, const char *key, void *field)
+{
+	return walk_map(c, v, key, microvm_keys, nitems(microvm_keys), field,
+	    NULL);
+}
+
 static const struct key runtime_keys[] = {
 	{ "docker", set_docker, 0 },
 	{ "oci", set_oci, 0 },
 	{ "runsc", set_runsc, 0 },
+	{ "microvm", set_microvm, 0 },
 };
 
 static int
@@ -759,7 +786,7 @@ set_prof_runtime(struct ctx *c, yaml_node_t *v, const char *key, void *field)
 		return -1;
 	if (!box_config_known_runtime(s))
 		return cerr(c, v, key, "unknown runtime \"%.60s\" (docker, "
-		    "runc, crun or runsc)", box_log_safe(s, safe,
+		    "runc, crun, runsc or microvm)", box_log_safe(s, safe,
 		    sizeof(safe)));
 	box_strlcpy(field, s, 16);
 	return 0;
@@ -1114,13 +1141,30 @@ set_cap_add(struct ctx *c, yaml_node_t *v, const char *key, void *field)
 	return 0;
 }
 
+/* microvm: which accelerator runs the guest. */
+static int
+set_accel(struct ctx *c, yaml_node_t *v, const char *key, void *field)
+{
+	const char *s;
+	char safe[64];
+
+	if (get_scalar(c, v, key, &s) < 0)
+		return -1;
+	if (strcmp(s, "auto") != 0 && strcmp(s, "kvm") != 0 &&
+	    strcmp(s, "tcg") != 0)
+		return cerr(c, v, key, "\"%.60s\" is not auto, kvm or tcg",
+		    box_log_safe(s, safe, sizeof(safe)));
+	box_strlcpy(field, s, 8);
+	return 0;
+}
+
 enum {
 	PK_DESCRIPTION, PK_IMAGE, PK_RUNTIME, PK_TTL, PK_MAX_TTL, PK_LINGER,
 	PK_WARN, PK_MEMORY, PK_CPUS, PK_PIDS, PK_NETWORK, PK_USER, PK_SHELL,
 	PK_WORKDIR, PK_READ_ONLY, PK_TMPFS, PK_TMPFS_SIZE, PK_CAP_ADD,
 	PK_DISK, PK_SHM_SIZE, PK_SESSION, PK_RECORD, PK_RECORD_REQUIRED,
 	PK_WATCH, PK_WATCH_NOTICE, PK_RECORD_MAX, PK_POOL, PK_POOL_MAX_AGE,
-	PK_COUNT
+	PK_ACCEL, PK_COUNT
 };
 
 static const struct key profile_keys[PK_COUNT] = {
@@ -1173,6 +1217,8 @@ static const struct key profile_keys[PK_COUNT] = {
 	[PK_POOL] = { "pool", set_pool, offsetof(struct box_profile, pool) },
 	[PK_POOL_MAX_AGE] = { "pool_max_age", set_duration_pos,
 	    offsetof(struct box_profile, pool_max_age) },
+	[PK_ACCEL] = { "accel", set_accel,
+	    offsetof(struct box_profile, accel) },
 };
 
 /* An empty document, "---", "~" or "null" at the top: use the defaults. */
@@ -1244,6 +1290,7 @@ config_defaults(struct box_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	box_strlcpy(cfg->box_user, "box", sizeof(cfg->box_user));
+	box_strlcpy(cfg->microvm_user, "sshbox-vm", sizeof(cfg->microvm_user));
 	box_strlcpy(cfg->state_dir, LOCALSTATEDIR "/lib/sshbox",
 	    sizeof(cfg->state_dir));
 	box_strlcpy(cfg->signing_key, SYSCONFDIR "/sshbox/invite.key",
@@ -1371,6 +1418,7 @@ profile_defaults(struct box_profile *p)
 	p->watch_notice = 1;
 	p->record_max = 64LL << 20;
 	p->pool_max_age = 3600;
+	box_strlcpy(p->accel, "auto", sizeof(p->accel));
 }
 
 static int
@@ -1393,12 +1441,17 @@ profile_check(struct ctx *c, const struct box_profile *p, size_t *lines)
 		return cerr_line(c, lines[PK_RECORD], "record", "a recorded "
 		    "profile relays its sessions: remove session: "
 		    "pass-through");
-	/* gVisor's sandbox takes no descriptor from the host. */
-	if (strcmp(p->runtime, "runsc") == 0 &&
+	/* gVisor's sandbox and a microVM take no descriptor from the
+	 * host. */
+	if ((strcmp(p->runtime, "runsc") == 0 ||
+	    strcmp(p->runtime, "microvm") == 0) &&
 	    p->session == BOX_SESSION_PASS)
-		return cerr_line(c, lines[PK_SESSION], "session", "runsc "
-		    "boxes relay their sessions: remove session: "
-		    "pass-through");
+		return cerr_line(c, lines[PK_SESSION], "session", "%s boxes "
+		    "relay their sessions: remove session: pass-through",
+		    p->runtime);
+	if (lines[PK_ACCEL] != 0 && strcmp(p->runtime, "microvm") != 0)
+		return cerr_line(c, lines[PK_ACCEL], "accel", "only microvm "
+		    "boxes have an accelerator (runtime: microvm)");
 	return 0;
 }
 

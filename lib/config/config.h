@@ -71,6 +71,7 @@ struct box_profile {
 	int	 pool;			/* ready boxes kept (0) */
 	int64_t	 pool_max_age;		/* a ready box older is replaced
 					 * (1h) */
+	char	 accel[8];		/* microvm: auto (default), kvm, tcg */
 };
 
 struct box_config {
@@ -99,6 +100,8 @@ struct box_config {
 	int64_t	 docker_timeout;	/* seconds per API call (30s) */
 	char	 oci_images[PATH_MAX];	/* unpacked images of the OCI
 					 * runtimes (runc, crun, runsc) */
+	char	 microvm_user[BOX_USER_MAX + 1];	/* QEMU's account
+						   (sshbox-vm) */
 	char	 runsc_platform[16];	/* ptrace (default), systrap, kvm */
 	int	 redeem_max;		/* redemptions per source per window */
 	int64_t	 redeem_window;		/* seconds (10 per 60s) */
@@ -140,7 +143,7 @@ int	box_config_parse_profile(const char *buf, size_t len,
 
 /* The runtimes a profile may name: docker, and the OCI runtimes runc,
  * crun and runsc (lib/runtime/oci.c). */
-#define BOX_RUNTIMES	{ "docker", "runc", "crun", "runsc", NULL }
+#define BOX_RUNTIMES	{ "docker", "runc", "crun", "runsc", "microvm", NULL }
 int	box_config_known_runtime(const char *name);
 
 /* The names of the profiles in cfg->profiles_dir (files NAME.yaml with a

@@ -283,7 +283,7 @@ static int
 ok_runtime(const char *s)
 {
 	return strcmp(s, "runc") == 0 || strcmp(s, "crun") == 0 ||
-	    strcmp(s, "runsc") == 0;
+	    strcmp(s, "runsc") == 0 || strcmp(s, "microvm") == 0;
 }
 
 int
@@ -1436,32 +1436,19 @@ box_oci_reserve(const struct box_config *cfg, const char *box_id,
 	return 0;
 }
 
-/* The bundle: directories, the overlay root, config.json. */
-static int
-oci_bundle_make(struct box_runtime *rt, const struct box_spec *spec,
-    const char *run_dir, struct box_error *err)
+/* The bundle directory of box_id: made here, or reserved (empty) by
+ * box-runtime while it counted the boxes. */
+int
+box_oci_bundle_dir(const struct box_runtime *rt, const char *box_id,
+    struct box_error *err)
 {
-	const struct box_profile *p = spec->profile;
-	char bundle[PATH_MAX], img[PATH_MAX], opts[3 * PATH_MAX + 64];
-	char imgid[80];
-	char path[PATH_MAX + 32], layer[PATH_MAX + 16];
-	struct oci_user u;
-	struct stat st;
-	json_object *conf;
-	const char *text;
-	int idir, fd, rc;
-	size_t len;
+	int idir, rc;
 
-	if (oci_image_root(rt, p->image, img, sizeof(img), imgid,
-	    sizeof(imgid), err) < 0 || oci_user(p, img, &u, err) < 0)
-		return -1;
-	/* The bundle directory: made here, or reserved (empty) by
-	 * box-runtime while it counted the boxes. */
 	if ((idir = oci_instance_dir(rt, 1, err)) < 0)
 		return -1;
-	rc = mkdirat(idir, spec->box_id, 0700);
+	rc = mkdirat(idir, box_id, 0700);
 	if (rc < 0 && errno == EEXIST) {
-		int bfd = openat(idir, spec->box_id, O_RDONLY | O_DIRECTORY |
+		int bfd = openat(idir, box_id, O_RDONLY | O_DIRECTORY |
 		    O_NOFOLLOW | O_CLOEXEC);
 		DIR *bd = bfd >= 0 ? fdopendir(bfd) : NULL;
 		struct dirent *de;
@@ -1480,7 +1467,31 @@ oci_bundle_make(struct box_runtime *rt, const struct box_spec *spec,
 	close(idir);
 	if (rc < 0)
 		return box_error_set(err, BOX_E_RUNTIME, errno, "bundle of box "
-		    "%s", spec->box_id);
+		    "%s", box_id);
+	return 0;
+}
+
+/* The bundle: directories, the overlay root, config.json. */
+static int
+oci_bundle_make(struct box_runtime *rt, const struct box_spec *spec,
+    const char *run_dir, struct box_error *err)
+{
+	const struct box_profile *p = spec->profile;
+	char bundle[PATH_MAX], img[PATH_MAX], opts[3 * PATH_MAX + 64];
+	char imgid[80];
+	char path[PATH_MAX + 32], layer[PATH_MAX + 16];
+	struct oci_user u;
+	struct stat st;
+	json_object *conf;
+	const char *text;
+	int fd, rc;
+	size_t len;
+
+	if (oci_image_root(rt, p->image, img, sizeof(img), imgid,
+	    sizeof(imgid), err) < 0 || oci_user(p, img, &u, err) < 0)
+		return -1;
+	if (box_oci_bundle_dir(rt, spec->box_id, err) < 0)
+		return -1;
 	oci_paths(rt, spec->box_id, bundle, sizeof(bundle), NULL, 0);
 	snprintf(layer, sizeof(layer), "%s/layer", bundle);
 	snprintf(path, sizeof(path), "%s/rootfs", bundle);
@@ -2093,3 +2104,50 @@ oci_free(struct box_runtime *rt)
 const struct box_runtime_ops box_runc_ops = OCI_OPS("runc");
 const struct box_runtime_ops box_crun_ops = OCI_OPS("crun");
 const struct box_runtime_ops box_runsc_ops = OCI_OPS("runsc");
+
+/* ------------------------------------------- shared with microvm.c */
+
+void
+box_oci_bundle_path(const struct box_runtime *rt, const char *box_id,
+    char *out, size_t outsz)
+{
+	oci_paths(rt, box_id, out, outsz, NULL, 0);
+}
+
+int
+box_oci_bundle_labels(const struct box_runtime *rt, const char *box_id,
+    struct box_runtime_obj *obj, char *runtime, size_t runtimesz,
+    struct box_error *err)
+{
+	return oci_labels(rt, box_id, obj, runtime, runtimesz, err);
+}
+
+int
+box_oci_rm_tree(const char *path)
+{
+	return oci_rm_tree(path);
+}
+
+int
+box_oci_image_root(const struct box_runtime *rt, const char *image,
+    char *out, size_t outsz, char *id, size_t idsz, struct box_error *err)
+{
+	return oci_image_root(rt, image, out, outsz, id, idsz, err);
+}
+
+int
+box_oci_image_user(const struct box_profile *p, const char *img, uid_t *uid,
+    gid_t *gid, gid_t *gids, size_t *ngids, struct box_error *err)
+{
+	struct oci_user u;
+	size_t i;
+
+	if (oci_user(p, img, &u, err) < 0)
+		return -1;
+	*uid = u.uid;
+	*gid = u.gid;
+	for (i = 0; i < u.ngids && i < *ngids; i++)
+		gids[i] = u.gids[i];
+	*ngids = i;
+	return 0;
+}

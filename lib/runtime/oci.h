@@ -79,8 +79,29 @@ int	box_oci_reserve(const struct box_config *cfg, const char *box_id,
 int	box_oci_cgroup_path(const char *text, size_t len,
 	    const char *controller, char *out, size_t outsz, int *v2);
 
+/*
+ * For the microvm driver (microvm.c), whose boxes are bundles here too,
+ * labelled io.sshbox.runtime=microvm: counted and reserved with the OCI
+ * boxes, listed by their own driver.
+ */
+void	box_oci_bundle_path(const struct box_runtime *rt, const char *box_id,
+	    char *out, size_t outsz);
+int	box_oci_bundle_dir(const struct box_runtime *rt, const char *box_id,
+	    struct box_error *err);
+int	box_oci_bundle_labels(const struct box_runtime *rt,
+	    const char *box_id, struct box_runtime_obj *obj, char *runtime,
+	    size_t runtimesz, struct box_error *err);
+int	box_oci_rm_tree(const char *path);
+int	box_oci_image_root(const struct box_runtime *rt, const char *image,
+	    char *out, size_t outsz, char *id, size_t idsz,
+	    struct box_error *err);
+int	box_oci_image_user(const struct box_profile *p, const char *img,
+	    uid_t *uid, gid_t *gid, gid_t *gids, size_t *ngids,
+	    struct box_error *err);
+
 extern const struct box_runtime_ops box_runc_ops;
 extern const struct box_runtime_ops box_crun_ops;
 extern const struct box_runtime_ops box_runsc_ops;
+extern const struct box_runtime_ops box_microvm_ops;
 
 #endif

@@ -26,6 +26,7 @@ int fuzz_log(const uint8_t *, size_t);
 int fuzz_cast(const uint8_t *, size_t);
 int fuzz_record(const uint8_t *, size_t);
 int fuzz_oci(const uint8_t *, size_t);
+int fuzz_mux(const uint8_t *, size_t);
 
 static const struct {
 	const char *name;
@@ -45,6 +46,7 @@ static const struct {
 	{ "cast", fuzz_cast },
 	{ "record", fuzz_record },
 	{ "oci", fuzz_oci },
+	{ "mux", fuzz_mux },
 };
 
 int

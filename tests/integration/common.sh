@@ -67,6 +67,16 @@ diag() { printf '# %s\n' "$*"; }
 strict_json() { _j=$(cat) && printf '%s' "$_j" | iconv -f UTF-8 -t UTF-8 >/dev/null 2>&1 && printf '%s' "$_j" | jq -e . >/dev/null 2>&1; }
 
 # The login account: created once, under a lock (tests run in parallel).
+# The microvm runtime's account: QEMU and its link run as it.
+vm_account() {
+	(
+		flock 9
+		id "${VM_USER:-sshbox-vm}" >/dev/null 2>&1 ||
+			useradd --system --shell /usr/sbin/nologin --home-dir /nonexistent \
+				--no-create-home "${VM_USER:-sshbox-vm}"
+	) 9>/run/sshbox-test-account.lock
+}
+
 box_account() {
 	(
 		flock 9

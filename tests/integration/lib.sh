@@ -16,8 +16,10 @@ BOX_USER=box
 IMAGE=sshbox/busybox:latest
 # The OCI runtimes' image store (images/store.sh), as configure's default.
 OCI_IMAGES=$localstatedir/lib/sshbox-images
-# The runtime the test profiles use: docker (default), runc, crun, runsc.
+# The runtime the test profiles use: docker (default), runc, crun, runsc,
+# microvm.
 TEST_RUNTIME=${SSHBOX_TEST_RUNTIME:-docker}
+VM_USER=sshbox-vm
 
 . "$top_srcdir/tests/integration/common.sh"
 
@@ -32,6 +34,13 @@ docker image inspect "$IMAGE" >/dev/null 2>&1 ||
 command -v jq >/dev/null || t_skip_all "no jq"
 
 box_account
+if [ "$TEST_RUNTIME" = microvm ]; then
+	command -v qemu-system-x86_64 >/dev/null ||
+		t_skip_all "no QEMU (apt-get install qemu-system-x86 qemu-utils)"
+	[ -f "$OCI_IMAGES/.microvm/vmlinuz" ] ||
+		t_skip_all "no microVM kernel in $OCI_IMAGES (images/build-microvm.sh)"
+	vm_account
+fi
 
 # sshd runs an AuthorizedKeysCommand only if it and every directory above
 # it are root-owned and not group- or world-writable: a build tree under
@@ -95,12 +104,25 @@ oci_cleanup() {
 			[ -d "$_od/.$_rt" ] && command -v "$_rt" >/dev/null &&
 				"$_rt" --root "$_od/.$_rt" delete --force "sshbox-$_id" >/dev/null 2>&1
 		done
+		# A microVM's QEMU and link, when they are still ours.
+		for _n in mux qemu; do
+			_p=$(cat "$_b/$_n.pid" 2>/dev/null) && [ -n "$_p" ] &&
+				[ "$(stat -c %U "/proc/$_p" 2>/dev/null)" = "${VM_USER:-sshbox-vm}" ] &&
+				kill -9 "$_p" 2>/dev/null
+		done
+		rmdir "/sys/fs/cgroup/memory/sshbox/$1/$_id" 2>/dev/null
 		umount -l "$_b/rootfs" 2>/dev/null
 		umount -l "$_b/layer" 2>/dev/null
 		umount -l "$RUNTIME_DIR/$1/$_id" 2>/dev/null
 		rm -rf "$_b" "$RUNTIME_DIR/$1/$_id"
 	done
 	rm -rf "$_od"
+	# QEMU of the instance whose bundle went first.
+	for _p in $(pgrep -f -- "-initrd $_od/" 2>/dev/null); do
+		kill -9 "$_p" 2>/dev/null
+	done
+	rmdir "/sys/fs/cgroup/memory/sshbox/$1"/* "/sys/fs/cgroup/memory/sshbox/$1" 2>/dev/null
+	return 0
 }
 
 # allow_config add [PATH...]: list PATH ($CONF) for box-runtime;
@@ -163,7 +185,12 @@ write_profile() {	# write_profile NAME [EXTRA YAML LINES...]
 		echo "user: guest"
 		echo "shell: /bin/sh"
 		echo "workdir: /home/guest"
-		echo "memory: 64m"
+		# A microVM's kernel needs more than a container.
+		if [ "$TEST_RUNTIME" = microvm ]; then
+			echo "memory: 256m"
+		else
+			echo "memory: 64m"
+		fi
 		echo "pids: 64"
 		for l in "$@"; do echo "$l"; done
 	} > "$T/profiles/$name.yaml"
@@ -265,10 +292,17 @@ box_containers() {
 	fi
 }
 
+# vm_pid BOXID NAME: the pid in a microVM box's bundle (qemu, mux).
+vm_pid() {
+	cat "$RUNTIME_DIR/.oci/$INSTANCE/$1/$2.pid" 2>/dev/null
+}
+
 # box_pid BOXID: the host pid of the box's init (under gVisor, of its
-# sandbox), as the runtime reports it.
+# sandbox; of a microVM, its QEMU), as the runtime reports it.
 box_pid() {
-	if [ "$TEST_RUNTIME" = docker ]; then
+	if [ "$TEST_RUNTIME" = microvm ]; then
+		vm_pid "$1" qemu
+	elif [ "$TEST_RUNTIME" = docker ]; then
 		docker inspect -f '{{.State.Pid}}' "sshbox-$1"
 	else
 		"$TEST_RUNTIME" --root "$RUNTIME_DIR/.oci/$INSTANCE/.$TEST_RUNTIME" \
@@ -278,7 +312,11 @@ box_pid() {
 
 # box_running BOXID: true when the runtime says the box runs.
 box_running() {
-	if [ "$TEST_RUNTIME" = docker ]; then
+	if [ "$TEST_RUNTIME" = microvm ]; then
+		_p=$(vm_pid "$1" qemu) && [ -n "$_p" ] &&
+			[ "$(ps -o stat= -p "$_p" 2>/dev/null | cut -c1)" != Z ] &&
+			[ -n "$(ps -o pid= -p "$_p" 2>/dev/null)" ]
+	elif [ "$TEST_RUNTIME" = docker ]; then
 		[ "$(docker inspect -f '{{.State.Running}}' "sshbox-$1" 2>/dev/null)" = true ]
 	else
 		[ "$("$TEST_RUNTIME" --root "$RUNTIME_DIR/.oci/$INSTANCE/.$TEST_RUNTIME" \
@@ -289,7 +327,16 @@ box_running() {
 # vanish_box BOXID: remove a box behind sshbox's back, as an operator or a
 # runtime crash would.
 vanish_box() {
-	if [ "$TEST_RUNTIME" = docker ]; then
+	if [ "$TEST_RUNTIME" = microvm ]; then
+		_od=$RUNTIME_DIR/.oci/$INSTANCE
+		for _n in mux qemu; do
+			_p=$(vm_pid "$1" $_n) && [ -n "$_p" ] && kill -9 "$_p" 2>/dev/null
+		done
+		sleep 0.2
+		umount -l "$RUNTIME_DIR/$INSTANCE/$1" 2>/dev/null
+		rm -rf "${_od:?}/$1" "$RUNTIME_DIR/$INSTANCE/$1"
+		rmdir "/sys/fs/cgroup/memory/sshbox/$INSTANCE/$1" 2>/dev/null
+	elif [ "$TEST_RUNTIME" = docker ]; then
 		docker rm -f "sshbox-$1" >/dev/null
 	else
 		_od=$RUNTIME_DIR/.oci/$INSTANCE

@@ -509,7 +509,24 @@ test_profile_errors(void)
 	pfail("image: [a]\n", ":1: image: expected a single value",
 	    "image as list");
 	pfail(IMG "runtime: podman\n", ":2: runtime: unknown runtime "
-	    "\"podman\" (docker, runc, crun or runsc)", "unknown runtime");
+	    "\"podman\" (docker, runc, crun, runsc or microvm)",
+	    "unknown runtime");
+	pfail(IMG "runtime: microvm\nsession: pass-through\n",
+	    ":3: session: microvm boxes relay their sessions",
+	    "microvm cannot take pass-through sessions");
+	pfail(IMG "accel: kvm\n", ":2: accel: only microvm boxes have an "
+	    "accelerator", "accel on a container profile");
+	ok(pparse(IMG "runtime: microvm\n") == 0 &&
+	    strcmp(prof.accel, "auto") == 0, "microvm: accel auto by default");
+	ok(pparse(IMG "runtime: microvm\naccel: tcg\n") == 0 &&
+	    strcmp(prof.accel, "tcg") == 0, "microvm: accel tcg");
+	ok(cparse("runtime:\n  microvm:\n    user: vmuser\n") == 0 &&
+	    strcmp(cfg.microvm_user, "vmuser") == 0,
+	    "runtime.microvm.user names QEMU's account");
+	cfail("runtime:\n  microvm:\n    user: root\n", "user: expected the "
+	    "name of an unprivileged account", "QEMU's account is not root");
+	pfail(IMG "runtime: microvm\naccel: hvf\n", ":3: accel: \"hvf\" is "
+	    "not auto, kvm or tcg", "an unknown accelerator");
 	pfail(IMG "runtime: runsc\nsession: pass-through\n",
 	    ":3: session: runsc boxes relay their sessions",
 	    "runsc cannot take pass-through sessions");

@@ -749,6 +749,13 @@ test_labels(void)
 	    "deadline INT64_MAX / 2 parsed");
 	is_int(lobj.deadline, INT64_MAX / 2, "labels: deadline INT64_MAX / 2");
 	is_str(lrt, "crun", "labels: runtime crun");
+	c = conf(L_BOX, L_INST, L_PROF, L_DL, "\"microvm\"");
+	is_int(labels(c, strlen(c), sizeof(lrt), &err), 0,
+	    "a microVM's bundle labels parsed");
+	is_str(lrt, "microvm", "labels: runtime microvm");
+	c = conf(L_BOX, L_INST, L_PROF, L_DL, "\"qemu\"");
+	is_int(labels(c, strlen(c), sizeof(lrt), &err), -1,
+	    "labels: a runtime sshbox does not know: rejected");
 
 	c = conf(L_BOX, L_INST, L_PROF, L_DL, L_RT);
 	is_int(labels(c, strlen(c), 6, &err), 0, "runsc fits in 6 bytes");
