@@ -946,10 +946,13 @@ vm_open(void *arg, uint32_t chan)
 	}
 	if (pid == 0) {
 		char me[32], home[256], name[64];
+		int fd;
 
-		close(sv[0]);
-		close(v->link);
-		close(v->sigfd);
+		/* Nothing of the link or of other sessions: a session
+		 * holding another's socket would keep it from ending. */
+		for (fd = 3; fd < 1024; fd++)
+			if (fd != sv[1])
+				close(fd);
 		unblock_all();
 		if (v->cgroup) {
 			snprintf(me, sizeof(me), "%ld", (long)getpid());

@@ -1,6 +1,7 @@
 #!/bin/bash
-# Benchmarks per runtime: sshbox with Docker, runc, crun and runsc (gVisor,
-# platform ptrace) against plain ssh to the same sshd in the same run, and
+# Benchmarks per runtime: sshbox with Docker, runc, crun, runsc (gVisor,
+# platform ptrace) and microvm (QEMU, TCG here) against plain ssh to the
+# same sshd in the same run, and
 # against each runtime run bare (the "peer": what starting a container with
 # that runtime costs without sshbox).
 #
@@ -27,7 +28,12 @@
 #   - peer: the runtime run bare through ssh, as root's remote command
 #     (`docker run --rm --network none IMAGE true`; `runc run`, `crun run`,
 #     `runsc run` of a bundle made here from the OCI store's busybox, args
-#     /bin/true, no terminal, read-only root), vs plain `ssh true`;
+#     /bin/true, no terminal, read-only root; microvm: QEMU booting the
+#     store's kernel and initrd to its init, which powers off at once),
+#     vs plain `ssh true`;
+#   - microvm only: boot to agent, the seconds box-runtime's create takes
+#     (QEMU started, the guest booted, its agent answering), as an
+#     absolute figure;
 #   - burst: BURST guests (50 keys, 50 invites made beforehand) redeem and
 #     run `echo ok` at once: successes, wall time, p50/p99 per guest; then
 #     the invites are revoked (their boxes destroyed), box-reaper --once
@@ -45,9 +51,11 @@
 #   SSHBOX_IMAGES=/usr/local/var/lib/sshbox-images images/build-busybox.sh):
 #   top_srcdir=SRC top_builddir=BUILD sysconfdir=/usr/local/etc \
 #     localstatedir=/usr/local/var bench/runtimes.sh [ROUNDS]   (default 10)
-# Environment: RUNTIMES (default "docker runc crun runsc"), BULK_ROUNDS
-# (100 MiB runs, default 3), BURST (guests at once, default 50; 0: none),
-# POOL (the warm pool's size for cold with a pool, default 4).
+# Environment: RUNTIMES (default "docker runc crun runsc microvm"),
+# BULK_ROUNDS (100 MiB runs, default 3), BURST (guests at once, default
+# 50; 0: none), BURST_MICROVM (default 10: fifty machines booting at once
+# under emulation on 2 CPUs outlast box-runtime's 60 s), POOL (the warm
+# pool's size for cold with a pool, default 4; POOL_MICROVM, default 2).
 #
 # The bastion is the integration tests' (tests/integration/lib.sh): a
 # private sshd on a loopback port, removed with everything else at exit.
@@ -60,7 +68,7 @@ rounds=${1:-10}
 bulk_rounds=${BULK_ROUNDS:-3}
 burst_n=${BURST:-50}
 pool_n=${POOL:-4}
-runtimes=${RUNTIMES:-docker runc crun runsc}
+runtimes=${RUNTIMES:-docker runc crun runsc microvm}
 export top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 export top_builddir=${top_builddir:-$top_srcdir}
 # Many redemptions from one address: raise the per-source rate limit.
@@ -225,6 +233,12 @@ reaper_busy() {
 	[ -f "$T/state/reaper.lock" ] || return 1
 	! (exec 9<"$T/state/reaper.lock" && flock -n 9) 2>/dev/null
 }
+# vmcreate ID PROFILE: box-runtime's create of a box with no row (ok).
+vmcreate() {
+	printf 'create %s %s %s\n' "$1" "$2" $(( $(date +%s) + 600 )) |
+		runuser -u "$BOX_USER" -- "$BIN/box-runtime" -c "$CONF" serve 2>&1 |
+		tail -1 | grep -q '^ok '
+}
 kill_all_boxes() {	# every live box of the bastion destroyed
 	$INVITE boxes --json 2>/dev/null | jq -r '.[].id' |
 		while read -r b; do $INVITE kill "$b" >/dev/null 2>&1; done
@@ -275,12 +289,16 @@ peer_cmd() {	# peer_cmd RUNTIME: the peer's command line, for root
 	runsc)
 		b=$(peer_bundle "$rt") || return 1
 		echo "runsc --root $st --platform=ptrace --network=none run --bundle $b $id" ;;
+	microvm)
+		# The same kernel and initrd, to the initrd's init, which
+		# powers off at once (sshbox.probe=1): a bare boot.
+		echo "qemu-system-x86_64 -M microvm,x-option-roms=off,rtc=on,acpi=on -accel tcg -cpu max -m 256M -smp 1 -nodefaults -no-user-config -display none -no-reboot -serial null -kernel $OCI_IMAGES/.microvm/vmlinuz -initrd $OCI_IMAGES/.microvm/initrd.img -append 'console=ttyS0 quiet panic=-1 reboot=t sshbox.probe=1 tsc_early_khz=$(awk '/cpu MHz/ { printf "%d", $4 * 1000; exit }' /proc/cpuinfo)'" ;;
 	esac
 }
 peer() {	# peer RUNTIME
 	local rt=$1 cmd out
 	cmd=$(peer_cmd "$rt") || { cell[peer.$rt]="failed"; note "  $rt: peer: cannot make it"; return; }
-	[ "$rt" = docker ] || peer_ids+=("$rt $T/peer/state-$rt sshbox-peer-$$")
+	case $rt in docker|microvm) ;; *) peer_ids+=("$rt $T/peer/state-$rt sshbox-peer-$$") ;; esac
 	if ! out=$(rssh "$cmd" </dev/null 2>&1); then
 		cell[peer.$rt]="fails"
 		note "  $rt: peer \`$cmd\` fails: $(printf '%s\n' "$out" | grep -m1 .)"
@@ -297,6 +315,8 @@ peer() {	# peer RUNTIME
 # ---------------------------------------------------------------- burst
 burst() {	# burst RUNTIME PROFILE
 	local rt=$1 prof=$2 i json t0 t1 ok wall p50 p99 left
+	local burst_n=$burst_n
+	[ "$rt" = microvm ] && [ "$burst_n" -gt 0 ] && burst_n=${BURST_MICROVM:-10}
 	[ "$burst_n" -gt 0 ] || return 0
 	: > "$T/$rt.burst.ids"
 	for i in $(seq 1 "$burst_n"); do
@@ -366,7 +386,8 @@ pool_settle() {
 # checked to be one the pool held; the box killed after it.
 pool_measure() {
 	local rt=$1 i out made before id miss=0 left target r verdict
-	local prof=p-$rt
+	local prof=p-$rt pool_n=$pool_n
+	[ "$rt" = microvm ] && pool_n=${POOL_MICROVM:-2}
 	TEST_RUNTIME=$rt write_profile "$prof" "pool: $pool_n" "pool_max_age: 1h"
 	for i in $(seq 1 "$rounds"); do
 		new_key "q-$rt-$i"
@@ -400,7 +421,7 @@ pool_measure() {
 			[ -n "$id" ] && $INVITE kill "$id" >/dev/null 2>&1
 		done
 		if result pool "$rt" time "$T/$rt.s.pool" "$T/$rt.p.pool"; then
-			case $rt in runsc) target=1.15 ;; *) target=1.10 ;; esac
+			case $rt in runsc) target=1.15 ;; microvm) target=1.25 ;; *) target=1.10 ;; esac
 			r=${cell[pool.$rt]%% *}
 			if awk -v r="$r" -v t="$target" 'BEGIN { exit !(r <= t) }'; then
 				verdict=met
@@ -445,6 +466,14 @@ runtime_section() {	# runtime_section RUNTIME
 			for m in attach cold pool first_byte out_pt out_relay peer; do cell[$m.$rt]="skipped"; done
 			return
 		fi ;;
+	microvm)
+		if ! command -v qemu-system-x86_64 >/dev/null ||
+		    [ ! -f "$OCI_IMAGES/.microvm/vmlinuz" ]; then
+			note "$rt: skipped: no QEMU or no microVM kernel (images/build-microvm.sh)"
+			for m in attach cold pool first_byte out_pt out_relay peer boot; do cell[$m.$rt]="skipped"; done
+			return
+		fi
+		vm_account ;;
 	*) note "$rt: skipped: not a runtime sshbox knows"; return ;;
 	esac
 	TEST_RUNTIME=$rt write_profile "$prof"
@@ -495,6 +524,22 @@ runtime_section() {	# runtime_section RUNTIME
 	done
 	result cold "$rt" time "$T/$rt.s.cold" "$T/$rt.p.cold"
 
+	# A microVM's boot to its agent: box-runtime's create, timed.
+	if [ "$rt" = microvm ]; then
+		for i in $(seq 1 "$rounds"); do
+			id=$(openssl rand -hex 8)
+			sample "$T/$rt.boot" vmcreate "$id" "$prof"
+			printf 'use microvm\ndestroy %s -\n' "$id" | runuser -u "$BOX_USER" -- \
+				"$BIN/box-runtime" -c "$CONF" serve >/dev/null 2>&1
+		done
+		if b=$(mid < "$T/$rt.boot" 2>/dev/null); then
+			cell[boot.$rt]=$(ms "$b")
+			note "boot $rt: box-runtime create to a guest agent answering, median of $rounds: $(ms "$b") ($(cat /usr/local/var/lib/sshbox-runtime/.oci/.microvm-accel 2>/dev/null | cut -d' ' -f1 || echo tcg); accel of the profile: tcg)"
+		else
+			cell[boot.$rt]="failed"
+		fi
+	fi
+
 	# Cold with a pool, from no live box (the attach boxes and cold's
 	# are not needed any more).
 	kill_all_boxes
@@ -511,7 +556,8 @@ runtime_section() {	# runtime_section RUNTIME
 	echo "# docker $(docker version -f '{{.Server.Version}}' 2>/dev/null)," \
 		"runc $(runc --version 2>/dev/null | awk 'NR == 1 { print $3 }')," \
 		"crun $(crun --version 2>/dev/null | awk 'NR == 1 { print $3 }')," \
-		"runsc $(runsc --version 2>/dev/null | awk 'NR == 1 { print $3 }') (platform ptrace)"
+		"runsc $(runsc --version 2>/dev/null | awk 'NR == 1 { print $3 }') (platform ptrace),"
+	echo "# qemu $(qemu-system-x86_64 --version 2>/dev/null | awk 'NR == 1 { print $4 }'), microVM kernel $(cat "${OCI_IMAGES:-/usr/local/var/lib/sshbox-images}/.microvm/kernel" 2>/dev/null)"
 }
 : > "$T/notes"
 for rt in $runtimes; do
@@ -540,11 +586,12 @@ trow() {	# trow MEASURE LABEL
 }
 trow attach "attach: \`true\` in a running box (time ratio)"
 trow cold "cold, no pool: redeem + new box + \`true\`, vs 2 plain \`ssh true\` (time ratio)"
-trow pool "cold with a pool ($pool_n): redeem + pooled box + \`true\`, vs 2 plain \`ssh true\` (time ratio; target ≤ 1.10, runsc ≤ 1.15)"
+trow pool "cold with a pool ($pool_n; microvm ${POOL_MICROVM:-2}): redeem + pooled box + \`true\`, vs 2 plain \`ssh true\` (time ratio; target ≤ 1.10, runsc ≤ 1.15, microvm ≤ 1.25)"
 trow first_byte "first prompt byte, \`ssh -tt\` login (time ratio)"
 trow out_pt "100 MiB out, pass-through (throughput ratio)"
 trow out_relay "100 MiB out, relay (throughput ratio)"
 trow peer "peer: the runtime run bare through ssh as root, \`true\` (time ratio)"
+trow boot "microVM boot to agent: box-runtime create (absolute)"
 echo
 r=$(mid 2>/dev/null < "$T/rootssh") && p=$(mid 2>/dev/null < "$T/plain.peer") &&
 	echo "Peers' account: \`ssh root true\` $(ms "$r"), $(ratio "$r" "$p") of plain \`ssh true\`."

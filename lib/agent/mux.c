@@ -316,8 +316,10 @@ chan_read(struct mux *m, struct chan *c, struct box_error *err)
 	size_t want = c->credit < sizeof(buf) ? c->credit : sizeof(buf);
 	ssize_t r;
 
-	if (want == 0)	/* a hang-up, with no credit to read what is left */
-		return c->npend == 0 ? chan_close(m, c, err) : 0;
+	/* Not polled without credit: what the peer end left unread (its
+	 * last words, EXIT, after it closed) stays until there is. */
+	if (want == 0)
+		return 0;
 	r = read(c->fd, buf, want);
 
 	if (r < 0 && (errno == EAGAIN || errno == EINTR))
@@ -427,6 +429,10 @@ box_mux_run(const struct box_mux_opts *o, struct box_error *err)
 				ev |= POLLIN;
 			if (c->npend > 0)
 				ev |= POLLOUT;
+			/* Nothing wanted of it now: not polled at all, or its
+			 * hang-up would be reported again and again. */
+			if (ev == 0)
+				continue;
 			pfd[n].fd = c->fd;
 			pfd[n].events = ev;
 			who[n++] = c;

@@ -1392,7 +1392,9 @@ vm_create(struct box_runtime *rt, const struct box_spec *spec, char *ref,
 	}
 	if (box_rundir_ready(dfd, 0, err) < 0) {
 		vm_console_tail(rt, spec->box_id, msg, sizeof(msg));
-		if (!vm_proc_alive(qpid))
+		/* The link ends only when QEMU lets go of the port: its
+		 * end is the machine's, even while QEMU is still exiting. */
+		if (!vm_proc_alive(qpid) || !vm_proc_alive(mpid))
 			box_error_set(err, BOX_E_RUNTIME, 0, "the microVM "
 			    "stopped as it started%s%s", msg[0] ? ": " : "",
 			    msg);

@@ -5,7 +5,8 @@
  * until the kernel changes), TCG otherwise, said in the log and by
  * doctor.  A Firecracker driver would fit the same shape: its API socket
  * where QMP is, its jailer where QEMU's -runas/-chroot/-sandbox and the
- * cgroup are, vsock where the virtio-serial port is (docs/runtimes.md).
+ * cgroup are, vsock where the virtio-serial port is (box-runtime(8), "A
+ * Firecracker driver").
  */
 #ifndef BOX_MICROVM_H
 #define BOX_MICROVM_H

@@ -834,7 +834,13 @@ loop(struct sess *s, int *status, struct box_error *err)
 				exited = 1;
 				drain_until = now + DRAIN_SECONDS;
 			}
-			if (!exited && s->c.eof && s->c.len == 0)
+			/* The end of the stream without EXIT: gone, with
+			 * whatever is left in the buffer a cut frame (a
+			 * whole one waits only while the guest's buffers
+			 * are full, and then the agent is not polled). */
+			if (!exited && s->c.eof && (s->c.len == 0 ||
+			    (buf_room(&s->out) >= BOX_AGENT_DATA_MAX &&
+			    buf_room(&s->err) >= BOX_AGENT_DATA_MAX)))
 				return BOX_SESSION_GONE;
 		}
 		if (revents(&ps, ps.in, POLLIN | POLLHUP | POLLERR) &&

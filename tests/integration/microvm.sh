@@ -122,6 +122,28 @@ t_is "  and answers" "$(gssh k 'echo back' </dev/null 2>&1)" back
 t_like "another runtime's driver leaves it alone" "$(one "use runc" "destroy $b -")" \
 	"^err 3 box $b was made by microvm"
 
+# --------------------------------------------------------------- warm pools
+# A pooled microVM is booted ahead and waits paused (QMP stop); a guest's
+# claim resumes it: no boot in the guest's first session.
+write_profile vmpool "accel: tcg" "pool: 1"
+out=$(runuser -u "$BOX_USER" -- $REAPER --once --json 2>/dev/null)
+t_is "a pool of 1: the reaper boots one" "$(jq -r .pool_made <<<"$out")" 1
+pb=$($INVITE pools --json | jq -r '.[] | select(.profile == "vmpool" and .runtime == "microvm") | .id')
+t_like "  it waits paused" "$(qmp "$pb" query-status)" '"status": *"paused"'
+guest p vmpool
+t_is "a guest's first session takes it" "$(gssh p 'hostname' </dev/null 2>&1)" "box-${pb:0:8}"
+t_like "  running now" "$(qmp "$pb" query-status)" '"status": *"running"'
+pool_refilled() {
+	$INVITE pools --json | jq -e --arg b "$pb" '[.[] | select(.profile == "vmpool" and
+		.status == "ready" and .id != $b)] | length == 1' >/dev/null
+}
+t_ok "  and the pool is refilled in the background" wait_for 90 pool_refilled
+write_profile vmpool "accel: tcg" "pool: 0"
+runuser -u "$BOX_USER" -- $REAPER --once >/dev/null 2>&1
+t_is "  pool: 0 empties it" "$($INVITE pools --json | jq '[.[] | select(.profile == "vmpool")] | length')" 0
+$INVITE kill "$pb" >/dev/null 2>&1
+t_ok "  the claimed box killed: nothing of it left" nothing_of "$pb"
+
 # ------------------------------------------------------------- kill, reaper
 $INVITE kill "$b" >/dev/null 2>&1
 t_is "kill ends the row" "$(status_of "$b")" destroyed

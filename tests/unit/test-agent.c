@@ -716,6 +716,83 @@ test_hostile_agent(void)
 	    "start the session: ?[2J");
 }
 
+
+/*
+ * An agent whose stream ends in the middle of a frame (a microVM's link
+ * cut): the session ends as gone, at once -- box-shell once spun on the
+ * hang-up with the cut frame in its buffer.
+ */
+static void
+test_cut_frame(void)
+{
+	int sv[2], res[2], v[2] = { -9, 0 }, st;
+	uint8_t p[8], hdr[5];
+	pid_t fake, sess;
+	char sink[64];
+	struct box_error e;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0 || pipe(res) < 0) {
+		ok(0, "socketpair");
+		return;
+	}
+	if ((fake = fork()) == 0) {
+		close(sv[0]);
+		p[0] = BOX_AGENT_VERSION;
+		box_agent_put_u32(p + 1, 1);
+		box_agent_send(sv[1], BOX_AGF_HELLO, p, 5, NULL, 0, -1, &e);
+		/* The whole request read (unread bytes at close would
+		 * reset the connection instead of ending it). */
+		while (poll(&(struct pollfd){ sv[1], POLLIN, 0 }, 1, 300) > 0 &&
+		    read(sv[1], sink, sizeof(sink)) > 0)
+			;
+		box_agent_put_u32(p, 2);
+		box_agent_send(sv[1], BOX_AGF_STARTED, p, 4, NULL, 0, -1, &e);
+		box_agent_frame_header(hdr, BOX_AGF_STDOUT, 100);
+		(void)write(sv[1], hdr, 5);
+		(void)write(sv[1], "only ten..", 10);
+		while (poll(&(struct pollfd){ sv[1], POLLIN, 0 }, 1, 300) > 0 &&
+		    read(sv[1], sink, sizeof(sink)) > 0)
+			;
+		_exit(0);
+	}
+	close(sv[1]);
+	if ((sess = fork()) == 0) {
+		struct box_session_opts o;
+		struct box_profile prof;
+		int nul = open("/dev/null", O_RDWR);
+
+		alarm(10);	/* a spin fails the test, not the suite */
+		dup2(nul, 0);
+		dup2(nul, 1);
+		dup2(nul, 2);
+		memset(&prof, 0, sizeof(prof));
+		strcpy(prof.shell, "/bin/sh");
+		memset(&o, 0, sizeof(o));
+		o.command = "true";
+		o.profile = &prof;
+		o.deadline = box_now() + 60;
+		memset(&e, 0, sizeof(e));
+		v[0] = box_session_run(sv[0], &o, &v[1], &e);
+		if (write(res[1], v, sizeof(v)) < 0 ||
+		    write(res[1], e.msg, strlen(e.msg)) < 0)
+			_exit(2);
+		_exit(0);
+	}
+	close(sv[0]);
+	close(res[1]);
+	if (read(res[0], v, sizeof(v)) != sizeof(v))
+		v[0] = -9;
+	memset(sink, 0, sizeof(sink));
+	(void)read(res[0], sink, sizeof(sink) - 1);
+	close(res[0]);
+	waitpid(sess, &st, 0);
+	waitpid(fake, NULL, 0);
+	if (v[0] != BOX_SESSION_GONE)
+		diag("rc %d, wait status %d: %s", v[0], st, sink);
+	ok(v[0] == BOX_SESSION_GONE, "an agent's stream cut mid-frame: the "
+	    "session ends as gone (no spin)");
+}
+
 int
 main(void)
 {
@@ -724,5 +801,6 @@ main(void)
 	test_open();
 	test_hostile_agent();
 	test_end_to_end();
+	test_cut_frame();
 	return tap_done();
 }

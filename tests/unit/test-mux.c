@@ -153,6 +153,12 @@ next(int fd, uint8_t *buf, struct box_mux_frame *f)
 	}
 }
 
+static void
+set_nonblock_fd(int fd)
+{
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+}
+
 static int
 connect_agent(void)
 {
@@ -241,6 +247,66 @@ test_host(void)
 	    "the guest's CLOSE ends the connection (DATA of an unknown "
 	    "channel dropped)");
 	close(c);
+	/* A connection that writes more than the window and closes: the
+	 * host reads up to its credit, and the rest -- still in the socket
+	 * after the hang-up -- once the guest acknowledges.  (It was lost:
+	 * the hang-up without credit was taken for the end.) */
+	c = connect_agent();
+	is_int(next(sv[1], buf, &f), BOX_MUX_T_OPEN, "a connection that "
+	    "writes 300 KiB and closes");
+	{
+		static uint8_t big[300 * 1024];
+		uint32_t chan = f.chan;
+		size_t nrecv = 0, acked = 0, off = 0;
+		int closed = 0, t;
+		uint8_t a[4];
+
+		memset(big, 'b', sizeof(big));
+		set_nonblock_fd(c);
+		while (off < sizeof(big)) {
+			struct pollfd p = { c, POLLOUT, 0 };
+			ssize_t w;
+
+			if (poll(&p, 1, 5000) <= 0)
+				break;
+			if ((w = write(c, big + off, sizeof(big) - off)) > 0)
+				off += (size_t)w;
+			/* Read what the host sends meanwhile, acking
+			 * nothing yet. */
+			while (nrecv < BOX_MUX_WINDOW && poll(&(struct pollfd){
+			    sv[1], POLLIN, 0 }, 1, 0) > 0 &&
+			    (t = next(sv[1], buf, &f)) == BOX_MUX_T_DATA)
+				nrecv += f.len;
+		}
+		close(c);
+		while (nrecv < BOX_MUX_WINDOW &&
+		    (t = next(sv[1], buf, &f)) == BOX_MUX_T_DATA)
+			nrecv += f.len;
+		is_int((long)nrecv, BOX_MUX_WINDOW, "  the host sends a window's "
+		    "worth, no more, unacknowledged");
+		usleep(200000);	/* the hang-up has come by now */
+		a[0] = a[1] = 0;
+		a[2] = (BOX_MUX_WINDOW >> 8) & 0xff;
+		a[3] = 0;
+		a[1] = (BOX_MUX_WINDOW >> 16) & 0xff;
+		len = frame(out, BOX_MUX_T_ACK, chan, a, 4);
+		if (write(sv[1], out, len) != (ssize_t)len)
+			abort();
+		acked = nrecv;
+		while ((t = next(sv[1], buf, &f)) > 0) {
+			if (t == BOX_MUX_T_DATA)
+				nrecv += f.len;
+			else if (t == BOX_MUX_T_CLOSE) {
+				closed = 1;
+				break;
+			}
+		}
+		(void)acked;
+		is_int((long)nrecv, (long)sizeof(big), "  then the rest, after "
+		    "the hang-up: all 300 KiB");
+		ok(closed, "  and then CLOSE");
+	}
+
 	/* A guest that sends beyond its window ends the link: more than
 	 * 256 KiB that the host could not deliver (a connection that reads
 	 * nothing, with a small buffer). */
@@ -251,14 +317,14 @@ test_host(void)
 		setsockopt(c, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
 	}
 	is_int(next(sv[1], buf, &f), BOX_MUX_T_OPEN, "another connection");
-	is_int((int)f.chan, 2, "  is channel 2 (never reused)");
+	is_int((int)f.chan, 3, "  is channel 3 (never reused)");
 	memset(buf, 'q', sizeof(buf));
 	{
 		size_t sent = 0;
 		int i;
 
-		for (i = 0; i < 7; i++) {
-			box_mux_header(out, BOX_MUX_T_DATA, 2,
+		for (i = 0; i < 16; i++) {
+			box_mux_header(out, BOX_MUX_T_DATA, 3,
 			    BOX_MUX_DATA_MAX);
 			if (write(sv[1], out, BOX_MUX_HDR) != BOX_MUX_HDR)
 				break;
@@ -267,7 +333,7 @@ test_host(void)
 				break;
 			sent += BOX_MUX_DATA_MAX;
 		}
-		/* 448 KiB unasked (the host may end the link before all
+		/* 1 MiB unasked (the host may end the link before all
 		 * of it is written). */
 		(void)sent;
 	}
