@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include <sys/mount.h>
+#include <sys/prctl.h>
 
 #include <grp.h>
 
@@ -1144,6 +1145,9 @@ vm_host_main(int link, int dir, int console)
 	struct box_error err;
 	int rc;
 
+	/* Not dumpable: no process of the VM account (another box's link
+	 * taken over) reaches this box's run directory through /proc. */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	host_dir = dir;
 	host_console = console;
 	set_nonblock(console);

@@ -258,6 +258,19 @@ vm_write_pid(const char *bundle, const char *name, long pid)
 }
 
 /*
+ * /proc/PID/exe names the binary, or "PATH (deleted)" once a package
+ * upgrade replaced it: a QEMU started before an upgrade is still ours.
+ */
+static int
+same_exe(const char *link, const char *exe)
+{
+	size_t n = strlen(exe);
+
+	return strncmp(link, exe, n) == 0 && (link[n] == '\0' ||
+	    strcmp(link + n, " (deleted)") == 0);
+}
+
+/*
  * Process pid is the one we started: its binary is exe, it runs as uid,
  * and one of its arguments is mark.  Anything else (a pid reused) is not.
  */
@@ -280,7 +293,7 @@ vm_proc_is(long pid, const char *exe, uid_t uid, const char *mark)
 	if ((n = readlink(path, link, sizeof(link) - 1)) <= 0)
 		return 0;
 	link[n] = '\0';
-	if (strcmp(link, exe) != 0)
+	if (!same_exe(link, exe))
 		return 0;
 	snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
@@ -326,7 +339,7 @@ vm_proc_alive(long pid)
 static long
 vm_start(const char *path, char *const argv[], uid_t uid, gid_t gid,
     const char *procs, const int *keep, int nkeep, const char *log,
-    struct box_error *err)
+    int64_t fsize, struct box_error *err)
 {
 	int pfd[2], st;
 	pid_t mid;
@@ -380,12 +393,6 @@ vm_start(const char *path, char *const argv[], uid_t uid, gid_t gid,
 			/* Above them all first, so that no dup2 clobbers
 			 * one still to be moved. */
 			int high[8];
-			/* The link writes a line or two to its log: even
-			 * taken over from the guest, no more than this. */
-			struct rlimit fs = { 1 << 20, 1 << 20 };
-
-			if (setrlimit(RLIMIT_FSIZE, &fs) < 0)
-				_exit(126);
 
 			for (i = 0; i < nkeep && i < 8; i++)
 				if ((high[i] = fcntl(keep[i], F_DUPFD, 20)) < 0)
@@ -400,8 +407,22 @@ vm_start(const char *path, char *const argv[], uid_t uid, gid_t gid,
 				if (i != pfd[1])
 					close(i);
 		}
+		/* No file it writes grows past fsize: QEMU's disk layer
+		 * and its log, the link's log -- even once taken over. */
+		if (fsize > 0) {
+			struct rlimit fs = { (rlim_t)fsize, (rlim_t)fsize };
+
+			if (setrlimit(RLIMIT_FSIZE, &fs) < 0)
+				_exit(126);
+		}
 		umask(077);
 		if (chdir("/") < 0)
+			_exit(126);
+		/* box-runtime serves with the caller's real ids: the
+		 * child takes root's whole (or the VM account's), so that
+		 * the caller cannot signal it. */
+		if (uid == 0 && (setgroups(0, NULL) < 0 ||
+		    setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
 			_exit(126);
 		if (uid != 0 && (setgroups(0, NULL) < 0 || setgid(gid) < 0 ||
 		    setuid(uid) < 0 || setuid(0) == 0))
@@ -539,6 +560,42 @@ vm_cgroup_make(const struct box_runtime *rt, const char *box_id,
 	if ((size_t)snprintf(procs, psz, "%s/cgroup.procs", dir) >= psz)
 		return box_error_set(err, BOX_E_INTERNAL, 0, "cgroup path");
 	return 0;
+}
+
+/*
+ * Every process in the box's cgroup killed: only box-runtime puts one
+ * there (QEMU), so that whatever it holds is the box's, whatever its pid
+ * file or binary say.
+ */
+static void
+vm_cgroup_kill(const struct box_runtime *rt, const char *box_id)
+{
+	char dir[PATH_MAX], procs[PATH_MAX + 16], line[32];
+	int v2, round;
+	FILE *f;
+
+	if (vm_cgroup_path(rt, box_id, dir, sizeof(dir), &v2) < 0 ||
+	    (size_t)snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir) >=
+	    sizeof(procs))
+		return;
+	for (round = 0; round < 50; round++) {
+		int any = 0;
+
+		if ((f = fopen(procs, "re")) == NULL)
+			return;
+		while (fgets(line, sizeof(line), f) != NULL) {
+			long pid = strtol(line, NULL, 10);
+
+			if (pid > 1 && vm_proc_alive(pid)) {
+				kill((pid_t)pid, SIGKILL);
+				any = 1;
+			}
+		}
+		fclose(f);
+		if (!any)
+			return;
+		usleep(20000);
+	}
 }
 
 static void
@@ -756,7 +813,7 @@ vm_scan(const struct box_runtime *rt, const char *only,
 		if ((n = readlink(path, exe, sizeof(exe) - 1)) <= 0)
 			continue;
 		exe[n] = '\0';
-		if (strcmp(exe, qemu) != 0)
+		if (!same_exe(exe, qemu))
 			continue;
 		snprintf(path, sizeof(path), "/proc/%.12s/cmdline", de->d_name);
 		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
@@ -935,6 +992,7 @@ vm_remove(struct box_runtime *rt, const char *box_id)
 	}
 	/* And any QEMU of the box no pid file names. */
 	vm_scan(rt, box_id, vm_scan_kill, NULL);
+	vm_cgroup_kill(rt, box_id);
 	vm_cgroup_remove(rt, box_id);
 	box_rundir_remove(rt->cfg->instance, box_id);
 	return box_oci_rm_tree(bundle);
@@ -1110,7 +1168,7 @@ vm_accel(struct box_runtime *rt, const struct box_profile *p, char *out,
 		return 0;
 	}
 	if (strcmp(p->accel, "kvm") == 0) {
-		if (access("/dev/kvm", R_OK | W_OK) < 0)
+		if (faccessat(AT_FDCWD, "/dev/kvm", R_OK | W_OK, AT_EACCESS) < 0)
 			return box_error_set(err, BOX_E_RUNTIME, errno, "profile "
 			    "%s asks for KVM: /dev/kvm", p->name);
 		snprintf(out, outsz, "kvm");
@@ -1168,7 +1226,9 @@ vm_mux_start(const char *box_id, const char *bundle, int dirfd, uid_t uid,
 	}
 	keep[1] = dirfd;
 	snprintf(log, sizeof(log), "%s/mux.log", bundle);
-	pid = vm_start(agent, argv, uid, gid, NULL, keep, 3, log, err);
+	/* The link writes a line or two to its log. */
+	pid = vm_start(agent, argv, uid, gid, NULL, keep, 3, log, 1 << 20,
+	    err);
 	close(keep[0]);
 	close(keep[2]);
 	return pid;
@@ -1343,8 +1403,15 @@ vm_create(struct box_runtime *rt, const struct box_spec *spec, char *ref,
 		    NULL };
 
 		snprintf(qlog, sizeof(qlog), "%s/qemu.log", bundle);
+		struct stat dst;
+		int64_t fsize = 64LL << 20;
+
+		/* The layer over a disk of N bytes holds at most N and its
+		 * tables: QEMU writes no more than that to any file. */
+		if (stat(disk, &dst) == 0)
+			fsize += dst.st_size + dst.st_size / 8;
 		if ((qpid = vm_start(qemu, argv, 0, 0, procs, NULL, 0, qlog,
-		    err)) < 0 ||
+		    fsize, err)) < 0 ||
 		    vm_write_pid(bundle, "qemu.pid", qpid) < 0) {
 			if (qpid > 0)
 				kill((pid_t)qpid, SIGKILL);
@@ -1783,7 +1850,8 @@ vm_probe_kvm(struct box_runtime *rt, char *why, size_t whysz)
 		snprintf(why, whysz, "%s", e2.msg);
 		return 0;
 	}
-	snprintf(dir, sizeof(dir), "%s/.microvm-probe", OCI_DIR);
+	snprintf(dir, sizeof(dir), "%s/.microvm-probe-%ld", OCI_DIR,
+	    (long)getpid());
 	box_oci_rm_tree(dir);
 	if (mkdir(dir, 0700) < 0) {
 		snprintf(why, whysz, "%s: %s", dir, strerror(errno));
@@ -1799,7 +1867,8 @@ vm_probe_kvm(struct box_runtime *rt, char *why, size_t whysz)
 		    "console=ttyS0 quiet panic=-1 reboot=t sshbox.probe=1",
 		    "-chardev", con, "-serial", "chardev:console", NULL };
 
-		pid = vm_start(qemu, argv, 0, 0, NULL, NULL, 0, NULL, &e2);
+		pid = vm_start(qemu, argv, 0, 0, NULL, NULL, 0, NULL, 1 << 20,
+		    &e2);
 	}
 	for (i = 0; pid > 0 && i < VM_PROBE_SECONDS * 20 &&
 	    vm_proc_alive(pid); i++)
@@ -1838,7 +1907,7 @@ box_vm_accel_auto(struct box_runtime *rt, char *out, size_t outsz,
 		why = reason;
 		whysz = sizeof(reason);
 	}
-	if (access("/dev/kvm", R_OK | W_OK) < 0) {
+	if (faccessat(AT_FDCWD, "/dev/kvm", R_OK | W_OK, AT_EACCESS) < 0) {
 		snprintf(out, outsz, "tcg");
 		snprintf(why, whysz, "no usable /dev/kvm");
 		return 0;

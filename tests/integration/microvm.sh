@@ -93,6 +93,23 @@ t_like "no file system of the host" "$probe" "^hostmounts 0$"
 out=$(gssh k 'for i in $(seq 1 80); do sleep 30 & done 2>&1 | grep -c "fork\|Resource\|retry"; kill $(jobs -p) 2>/dev/null' </dev/null 2>&1)
 t_like "more processes than the limit: refused" "$out" "^[1-9][0-9]*"
 
+# The profile's disk size: the box's writes go to a layer of that size.
+write_profile vmdisk "accel: tcg" "disk: 32m"
+guest d vmdisk
+out=$(gssh d 'dd if=/dev/zero of=/home/guest/fill bs=1M count=64 2>&1; echo "rc=$?"; du -m /home/guest/fill | cut -f1' </dev/null 2>&1)
+t_like "disk: 32m: writing 64 MiB fails" "$out" "No space left on device"
+t_like "  stopped at the layer's size" "$(tail -1 <<<"$out")" "^(2[0-9]|3[0-2])$"
+$INVITE kill "$(box_of d)" >/dev/null 2>&1
+# A read-only root, with the profile's tmpfs where it writes.
+write_profile vmro "accel: tcg" "read_only: true" "tmpfs: [/tmp]"
+guest o vmro
+out=$(gssh o 'touch /home/guest/x 2>&1 || echo refused; touch /tmp/y && echo tmp-ok' </dev/null 2>&1)
+t_like "read_only: the root is not writable" "$out" "Read-only file system"
+t_like "  its tmpfs is" "$out" "tmp-ok"
+t_like "  QEMU has the disk read-only too" \
+	"$(tr '\0' ' ' < "/proc/$(vm_pid "$(box_of o)" qemu)/cmdline")" "format=qcow2,if=none,readonly=on"
+$INVITE kill "$(box_of o)" >/dev/null 2>&1
+
 # ------------------------------------------------------ QEMU, on the host
 qpid=$(vm_pid "$b" qemu) mpid=$(vm_pid "$b" mux)
 t_ok "QEMU runs" alive "$qpid"
