@@ -143,8 +143,11 @@ static int
 vm_kernel(const struct box_runtime *rt, char *kernel, size_t ksz,
     char *initrd, size_t isz, struct box_error *err)
 {
-	snprintf(kernel, ksz, "%s/.microvm/vmlinuz", rt->cfg->oci_images);
-	snprintf(initrd, isz, "%s/.microvm/initrd.img", rt->cfg->oci_images);
+	if ((size_t)snprintf(kernel, ksz, "%s/.microvm/vmlinuz",
+	    rt->cfg->oci_images) >= ksz ||
+	    (size_t)snprintf(initrd, isz, "%s/.microvm/initrd.img",
+	    rt->cfg->oci_images) >= isz)
+		return box_error_set(err, BOX_E_CONFIG, 0, "path too long");
 	if (box_path_root_only(kernel, 0, err) < 0 ||
 	    box_path_root_only(initrd, 0, err) < 0)
 		return box_error_set(err, BOX_E_RUNTIME, 0, "no microVM kernel "
