@@ -208,16 +208,6 @@ vm_account(const struct box_runtime *rt, uid_t *uid, gid_t *gid,
 	return 0;
 }
 
-static long
-vm_timeout_ms(const struct box_runtime *rt)
-{
-	if (rt->cfg == NULL || rt->cfg->docker_timeout <= 0)
-		return 30000;
-	if (rt->cfg->docker_timeout > 3600)
-		return 3600000;
-	return (long)rt->cfg->docker_timeout * 1000;
-}
-
 /* ------------------------------------------------------- processes */
 
 /* A small file of root's in the bundle: a pid. */
@@ -273,6 +263,51 @@ same_exe(const char *link, const char *exe)
 	    strcmp(link + n, " (deleted)") == 0);
 }
 
+/* /proc/PID/NAME into buf, NUL-terminated: its length, or -1. */
+static ssize_t
+proc_read(long pid, const char *name, char *buf, size_t sz)
+{
+	char path[64];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%ld/%s", pid, name);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return -1;
+	n = read(fd, buf, sz - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	return n;
+}
+
+/*
+ * The arguments of process pid (NUL-separated, into args) when it runs
+ * exe (or that binary replaced) as uid, or as root before it dropped to
+ * uid (QEMU's -runas): their length, else -1.
+ */
+static ssize_t
+vm_proc_args(long pid, const char *exe, uid_t uid, char *args, size_t sz)
+{
+	char path[64], link[PATH_MAX];
+	struct stat st;
+	ssize_t n;
+
+	if (pid <= 1)
+		return -1;
+	snprintf(path, sizeof(path), "/proc/%ld", pid);
+	if (stat(path, &st) < 0 || (st.st_uid != uid && st.st_uid != 0))
+		return -1;
+	snprintf(path, sizeof(path), "/proc/%ld/exe", pid);
+	if ((n = readlink(path, link, sizeof(link) - 1)) <= 0)
+		return -1;
+	link[n] = '\0';
+	if (!same_exe(link, exe))
+		return -1;
+	return proc_read(pid, "cmdline", args, sz);
+}
+
 /*
  * Process pid is the one we started: its binary is exe, it runs as uid,
  * and one of its arguments is mark.  Anything else (a pid reused) is not.
@@ -280,32 +315,11 @@ same_exe(const char *link, const char *exe)
 static int
 vm_proc_is(long pid, const char *exe, uid_t uid, const char *mark)
 {
-	char path[64], link[PATH_MAX], args[8192];
-	struct stat st;
+	char args[8192], *a;
 	ssize_t n;
-	char *a;
-	int fd;
 
-	if (pid <= 1)
+	if ((n = vm_proc_args(pid, exe, uid, args, sizeof(args))) < 0)
 		return 0;
-	/* Root's until it has dropped to the VM account (-runas). */
-	snprintf(path, sizeof(path), "/proc/%ld", pid);
-	if (stat(path, &st) < 0 || (st.st_uid != uid && st.st_uid != 0))
-		return 0;
-	snprintf(path, sizeof(path), "/proc/%ld/exe", pid);
-	if ((n = readlink(path, link, sizeof(link) - 1)) <= 0)
-		return 0;
-	link[n] = '\0';
-	if (!same_exe(link, exe))
-		return 0;
-	snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return 0;
-	n = read(fd, args, sizeof(args) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	args[n] = '\0';
 	for (a = args; a < args + n; a += strlen(a) + 1)
 		if (strcmp(a, mark) == 0)
 			return 1;
@@ -316,18 +330,10 @@ vm_proc_is(long pid, const char *exe, uid_t uid, const char *mark)
 static int
 vm_proc_alive(long pid)
 {
-	char path[64], buf[512], *p;
-	ssize_t n;
-	int fd;
+	char buf[512], *p;
 
-	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+	if (proc_read(pid, "stat", buf, sizeof(buf)) < 0)
 		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
 	if ((p = strrchr(buf, ')')) == NULL || p[1] != ' ')
 		return 0;
 	return p[2] != 'Z' && p[2] != 'X';
@@ -788,11 +794,10 @@ static void
 vm_scan(const struct box_runtime *rt, const char *only,
     void (*fn)(void *, const char *, long), void *arg)
 {
-	char qemu[PATH_MAX], agent[PATH_MAX], path[64], exe[PATH_MAX];
+	char qemu[PATH_MAX], agent[PATH_MAX];
 	char args[16384], prefix[PATH_MAX], id[BOX_ID_LEN + 1];
 	struct dirent *de;
 	struct box_error e2;
-	struct stat st;
 	uid_t uid;
 	DIR *d;
 
@@ -803,29 +808,14 @@ vm_scan(const struct box_runtime *rt, const char *only,
 	prefix[strlen(prefix) - BOX_ID_LEN] = '\0';	/* .../INSTANCE/ */
 	while ((de = readdir(d)) != NULL) {
 		char *a, *end, *prev = NULL, want[PATH_MAX + 32];
-		int fd, named = 0, here = 0;
+		int named = 0, here = 0;
 		ssize_t n;
 
 		if (strspn(de->d_name, "0123456789") != strlen(de->d_name) ||
-		    strlen(de->d_name) > 12)
+		    strlen(de->d_name) > 12 ||
+		    (n = vm_proc_args(strtol(de->d_name, NULL, 10), qemu, uid,
+		    args, sizeof(args))) < 0)
 			continue;
-		snprintf(path, sizeof(path), "/proc/%.12s", de->d_name);
-		if (stat(path, &st) < 0 || (st.st_uid != uid && st.st_uid != 0))
-			continue;
-		snprintf(path, sizeof(path), "/proc/%.12s/exe", de->d_name);
-		if ((n = readlink(path, exe, sizeof(exe) - 1)) <= 0)
-			continue;
-		exe[n] = '\0';
-		if (!same_exe(exe, qemu))
-			continue;
-		snprintf(path, sizeof(path), "/proc/%.12s/cmdline", de->d_name);
-		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-			continue;
-		n = read(fd, args, sizeof(args) - 1);
-		close(fd);
-		if (n <= 0)
-			continue;
-		args[n] = '\0';
 		id[0] = '\0';
 		end = args + n;
 		for (a = args; a < end; a += strlen(a) + 1) {
@@ -957,20 +947,6 @@ vm_find(struct box_runtime *rt, const char *box_id, int *exists,
 	obj->pid = obj->running ? s.qemu : 0;
 	if (st != NULL)
 		*st = s;
-	return 0;
-}
-
-static int
-vm_check_ref(const char *box_id, const char *ref, struct box_error *err)
-{
-	char want[32];
-
-	if (ref == NULL || *ref == '\0' || strcmp(ref, "-") == 0)
-		return 0;
-	snprintf(want, sizeof(want), "sshbox-%s", box_id);
-	if (strcmp(ref, want) != 0)
-		return box_error_set(err, BOX_E_DENIED, 0, "reference %.70s is "
-		    "not box %s's: left alone", ref, box_id);
 	return 0;
 }
 
@@ -1424,7 +1400,7 @@ vm_create(struct box_runtime *rt, const struct box_spec *spec, char *ref,
 	}
 	/* QEMU is up once its monitor answers. */
 	{
-		int64_t end = box_now_ms() + vm_timeout_ms(rt);
+		int64_t end = box_now_ms() + box_oci_timeout_ms(rt);
 		struct box_error e2;
 
 		while (vm_qmp(rt, spec->box_id, "{\"execute\":\"query-status\"}",
@@ -1451,7 +1427,7 @@ vm_create(struct box_runtime *rt, const struct box_spec *spec, char *ref,
 	/* The agent answers once the guest has booted; a VM that stops
 	 * first is not waited for. */
 	{
-		int64_t end = box_now_ms() + vm_timeout_ms(rt);
+		int64_t end = box_now_ms() + box_oci_timeout_ms(rt);
 		struct stat st;
 
 		while ((fstatat(dfd, BOX_AGENT_SOCKET, &st,
@@ -1494,7 +1470,7 @@ vm_destroy(struct box_runtime *rt, const char *box_id, const char *ref,
 	struct box_runtime_obj obj;
 	int exists;
 
-	if (vm_check_ref(box_id, ref, err) < 0 ||
+	if (box_oci_check_ref(box_id, ref, err) < 0 ||
 	    vm_find(rt, box_id, &exists, &obj, NULL, err) < 0)
 		return -1;
 	if (!exists) {
@@ -1542,7 +1518,7 @@ vm_agent(struct box_runtime *rt, const char *box_id, const char *ref,
 	int exists;
 
 	w->dirfd = w->fd = -1;
-	if (vm_check_ref(box_id, ref, err) < 0 ||
+	if (box_oci_check_ref(box_id, ref, err) < 0 ||
 	    vm_find(rt, box_id, &exists, &obj, &s, err) < 0)
 		return -1;
 	if (!exists || !obj.running)
@@ -1579,7 +1555,7 @@ vm_pause(struct box_runtime *rt, const char *box_id, const char *ref,
 	struct box_runtime_obj obj;
 	int exists, paused;
 
-	if (vm_check_ref(box_id, ref, err) < 0 ||
+	if (box_oci_check_ref(box_id, ref, err) < 0 ||
 	    vm_find(rt, box_id, &exists, &obj, NULL, err) < 0)
 		return -1;
 	if (!exists || !obj.running)
@@ -1591,42 +1567,6 @@ vm_pause(struct box_runtime *rt, const char *box_id, const char *ref,
 		return 0;
 	return vm_qmp(rt, box_id, on ? "{\"execute\":\"stop\"}" :
 	    "{\"execute\":\"cont\"}", NULL, err);
-}
-
-/* The image version a box was made from: its io.sshbox.image label. */
-static int
-vm_box_image(const struct box_runtime *rt, const char *box_id, char *out,
-    size_t outsz, struct box_error *err)
-{
-	char path[PATH_MAX + 16], *buf = NULL;
-	json_object *o, *ann, *v;
-	json_tokener *tok;
-	size_t len;
-	int rc = -1;
-
-	vm_bundle(rt, box_id, path, sizeof(path) - 16);
-	strcat(path, "/config.json");
-	if (box_read_file(path, 64 * 1024, &buf, &len, err) < 0)
-		return -1;
-	if ((tok = json_tokener_new_ex(8)) == NULL) {
-		free(buf);
-		return box_error_set(err, BOX_E_INTERNAL, ENOMEM, "json");
-	}
-	o = json_tokener_parse_ex(tok, buf, (int)len);
-	json_tokener_free(tok);
-	if (o != NULL && json_object_object_get_ex(o, "annotations", &ann) &&
-	    json_object_object_get_ex(ann, "io.sshbox.image", &v) &&
-	    json_object_is_type(v, json_type_string) &&
-	    (size_t)json_object_get_string_len(v) < outsz) {
-		snprintf(out, outsz, "%s", json_object_get_string(v));
-		rc = 0;
-	} else {
-		box_error_set(err, BOX_E_RUNTIME, 0, "bundle of box %s names "
-		    "no image", box_id);
-	}
-	json_object_put(o);
-	free(buf);
-	return rc;
 }
 
 static int
@@ -1641,13 +1581,13 @@ vm_fresh(struct box_runtime *rt, const char *box_id, const char *ref,
 
 	(void)profile;
 	*fresh = 0;
-	if (vm_check_ref(box_id, ref, err) < 0 ||
+	if (box_oci_check_ref(box_id, ref, err) < 0 ||
 	    vm_find(rt, box_id, &exists, &obj, NULL, err) < 0)
 		return -1;
 	if (!exists)
 		return box_error_set(err, BOX_E_NOTFOUND, 0, "box %s is gone",
 		    box_id);
-	if (vm_box_image(rt, box_id, have, sizeof(have), err) < 0)
+	if (box_oci_box_image(rt, box_id, have, sizeof(have), err) < 0)
 		return -1;
 	if (vm_image_disk(rt, image, disk, sizeof(disk), root, sizeof(root),
 	    want, sizeof(want), &e2) < 0)

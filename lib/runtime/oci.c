@@ -2151,3 +2151,22 @@ box_oci_image_user(const struct box_profile *p, const char *img, uid_t *uid,
 	*ngids = i;
 	return 0;
 }
+
+int
+box_oci_check_ref(const char *box_id, const char *ref, struct box_error *err)
+{
+	return oci_check_ref(box_id, ref, err);
+}
+
+int
+box_oci_box_image(const struct box_runtime *rt, const char *box_id,
+    char *out, size_t outsz, struct box_error *err)
+{
+	return oci_box_image(rt, box_id, out, outsz, err);
+}
+
+long
+box_oci_timeout_ms(const struct box_runtime *rt)
+{
+	return oci_timeout_ms(rt);
+}

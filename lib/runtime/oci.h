@@ -98,6 +98,14 @@ int	box_oci_image_root(const struct box_runtime *rt, const char *image,
 int	box_oci_image_user(const struct box_profile *p, const char *img,
 	    uid_t *uid, gid_t *gid, gid_t *gids, size_t *ngids,
 	    struct box_error *err);
+/* A stored reference is only sshbox-BOXID of the same box (or none). */
+int	box_oci_check_ref(const char *box_id, const char *ref,
+	    struct box_error *err);
+/* The image version a bundle was made from (io.sshbox.image). */
+int	box_oci_box_image(const struct box_runtime *rt, const char *box_id,
+	    char *out, size_t outsz, struct box_error *err);
+/* runtime.docker.timeout in ms (30 s when unset). */
+long	box_oci_timeout_ms(const struct box_runtime *rt);
 
 extern const struct box_runtime_ops box_runc_ops;
 extern const struct box_runtime_ops box_crun_ops;

@@ -262,6 +262,21 @@ gssh() {
 		-o ConnectTimeout=20 -p "$PORT" "$BOX_USER@127.0.0.1" "$@"
 }
 
+# gscp KEY ARGS...: the stock scp as a guest using key KEY (the box as
+# "$BOX_USER@127.0.0.1:PATH"); gsftp KEY ARGS...: the stock sftp.
+gscp() {
+	key=$1; shift
+	scp -q -F /dev/null -i "$T/$key" -o IdentitiesOnly=yes -o IdentityAgent=none \
+		-o BatchMode=yes -o UserKnownHostsFile="$T/known_hosts" \
+		-o StrictHostKeyChecking=no -P "$PORT" "$@"
+}
+gsftp() {
+	key=$1; shift
+	sftp -q -F /dev/null -i "$T/$key" -o IdentitiesOnly=yes -o IdentityAgent=none \
+		-o BatchMode=yes -o UserKnownHostsFile="$T/known_hosts" \
+		-o StrictHostKeyChecking=no -P "$PORT" "$@"
+}
+
 new_invite() {	# new_invite [create args]: prints the token
 	$INVITE create --json "$@" | jq -r .token
 }

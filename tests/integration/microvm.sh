@@ -60,16 +60,10 @@ t_is "five sessions at once" "$(cat "$T"/par.* | sort | tr '\n' ' ')" "s1 s2 s3 
 t_is "8 MiB out of the box, whole" "$(gssh k 'head -c 8388608 /dev/zero' </dev/null | wc -c)" 8388608
 t_is "8 MiB into the box, whole" "$(head -c 8388608 /dev/zero | gssh k 'wc -c')" 8388608
 head -c 300000 /dev/urandom > "$T/blob"
-scp -q -F /dev/null -i "$T/k" -o IdentitiesOnly=yes -o IdentityAgent=none \
-	-o BatchMode=yes -o UserKnownHostsFile="$T/known_hosts" \
-	-o StrictHostKeyChecking=no -P "$PORT" "$T/blob" \
-	"$BOX_USER@127.0.0.1:/tmp/blob" </dev/null 2>"$T/scp.err"
+gscp k "$T/blob" "$BOX_USER@127.0.0.1:/tmp/blob" </dev/null 2>"$T/scp.err"
 t_is "scp into the box" "$?" 0
 printf 'get /tmp/blob %s\n' "$T/back" > "$T/batch"
-sftp -q -F /dev/null -i "$T/k" -o IdentitiesOnly=yes -o IdentityAgent=none \
-	-o BatchMode=yes -o UserKnownHostsFile="$T/known_hosts" \
-	-o StrictHostKeyChecking=no -P "$PORT" -b "$T/batch" \
-	"$BOX_USER@127.0.0.1" </dev/null >/dev/null 2>&1
+gsftp k -b "$T/batch" "$BOX_USER@127.0.0.1" </dev/null >/dev/null 2>&1
 t_ok "sftp gets it back unchanged" cmp -s "$T/blob" "$T/back"
 t_is "a reconnect finds the same box" "$(gssh k 'cmp -s /tmp/blob /tmp/blob && hostname' </dev/null)" "box-${b:0:8}"
 

@@ -55,16 +55,10 @@ runtime_suite() {	# runtime_suite RUNTIME PROFILE KEY
 		'^/dev/pts/[0-9]+$'
 	# Files in and out, with the stock clients.
 	head -c 300000 /dev/urandom > "$T/blob.$rt"
-	scp -q -F /dev/null -i "$T/$k" -o IdentitiesOnly=yes -o IdentityAgent=none \
-		-o BatchMode=yes -o UserKnownHostsFile="$T/known_hosts" \
-		-o StrictHostKeyChecking=no -P "$PORT" "$T/blob.$rt" \
-		"$BOX_USER@127.0.0.1:/tmp/blob" </dev/null 2>"$T/scp.err"
+	gscp "$k" "$T/blob.$rt" "$BOX_USER@127.0.0.1:/tmp/blob" </dev/null 2>"$T/scp.err"
 	t_is "$rt: scp into the box" "$?" 0
 	printf 'get /tmp/blob %s\n' "$T/back.$rt" > "$T/batch.$rt"
-	sftp -q -F /dev/null -i "$T/$k" -o IdentitiesOnly=yes -o IdentityAgent=none \
-		-o BatchMode=yes -o UserKnownHostsFile="$T/known_hosts" \
-		-o StrictHostKeyChecking=no -P "$PORT" -b "$T/batch.$rt" \
-		"$BOX_USER@127.0.0.1" </dev/null >/dev/null 2>&1
+	gsftp "$k" -b "$T/batch.$rt" "$BOX_USER@127.0.0.1" </dev/null >/dev/null 2>&1
 	t_ok "$rt: sftp gets it back unchanged" cmp -s "$T/blob.$rt" "$T/back.$rt"
 
 	# Hardening, from inside.
