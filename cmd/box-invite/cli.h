@@ -11,4 +11,12 @@ int	die(int code, const char *fmt, ...)
  * account): the user name, and the sudo user when there is one. */
 extern char box_invite_who[96];
 
+/* As root: read what only root may for cmd, then become the box account
+ * for good (0, or 1 after saying why). */
+int	box_invite_as_box(const char *cmd);
+
+/* o as pretty JSON on standard output, then freed. */
+struct json_object;
+void	print_json(struct json_object *o);
+
 #endif

@@ -867,11 +867,11 @@ sshd_expect(struct doctor *d, const struct sshd_conf *c, const char *key,
 static void
 check_command(struct doctor *d, const struct sshd_conf *c, const char *key,
     const char *prog, const char *expect, const char *directive,
-    const char *conf)
+    const char *conf, const char *tail)
 {
-	const char *v = sshd_get(c, key), *tok[] = { "%u", "%t", "%k", "%f" };
-	char check[80], w0[PATH_MAX];
-	size_t i;
+	const char *v = sshd_get(c, key);
+	char check[80], w0[PATH_MAX], tw[32];
+	int i;
 
 	snprintf(check, sizeof(check), "sshd.%s", key);
 	if (v == NULL || strcmp(v, "none") == 0 ||
@@ -895,13 +895,12 @@ check_command(struct doctor *d, const struct sshd_conf *c, const char *key,
 		    "sshbox drop-in", w0, prog);
 		return;
 	}
-	if (strcmp(prog, "box-authkeys") == 0) {
-		for (i = 0; i < sizeof(tok) / sizeof(tok[0]); i++) {
-			if (!has_word(v, tok[i])) {
-				report(d, DR_FAIL, check, "lacks %s: it must "
-				    "end in \"%%u %%t %%k %%f\"", tok[i]);
-				return;
-			}
+	/* sshd's tokens first: the one missing is the likely mistake. */
+	for (i = 0; word(tail, i, tw, sizeof(tw)) == 0; i++) {
+		if (tw[0] == '%' && !has_word(v, tw)) {
+			report(d, DR_FAIL, check, "lacks %s: it must end in "
+			    "\"%s\"", tw, tail);
+			return;
 		}
 	}
 	/* The arguments exactly as the drop-in has them: this bastion's
@@ -915,8 +914,8 @@ check_command(struct doctor *d, const struct sshd_conf *c, const char *key,
 
 		if (realpath(conf, real) == NULL)
 			snprintf(real, sizeof(real), "%s", conf);
-		snprintf(want, sizeof(want), "-c %s%s", real,
-		    strcmp(prog, "box-authkeys") == 0 ? " %u %t %k %f" : "");
+		snprintf(want, sizeof(want), "-c %s%s%s", real, tail[0] ? " " :
+		    "", tail);
 		got[0] = '\0';
 		for (n = first; word(v, n, wd, sizeof(wd)) == 0; n++) {
 			if (n == first + 1 && realpath(wd, real) != NULL)
@@ -938,6 +937,70 @@ check_command(struct doctor *d, const struct sshd_conf *c, const char *key,
 		    "names %s", w0, expect);
 	else
 		report(d, DR_OK, check, "%.300s", v);
+}
+
+/* A path sshd reads for the box user: the one the configuration names. */
+static void
+sshd_path(struct doctor *d, const struct sshd_conf *c, const char *key,
+    const char *want, const char *directive)
+{
+	char check[80], real[PATH_MAX], wreal[PATH_MAX];
+	const char *v = sshd_get(c, key);
+
+	snprintf(check, sizeof(check), "sshd.%s", key);
+	if (v == NULL || strcmp(v, "none") == 0)
+		report(d, DR_FAIL, check, "not set for the box user; install "
+		    "the sshbox drop-in (%s %s)", directive, want);
+	else if (strcmp(realpath(v, real) != NULL ? real : v,
+	    realpath(want, wreal) != NULL ? wreal : want) != 0)
+		report(d, DR_FAIL, check, "is %.200s, but the configuration "
+		    "names %.200s", v, want);
+	else
+		report(d, DR_OK, check, "%.300s", v);
+}
+
+/* The staff CA and the revocation list sshd reads: root's, the list
+ * always there (sshd refuses every key while it cannot read it). */
+static void
+check_staff(struct doctor *d, const struct box_config *cfg)
+{
+	char capub[PATH_MAX + 8];
+	struct stat st;
+
+	if (lstat(cfg->staff_krl, &st) < 0)
+		report(d, DR_FAIL, "staff.revoked-keys", "%s: %s: sshd refuses "
+		    "every key while it cannot read it (box-invite init makes "
+		    "it)", cfg->staff_krl, strerror(errno));
+	else if (!S_ISREG(st.st_mode) || st.st_uid != 0 ||
+	    (st.st_mode & 022) != 0)
+		report(d, DR_FAIL, "staff.revoked-keys", "%s must be a file of "
+		    "root's, not group- or world-writable", cfg->staff_krl);
+	else if ((st.st_mode & 044) != 044 && (st.st_mode & 0400) == 0)
+		report(d, DR_FAIL, "staff.revoked-keys", "%s is unreadable",
+		    cfg->staff_krl);
+	else
+		report(d, DR_OK, "staff.revoked-keys", "%s", cfg->staff_krl);
+	if (lstat(cfg->staff_ca, &st) < 0) {
+		report(d, DR_WARN, "staff.ca", "%s: %s: no staff can log in "
+		    "(box-invite ca init makes the CA)", cfg->staff_ca,
+		    strerror(errno));
+		return;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_uid != 0 || (st.st_mode & 077) != 0)
+		report(d, DR_FAIL, "staff.ca", "%s must be root's, mode 0600: "
+		    "anyone who reads it can sign staff certificates",
+		    cfg->staff_ca);
+	else
+		report(d, DR_OK, "staff.ca", "%s is root's, mode %04o",
+		    cfg->staff_ca, (unsigned)(st.st_mode & 07777));
+	snprintf(capub, sizeof(capub), "%s.pub", cfg->staff_ca);
+	if (lstat(capub, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != 0 ||
+	    (st.st_mode & 022) != 0)
+		report(d, DR_FAIL, "staff.ca-pub", "%s must be a file of root's, "
+		    "not group- or world-writable: sshd trusts what it says",
+		    capub);
+	else
+		report(d, DR_OK, "staff.ca-pub", "%s", capub);
 }
 
 static void
@@ -985,7 +1048,7 @@ check_sshd(struct doctor *d, const struct box_config *cfg, const char *file)
 
 	authkeys_path(cfg, authkeys, sizeof(authkeys));
 	check_command(d, &c, "authorizedkeyscommand", "box-authkeys",
-	    authkeys, "AuthorizedKeysCommand", cfg->path);
+	    authkeys, "AuthorizedKeysCommand", cfg->path, "%u %t %k %f");
 	if ((v = sshd_get(&c, "authorizedkeyscommanduser")) == NULL ||
 	    strcmp(v, cfg->box_user) != 0)
 		report(d, DR_FAIL, "sshd.authorizedkeyscommanduser", "is "
@@ -994,7 +1057,27 @@ check_sshd(struct doctor *d, const struct box_config *cfg, const char *file)
 	else
 		report(d, DR_OK, "sshd.authorizedkeyscommanduser", "%s", v);
 	check_command(d, &c, "forcecommand", "box-shell", cfg->shell_path,
-	    "ForceCommand", cfg->path);
+	    "ForceCommand", cfg->path, "");
+	/* Staff: the CA, the revocation list, the principals command. */
+	{
+		char capub[PATH_MAX + 8];
+
+		snprintf(capub, sizeof(capub), "%s.pub", cfg->staff_ca);
+		sshd_path(d, &c, "trustedusercakeys", capub,
+		    "TrustedUserCAKeys");
+		sshd_path(d, &c, "revokedkeys", cfg->staff_krl, "RevokedKeys");
+	}
+	check_command(d, &c, "authorizedprincipalscommand", "box-authkeys",
+	    authkeys, "AuthorizedPrincipalsCommand", cfg->path,
+	    "--principals %u %s %i");
+	if ((v = sshd_get(&c, "authorizedprincipalscommanduser")) == NULL ||
+	    strcmp(v, cfg->box_user) != 0)
+		report(d, DR_FAIL, "sshd.authorizedprincipalscommanduser", "is "
+		    "\"%.60s\"; set \"AuthorizedPrincipalsCommandUser %s\"",
+		    v != NULL ? v : "unset", cfg->box_user);
+	else
+		report(d, DR_OK, "sshd.authorizedprincipalscommanduser", "%s",
+		    v);
 	for (i = 0; i < sizeof(must) / sizeof(must[0]); i++) {
 		if (strcmp(must[i].key, "kbdinteractiveauthentication") == 0 &&
 		    sshd_get(&c, must[i].key) == NULL &&
@@ -1285,6 +1368,7 @@ cmd_doctor(const char *conf, int argc, char **argv, int json)
 	check_runtime_files(&d, &cfg, profs, nprofs);
 
 	check_keys(&d, &cfg, &acct);
+	check_staff(&d, &cfg);
 	check_state(&d, &cfg, &acct);
 	/* The sshd that serves this bastion: --sshd-config, else the
 	 * configuration's sshd_config (which the quick start sets to its

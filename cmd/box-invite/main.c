@@ -19,8 +19,11 @@
 #include <json-c/json.h>
 
 #include "box/box.h"
+#include "box/invite.h"
 #include "doctor.h"
 #include "cli.h"
+#include "control.h"
+#include "staff.h"
 #include "watch.h"
 #include "replay.h"
 #include "runtime/helper.h"
@@ -55,7 +58,16 @@ usage(FILE *f)
 "  show ID                     show one invite and its boxes\n"
 "  revoke ID                   revoke an invite and destroy its boxes\n"
 "  boxes [--all]               list live boxes (--all: ended ones too)\n"
-"  kill BOX                    destroy a box now\n"
+"  kill [--ban [--reason TEXT]] BOX\n"
+"                              destroy a box now (--ban: and keep its key\n"
+"                              out; else the guest may connect again)\n"
+"  extend BOX DURATION         more time for a box, within its profile's\n"
+"                              max_ttl; live sessions see it\n"
+"  keys [--invite ID]          redeemed keys: invite, state, time, box\n"
+"  ban [--reason TEXT] KEY     keep a key out, whatever invite it came\n"
+"                              from, and destroy its live box\n"
+"  unban KEY                   let a banned key in again\n"
+"  bans                        banned keys\n"
 "  pools                       the warm pools: ready boxes per profile\n"
 "  sessions [--live] [--box BOX] [--limit N]\n"
 "                              who is connected (--live), and who was\n"
@@ -66,6 +78,13 @@ usage(FILE *f)
 "                              play a recording here (q stops), or as a\n"
 "                              web page (--html > FILE)\n"
 "  doctor [--sshd-config FILE] check the installation, say what to fix\n"
+"\n"
+"  ca init                     make the staff CA and its revocation list\n"
+"  cert --principal NAME [--groups G,...] [--ttl DURATION] KEY.pub\n"
+"                              sign a staff member's key (prints the\n"
+"                              certificate)\n"
+"  cert list                   certificates signed, and their state\n"
+"  cert revoke SERIAL          revoke one (sshd's RevokedKeys too)\n"
 "\n"
 "  -c FILE    configuration (default %s/sshbox/sshbox.yaml)\n"
 "  --json     machine-readable output\n"
@@ -108,7 +127,7 @@ die(int code, const char *fmt, ...)
 	return code;
 }
 
-static void
+void
 print_json(struct json_object *o)
 {
 	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
@@ -236,6 +255,14 @@ cmd_init(int argc, char **argv)
 		    strerror(errno));
 	if (root && lock_dir_setup(&lock_note) != 0)
 		return 1;
+	/* The drop-in names the staff revocation list: sshd refuses every
+	 * key while it cannot read it, so there is always one. */
+	if (root) {
+		int made;
+
+		if (staff_krl_ensure(&cfg, &made, &err) < 0)
+			return die(1, "%s", err.msg);
+	}
 	box_strlcpy(dir, cfg.signing_key, sizeof(dir));
 	if ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
 		int fd;
@@ -294,63 +321,6 @@ cmd_init(int argc, char **argv)
 
 /* ---------------------------------------------------------------- create */
 
-/* The commands a guest runs: redeem, connect again, and the one-liner
- * through box-proxy for a guest with nothing prepared. */
-static void
-guest_commands(const struct box_config *cfg, const char *token,
-    const char *id, int pinned, char *redeem, size_t rsz, char *connect,
-    size_t csz, char *proxy, size_t psz)
-{
-	char port[16] = "";
-
-	if (cfg->port != 22)
-		snprintf(port, sizeof(port), "-p %d ", cfg->port);
-	snprintf(redeem, rsz, "ssh -t %s%s@%s redeem %s", port, cfg->box_user,
-	    cfg->host, token);
-	snprintf(connect, csz, "ssh %s%s@%s", port, cfg->box_user, cfg->host);
-	/* The invite's own key, and only it: with keys of several invites
-	 * in the agent, ssh would offer the first, and land in its box. */
-	/* With the bastion's host key pinned: box-proxy writes it where
-	 * these options make ssh look, before ssh looks. */
-	snprintf(proxy, psz, "ssh -o 'IdentityAgent ~/.local/state/sshbox/"
-	    "agent.sock' -o 'IdentityFile ~/.local/state/sshbox/keys/%s' "
-	    "-o IdentitiesOnly=yes %s-o 'ProxyCommand box-proxy --token %s "
-	    "--user %%r -- %%h %%p' %s%s@%s", id, pinned ? "-o "
-	    "'UserKnownHostsFile ~/.local/state/sshbox/known_hosts' -o "
-	    "StrictHostKeyChecking=yes " : "", token, port, cfg->box_user,
-	    cfg->host);
-}
-
-/* The Ed25519 public key of an OpenSSH .pub file ("ssh-ed25519 B64 ..."). */
-static int
-host_key_of(const char *path, uint8_t out[32], struct box_error *err)
-{
-	char *buf, *type, *b64, *save;
-	struct box_sshkey k;
-	size_t len;
-	int rc = -1;
-
-	if (box_read_file(path, 16384, &buf, &len, err) < 0)
-		return box_error_wrap(err, "%s", path);
-	buf[strcspn(buf, "\n")] = '\0';
-	if ((type = strtok_r(buf, " \t", &save)) == NULL ||
-	    (b64 = strtok_r(NULL, " \t", &save)) == NULL ||
-	    strcmp(type, "ssh-ed25519") != 0)
-		box_error_set(err, BOX_E_CONFIG, 0, "%s is not an ssh-ed25519 "
-		    "public key", path);
-	else if (box_sshkey_parse(type, b64, &k, err) < 0)
-		box_error_wrap(err, "%s", path);
-	else if (k.bloblen != 4 + 11 + 4 + 32)
-		box_error_set(err, BOX_E_CONFIG, 0, "%s: not an Ed25519 key",
-		    path);
-	else {
-		memcpy(out, k.blob + k.bloblen - 32, 32);
-		rc = 0;
-	}
-	free(buf);
-	return rc;
-}
-
 static int
 cmd_create(struct box_ctx *ctx, int argc, char **argv)
 {
@@ -365,7 +335,7 @@ cmd_create(struct box_ctx *ctx, int argc, char **argv)
 	};
 	const char *profile = NULL, *ttl_s = NULL, *note = "";
 	char token[BOX_TOKEN_MAX + 1], redeem[1024], connect[1024], when[32];
-	char proxy[1024];
+	char proxy[1024], pinnote[BOX_ERROR_MSG_MAX + PATH_MAX + 64];
 	char ttlbuf[32];
 	int64_t ttl, expires = DEFAULT_EXPIRES, now = box_now();
 	long long uses = 1;
@@ -423,31 +393,15 @@ cmd_create(struct box_ctx *ctx, int argc, char **argv)
 	    box_token_load_private(ctx->cfg.signing_key, &key, &err) < 0)
 		return die(1, "%s", err.msg);
 	signing_key = NULL;
-	memset(&claims, 0, sizeof(claims));
-	if (box_random_hex(claims.invite_id, BOX_ID_LEN / 2, &err) < 0) {
-		EVP_PKEY_free(key);
-		return die(1, "%s", err.msg);
-	}
-	box_strlcpy(claims.profile, profile, sizeof(claims.profile));
-	/* The bastion's host key, for box-proxy to pin: named in the
-	 * configuration, it must be there; the default one may be absent
-	 * (the invite then pins nothing, and says so). */
-	if (host_key_of(ctx->cfg.host_key, claims.host_key, &err) == 0)
-		claims.has_host_key = 1;
-	else if (ctx->cfg.explicit_keys & BOX_CFG_HOST_KEY) {
-		EVP_PKEY_free(key);
-		return die(1, "host_key: %s", err.msg);
-	} else if (!json)
-		fprintf(stderr, "box-invite: note: the invite pins no host key "
-		    "(%s); set host_key in %s\n", err.msg, ctx->cfg.path);
-	claims.issued_at = now;
-	claims.redeem_by = now + expires;
-	claims.ttl = ttl;
-	if (box_token_sign(key, &claims, token, sizeof(token), &err) < 0) {
+	if (box_invite_sign(&ctx->cfg, key, profile, ttl, expires, now,
+	    &claims, token, sizeof(token), pinnote, sizeof(pinnote),
+	    &err) < 0) {
 		EVP_PKEY_free(key);
 		return die(1, "%s", err.msg);
 	}
 	EVP_PKEY_free(key);
+	if (pinnote[0] != '\0' && !json)
+		fprintf(stderr, "box-invite: note: %s\n", pinnote);
 	memset(&inv, 0, sizeof(inv));
 	box_strlcpy(inv.id, claims.invite_id, sizeof(inv.id));
 	box_strlcpy(inv.profile, profile, sizeof(inv.profile));
@@ -463,7 +417,7 @@ cmd_create(struct box_ctx *ctx, int argc, char **argv)
 	box_state_audit(ctx->st, now, "invite-created", inv.id, NULL, NULL,
 	    NULL, note);
 	box_log_context(NULL, NULL, NULL);
-	guest_commands(&ctx->cfg, token, inv.id, claims.has_host_key, redeem,
+	box_invite_commands(&ctx->cfg, token, inv.id, claims.has_host_key, redeem,
 	    sizeof(redeem),
 	    connect, sizeof(connect), proxy, sizeof(proxy));
 	box_format_time(inv.redeem_by, when, sizeof(when));
@@ -1031,14 +985,37 @@ cmd_revoke(struct box_ctx *ctx, int argc, char **argv)
 static int
 cmd_kill(struct box_ctx *ctx, int argc, char **argv)
 {
+	static const struct option opts[] = {
+		{ "ban", no_argument, NULL, 'b' },
+		{ "reason", required_argument, NULL, 'r' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *reason = NULL;
 	struct box_error err;
 	struct box_box b;
+	int ch, ban = 0;
 
-	if (argc != 2)
-		return die(2, "usage: box-invite kill BOX");
-	if (box_state_box_get(ctx->st, argv[1], &b, &err) < 0)
-		return die(1, "no box %.40s", argv[1]);
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'b': ban = 1; break;
+		case 'r': reason = optarg; break;
+		case 'j': json = 1; break;
+		default:
+			return die(2, "usage: box-invite kill [--ban [--reason "
+			    "TEXT]] BOX");
+		}
+	}
+	if (optind + 1 != argc || (reason != NULL && !ban))
+		return die(2, "usage: box-invite kill [--ban [--reason TEXT]] "
+		    "BOX");
+	if (box_state_box_get(ctx->st, argv[optind], &b, &err) < 0)
+		return die(1, "no box %.40s", argv[optind]);
 	box_log_context(b.id, b.invite_id, b.fp);
+	if (ban)	/* its key too: whether the box still runs or not */
+		return cmd_kill_ban(ctx, &b, reason != NULL ? reason : "",
+		    json);
 	if (strcmp(b.status, BOX_STATUS_RUNNING) != 0 &&
 	    strcmp(b.status, BOX_STATUS_CREATING) != 0)
 		return die(1, "box %s has already ended (%s)", b.id,
@@ -1057,6 +1034,18 @@ cmd_kill(struct box_ctx *ctx, int argc, char **argv)
 	return 0;
 }
 
+#define WITH_JSON(name) \
+static int \
+name##_j(struct box_ctx *ctx, int argc, char **argv) \
+{ \
+	return name(ctx, argc, argv, json); \
+}
+WITH_JSON(cmd_keys)
+WITH_JSON(cmd_bans)
+WITH_JSON(cmd_ban)
+WITH_JSON(cmd_unban)
+WITH_JSON(cmd_extend)
+
 /*
  * Root reads what only root may (the configuration, the signing key for
  * create), then becomes the box account for good before it opens the
@@ -1065,8 +1054,8 @@ cmd_kill(struct box_ctx *ctx, int argc, char **argv)
  * way box-shell reaches it, through box-runtime, which checks every box
  * it acts on.
  */
-static int
-as_box(const char *cmd)
+int
+box_invite_as_box(const char *cmd)
 {
 	static char confabs[PATH_MAX];
 	struct box_config cfg;
@@ -1083,7 +1072,8 @@ as_box(const char *cmd)
 		return die(1, "%s", err.msg);
 	if (box_priv_become(cfg.box_user, &err) < 0)
 		return die(1, "%s", err.msg);
-	if (strcmp(cmd, "revoke") == 0 || strcmp(cmd, "kill") == 0)
+	if (strcmp(cmd, "revoke") == 0 || strcmp(cmd, "kill") == 0 ||
+	    strcmp(cmd, "ban") == 0)
 		box_helper_start(conf);
 	return 0;
 }
@@ -1101,6 +1091,9 @@ main(int argc, char **argv)
 		{ "pools", cmd_pools },
 		{ "sessions", cmd_sessions }, { "audit", cmd_audit },
 		{ "watch", cmd_watch },
+		{ "keys", cmd_keys_j }, { "bans", cmd_bans_j },
+		{ "ban", cmd_ban_j }, { "unban", cmd_unban_j },
+		{ "extend", cmd_extend_j },
 	};
 	struct box_error err;
 	struct box_ctx ctx;
@@ -1136,6 +1129,10 @@ main(int argc, char **argv)
 	/* Before opening anything: a broken installation is its subject. */
 	if (strcmp(args[0], "doctor") == 0)
 		return cmd_doctor(conf, n, args, json);
+	/* Root's part first (the CA, the revocation list), then the box
+	 * account's. */
+	if (strcmp(args[0], "ca") == 0 || strcmp(args[0], "cert") == 0)
+		return cmd_staff(conf, n, args, json);
 	/* Opens a --file as the caller, then reads as the box account. */
 	if (strcmp(args[0], "replay") == 0)
 		return cmd_replay(conf, n, args);
@@ -1144,7 +1141,7 @@ main(int argc, char **argv)
 			break;
 	if (c == sizeof(cmds) / sizeof(cmds[0]))
 		return die(2, "unknown command \"%.40s\" (see --help)", args[0]);
-	if (geteuid() == 0 && as_box(cmds[c].name) != 0)
+	if (geteuid() == 0 && box_invite_as_box(cmds[c].name) != 0)
 		return 1;
 	if (box_ctx_open(&ctx, conf, 0, &err) < 0)
 		return die(1, "%s", err.msg);

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "config/config.h"
+#include "box/invite.h"
 #include "runtime/helper.h"
 #include "runtime/oci.h"
 #include "core/log.h"
@@ -493,6 +494,40 @@ do_clone(struct box_error *err)
 	return rc < 0 ? -2 : 0;
 }
 
+/*
+ * A new invite for a staff member's guest, signed here so that the
+ * signing key stays root's: the box account says which profile, for how
+ * long, redeemable how long; box-shell has checked the staff member's
+ * policy, and records the invite.  Each signing is logged.
+ */
+static int
+do_sign(const struct box_helper_req *req, struct box_error *err)
+{
+	struct box_token_claims claims;
+	struct box_profile p;
+	char token[BOX_TOKEN_MAX + 1];
+	EVP_PKEY *key = NULL;
+	int rc;
+
+	if (load_profile(req->profile, &p, err) < 0)
+		return -1;
+	if (req->ttl > p.max_ttl)
+		return box_error_set(err, BOX_E_DENIED, 0, "ttl over profile "
+		    "%s's max_ttl", p.name);
+	if (box_token_load_private(cfg.signing_key, &key, err) < 0)
+		return -1;
+	rc = box_invite_sign(&cfg, key, p.name, req->ttl, req->expires,
+	    box_now(), &claims, token, sizeof(token), NULL, 0, err);
+	EVP_PKEY_free(key);
+	if (rc < 0)
+		return -1;
+	box_log(LOG_NOTICE, "signed invite %s: profile %s, ttl %llds, "
+	    "redeemable %llds", claims.invite_id, p.name,
+	    (long long)req->ttl, (long long)req->expires);
+	return reply("ok %s %s %d", claims.invite_id, token,
+	    claims.has_host_key);
+}
+
 static int
 do_use(const struct box_helper_req *req, struct box_error *err)
 {
@@ -661,6 +696,9 @@ serve(void)
 			break;
 		case BOX_HOP_CLONE:
 			rc = do_clone(&err);
+			break;
+		case BOX_HOP_SIGN:
+			rc = do_sign(&req, &err);
 			break;
 		}
 		as_caller();

@@ -19,6 +19,7 @@
 #include "box/box.h"
 #include "session/command.h"
 #include "runtime/helper.h"
+#include "core/json.h"
 #include "core/log.h"
 #include "core/priv.h"
 #include "session/record.h"
@@ -27,6 +28,7 @@
 #include "auth/sshkey.h"
 #include "auth/token.h"
 #include "core/util.h"
+#include "shell.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/etc"
@@ -44,15 +46,14 @@ usage(FILE *f)
 	    "  ssh -t box@HOST redeem TOKEN     redeem an invite, open a shell\n"
 	    "  ssh box@HOST [COMMAND]           shell or command in your box\n"
 	    "  ssh box@HOST tcp PORT            a stream to 127.0.0.1:PORT in "
-	    "your box\n",
+	    "your box\n"
+	    "  ssh box@HOST status [--json]     your box and the time it has "
+	    "left\n",
 	    SYSCONFDIR);
 }
 
 /* One line to the guest, and the same to the log. */
-static int
-fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int
+int
 fail(int code, const char *fmt, ...)
 {
 	char msg[BOX_ERROR_MSG_MAX + 64], safe[BOX_ERROR_MSG_MAX + 64];
@@ -164,6 +165,7 @@ redeem(struct box_ctx *ctx, const char *token, const struct box_sshkey *key,
 		return box_error_set(err, BOX_E_DENIED, 0,
 		    "this invite has expired");
 	box_token_hash(token, hash);
+	memset(&lim, 0, sizeof(lim));
 	lim.max_boxes = ctx->cfg.max_boxes;
 	lim.max_boxes_per_invite = ctx->cfg.max_boxes_per_invite;
 	lim.max_boxes_per_source = ctx->cfg.max_boxes_per_source;
@@ -185,13 +187,9 @@ bind_key(struct box_ctx *ctx, struct box_cmd *cmd,
 	struct box_error err;
 	int rc;
 
+	/* Revoked, banned and over were refused() already; a change since
+	 * is caught when the box is claimed, under the state's lock. */
 	if (box_state_binding_get(ctx->st, key->fp, b, &err) == 0) {
-		if (b->revoked_at != 0)
-			return fail(BOX_EXIT_DENIED, "this key's invite was "
-			    "revoked");
-		if (b->deadline <= box_now())
-			return fail(BOX_EXIT_EXPIRED, "this key's box time is "
-			    "over");
 		box_log_context(NULL, b->invite_id, key->fp);
 		if (cmd->kind != BOX_CMD_REDEEM)
 			return 0;
@@ -247,6 +245,122 @@ bind_key(struct box_ctx *ctx, struct box_cmd *cmd,
 		return -1;
 	cmd->kind = BOX_CMD_SHELL;
 	return 0;
+}
+
+/*
+ * A key that may not log in at all (banned, its invite revoked, its time
+ * over) is told so in one line, before anything else is done: no
+ * redemption, no box, no runtime helper.  box-authkeys lets such keys in
+ * (restrict, no terminal) only for this line; without it they would see
+ * a bare "Permission denied".  0 to go on, else the exit status.
+ */
+static int
+refused(struct box_ctx *ctx, const struct box_sshkey *key, const char *source)
+{
+	struct box_binding b;
+	struct box_error err;
+	const char *why = NULL;
+	int code = BOX_EXIT_DENIED;
+
+	if (box_state_ban_get(ctx->st, key->fp, &(struct box_ban){ 0 },
+	    &err) == 0)
+		why = "this key is banned on this bastion";
+	else if (err.kind != BOX_E_NOTFOUND)
+		return fail(box_exit_code(&err), "%s", err.msg);
+	else if (box_state_binding_get(ctx->st, key->fp, &b, &err) == 0) {
+		if (b.revoked_at != 0)
+			why = "this key's invite was revoked";
+		else if (b.deadline <= box_now()) {
+			why = "this key's box time is over";
+			code = BOX_EXIT_EXPIRED;
+		}
+	} else if (err.kind != BOX_E_NOTFOUND)
+		return fail(box_exit_code(&err), "%s", err.msg);
+	if (why == NULL)
+		return 0;
+	/* Not in the state: a refused key that calls again and again must
+	 * not grow it; syslog and the audit file have each. */
+	box_state_audit_nodb(ctx->st, box_now(), "login-refused", NULL, NULL,
+	    key->fp, source, why);
+	return fail(code, "%s", why);
+}
+
+/* "status": the key's box and the time it has left; no box is made. */
+static int
+status(struct box_ctx *ctx, const struct box_cmd *cmd,
+    const struct box_binding *b)
+{
+	char when[32], left[32];
+	struct box_error err;
+	struct box_box box;
+	int64_t now = box_now();
+	int has;
+
+	if ((has = box_state_box_live_of(ctx->st, b->fp, &box, &err)) < 0 &&
+	    err.kind != BOX_E_NOTFOUND)
+		return fail(box_exit_code(&err), "%s", err.msg);
+	has = has == 0;
+	box_format_time(has ? box.deadline : b->deadline, when, sizeof(when));
+	box_format_duration((has ? box.deadline : b->deadline) - now, left,
+	    sizeof(left));
+	if (cmd->json) {
+		char out[1024];
+		size_t o = 0;
+
+		out[o++] = '{';
+		out[o] = '\0';
+		box_json_str(out, sizeof(out), &o, "profile", 32);
+		out[o++] = ':';
+		box_json_str(out, sizeof(out), &o, b->profile, 64);
+		box_json_field(out, sizeof(out), &o, "invite", b->invite_id, 64);
+		box_json_field(out, sizeof(out), &o, "key", b->fp, 128);
+		box_json_field(out, sizeof(out), &o, "ends", when, 32);
+		o += (size_t)snprintf(out + o, sizeof(out) - o, ",\"deadline\":"
+		    "%lld,\"seconds_left\":%lld,\"box\":", (long long)(has ?
+		    box.deadline : b->deadline), (long long)((has ?
+		    box.deadline : b->deadline) - now));
+		if (has) {
+			out[o++] = '{';
+			out[o] = '\0';
+			box_json_str(out, sizeof(out), &o, "id", 8);
+			out[o++] = ':';
+			box_json_str(out, sizeof(out), &o, box.id, 64);
+			box_json_field(out, sizeof(out), &o, "status",
+			    box.status, 32);
+			snprintf(out + o, sizeof(out) - o, ",\"sessions\":%d}}",
+			    box.sessions);
+		} else
+			snprintf(out + o, sizeof(out) - o, "null}");
+		puts(out);
+	} else if (has) {
+		printf("box %s (profile %s): %s, %d session%s; ends at %s, "
+		    "%s left\n", box.id, b->profile, box.status, box.sessions,
+		    box.sessions == 1 ? "" : "s", when, left);
+	} else {
+		printf("no box now (profile %s): connect to get one; this key's "
+		    "time ends at %s, %s left\n", b->profile, when, left);
+	}
+	return fflush(stdout) == 0 ? 0 : BOX_EXIT_GONE;
+}
+
+/* The box's deadline as it is now, for a session's clock (0: unknown). */
+struct deadline_arg {
+	struct box_ctx	*ctx;
+	const char	*box_id;
+};
+
+static int64_t
+deadline_now(void *arg)
+{
+	struct deadline_arg *da = arg;
+	struct box_error err;
+	struct box_box box;
+
+	if (box_state_box_get(da->ctx->st, da->box_id, &box, &err) < 0 ||
+	    (strcmp(box.status, BOX_STATUS_RUNNING) != 0 &&
+	    strcmp(box.status, BOX_STATUS_CREATING) != 0))
+		return 0;
+	return box.deadline;
 }
 
 /* The exit status for how a session ended (the box may be destroyed). */
@@ -357,7 +471,7 @@ start_recording(struct box_ctx *ctx, const struct box_cmd *cmd,
 }
 
 /* The guest's command (or shell, or port) in its box, start to end. */
-static int
+int
 session(struct box_ctx *ctx, const struct box_cmd *cmd,
     const struct box_binding *b, const char *source, int interactive)
 {
@@ -368,6 +482,8 @@ session(struct box_ctx *ctx, const struct box_cmd *cmd,
 	struct box_record *rec = NULL;
 	struct box_watch *watch = NULL;
 	struct watch_audit wa = { ctx, NULL, source, 0 };
+	struct deadline_arg da = { ctx, NULL };
+	char login[192], when[32], left[32];
 	struct box_error err;
 	struct box_box box;
 	struct winsize ws;
@@ -382,6 +498,19 @@ session(struct box_ctx *ctx, const struct box_cmd *cmd,
 	if (interactive) {
 		p = getenv("TERM");
 		term = box_valid_term(p) ? p : "xterm";
+	}
+	snprintf(portcmd, sizeof(portcmd), "tcp %u", cmd->port);
+	/* The profile's hooks, before anything is made: a refused command
+	 * costs nothing. */
+	if ((cmd->kind == BOX_CMD_EXEC || cmd->kind == BOX_CMD_TCP) &&
+	    box_command_allowed(&prof, cmd->kind == BOX_CMD_TCP ? portcmd :
+	    cmd->exec, &err) < 0) {
+		snprintf(detail, sizeof(detail), "%s: %.*s", err.msg,
+		    BOX_SESSION_CMD_MAX, cmd->kind == BOX_CMD_TCP ? portcmd :
+		    cmd->exec);
+		box_state_audit(ctx->st, box_now(), "command-refused",
+		    b->invite_id, NULL, b->fp, source, detail);
+		return fail(BOX_EXIT_DENIED, "%s", err.msg);
 	}
 	if (cmd->kind == BOX_CMD_EXEC) {
 		/* scp and sftp run the bastion's own programs in the box. */
@@ -413,7 +542,6 @@ session(struct box_ctx *ctx, const struct box_cmd *cmd,
 	si.command = "";
 	si.recording = rec != NULL ? recname : NULL;
 	if (cmd->kind == BOX_CMD_TCP) {
-		snprintf(portcmd, sizeof(portcmd), "tcp %u", cmd->port);
 		si.command = portcmd;
 	} else if (cmd->kind != BOX_CMD_SHELL)
 		si.command = cmd->exec;
@@ -463,6 +591,18 @@ session(struct box_ctx *ctx, const struct box_cmd *cmd,
 		so.command = tools;
 	so.profile = &prof;
 	so.deadline = box.deadline;
+	da.box_id = box.id;
+	so.deadline_now = deadline_now;
+	so.deadline_arg = &da;
+	/* A login is told how long its box has. */
+	if (cmd->kind == BOX_CMD_SHELL && interactive) {
+		snprintf(login, sizeof(login), "box %s (profile %s) ends at %s, "
+		    "%s left", box.id, prof.name, box_format_time(box.deadline,
+		    when, sizeof(when)), box_format_duration(box.deadline -
+		    box_now(), left, sizeof(left)));
+		so.login_notice = login;
+		so.motd = prof.banner;
+	}
 	so.warn = prof.warn;
 	so.nwarn = prof.nwarn;
 	so.bytes_in = &res.bytes_in;
@@ -536,10 +676,12 @@ main(int argc, char **argv)
 	const char *p;
 	struct box_binding b;
 	struct box_sshkey key;
+	struct box_sshcert cert;
+	struct box_cert staff;
 	struct box_error err;
 	struct box_ctx ctx;
 	struct box_cmd cmd;
-	int ch, rc, interactive;
+	int ch, rc, interactive, is_cert = 0;
 
 	box_log_init("box-shell", BOX_LOG_SYSLOG);
 	while ((ch = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
@@ -555,11 +697,9 @@ main(int argc, char **argv)
 			return BOX_EXIT_USAGE;
 		}
 	}
-	/* The runtime is reached through the setgid box-runtime helper,
-	 * started before no_new_privs would disarm it. */
-	if (geteuid() != 0)
-		box_helper_start(conf);
-	if (box_priv_drop(&err) < 0)
+	/* Sessions all run as one account: none may read another's memory,
+	 * from the start. */
+	if (box_priv_undumpable(&err) < 0)
 		return fail(BOX_EXIT_CONFIG, "%s", err.msg);
 	if ((p = getenv("SSH_USER_AUTH")) == NULL)
 		return fail(BOX_EXIT_CONFIG, "sshd did not say which key was "
@@ -567,20 +707,45 @@ main(int argc, char **argv)
 	if (box_read_file(p, 65536, &auth, NULL, &err) < 0)
 		return fail(BOX_EXIT_CONFIG, "cannot read SSH_USER_AUTH: %s",
 		    err.msg);
-	rc = box_sshkey_from_auth_info(auth, strlen(auth), &key, &err);
+	rc = box_sshauth_parse(auth, strlen(auth), &key, &cert, &is_cert,
+	    &err);
 	free(auth);
 	if (rc < 0)
 		return fail(BOX_EXIT_DENIED, "%s", err.msg);
 	box_log_context(NULL, NULL, key.fp);
 	source_address(source, sizeof(source));
-	if (box_command_parse(getenv("SSH_ORIGINAL_COMMAND"), &cmd, &err) < 0)
-		return fail(BOX_EXIT_USAGE, "%s", err.msg);
 	if (box_ctx_open(&ctx, conf, 0, &err) < 0)
 		return fail(box_exit_code(&err), "%s", err.msg);
 	box_log_set_format(ctx.cfg.log_format);
+	/* A refused key hears why, and nothing more happens. */
+	if ((rc = is_cert ? staff_refused(&ctx, &cert, source, &staff) :
+	    refused(&ctx, &key, source)) != 0) {
+		box_ctx_close(&ctx);
+		return rc;
+	}
+	/* The runtime is reached through the setgid box-runtime helper,
+	 * started before no_new_privs would disarm it. */
+	if (geteuid() != 0)
+		box_helper_start(conf);
+	if (box_priv_drop(&err) < 0) {
+		box_ctx_close(&ctx);
+		return fail(BOX_EXIT_CONFIG, "%s", err.msg);
+	}
 	interactive = isatty(0);
+	/* A staff member's certificate: staff commands, their own boxes. */
+	if (is_cert) {
+		rc = staff_main(&ctx, &staff, getenv("SSH_ORIGINAL_COMMAND"),
+		    source, interactive);
+		box_ctx_close(&ctx);
+		return rc;
+	}
+	if (box_command_parse(getenv("SSH_ORIGINAL_COMMAND"), &cmd, &err) < 0) {
+		box_ctx_close(&ctx);
+		return fail(BOX_EXIT_USAGE, "%s", err.msg);
+	}
 	if ((rc = bind_key(&ctx, &cmd, &key, source, interactive, &b)) == 0)
-		rc = session(&ctx, &cmd, &b, source, interactive);
+		rc = cmd.kind == BOX_CMD_STATUS ? status(&ctx, &cmd, &b) :
+		    session(&ctx, &cmd, &b, source, interactive);
 	else if (rc < 0)
 		rc = 0;		/* bound, and nothing more was asked */
 	box_ctx_close(&ctx);

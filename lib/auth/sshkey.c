@@ -222,24 +222,18 @@ check_sk_application(struct reader *r)
 	return 0;
 }
 
-/* Structural checks of the blob for its type; why says what was wrong. */
+/* The key's own fields after its type name (in a key or a certificate),
+ * checked for its type; why says what was wrong. */
 static int
-check_blob(const struct keytype *kt, const uint8_t *blob, size_t len,
-    const char **why)
+check_fields(const struct keytype *kt, struct reader *r, const char **why)
 {
-	struct reader r = { blob, len, 0 };
 	const uint8_t *s, *e, *n;
 	size_t slen, elen, nlen, bits;
 	int is;
 
-	if ((is = rd_string_is(&r, kt->name)) != 1) {
-		*why = is < 0 ? "truncated key" : "key type does not match "
-		    "the key data";
-		return -1;
-	}
 	switch (kt->kc) {
 	case KC_ED25519:
-		if (rd_string(&r, &s, &slen) < 0) {
+		if (rd_string(r, &s, &slen) < 0) {
 			*why = "truncated key";
 			return -1;
 		}
@@ -249,12 +243,12 @@ check_blob(const struct keytype *kt, const uint8_t *blob, size_t len,
 		}
 		break;
 	case KC_ECDSA:
-		if ((is = rd_string_is(&r, kt->curve)) != 1) {
+		if ((is = rd_string_is(r, kt->curve)) != 1) {
 			*why = is < 0 ? "truncated key" : "curve does not "
 			    "match key type";
 			return -1;
 		}
-		if (rd_string(&r, &s, &slen) < 0) {
+		if (rd_string(r, &s, &slen) < 0) {
 			*why = "truncated key";
 			return -1;
 		}
@@ -264,8 +258,8 @@ check_blob(const struct keytype *kt, const uint8_t *blob, size_t len,
 		}
 		break;
 	case KC_RSA:
-		if (rd_mpint_pos(&r, &e, &elen, why) < 0 ||
-		    rd_mpint_pos(&r, &n, &nlen, why) < 0)
+		if (rd_mpint_pos(r, &e, &elen, why) < 0 ||
+		    rd_mpint_pos(r, &n, &nlen, why) < 0)
 			return -1;
 		if ((e[elen - 1] & 1) == 0 || (elen == 1 && e[0] < 3)) {
 			*why = "bad RSA exponent";
@@ -282,10 +276,28 @@ check_blob(const struct keytype *kt, const uint8_t *blob, size_t len,
 		}
 		break;
 	}
-	if (kt->sk && check_sk_application(&r) < 0) {
+	if (kt->sk && check_sk_application(r) < 0) {
 		*why = "bad security key application";
 		return -1;
 	}
+	return 0;
+}
+
+/* Structural checks of the blob for its type; why says what was wrong. */
+static int
+check_blob(const struct keytype *kt, const uint8_t *blob, size_t len,
+    const char **why)
+{
+	struct reader r = { blob, len, 0 };
+	int is;
+
+	if ((is = rd_string_is(&r, kt->name)) != 1) {
+		*why = is < 0 ? "truncated key" : "key type does not match "
+		    "the key data";
+		return -1;
+	}
+	if (check_fields(kt, &r, why) < 0)
+		return -1;
 	if (r.off != r.len) {
 		*why = "trailing bytes after key";
 		return -1;
@@ -350,9 +362,185 @@ box_sshkey_parse(const char *type, const char *b64, struct box_sshkey *key,
 	return 0;
 }
 
+
+static int
+rd_u64(struct reader *r, uint64_t *v)
+{
+	uint32_t hi, lo;
+
+	if (rd_u32(r, &hi) < 0 || rd_u32(r, &lo) < 0)
+		return -1;
+	*v = (uint64_t)hi << 32 | lo;
+	return 0;
+}
+
+/* A string of printable ASCII (no blank or ',' with strict), bounded. */
+static int
+rd_text(struct reader *r, char *out, size_t outsz, int strict)
+{
+	const uint8_t *s;
+	size_t n, i;
+
+	if (rd_string(r, &s, &n) < 0 || n >= outsz)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (s[i] < 0x20 || s[i] > 0x7e || (strict && (s[i] == ' ' ||
+		    s[i] == ',')))
+			return -1;
+	memcpy(out, s, n);
+	out[n] = '\0';
+	return 0;
+}
+
+/* Options or extensions: (name, data) pairs, names in strict order. */
+static int
+check_options(const uint8_t *p, size_t len)
+{
+	struct reader r = { p, len, 0 };
+	char name[128], prev[128] = "";
+	const uint8_t *d;
+	size_t dlen;
+
+	while (r.off < r.len) {
+		if (rd_text(&r, name, sizeof(name), 1) < 0 || name[0] == '\0' ||
+		    rd_string(&r, &d, &dlen) < 0 ||
+		    (prev[0] != '\0' && strcmp(prev, name) >= 0))
+			return -1;
+		box_strlcpy(prev, name, sizeof(prev));
+	}
+	return 0;
+}
+
 int
-box_sshkey_from_auth_info(const char *text, size_t len,
-    struct box_sshkey *key, struct box_error *err)
+box_sshcert_parse(const char *type, const char *b64, struct box_sshcert *cert,
+    struct box_error *err)
+{
+	char base[BOX_SSHKEY_TYPE_MAX];
+	const struct keytype *kt, *cakt;
+	const uint8_t *s, *fields, *opts, *exts, *ca;
+	size_t n, tlen, slen = strlen(BOX_CERT_SUFFIX), fstart, b64len;
+	size_t olen, elen, calen;
+	uint8_t *blob = NULL;
+	const char *why = "malformed certificate";
+	struct reader r, pr;
+	long dec;
+	int rc = -1;
+
+	memset(cert, 0, sizeof(*cert));
+	if (type == NULL || b64 == NULL)
+		return box_error_set(err, BOX_E_INPUT, 0, "empty certificate");
+	tlen = strnlen(type, BOX_SSHKEY_TYPE_MAX);
+	if (tlen >= BOX_SSHKEY_TYPE_MAX || tlen <= slen ||
+	    strcmp(type + tlen - slen, BOX_CERT_SUFFIX) != 0)
+		return box_error_set(err, BOX_E_INPUT, 0, "not a certificate "
+		    "type");
+	memcpy(base, type, tlen - slen);
+	base[tlen - slen] = '\0';
+	/* sk-ssh-ed25519-cert-v01@openssh.com certifies
+	 * sk-ssh-ed25519@openssh.com. */
+	if (strncmp(base, "sk-", 3) == 0 && strlen(base) + 13 < sizeof(base))
+		strcat(base, "@openssh.com");
+	if ((kt = lookup_type(base)) == NULL)
+		return box_error_set(err, BOX_E_INPUT, 0, "unsupported "
+		    "certificate type");
+	b64len = strnlen(b64, BOX_SSHKEY_B64_MAX + 1);
+	if (b64len == 0 || b64len > BOX_SSHKEY_B64_MAX)
+		return box_error_set(err, BOX_E_INPUT, 0, "certificate data "
+		    "empty or too long");
+	if ((blob = malloc(BOX_SSHKEY_BLOB_MAX)) == NULL)
+		return box_error_set(err, BOX_E_INTERNAL, 0, "out of memory");
+	if ((dec = box_b64_decode(b64, b64len, blob, BOX_SSHKEY_BLOB_MAX,
+	    0)) <= 0) {
+		why = "bad base64";
+		goto out;
+	}
+	r.p = blob;
+	r.len = (size_t)dec;
+	r.off = 0;
+	if (rd_string_is(&r, type) != 1 || rd_string(&r, &s, &n) < 0)
+		goto out;		/* type, nonce */
+	fstart = r.off;
+	if (check_fields(kt, &r, &why) < 0)
+		goto out;
+	fields = blob + fstart;
+	n = r.off - fstart;
+	/* The certified key as a plain key: its type, then its fields. */
+	if (4 + strlen(kt->name) + n > sizeof(cert->key.blob)) {
+		why = "certificate too large";
+		goto out;
+	}
+	why = "malformed certificate";
+	cert->key.blob[0] = cert->key.blob[1] = cert->key.blob[2] = 0;
+	cert->key.blob[3] = (uint8_t)strlen(kt->name);
+	memcpy(cert->key.blob + 4, kt->name, strlen(kt->name));
+	memcpy(cert->key.blob + 4 + strlen(kt->name), fields, n);
+	cert->key.bloblen = 4 + strlen(kt->name) + n;
+	if (rd_u64(&r, &cert->serial) < 0 || rd_u32(&r, &cert->cert_type) < 0 ||
+	    (cert->cert_type != BOX_CERT_TYPE_USER &&
+	    cert->cert_type != BOX_CERT_TYPE_HOST) ||
+	    rd_text(&r, cert->key_id, sizeof(cert->key_id), 0) < 0 ||
+	    rd_string(&r, &s, &n) < 0)
+		goto out;
+	pr.p = s;
+	pr.len = n;
+	pr.off = 0;
+	while (pr.off < pr.len) {
+		if (cert->nprincipals == BOX_CERT_PRINCIPALS_MAX) {
+			why = "too many principals";
+			goto out;
+		}
+		if (rd_text(&pr, cert->principals[cert->nprincipals],
+		    BOX_CERT_NAME_MAX, 1) < 0 ||
+		    cert->principals[cert->nprincipals][0] == '\0') {
+			why = "bad principal";
+			goto out;
+		}
+		cert->nprincipals++;
+	}
+	if (rd_u64(&r, &cert->valid_after) < 0 ||
+	    rd_u64(&r, &cert->valid_before) < 0 ||
+	    cert->valid_before <= cert->valid_after ||
+	    rd_string(&r, &opts, &olen) < 0 || check_options(opts, olen) < 0 ||
+	    rd_string(&r, &exts, &elen) < 0 || check_options(exts, elen) < 0 ||
+	    rd_string(&r, &s, &n) < 0 ||		/* reserved */
+	    rd_string(&r, &ca, &calen) < 0 ||
+	    rd_string(&r, &s, &n) < 0 || n == 0 ||	/* signature */
+	    r.off != r.len)
+		goto out;
+	/* The CA's key: a key of a known type, never a certificate. */
+	{
+		struct reader cr = { ca, calen, 0 };
+		char catype[BOX_SSHKEY_TYPE_MAX];
+
+		if (rd_text(&cr, catype, sizeof(catype), 1) < 0 ||
+		    (cakt = lookup_type(catype)) == NULL ||
+		    check_blob(cakt, ca, calen, &why) < 0) {
+			why = "bad CA key";
+			goto out;
+		}
+	}
+	if (fingerprint(cert->key.blob, cert->key.bloblen, cert->key.fp,
+	    sizeof(cert->key.fp)) < 0 ||
+	    fingerprint(ca, calen, cert->ca_fp, sizeof(cert->ca_fp)) < 0) {
+		why = "cannot compute a fingerprint";
+		goto out;
+	}
+	box_strlcpy(cert->key.type, kt->name, sizeof(cert->key.type));
+	box_strlcpy(cert->type, type, sizeof(cert->type));
+	rc = 0;
+out:
+	free(blob);
+	if (rc < 0) {
+		memset(cert, 0, sizeof(*cert));
+		return box_error_set(err, BOX_E_INPUT, 0, "certificate: %s",
+		    why);
+	}
+	return 0;
+}
+
+int
+box_sshauth_parse(const char *text, size_t len, struct box_sshkey *key,
+    struct box_sshcert *cert, int *is_cert, struct box_error *err)
 {
 	static const char method[] = "publickey ";
 	const size_t mlen = sizeof(method) - 1;
@@ -363,6 +551,8 @@ box_sshkey_from_auth_info(const char *text, size_t len,
 	int found = 0;
 
 	memset(key, 0, sizeof(*key));
+	if (is_cert != NULL)
+		*is_cert = 0;
 	if (text == NULL || len == 0)
 		return box_error_set(err, BOX_E_INPUT, 0,
 		    "empty authentication info");
@@ -411,7 +601,23 @@ box_sshkey_from_auth_info(const char *text, size_t len,
 	if (!found)
 		return box_error_set(err, BOX_E_INPUT, 0,
 		    "no publickey line in authentication info");
+	if (cert != NULL && is_cert != NULL && tlen > strlen(BOX_CERT_SUFFIX) &&
+	    strcmp(type + tlen - strlen(BOX_CERT_SUFFIX), BOX_CERT_SUFFIX) ==
+	    0) {
+		if (box_sshcert_parse(type, b64, cert, err) < 0)
+			return -1;
+		*key = cert->key;
+		*is_cert = 1;
+		return 0;
+	}
 	return box_sshkey_parse(type, b64, key, err);
+}
+
+int
+box_sshkey_from_auth_info(const char *text, size_t len,
+    struct box_sshkey *key, struct box_error *err)
+{
+	return box_sshauth_parse(text, len, key, NULL, NULL, err);
 }
 
 int

@@ -190,6 +190,7 @@ box_provision(struct box_ctx *ctx, const struct box_binding *b,
 
 	if (box_random_hex(id, BOX_ID_LEN / 2, err) < 0)
 		return -1;
+	lim = ctx->staff_lim;
 	lim.max_boxes = ctx->cfg.max_boxes;
 	lim.max_boxes_per_invite = ctx->cfg.max_boxes_per_invite;
 	lim.max_boxes_per_source = ctx->cfg.max_boxes_per_source;

@@ -32,6 +32,10 @@ struct box_ctx {
 	struct box_runtime *drivers[BOX_CTX_DRIVERS];	/* opened so far */
 	size_t	 ndrivers;
 	int	 from_pool;		/* box_provision took a pooled box */
+	/* For a staff member's box: box_provision counts their boxes and
+	 * their group's against these (owner, group and their maxima;
+	 * zero: not a staff box). */
+	struct box_limits staff_lim;
 };
 
 /*

@@ -14,6 +14,7 @@
 #include <yaml.h>
 
 #include "config/config.h"
+#include "core/json.h"
 #include "core/log.h"
 #include "core/util.h"
 
@@ -642,6 +643,155 @@ set_log_format(struct ctx *c, yaml_node_t *v, const char *key, void *field)
 	return set_word(c, v, key, field, w, nitems(w), "text or json");
 }
 
+/* Staff: the CA, its revocation list, how long a certificate may be. */
+static const struct key staff_keys[] = {
+	{ "ca_key", set_cfg_path, offsetof(struct box_config, staff_ca) },
+	{ "revoked_keys", set_cfg_path,
+	    offsetof(struct box_config, staff_krl) },
+	{ "max_cert_ttl", set_duration_pos,
+	    offsetof(struct box_config, staff_max_cert_ttl) },
+};
+
+static int
+set_staff(struct ctx *c, yaml_node_t *v, const char *key, void *field)
+{
+	return walk_map(c, v, key, staff_keys, nitems(staff_keys), field,
+	    NULL);
+}
+
+/* A name of a group or profile: [a-z0-9_-], 1 to max - 1 bytes. */
+static int
+plain_name(const char *s, size_t max)
+{
+	size_t n = strlen(s);
+
+	return n > 0 && n < max && strspn(s, "abcdefghijklmnopqrstuvwxyz"
+	    "0123456789_-") == n;
+}
+
+static int
+set_group_profiles(struct ctx *c, yaml_node_t *v, const char *key,
+    void *field)
+{
+	struct box_group *g = field;
+	yaml_node_item_t *it;
+	char ikey[160];
+	const char *s;
+	size_t n = 0;
+
+	if (v->type != YAML_SEQUENCE_NODE)
+		return cerr(c, v, key, "expected a list of profile names");
+	for (it = v->data.sequence.items.start;
+	    it < v->data.sequence.items.top; it++, n++) {
+		yaml_node_t *e = yaml_document_get_node(c->doc, *it);
+
+		if (e == NULL)
+			return box_error_set(c->err, BOX_E_INTERNAL, 0,
+			    "%.200s: broken YAML document", c->fname);
+		if (n >= BOX_GROUP_PROFILES_MAX)
+			return cerr(c, e, key, "at most %d profiles",
+			    BOX_GROUP_PROFILES_MAX);
+		snprintf(ikey, sizeof(ikey), "%s[%zu]", key, n);
+		if (get_scalar(c, e, ikey, &s) < 0)
+			return -1;
+		if (!box_valid_name(s, BOX_PROFILE_NAME_MAX))
+			return cerr(c, e, ikey, "not a profile name");
+		box_strlcpy(g->profiles[n], s, sizeof(g->profiles[0]));
+	}
+	g->nprofiles = n;
+	return 0;
+}
+
+static int
+set_group_count(struct ctx *c, yaml_node_t *v, const char *key, void *field)
+{
+	return set_count(c, v, key, field, 100000);
+}
+
+static const struct key group_keys[] = {
+	{ "profiles", set_group_profiles, 0 },
+	{ "max_ttl", set_duration_pos, offsetof(struct box_group, max_ttl) },
+	{ "max_boxes", set_group_count,
+	    offsetof(struct box_group, max_boxes) },
+	{ "invite", set_bool, offsetof(struct box_group, invite) },
+};
+
+/* policy.groups: NAME: { profiles, max_ttl, max_boxes, invite }. */
+static int
+set_groups(struct ctx *c, yaml_node_t *v, const char *key, void *field)
+{
+	struct box_config *cfg = field;
+	yaml_node_pair_t *pair;
+	char gkey[160], safe[64];
+	const char *name;
+	size_t n = 0, i;
+
+	if (v->type != YAML_MAPPING_NODE)
+		return cerr(c, v, key, "expected a mapping of group names");
+	for (pair = v->data.mapping.pairs.start;
+	    pair < v->data.mapping.pairs.top; pair++, n++) {
+		yaml_node_t *k = yaml_document_get_node(c->doc, pair->key);
+		yaml_node_t *e = yaml_document_get_node(c->doc, pair->value);
+		struct box_group *g;
+
+		if (k == NULL || e == NULL)
+			return box_error_set(c->err, BOX_E_INTERNAL, 0,
+			    "%.200s: broken YAML document", c->fname);
+		if (n >= BOX_POLICY_GROUPS_MAX)
+			return cerr(c, k, key, "at most %d groups",
+			    BOX_POLICY_GROUPS_MAX);
+		if (get_scalar(c, k, key, &name) < 0)
+			return -1;
+		snprintf(gkey, sizeof(gkey), "%s.%s", key,
+		    box_log_safe(name, safe, sizeof(safe)));
+		if (!plain_name(name, BOX_GROUP_NAME_MAX))
+			return cerr(c, k, gkey, "a group name is 1 to %d of "
+			    "a-z, 0-9, _ and -", BOX_GROUP_NAME_MAX - 1);
+		for (i = 0; i < n; i++)
+			if (strcmp(cfg->groups[i].name, name) == 0)
+				return cerr(c, k, gkey, "duplicate group");
+		g = &cfg->groups[n];
+		memset(g, 0, sizeof(*g));
+		box_strlcpy(g->name, name, sizeof(g->name));
+		g->max_boxes = 10;
+		if (walk_map(c, e, gkey, group_keys, nitems(group_keys), g,
+		    NULL) < 0)
+			return -1;
+		cfg->ngroups = n + 1;
+	}
+	return 0;
+}
+
+static int
+set_person_limit(struct ctx *c, yaml_node_t *v, const char *key, void *field)
+{
+	return set_count(c, v, key, field, 1000);
+}
+
+static const struct key policy_keys[] = {
+	{ "groups", set_groups, 0 },
+	{ "max_boxes_per_person", set_person_limit,
+	    offsetof(struct box_config, max_boxes_per_person) },
+};
+
+static int
+set_policy(struct ctx *c, yaml_node_t *v, const char *key, void *field)
+{
+	return walk_map(c, v, key, policy_keys, nitems(policy_keys), field,
+	    NULL);
+}
+
+const struct box_group *
+box_config_group(const struct box_config *cfg, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->ngroups; i++)
+		if (strcmp(cfg->groups[i].name, name) == 0)
+			return &cfg->groups[i];
+	return NULL;
+}
+
 static const struct key config_keys[] = {
 	{ "box_user", set_box_user, offsetof(struct box_config, box_user) },
 	{ "state_dir", set_cfg_path, offsetof(struct box_config, state_dir) },
@@ -674,6 +824,8 @@ static const struct key config_keys[] = {
 	{ "limits", set_limits, 0 },
 	{ "create_timeout", set_duration_pos,
 	    offsetof(struct box_config, create_timeout) },
+	{ "staff", set_staff, 0 },
+	{ "policy", set_policy, 0 },
 };
 
 /* Profiles */
@@ -1158,13 +1310,162 @@ set_accel(struct ctx *c, yaml_node_t *v, const char *key, void *field)
 	return 0;
 }
 
+/* A list of command patterns (commands.allow, commands.deny). */
+static int
+set_patterns(struct ctx *c, yaml_node_t *v, const char *key,
+    char (*out)[BOX_PROFILE_CMD_MAX], size_t *nout)
+{
+	yaml_node_item_t *it;
+	char ikey[160];
+	const char *s;
+	size_t n = 0;
+
+	if (v->type != YAML_SEQUENCE_NODE)
+		return cerr(c, v, key, "expected a list of command patterns");
+	for (it = v->data.sequence.items.start;
+	    it < v->data.sequence.items.top; it++, n++) {
+		yaml_node_t *e = yaml_document_get_node(c->doc, *it);
+
+		if (e == NULL)
+			return box_error_set(c->err, BOX_E_INTERNAL, 0,
+			    "%.200s: broken YAML document", c->fname);
+		if (n >= BOX_PROFILE_MAX_CMDS)
+			return cerr(c, e, key, "at most %d patterns",
+			    BOX_PROFILE_MAX_CMDS);
+		snprintf(ikey, sizeof(ikey), "%s[%zu]", key, n);
+		if (get_scalar(c, e, ikey, &s) < 0)
+			return -1;
+		if (*s == '\0' || strlen(s) >= BOX_PROFILE_CMD_MAX ||
+		    !box_utf8_text(s))
+			return cerr(c, e, ikey, "a pattern is 1 to %d bytes of "
+			    "text", BOX_PROFILE_CMD_MAX - 1);
+		box_strlcpy(out[n], s, BOX_PROFILE_CMD_MAX);
+	}
+	*nout = n;
+	return 0;
+}
+
+static int
+set_allow(struct ctx *c, yaml_node_t *v, const char *key, void *field)
+{
+	struct box_profile *p = field;
+
+	return set_patterns(c, v, key, p->cmd_allow, &p->ncmd_allow);
+}
+
+static int
+set_deny(struct ctx *c, yaml_node_t *v, const char *key, void *field)
+{
+	struct box_profile *p = field;
+
+	return set_patterns(c, v, key, p->cmd_deny, &p->ncmd_deny);
+}
+
+static const struct key command_keys[] = {
+	{ "allow", set_allow, 0 },
+	{ "deny", set_deny, 0 },
+};
+
+static int
+set_commands(struct ctx *c, yaml_node_t *v, const char *key, void *field)
+{
+	return walk_map(c, v, key, command_keys, nitems(command_keys), field,
+	    NULL);
+}
+
+/* env: NAME: value, passed into every session of the profile's boxes. */
+static int
+set_env(struct ctx *c, yaml_node_t *v, const char *key, void *field)
+{
+	struct box_profile *p = field;
+	yaml_node_pair_t *pair;
+	char ikey[160], safe[64];
+	const char *name, *val;
+	size_t n = 0, i, len;
+
+	if (v->type != YAML_MAPPING_NODE)
+		return cerr(c, v, key, "expected a mapping of NAME: value");
+	for (pair = v->data.mapping.pairs.start;
+	    pair < v->data.mapping.pairs.top; pair++, n++) {
+		yaml_node_t *k = yaml_document_get_node(c->doc, pair->key);
+		yaml_node_t *e = yaml_document_get_node(c->doc, pair->value);
+
+		if (k == NULL || e == NULL)
+			return box_error_set(c->err, BOX_E_INTERNAL, 0,
+			    "%.200s: broken YAML document", c->fname);
+		if (n >= BOX_PROFILE_MAX_ENV)
+			return cerr(c, k, key, "at most %d variables",
+			    BOX_PROFILE_MAX_ENV);
+		if (get_scalar(c, k, key, &name) < 0)
+			return -1;
+		len = strlen(name);
+		snprintf(ikey, sizeof(ikey), "%s.%s", key,
+		    box_log_safe(name, safe, sizeof(safe)));
+		if (len == 0 || len > 64 || (name[0] >= '0' && name[0] <= '9') ||
+		    strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop"
+		    "qrstuvwxyz0123456789_") != len)
+			return cerr(c, k, ikey, "a variable name is letters, "
+			    "digits and _, not starting with a digit");
+		if (strcmp(name, "TERM") == 0)
+			return cerr(c, k, ikey, "TERM is the guest's terminal's");
+		if (get_scalar(c, e, ikey, &val) < 0)
+			return -1;
+		if (len + 1 + strlen(val) >= BOX_PROFILE_ENV_MAX ||
+		    !box_utf8_text(val))
+			return cerr(c, e, ikey, "a value is text, at most %zu "
+			    "bytes", BOX_PROFILE_ENV_MAX - len - 2);
+		for (i = 0; i < n; i++)
+			if (strncmp(p->env[i], name, len) == 0 &&
+			    p->env[i][len] == '=')
+				return cerr(c, k, ikey, "set twice");
+		snprintf(p->env[n], BOX_PROFILE_ENV_MAX, "%s=%s", name, val);
+	}
+	p->nenv = n;
+	return 0;
+}
+
+/* banner: text shown at login; lines of UTF-8 text, no other controls. */
+static int
+set_banner(struct ctx *c, yaml_node_t *v, const char *key, void *field)
+{
+	char line[BOX_PROFILE_BANNER_MAX];
+	const char *s;
+	size_t len, i, start;
+
+	if (v->type != YAML_SCALAR_NODE)
+		return cerr(c, v, key, "expected text");
+	s = (const char *)v->data.scalar.value;
+	len = v->data.scalar.length;
+	if (len >= BOX_PROFILE_BANNER_MAX)
+		return cerr(c, v, key, "too long (at most %d bytes)",
+		    BOX_PROFILE_BANNER_MAX - 1);
+	if (strlen(s) != len)
+		return cerr(c, v, key, "NUL byte in the banner");
+	for (start = i = 0; i <= len; i++) {
+		if (i < len && s[i] != '\n')
+			continue;
+		memcpy(line, s + start, i - start);
+		line[i - start] = '\0';
+		if (!box_utf8_text(line))
+			return cerr(c, v, key, "lines of UTF-8 text without "
+			    "control characters");
+		start = i + 1;
+	}
+	/* A block scalar's last newline is not a line of its own. */
+	while (len > 0 && s[len - 1] == '\n')
+		len--;
+	memcpy(field, s, len);
+	((char *)field)[len] = '\0';
+	return 0;
+}
+
 enum {
 	PK_DESCRIPTION, PK_IMAGE, PK_RUNTIME, PK_TTL, PK_MAX_TTL, PK_LINGER,
 	PK_WARN, PK_MEMORY, PK_CPUS, PK_PIDS, PK_NETWORK, PK_USER, PK_SHELL,
 	PK_WORKDIR, PK_READ_ONLY, PK_TMPFS, PK_TMPFS_SIZE, PK_CAP_ADD,
 	PK_DISK, PK_SHM_SIZE, PK_SESSION, PK_RECORD, PK_RECORD_REQUIRED,
 	PK_WATCH, PK_WATCH_NOTICE, PK_RECORD_MAX, PK_POOL, PK_POOL_MAX_AGE,
-	PK_ACCEL, PK_COUNT
+	PK_ACCEL, PK_COMMANDS, PK_ENV, PK_BANNER, PK_COUNT
 };
 
 static const struct key profile_keys[PK_COUNT] = {
@@ -1219,6 +1520,10 @@ static const struct key profile_keys[PK_COUNT] = {
 	    offsetof(struct box_profile, pool_max_age) },
 	[PK_ACCEL] = { "accel", set_accel,
 	    offsetof(struct box_profile, accel) },
+	[PK_COMMANDS] = { "commands", set_commands, 0 },
+	[PK_ENV] = { "env", set_env, 0 },
+	[PK_BANNER] = { "banner", set_banner,
+	    offsetof(struct box_profile, banner) },
 };
 
 /* An empty document, "---", "~" or "null" at the top: use the defaults. */
@@ -1323,6 +1628,12 @@ config_defaults(struct box_config *cfg)
 	    sizeof(cfg->sshd_config));
 	box_strlcpy(cfg->host_key, "/etc/ssh/ssh_host_ed25519_key.pub",
 	    sizeof(cfg->host_key));
+	box_strlcpy(cfg->staff_ca, SYSCONFDIR "/sshbox/user_ca",
+	    sizeof(cfg->staff_ca));
+	box_strlcpy(cfg->staff_krl, SYSCONFDIR "/sshbox/revoked.krl",
+	    sizeof(cfg->staff_krl));
+	cfg->staff_max_cert_ttl = 12 * 3600;
+	cfg->max_boxes_per_person = 3;
 }
 
 int

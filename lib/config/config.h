@@ -20,6 +20,11 @@
 #define BOX_PROFILE_MAX_WARN	4
 #define BOX_PROFILE_MAX_TMPFS	8
 #define BOX_PROFILE_MAX_CAPS	16
+#define BOX_PROFILE_MAX_CMDS	32	/* patterns in commands.allow, .deny */
+#define BOX_PROFILE_CMD_MAX	128	/* bytes of one pattern, NUL too */
+#define BOX_PROFILE_MAX_ENV	16	/* variables in env */
+#define BOX_PROFILE_ENV_MAX	512	/* bytes of one NAME=value, NUL too */
+#define BOX_PROFILE_BANNER_MAX	1024	/* bytes of the banner, NUL too */
 #define BOX_USER_MAX		32
 
 /*
@@ -72,6 +77,30 @@ struct box_profile {
 	int64_t	 pool_max_age;		/* a ready box older is replaced
 					 * (1h) */
 	char	 accel[8];		/* microvm: auto (default), kvm, tcg */
+	/* Session hooks.  Commands (non-interactive sessions) are checked
+	 * against allow (when set: only matching, simple commands) and
+	 * deny (shell glob patterns, the whole command line). */
+	char	 cmd_allow[BOX_PROFILE_MAX_CMDS][BOX_PROFILE_CMD_MAX];
+	size_t	 ncmd_allow;
+	char	 cmd_deny[BOX_PROFILE_MAX_CMDS][BOX_PROFILE_CMD_MAX];
+	size_t	 ncmd_deny;
+	char	 env[BOX_PROFILE_MAX_ENV][BOX_PROFILE_ENV_MAX];	/* NAME=value */
+	size_t	 nenv;
+	char	 banner[BOX_PROFILE_BANNER_MAX];	/* shown at login, "" */
+};
+
+/* A staff group of the policy: who in it may use which profiles, for how
+ * long, and how many boxes its members may hold together. */
+#define BOX_POLICY_GROUPS_MAX	16
+#define BOX_GROUP_NAME_MAX	33	/* [a-z0-9_-], NUL too */
+#define BOX_GROUP_PROFILES_MAX	16
+struct box_group {
+	char	 name[BOX_GROUP_NAME_MAX];
+	char	 profiles[BOX_GROUP_PROFILES_MAX][BOX_PROFILE_NAME_MAX + 1];
+	size_t	 nprofiles;
+	int64_t	 max_ttl;		/* 0: the profile's max_ttl */
+	int	 max_boxes;		/* live boxes of its members (10) */
+	int	 invite;		/* may create guests' invites (false) */
 };
 
 struct box_config {
@@ -110,7 +139,21 @@ struct box_config {
 	int	 max_boxes_per_invite;	/* live boxes of one invite (20) */
 	int	 max_boxes_per_source;	/* live boxes from one address (5) */
 	unsigned explicit_keys;		/* BOX_CFG_* keys the file sets */
+	/* Staff: short-lived SSH certificates from sshbox's own CA. */
+	char	 staff_ca[PATH_MAX];	/* the CA's private key, root's
+					 * (SYSCONFDIR/sshbox/user_ca); its
+					 * .pub is sshd's TrustedUserCAKeys */
+	char	 staff_krl[PATH_MAX];	/* sshd's RevokedKeys, kept by
+					 * box-invite (.../revoked.krl) */
+	int64_t	 staff_max_cert_ttl;	/* longest certificate (12h) */
+	struct box_group groups[BOX_POLICY_GROUPS_MAX];	/* policy.groups */
+	size_t	 ngroups;
+	int	 max_boxes_per_person;	/* a staff member's live boxes (3) */
 };
+
+/* The policy group named name, or NULL. */
+const struct box_group *box_config_group(const struct box_config *cfg,
+	    const char *name);
 
 #define BOX_CFG_BOX_USER	0x1
 #define BOX_CFG_INSTANCE	0x2

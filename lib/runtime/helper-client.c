@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "auth/token.h"
 #include "runtime/helper.h"
 #include "core/log.h"
 #include "core/spawn.h"
@@ -252,7 +253,7 @@ h_send(const void *buf, size_t len, struct box_error *err)
 static int64_t
 h_deadline(const struct box_runtime *rt, enum box_helper_op op)
 {
-	int64_t t = rt->cfg != NULL && rt->cfg->docker_timeout > 0 ?
+	int64_t t = rt != NULL && rt->cfg != NULL && rt->cfg->docker_timeout > 0 ?
 	    rt->cfg->docker_timeout : 30;
 	int calls = op == BOX_HOP_CREATE ? 6 : 2;
 
@@ -293,8 +294,8 @@ h_call(struct box_runtime *rt, const struct box_helper_req *req,
 		H.ready = 1;
 	}
 	/* Requests about a box go to the driver of the box's runtime. */
-	if (req->op != BOX_HOP_USE && req->op != BOX_HOP_CREATE &&
-	    strcmp(H.runtime, rt->name) != 0) {
+	if (rt != NULL && req->op != BOX_HOP_USE &&
+	    req->op != BOX_HOP_CREATE && strcmp(H.runtime, rt->name) != 0) {
 		struct box_helper_req use;
 
 		memset(&use, 0, sizeof(use));
@@ -448,6 +449,40 @@ helper_fresh(struct box_runtime *rt, const char *box_id, const char *ref,
 		return box_error_set(err, BOX_E_RUNTIME, 0,
 		    "unexpected reply from box-runtime");
 	*fresh = args[0] == '1';
+	return 0;
+}
+
+int
+box_helper_sign(const char *profile, int64_t ttl, int64_t expires, char *id,
+    char *token, int *pinned, struct box_error *err)
+{
+	struct box_helper_req req;
+	char line[BOX_HELPER_LINE_MAX], *args, *w[3], *save;
+	size_t i;
+
+	memset(&req, 0, sizeof(req));
+	req.op = BOX_HOP_SIGN;
+	req.ttl = ttl;
+	req.expires = expires;
+	if (box_strlcpy(req.profile, profile, sizeof(req.profile)) < 0)
+		return box_error_set(err, BOX_E_INPUT, 0, "invalid profile");
+	if (h_call(NULL, &req, line, sizeof(line), &args, NULL, err) < 0)
+		return -1;
+	/* "ID TOKEN PINNED", each checked: the reply is the helper's, and
+	 * what the state records must be what a token can be. */
+	for (i = 0; i < 3; i++)
+		if ((w[i] = strtok_r(i == 0 ? args : NULL, " ", &save)) == NULL)
+			break;
+	if (i != 3 || strtok_r(NULL, " ", &save) != NULL ||
+	    strlen(w[0]) != BOX_ID_LEN || strspn(w[0], "0123456789abcdef") !=
+	    BOX_ID_LEN || strlen(w[1]) > BOX_TOKEN_MAX ||
+	    strncmp(w[1], BOX_TOKEN_PREFIX, strlen(BOX_TOKEN_PREFIX)) != 0 ||
+	    (strcmp(w[2], "0") != 0 && strcmp(w[2], "1") != 0))
+		return box_error_set(err, BOX_E_RUNTIME, 0,
+		    "unexpected reply from box-runtime");
+	memcpy(id, w[0], BOX_ID_LEN + 1);
+	box_strlcpy(token, w[1], BOX_TOKEN_MAX + 1);
+	*pinned = w[2][0] == '1';
 	return 0;
 }
 

@@ -24,6 +24,7 @@ static const struct {
 	{ "use",     BOX_HOP_USE,     1 },
 	{ "fresh",   BOX_HOP_FRESH,   3 },
 	{ "clone",   BOX_HOP_CLONE,   0 },
+	{ "sign",    BOX_HOP_SIGN,    3 },
 };
 
 /* The name of a request that takes BOXID REF. */
@@ -170,6 +171,20 @@ box_helper_parse_req(const char *line, size_t len,
 		return 0;
 	case BOX_HOP_CLONE:
 		return 0;
+	case BOX_HOP_SIGN:
+		if (!box_valid_name(w[1], BOX_PROFILE_NAME_MAX))
+			return box_error_set(err, BOX_E_INPUT, 0,
+			    "invalid profile name");
+		if (box_parse_int(w[2], 1, 366LL * 86400, &v, NULL) < 0)
+			return box_error_set(err, BOX_E_INPUT, 0,
+			    "invalid ttl");
+		req->ttl = v;
+		if (box_parse_int(w[3], 1, 30LL * 86400, &v, NULL) < 0)
+			return box_error_set(err, BOX_E_INPUT, 0,
+			    "invalid expiry");
+		req->expires = v;
+		box_strlcpy(req->profile, w[1], sizeof(req->profile));
+		return 0;
 	case BOX_HOP_USE:
 		if (!box_config_known_runtime(w[1]))
 			return box_error_set(err, BOX_E_INPUT, 0,
@@ -218,6 +233,10 @@ box_helper_format_req(const struct box_helper_req *req, char *buf,
 		break;
 	case BOX_HOP_CLONE:
 		n = snprintf(buf, bufsz, "clone\n");
+		break;
+	case BOX_HOP_SIGN:
+		n = snprintf(buf, bufsz, "sign %s %lld %lld\n", req->profile,
+		    (long long)req->ttl, (long long)req->expires);
 		break;
 	}
 	if (n < 0 || (size_t)n >= bufsz)

@@ -31,6 +31,12 @@
  *                                        a helper of its own rides along
  *                                        (SCM_RIGHTS): for work in the
  *                                        background (a pool's refill)
+ *   sign PROFILE TTL EXPIRES          -> ok ID TOKEN PINNED: a new invite
+ *                                        for guests (a staff member's
+ *                                        invite), signed with the signing
+ *                                        key, which only root reads;
+ *                                        TTL within the profile's
+ *                                        max_ttl, EXPIRES at most 30d
  *
  * Nothing else: a session's command, terminal and exit status pass
  * between box-shell and the box's agent over the connection "agent"
@@ -66,6 +72,7 @@ enum box_helper_op {
 	BOX_HOP_USE,
 	BOX_HOP_FRESH,
 	BOX_HOP_CLONE,
+	BOX_HOP_SIGN,
 };
 
 struct box_helper_req {
@@ -75,6 +82,7 @@ struct box_helper_req {
 	char	 profile[BOX_PROFILE_NAME_MAX + 1];
 	int64_t	 deadline;
 	char	 runtime[16];		/* use */
+	int64_t	 ttl, expires;		/* sign */
 };
 
 /* A reference the helper accepts: a whole container id or sshbox-BOXID. */
@@ -119,6 +127,13 @@ void	box_helper_start(const char *conf);
  * greeting).  -1 with err.
  */
 int	box_helper_clone(struct box_runtime *rt, struct box_error *err);
+/*
+ * A new invite for profile, signed by box-runtime: its id (BOX_ID_LEN + 1)
+ * and token (BOX_TOKEN_MAX + 1) and whether it pins the host key.  The
+ * caller records it in the state.
+ */
+int	box_helper_sign(const char *profile, int64_t ttl, int64_t expires,
+	    char *id, char *token, int *pinned, struct box_error *err);
 void	box_helper_adopt(int fd);
 int	box_helper_active(void);
 

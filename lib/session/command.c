@@ -1,6 +1,8 @@
 /* Classifying the command a guest sent: box-shell's own verb, or theirs. */
+#include <fnmatch.h>
 #include <string.h>
 
+#include "config/config.h"
 #include "session/command.h"
 #include "core/util.h"
 
@@ -36,6 +38,27 @@ parse_tcp(const char *p, struct box_cmd *cmd, struct box_error *err)
 	    "usage: tcp PORT (a port from 1 to 65535 in your box)");
 }
 
+/* "status" or "status --json", and nothing after it. */
+static int
+parse_status(const char *p, struct box_cmd *cmd, struct box_error *err)
+{
+	while (is_space(*p))
+		p++;
+	if (strncmp(p, "--json", 6) == 0 && (p[6] == '\0' || is_space(p[6]) ||
+	    p[6] == '\r' || p[6] == '\n')) {
+		cmd->json = 1;
+		p += 6;
+	}
+	while (is_space(*p) || *p == '\r' || *p == '\n')
+		p++;
+	if (*p != '\0')
+		return box_error_set(err, BOX_E_INPUT, 0,
+		    "usage: status [--json] (your box and the time it has "
+		    "left)");
+	cmd->kind = BOX_CMD_STATUS;
+	return 0;
+}
+
 int
 box_command_parse(const char *orig, struct box_cmd *cmd,
     struct box_error *err)
@@ -57,6 +80,9 @@ box_command_parse(const char *orig, struct box_cmd *cmd,
 		p++;
 	if (strncmp(p, "tcp", 3) == 0 && (p[3] == '\0' || is_space(p[3])))
 		return parse_tcp(p + 3, cmd, err);
+	if (strncmp(p, "status", 6) == 0 && (p[6] == '\0' || is_space(p[6]) ||
+	    p[6] == '\r' || p[6] == '\n'))
+		return parse_status(p + 6, cmd, err);
 	if (strncmp(p, "redeem", 6) != 0 ||
 	    (p[6] != '\0' && !is_space(p[6]))) {
 		cmd->kind = BOX_CMD_EXEC;
@@ -125,4 +151,45 @@ box_command_tools(const char *exec, char *out, size_t outsz)
 		    prog, rest, strcmp(prog, "scp") == 0 ? "scp" :
 		    "/usr/lib/openssh/sftp-server", rest);
 	return n < 0 || (size_t)n >= outsz ? -1 : 0;
+}
+
+int
+box_command_allowed(const struct box_profile *p, const char *line,
+    struct box_error *err)
+{
+	char buf[BOX_COMMAND_MAX + 1];
+	size_t len, i;
+	const char *s;
+
+	if (p->ncmd_allow == 0 && p->ncmd_deny == 0)
+		return 0;
+	s = line;
+	while (is_space(*s) || *s == '\r' || *s == '\n')
+		s++;
+	len = strnlen(s, BOX_COMMAND_MAX);
+	while (len > 0 && (is_space(s[len - 1]) || s[len - 1] == '\r' ||
+	    s[len - 1] == '\n'))
+		len--;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	if (p->ncmd_allow > 0) {
+		if (strpbrk(buf, ";&|`$<>(){}\\\r\n") != NULL)
+			return box_error_set(err, BOX_E_DENIED, 0, "this box "
+			    "runs only the commands its profile lists, each "
+			    "simple: no ; & | ` $ < > ( ) { } \\ or line "
+			    "breaks");
+		for (i = 0; i < p->ncmd_allow; i++)
+			if (fnmatch(p->cmd_allow[i], buf, 0) == 0)
+				break;
+		if (i == p->ncmd_allow)
+			return box_error_set(err, BOX_E_DENIED, 0, "this box "
+			    "does not run that command: its profile lists the "
+			    "commands it runs");
+	}
+	for (i = 0; i < p->ncmd_deny; i++)
+		if (fnmatch(p->cmd_deny[i], buf, 0) == 0)
+			return box_error_set(err, BOX_E_DENIED, 0, "this box "
+			    "does not run that command (its profile denies "
+			    "it)");
+	return 0;
 }

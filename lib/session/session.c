@@ -26,10 +26,11 @@
 
 #define BUFSZ		(256 * 1024)
 #define MAX_WARN	8
+#define REFRESH_SECONDS	10	/* the deadline is read again this often */
 #define DRAIN_SECONDS	5	/* flushing output after the process ended */
 #define HELLO_MS	10000	/* for the agent to greet and start */
 #define END_MS		3000	/* for the agent to end a session */
-#define ENV_MAX		16
+#define ENV_MAX		32	/* TERM, a profile's 16, the locale */
 
 struct buf {
 	uint8_t	 data[BUFSZ];
@@ -132,6 +133,8 @@ struct sess {
 	int	 warned[MAX_WARN];
 	size_t	 nwarn;
 	int	 unrecorded;	/* the recording failed */
+	int64_t	 deadline;	/* the box's end, as last read */
+	int64_t	 next_refresh;	/* when to read it again */
 };
 
 /* What the guest is shown, to the recording and the watchers too. */
@@ -210,10 +213,38 @@ static void	drain_out(struct sess *, int);
 
 /* A notice for the guest, in line with what is already queued (relay) or
  * written at once (pass-through: the process owns the descriptors). */
+static void	put_line(struct sess *, const char *, const char *);
+
 static void
 notice(struct sess *s, const char *msg)
 {
-	char line[256];
+	put_line(s, "sshbox: ", msg);
+}
+
+/* The profile's banner, line by line, as the administrator wrote it. */
+static void
+show_banner(struct sess *s, const char *text)
+{
+	char line[BOX_PROFILE_BANNER_MAX];
+	size_t len;
+
+	while (*text != '\0') {
+		len = strcspn(text, "\n");
+		if (len >= sizeof(line))
+			len = sizeof(line) - 1;
+		memcpy(line, text, len);
+		line[len] = '\0';
+		put_line(s, "", line);
+		text += len;
+		if (*text == '\n')
+			text++;
+	}
+}
+
+static void
+put_line(struct sess *s, const char *prefix, const char *msg)
+{
+	char line[BOX_PROFILE_BANNER_MAX + 64];
 	int n;
 
 	/* Over a full-screen program (relayed terminal): the window's title
@@ -227,8 +258,8 @@ notice(struct sess *s, const char *msg)
 			buf_put(&s->out, (const uint8_t *)line, (size_t)n);
 		return;
 	}
-	n = snprintf(line, sizeof(line), "%ssshbox: %s%s", s->o->tty ?
-	    "\r\n" : "", msg, s->o->tty ? "\r\n" : "\n");
+	n = snprintf(line, sizeof(line), "%s%s%s%s", s->o->tty && *prefix ?
+	    "\r\n" : "", prefix, msg, s->o->tty ? "\r\n" : "\n");
 	if (n <= 0)
 		return;
 	if ((size_t)n >= sizeof(line))
@@ -266,7 +297,7 @@ warn_at_start(struct sess *s)
 	size_t i, j;
 
 	for (i = 0; i < s->nwarn; i++) {
-		int64_t left = o->deadline - sess_now(s);
+		int64_t left = s->deadline - sess_now(s);
 
 		if (left > o->warn[i])
 			continue;
@@ -381,20 +412,33 @@ box_session_detail(char *out, size_t outsz, int64_t log_id,
 }
 
 size_t
-box_session_env(const char *term, char env[][1024], size_t max)
+box_session_env(const char *term, const struct box_profile *prof,
+    char env[][1024], size_t max)
 {
 	static const char *const names[] = { "LANG", "LANGUAGE", "LC_ALL",
 	    "LC_CTYPE", "LC_NUMERIC", "LC_TIME", "LC_COLLATE", "LC_MONETARY",
 	    "LC_MESSAGES", "LC_PAPER", "LC_NAME", "LC_ADDRESS",
 	    "LC_TELEPHONE", "LC_MEASUREMENT", "LC_IDENTIFICATION" };
-	size_t n = 0, i;
+	size_t n = 0, i, j, len;
 	const char *v;
 
 	if (term != NULL && box_valid_term(term) && n < max)
 		snprintf(env[n++], 1024, "TERM=%s", term);
-	for (i = 0; i < sizeof(names) / sizeof(names[0]) && n < max; i++)
+	/* The profile's own, then the client's locale where the profile
+	 * sets none of it. */
+	for (i = 0; prof != NULL && i < prof->nenv && n < max; i++)
+		snprintf(env[n++], 1024, "%s", prof->env[i]);
+	for (i = 0; i < sizeof(names) / sizeof(names[0]) && n < max; i++) {
+		len = strlen(names[i]);
+		for (j = 0; prof != NULL && j < prof->nenv; j++)
+			if (strncmp(prof->env[j], names[i], len) == 0 &&
+			    prof->env[j][len] == '=')
+				break;
+		if (prof != NULL && j < prof->nenv)
+			continue;
 		if ((v = getenv(names[i])) != NULL && valid_env_value(v))
 			snprintf(env[n++], 1024, "%s=%s", names[i], v);
+	}
 	return n;
 }
 
@@ -461,7 +505,8 @@ start(struct sess *s, struct box_error *err)
 	box_strlcpy(req.workdir, o->profile->workdir, sizeof(req.workdir));
 	req.command = o->port != 0 ? NULL : o->command;
 	req.ncommand = req.command != NULL ? strlen(req.command) : 0;
-	req.nenv = box_session_env(o->tty ? o->term : NULL, env, ENV_MAX);
+	req.nenv = box_session_env(o->tty ? o->term : NULL, o->profile, env,
+	    ENV_MAX);
 	for (i = 0; i < req.nenv; i++)
 		box_strlcpy(req.env[i], env[i], sizeof(req.env[i]));
 	if ((len = box_agent_open_build(&req, payload, sizeof(payload),
@@ -670,15 +715,49 @@ next_timeout(const struct sess *s, int exited, int64_t drain_until,
     int64_t now)
 {
 	const struct box_session_opts *o = s->o;
-	int64_t next = o->deadline;
+	int64_t next = s->deadline;
 	size_t i;
 
 	if (exited)
 		return ms_until(drain_until, now);
 	for (i = 0; i < s->nwarn; i++)
-		if (!s->warned[i] && o->deadline - o->warn[i] < next)
-			next = o->deadline - o->warn[i];
+		if (!s->warned[i] && s->deadline - o->warn[i] < next)
+			next = s->deadline - o->warn[i];
+	if (o->deadline_now != NULL && s->next_refresh < next)
+		next = s->next_refresh;
 	return ms_until(next, now);
+}
+
+/*
+ * The box's deadline as it is now (an administrator may have extended
+ * it): read every REFRESH_SECONDS, and always before a warning or the end
+ * is acted on.  A later one re-arms the warnings still ahead and tells
+ * the guest; an earlier one is taken as it is.
+ */
+static void
+refresh_deadline(struct sess *s, int64_t now)
+{
+	const struct box_session_opts *o = s->o;
+	char when[32], left[32], msg[128];
+	int64_t d;
+	size_t i;
+
+	if (o->deadline_now == NULL)
+		return;
+	s->next_refresh = now + REFRESH_SECONDS;
+	if ((d = o->deadline_now(o->deadline_arg)) <= 0 || d == s->deadline)
+		return;
+	if (d > s->deadline) {
+		for (i = 0; i < s->nwarn; i++)
+			if (s->warned[i] && now < d - o->warn[i])
+				s->warned[i] = 0;
+		snprintf(msg, sizeof(msg), "this box's time was extended: it "
+		    "now ends at %s (%s left)", box_format_time(d, when,
+		    sizeof(when)), box_format_duration(d - now, left,
+		    sizeof(left)));
+		notice(s, msg);
+	}
+	s->deadline = d;
 }
 
 /* Warnings that are due, then the deadline: BOX_SESSION_DEADLINE, or -1
@@ -688,14 +767,22 @@ check_time(struct sess *s, int64_t now)
 {
 	const struct box_session_opts *o = s->o;
 	size_t i;
+	int due;
 
+	/* Before a warning or the end, the deadline as it is now. */
+	due = now >= s->next_refresh || now >= s->deadline;
+	for (i = 0; i < s->nwarn; i++)
+		if (!s->warned[i] && now >= s->deadline - o->warn[i])
+			due = 1;
+	if (due)
+		refresh_deadline(s, now);
 	for (i = 0; i < s->nwarn; i++) {
-		if (!s->warned[i] && now >= o->deadline - o->warn[i]) {
+		if (!s->warned[i] && now >= s->deadline - o->warn[i]) {
 			s->warned[i] = 1;
-			warn_remaining(s, o->deadline - now);
+			warn_remaining(s, s->deadline - now);
 		}
 	}
-	if (now < o->deadline)
+	if (now < s->deadline)
 		return -1;
 	/* The last word is seen: the guest's screen back from a
 	 * full-screen program first. */
@@ -878,6 +965,8 @@ box_session_run(int agent_fd, const struct box_session_opts *o,
 	s.o = o;
 	s.wall0 = box_now();
 	s.mono0 = box_now_ms();
+	s.deadline = o->deadline;
+	s.next_refresh = s.wall0 + REFRESH_SECONDS;
 	/* A terminal goes to the box only from the leader of the session
 	 * that holds it; otherwise its bytes are relayed. */
 	if ((o->passthrough && o->tty && getsid(0) != getpid()) ||
@@ -916,6 +1005,10 @@ box_session_run(int agent_fd, const struct box_session_opts *o,
 	set_nonblock(agent_fd);
 	if (start(&s, err) < 0)
 		goto out;
+	if (o->motd != NULL && o->motd[0] != '\0')
+		show_banner(&s, o->motd);
+	if (o->login_notice != NULL)
+		notice(&s, o->login_notice);
 	if (o->banner != NULL)
 		notice(&s, o->banner);
 	warn_at_start(&s);

@@ -42,6 +42,14 @@ struct box_session_opts {
 					 * box instead (always relayed) */
 	const struct box_profile *profile;	/* shell, workdir */
 	int64_t		 deadline;	/* unix time the box ends */
+	/* The deadline as it is now (an administrator may extend it), read
+	 * every few seconds; 0 when it cannot be read (the last is kept).
+	 * NULL: deadline is fixed. */
+	int64_t		(*deadline_now)(void *arg);
+	void		*deadline_arg;
+	const char	*login_notice;	/* a notice before banner, or NULL */
+	const char	*motd;		/* the profile's banner lines, shown
+					 * first, or NULL */
 	const int64_t	*warn;		/* warn this many seconds before */
 	size_t		 nwarn;
 	/* Out: bytes from the guest into the box and back, when relayed
@@ -80,9 +88,12 @@ void	box_session_detail(char *out, size_t outsz, int64_t log_id,
 	    const struct box_session_info *si,
 	    const struct box_session_result *res, int64_t seconds);
 
-/* The environment box-shell passes into a box: TERM (given), and LANG and
- * LC_* from its own, when their values are printable and short.  Fills
+/* The environment box-shell passes into a box: TERM (given), the
+ * profile's env (prof may be NULL), and LANG and LC_* from its own where
+ * the profile sets none of them, when their values are printable and
+ * short.  Fills
  * env (at most max entries); returns how many. */
-size_t	box_session_env(const char *term, char env[][1024], size_t max);
+size_t	box_session_env(const char *term, const struct box_profile *prof,
+	    char env[][1024], size_t max);
 
 #endif

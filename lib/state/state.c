@@ -131,6 +131,29 @@ static const char *const migrations[] = {
 	"  status TEXT NOT NULL CHECK (status IN ('creating', 'ready')),"
 	"  created_at INTEGER NOT NULL);"
 	"CREATE INDEX pool_ready ON pool(profile, runtime, status, created_at);",
+	/* 7 -> 8: keys an administrator banned, whatever invite they came
+	 * from (or none yet): refused at login and at redemption. */
+	"CREATE TABLE bans ("
+	"  fp TEXT PRIMARY KEY,"
+	"  at INTEGER NOT NULL,"
+	"  by TEXT NOT NULL DEFAULT '',"
+	"  reason TEXT NOT NULL DEFAULT '');"
+	/* ... staff: the certificates sshbox's CA signed, by serial (no
+	 * other is let in), and the boxes staff make for themselves, as an
+	 * invite of their own (owner, and the group it was made under). */
+	"CREATE TABLE certs ("
+	"  serial TEXT PRIMARY KEY,"
+	"  principal TEXT NOT NULL,"
+	"  groups TEXT NOT NULL DEFAULT '',"
+	"  key_id TEXT NOT NULL,"
+	"  fp TEXT NOT NULL,"
+	"  issued_at INTEGER NOT NULL,"
+	"  valid_before INTEGER NOT NULL,"
+	"  revoked_at INTEGER NOT NULL DEFAULT 0,"
+	"  by TEXT NOT NULL DEFAULT '');"
+	"ALTER TABLE invites ADD COLUMN owner TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE invites ADD COLUMN grp TEXT NOT NULL DEFAULT '';"
+	"CREATE INDEX invites_owner ON invites(owner) WHERE owner != '';",
 };
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
 
@@ -621,7 +644,7 @@ observe_create(struct box_state *st, int64_t ms, struct box_error *err)
 /* ---------------------------------------------------------------- invites */
 
 #define INVITE_COLS "id, profile, ttl, created_at, redeem_by, uses_total, " \
-	"uses_left, revoked_at, note, token_hash"
+	"uses_left, revoked_at, note, token_hash, owner, grp"
 
 static void
 invite_row(sqlite3_stmt *stmt, struct box_invite *inv)
@@ -637,6 +660,8 @@ invite_row(sqlite3_stmt *stmt, struct box_invite *inv)
 	inv->revoked_at = sqlite3_column_int64(stmt, 7);
 	col_text(stmt, 8, inv->note, sizeof(inv->note));
 	col_text(stmt, 9, inv->token_hash, sizeof(inv->token_hash));
+	col_text(stmt, 10, inv->owner, sizeof(inv->owner));
+	col_text(stmt, 11, inv->grp, sizeof(inv->grp));
 }
 
 int
@@ -644,10 +669,10 @@ box_state_invite_add(struct box_state *st, const struct box_invite *inv,
     struct box_error *err)
 {
 	return run(st, prep(st, err, "INSERT INTO invites (" INVITE_COLS ")"
-	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", "ttiiinnitt",
+	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", "ttiiinnitttt",
 	    inv->id, inv->profile, inv->ttl, inv->created_at, inv->redeem_by,
 	    inv->uses_total, inv->uses_left, inv->revoked_at, inv->note,
-	    inv->token_hash), err);
+	    inv->token_hash, inv->owner, inv->grp), err);
 }
 
 int
@@ -801,6 +826,19 @@ box_state_redeem_limited(struct box_state *st, const char *invite_id,
 		    "this invite has already been used");
 		goto fail;
 	}
+	stmt = prep(st, err, "SELECT 1 FROM bans WHERE fp = ?", "t", fp);
+	if (stmt == NULL)
+		goto fail;
+	rc = sqlite3_step(stmt);
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE) {
+		if (rc == SQLITE_ROW)
+			box_error_set(err, BOX_E_DENIED, 0, "this key is "
+			    "banned on this bastion");
+		else
+			db_error(st, err, "read ban");
+		goto fail;
+	}
 	stmt = prep(st, err, "SELECT invite_id FROM bindings WHERE fp = ?",
 	    "t", fp);
 	if (stmt == NULL)
@@ -848,6 +886,25 @@ fail:
 	return -1;
 }
 
+#define BINDING_COLS "b.fp, b.invite_id, i.profile, b.bound_at, b.deadline," \
+	" i.revoked_at, b.source, coalesce(x.at, 0)"
+#define BINDING_FROM " FROM bindings b JOIN invites i ON i.id = b.invite_id" \
+	" LEFT JOIN bans x ON x.fp = b.fp"
+
+static void
+binding_row(sqlite3_stmt *stmt, struct box_binding *b)
+{
+	memset(b, 0, sizeof(*b));
+	col_text(stmt, 0, b->fp, sizeof(b->fp));
+	col_text(stmt, 1, b->invite_id, sizeof(b->invite_id));
+	col_text(stmt, 2, b->profile, sizeof(b->profile));
+	b->bound_at = sqlite3_column_int64(stmt, 3);
+	b->deadline = sqlite3_column_int64(stmt, 4);
+	b->revoked_at = sqlite3_column_int64(stmt, 5);
+	col_text(stmt, 6, b->source, sizeof(b->source));
+	b->banned_at = sqlite3_column_int64(stmt, 7);
+}
+
 int
 box_state_binding_get(struct box_state *st, const char *fp,
     struct box_binding *b, struct box_error *err)
@@ -855,27 +912,126 @@ box_state_binding_get(struct box_state *st, const char *fp,
 	sqlite3_stmt *stmt;
 	int rc;
 
-	stmt = prep(st, err, "SELECT b.fp, b.invite_id, i.profile, b.bound_at,"
-	    " b.deadline, i.revoked_at, b.source FROM bindings b"
-	    " JOIN invites i ON i.id = b.invite_id WHERE b.fp = ?", "t", fp);
+	stmt = prep(st, err, "SELECT " BINDING_COLS BINDING_FROM
+	    " WHERE b.fp = ?", "t", fp);
 	if (stmt == NULL)
 		return -1;
 	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_ROW) {
-		memset(b, 0, sizeof(*b));
-		col_text(stmt, 0, b->fp, sizeof(b->fp));
-		col_text(stmt, 1, b->invite_id, sizeof(b->invite_id));
-		col_text(stmt, 2, b->profile, sizeof(b->profile));
-		b->bound_at = sqlite3_column_int64(stmt, 3);
-		b->deadline = sqlite3_column_int64(stmt, 4);
-		b->revoked_at = sqlite3_column_int64(stmt, 5);
-		col_text(stmt, 6, b->source, sizeof(b->source));
-	}
+	if (rc == SQLITE_ROW)
+		binding_row(stmt, b);
 	sqlite3_finalize(stmt);
 	if (rc == SQLITE_DONE)
 		return box_error_set(err, BOX_E_NOTFOUND, 0, "key not bound");
 	if (rc != SQLITE_ROW)
 		return db_error(st, err, "read binding");
+	return 0;
+}
+
+int
+box_state_binding_list(struct box_state *st, const char *invite_id,
+    int (*cb)(void *, const struct box_binding *), void *arg,
+    struct box_error *err)
+{
+	struct box_binding b;
+	sqlite3_stmt *stmt;
+	int rc;
+
+	stmt = invite_id != NULL ? prep(st, err, "SELECT " BINDING_COLS
+	    BINDING_FROM " WHERE b.invite_id = ? ORDER BY b.bound_at DESC,"
+	    " b.fp", "t", invite_id) : prep(st, err, "SELECT " BINDING_COLS
+	    BINDING_FROM " ORDER BY b.bound_at DESC, b.fp", "");
+	if (stmt == NULL)
+		return -1;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		binding_row(stmt, &b);
+		if (cb(arg, &b) != 0)
+			break;
+	}
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_error(st, err, "list keys");
+	return 0;
+}
+
+/* ------------------------------------------------------------------- bans */
+
+int
+box_state_ban_get(struct box_state *st, const char *fp, struct box_ban *ban,
+    struct box_error *err)
+{
+	sqlite3_stmt *stmt;
+	int rc;
+
+	stmt = prep(st, err, "SELECT fp, at, by, reason FROM bans WHERE fp = ?",
+	    "t", fp);
+	if (stmt == NULL)
+		return -1;
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		memset(ban, 0, sizeof(*ban));
+		col_text(stmt, 0, ban->fp, sizeof(ban->fp));
+		ban->at = sqlite3_column_int64(stmt, 1);
+		col_text(stmt, 2, ban->by, sizeof(ban->by));
+		col_text(stmt, 3, ban->reason, sizeof(ban->reason));
+	}
+	sqlite3_finalize(stmt);
+	if (rc == SQLITE_DONE)
+		return box_error_set(err, BOX_E_NOTFOUND, 0, "key not banned");
+	if (rc != SQLITE_ROW)
+		return db_error(st, err, "read ban");
+	return 0;
+}
+
+int
+box_state_ban_add(struct box_state *st, const char *fp, int64_t now,
+    const char *by, const char *reason, int *added, struct box_error *err)
+{
+	if (run(st, prep(st, err, "INSERT OR IGNORE INTO bans (fp, at, by,"
+	    " reason) VALUES (?, ?, ?, ?)", "titt", fp, now, by, reason),
+	    err) < 0)
+		return -1;
+	*added = sqlite3_changes(st->db) == 1;
+	return 0;
+}
+
+int
+box_state_ban_remove(struct box_state *st, const char *fp,
+    struct box_error *err)
+{
+	if (run(st, prep(st, err, "DELETE FROM bans WHERE fp = ?", "t", fp),
+	    err) < 0)
+		return -1;
+	if (sqlite3_changes(st->db) != 1)
+		return box_error_set(err, BOX_E_NOTFOUND, 0, "key %.80s is not "
+		    "banned", fp);
+	return 0;
+}
+
+int
+box_state_ban_list(struct box_state *st,
+    int (*cb)(void *, const struct box_ban *), void *arg,
+    struct box_error *err)
+{
+	struct box_ban ban;
+	sqlite3_stmt *stmt;
+	int rc;
+
+	stmt = prep(st, err, "SELECT fp, at, by, reason FROM bans"
+	    " ORDER BY at DESC, fp", "");
+	if (stmt == NULL)
+		return -1;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		memset(&ban, 0, sizeof(ban));
+		col_text(stmt, 0, ban.fp, sizeof(ban.fp));
+		ban.at = sqlite3_column_int64(stmt, 1);
+		col_text(stmt, 2, ban.by, sizeof(ban.by));
+		col_text(stmt, 3, ban.reason, sizeof(ban.reason));
+		if (cb(arg, &ban) != 0)
+			break;
+	}
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_error(st, err, "list bans");
 	return 0;
 }
 
@@ -982,6 +1138,10 @@ claim(struct box_state *st, const struct box_binding *b, const char *new_id,
 		box_error_set(err, BOX_E_DENIED, 0, "this invite was revoked");
 		goto fail;
 	}
+	if (now_b.banned_at != 0) {
+		box_error_set(err, BOX_E_DENIED, 0, "this key is banned");
+		goto fail;
+	}
 	if (now >= now_b.deadline) {
 		box_error_set(err, BOX_E_DENIED, 0, "this key's time is over");
 		goto fail;
@@ -1033,8 +1193,8 @@ claim(struct box_state *st, const struct box_binding *b, const char *new_id,
 	if (run(st, prep(st, err, "INSERT INTO boxes (id, fp, invite_id,"
 	    " profile, status, created_at, deadline, source, runtime, ref)"
 	    " VALUES (?, ?, ?, ?, 'creating', ?, ?, ?, ?, ?)", "ttttiittt",
-	    new_id, b->fp, b->invite_id, b->profile, now, b->deadline, source,
-	    runtime, pref), err) < 0 ||
+	    new_id, b->fp, b->invite_id, b->profile, now, now_b.deadline,
+	    source, runtime, pref), err) < 0 ||
 	    box_state_box_get(st, new_id, box, err) < 0 ||
 	    commit(st, err) < 0)
 		goto fail;
@@ -1043,6 +1203,27 @@ claim(struct box_state *st, const struct box_binding *b, const char *new_id,
 fail:
 	rollback(st);
 	return -1;
+}
+
+/* Live boxes made under invites whose col (owner, grp) is val. */
+static int
+count_live_of(struct box_state *st, const char *col, const char *val,
+    long long *n, struct box_error *err)
+{
+	char sql[200];
+	sqlite3_stmt *stmt;
+	int rc;
+
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM boxes b JOIN invites"
+	    " i ON i.id = b.invite_id WHERE b.status IN ('creating',"
+	    " 'running') AND i.%s = ?", strcmp(col, "grp") == 0 ? "grp" :
+	    "owner");
+	if ((stmt = prep(st, err, sql, "t", val)) == NULL)
+		return -1;
+	rc = sqlite3_step(stmt);
+	*n = rc == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : 0;
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_ROW ? 0 : db_error(st, err, "count boxes");
 }
 
 /* Live boxes over one of the limits: BOX_E_RATE saying which. */
@@ -1071,6 +1252,24 @@ check_limits(struct box_state *st, const char *invite_id, const char *source,
 			return box_error_set(err, BOX_E_RATE, 0, "%s %d %s",
 			    checks[i].head, checks[i].max, checks[i].tail);
 	}
+	/* A staff member's, and their group's, counted by the invites
+	 * their boxes were made under. */
+	if (lim->owner != NULL && lim->owner[0] != '\0') {
+		if (count_live_of(st, "owner", lim->owner, &n, err) < 0)
+			return -1;
+		if (n >= lim->max_boxes_per_owner)
+			return box_error_set(err, BOX_E_RATE, 0, "you already "
+			    "have your maximum of %d boxes",
+			    lim->max_boxes_per_owner);
+	}
+	if (lim->group != NULL && lim->group[0] != '\0') {
+		if (count_live_of(st, "grp", lim->group, &n, err) < 0)
+			return -1;
+		if (n >= lim->max_boxes_per_group)
+			return box_error_set(err, BOX_E_RATE, 0, "group %s "
+			    "already has its maximum of %d boxes", lim->group,
+			    lim->max_boxes_per_group);
+	}
 	return 0;
 }
 
@@ -1091,6 +1290,145 @@ box_state_box_claim_pooled(struct box_state *st, const struct box_binding *b,
 {
 	return claim(st, b, NULL, 1, source, runtime, lim, now, box, created,
 	    err);
+}
+
+/* ------------------------------------------------------------------ staff */
+
+#define CERT_COLS "serial, principal, groups, key_id, fp, issued_at," \
+	" valid_before, revoked_at, by"
+
+static void
+cert_row(sqlite3_stmt *stmt, struct box_cert *c)
+{
+	memset(c, 0, sizeof(*c));
+	col_text(stmt, 0, c->serial, sizeof(c->serial));
+	col_text(stmt, 1, c->principal, sizeof(c->principal));
+	col_text(stmt, 2, c->groups, sizeof(c->groups));
+	col_text(stmt, 3, c->key_id, sizeof(c->key_id));
+	col_text(stmt, 4, c->fp, sizeof(c->fp));
+	c->issued_at = sqlite3_column_int64(stmt, 5);
+	c->valid_before = sqlite3_column_int64(stmt, 6);
+	c->revoked_at = sqlite3_column_int64(stmt, 7);
+	col_text(stmt, 8, c->by, sizeof(c->by));
+}
+
+int
+box_state_cert_add(struct box_state *st, const struct box_cert *c,
+    struct box_error *err)
+{
+	return run(st, prep(st, err, "INSERT INTO certs (" CERT_COLS ") VALUES"
+	    " (?, ?, ?, ?, ?, ?, ?, 0, ?)", "tttttiit", c->serial,
+	    c->principal, c->groups, c->key_id, c->fp, c->issued_at,
+	    c->valid_before, c->by), err);
+}
+
+int
+box_state_cert_get(struct box_state *st, const char *serial,
+    struct box_cert *c, struct box_error *err)
+{
+	sqlite3_stmt *stmt;
+	int rc;
+
+	if ((stmt = prep(st, err, "SELECT " CERT_COLS " FROM certs WHERE"
+	    " serial = ?", "t", serial)) == NULL)
+		return -1;
+	if ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		cert_row(stmt, c);
+	sqlite3_finalize(stmt);
+	if (rc == SQLITE_DONE)
+		return box_error_set(err, BOX_E_NOTFOUND, 0, "no certificate "
+		    "with serial %.24s", serial);
+	if (rc != SQLITE_ROW)
+		return db_error(st, err, "read certificate");
+	return 0;
+}
+
+int
+box_state_cert_revoke(struct box_state *st, const char *serial, int64_t now,
+    struct box_error *err)
+{
+	struct box_cert c;
+
+	if (box_state_cert_get(st, serial, &c, err) < 0)
+		return -1;
+	return run(st, prep(st, err, "UPDATE certs SET revoked_at = ? WHERE"
+	    " serial = ? AND revoked_at = 0", "it", now, serial), err);
+}
+
+int
+box_state_cert_list(struct box_state *st,
+    int (*cb)(void *, const struct box_cert *), void *arg,
+    struct box_error *err)
+{
+	struct box_cert c;
+	sqlite3_stmt *stmt;
+	int rc;
+
+	if ((stmt = prep(st, err, "SELECT " CERT_COLS " FROM certs ORDER BY"
+	    " issued_at DESC, serial", "")) == NULL)
+		return -1;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		cert_row(stmt, &c);
+		if (cb(arg, &c) != 0)
+			break;
+	}
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_error(st, err, "list certificates");
+	return 0;
+}
+
+int
+box_state_staff_bind(struct box_state *st, const struct box_invite *inv,
+    const char *fp, const char *source, int64_t now, struct box_binding *out,
+    struct box_error *err)
+{
+	if (inv->owner[0] == '\0' || inv->uses_left != 0)
+		return box_error_set(err, BOX_E_INTERNAL, 0, "a staff invite "
+		    "has an owner and no use left");
+	if (begin(st, err) < 0)
+		return -1;
+	if (box_state_invite_add(st, inv, err) < 0 ||
+	    run(st, prep(st, err, "INSERT INTO bindings (fp, invite_id,"
+	    " bound_at, deadline, source) VALUES (?, ?, ?, ?, ?)", "ttiit",
+	    fp, inv->id, now, now + inv->ttl, source), err) < 0 ||
+	    commit(st, err) < 0) {
+		rollback(st);
+		return -1;
+	}
+	memset(out, 0, sizeof(*out));
+	box_strlcpy(out->fp, fp, sizeof(out->fp));
+	box_strlcpy(out->invite_id, inv->id, sizeof(out->invite_id));
+	box_strlcpy(out->profile, inv->profile, sizeof(out->profile));
+	box_strlcpy(out->source, source, sizeof(out->source));
+	out->bound_at = now;
+	out->deadline = now + inv->ttl;
+	return 0;
+}
+
+int
+box_state_staff_boxes(struct box_state *st, const char *owner,
+    int (*cb)(void *, const struct box_box *), void *arg,
+    struct box_error *err)
+{
+	struct box_box box;
+	sqlite3_stmt *stmt;
+	int rc;
+
+	if ((stmt = prep(st, err, "SELECT " BOX_COLS " FROM boxes WHERE"
+	    " status IN ('creating', 'running') AND invite_id IN (SELECT id"
+	    " FROM invites WHERE owner = ?) ORDER BY created_at DESC, id", "t",
+	    owner)) == NULL)
+		return -1;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		box_row(stmt, &box);
+		if (cb(arg, &box) != 0)
+			break;
+	}
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_error(st, err, "list boxes");
+	return 0;
 }
 
 /* ------------------------------------------------------------------ pools */
@@ -1239,6 +1577,72 @@ box_state_box_start_grace(struct box_state *st, const char *id,
 	return run(st, prep(st, err, "UPDATE boxes SET linger_until = ?"
 	    " WHERE id = ? AND linger_until = 0 AND NOT EXISTS (SELECT 1"
 	    " FROM sessions WHERE box_id = ?)", "itt", until, id, id), err);
+}
+
+int
+box_state_box_extend(struct box_state *st, const char *id, int64_t add,
+    int64_t max_ttl, int64_t now, struct box_box *box, struct box_error *err)
+{
+	char most_s[32], left_s[32];
+	struct box_binding b;
+	int64_t deadline, most;
+
+	if (add <= 0)
+		return box_error_set(err, BOX_E_INPUT, 0, "an extension must "
+		    "be more than 0s");
+	if (begin(st, err) < 0)
+		return -1;
+	if (box_state_box_get(st, id, box, err) < 0)
+		goto fail;
+	if (strcmp(box->status, BOX_STATUS_RUNNING) != 0 &&
+	    strcmp(box->status, BOX_STATUS_CREATING) != 0) {
+		box_error_set(err, BOX_E_DENIED, 0, "box %s has already ended "
+		    "(%s)", box->id, box->end_reason);
+		goto fail;
+	}
+	if (box->deadline <= now) {
+		box_error_set(err, BOX_E_DENIED, 0, "box %s is past its time "
+		    "and being removed", box->id);
+		goto fail;
+	}
+	if (box_state_binding_get(st, box->fp, &b, err) < 0)
+		goto fail;
+	if (b.revoked_at != 0 || b.banned_at != 0) {
+		box_error_set(err, BOX_E_DENIED, 0, "the key of box %s is %s",
+		    box->id, b.banned_at != 0 ? "banned" : "revoked");
+		goto fail;
+	}
+	/* The key's whole time, from its redemption, within the most its
+	 * profile allows. */
+	most = b.bound_at + max_ttl;
+	if (add > most - box->deadline) {
+		if (most <= box->deadline)
+			box_error_set(err, BOX_E_DENIED, 0, "box %s already has "
+			    "the most time it may have (%s in all)",
+			    box->id, box_format_duration(max_ttl, most_s,
+			    sizeof(most_s)));
+		else
+			box_error_set(err, BOX_E_DENIED, 0, "box %s can be "
+			    "extended by at most %s (it may run %s in all)",
+			    box->id,
+			    box_format_duration(most - box->deadline, left_s,
+			    sizeof(left_s)), box_format_duration(max_ttl,
+			    most_s, sizeof(most_s)));
+		goto fail;
+	}
+	deadline = box->deadline + add;
+	if (run(st, prep(st, err, "UPDATE boxes SET deadline = ? WHERE id = ?",
+	    "it", deadline, box->id), err) < 0 ||
+	    run(st, prep(st, err, "UPDATE bindings SET deadline = ? WHERE"
+	    " fp = ? AND deadline < ?", "iti", deadline, box->fp, deadline),
+	    err) < 0 ||
+	    box_state_box_get(st, id, box, err) < 0 ||
+	    commit(st, err) < 0)
+		goto fail;
+	return 0;
+fail:
+	rollback(st);
+	return -1;
 }
 
 int

@@ -15,7 +15,7 @@
 #include "auth/sshkey.h"
 #include "auth/token.h"
 
-#define BOX_STATE_SCHEMA	7
+#define BOX_STATE_SCHEMA	8
 #define BOX_SOURCE_MAX		64	/* a source address as text */
 #define BOX_NOTE_MAX		256
 
@@ -32,6 +32,10 @@ struct box_invite {
 	int64_t	 revoked_at;		/* 0 = not revoked */
 	char	 note[BOX_NOTE_MAX];
 	char	 token_hash[BOX_TOKEN_HASH_LEN + 1];
+	char	 owner[BOX_CERT_NAME_MAX];	/* a staff member's own box:
+						 * the principal; "" for an
+						 * invite for guests */
+	char	 grp[40];		/* the group it was made under */
 };
 
 /* A key bound to an invite: the guest's identity. */
@@ -43,6 +47,7 @@ struct box_binding {
 	int64_t	 deadline;		/* bound_at + ttl: the box's end */
 	int64_t	 revoked_at;		/* the invite's, 0 if live */
 	char	 source[BOX_SOURCE_MAX];
+	int64_t	 banned_at;		/* the key's ban, 0 if none */
 };
 
 #define BOX_STATUS_CREATING	"creating"
@@ -137,11 +142,82 @@ int	box_state_redeem(struct box_state *st, const char *invite_id,
 int	box_state_binding_get(struct box_state *st, const char *fp,
 	    struct box_binding *b, struct box_error *err);
 
+/* Bound keys, newest first; invite_id (NULL: any) narrows. */
+int	box_state_binding_list(struct box_state *st, const char *invite_id,
+	    int (*cb)(void *, const struct box_binding *), void *arg,
+	    struct box_error *err);
+
+/*
+ * Bans: a key refused at login and at redemption, whatever invite it came
+ * from (or none yet).  add is idempotent (*added 0: it was banned
+ * already, the first ban kept); remove is BOX_E_NOTFOUND when the key was
+ * not banned.
+ */
+struct box_ban {
+	char	 fp[BOX_FP_MAX];
+	int64_t	 at;
+	char	 by[96];
+	char	 reason[BOX_NOTE_MAX];
+};
+int	box_state_ban_add(struct box_state *st, const char *fp, int64_t now,
+	    const char *by, const char *reason, int *added,
+	    struct box_error *err);
+int	box_state_ban_remove(struct box_state *st, const char *fp,
+	    struct box_error *err);
+int	box_state_ban_get(struct box_state *st, const char *fp,
+	    struct box_ban *ban, struct box_error *err);
+int	box_state_ban_list(struct box_state *st,
+	    int (*cb)(void *, const struct box_ban *), void *arg,
+	    struct box_error *err);
+
+/*
+ * Staff certificates: each one sshbox's CA signed (box-invite cert), by
+ * serial; a certificate whose serial is not here, or is revoked, lets
+ * nobody in (box-authkeys --principals).
+ */
+struct box_cert {
+	char	 serial[24];		/* decimal */
+	char	 principal[BOX_CERT_NAME_MAX];
+	char	 groups[256];		/* "ops,dev" */
+	char	 key_id[BOX_CERT_ID_MAX];
+	char	 fp[BOX_FP_MAX];	/* the certified key */
+	int64_t	 issued_at, valid_before, revoked_at;
+	char	 by[96];
+};
+int	box_state_cert_add(struct box_state *st, const struct box_cert *c,
+	    struct box_error *err);
+int	box_state_cert_get(struct box_state *st, const char *serial,
+	    struct box_cert *c, struct box_error *err);
+/* Idempotent; BOX_E_NOTFOUND for an unknown serial. */
+int	box_state_cert_revoke(struct box_state *st, const char *serial,
+	    int64_t now, struct box_error *err);
+int	box_state_cert_list(struct box_state *st,
+	    int (*cb)(void *, const struct box_cert *), void *arg,
+	    struct box_error *err);
+/*
+ * A staff member's new box: its invite (inv: owner set, no use left, no
+ * token) and a binding for fp, in one transaction; then box_provision
+ * with the staff limits in the context.  Fills out as the binding.
+ */
+int	box_state_staff_bind(struct box_state *st, const struct box_invite *inv,
+	    const char *fp, const char *source, int64_t now,
+	    struct box_binding *out, struct box_error *err);
+/* The live boxes made under invites owned by owner, newest first. */
+int	box_state_staff_boxes(struct box_state *st, const char *owner,
+	    int (*cb)(void *, const struct box_box *), void *arg,
+	    struct box_error *err);
+
 /* Limits on live boxes, checked when a new one is claimed. */
 struct box_limits {
 	int	 max_boxes;
 	int	 max_boxes_per_invite;
 	int	 max_boxes_per_source;
+	/* A staff member's boxes (NULL or "": not checked), and their
+	 * group's. */
+	const char *owner;
+	int	 max_boxes_per_owner;
+	const char *group;
+	int	 max_boxes_per_group;
 };
 
 /*
@@ -222,6 +298,16 @@ int	box_state_box_end_idle(struct box_state *st, const char *id,
 /* Start the linger clock of a box with no sessions and none running. */
 int	box_state_box_start_grace(struct box_state *st, const char *id,
 	    int64_t until, struct box_error *err);
+/*
+ * Give live box id add more seconds, and its key the same deadline, in
+ * one transaction, so that the key's whole time from its redemption stays
+ * within max_ttl: BOX_E_DENIED saying how much may be added, or why
+ * nothing may (ended, past its time, the key revoked or banned).  Fills
+ * *box with the row as it is now.
+ */
+int	box_state_box_extend(struct box_state *st, const char *id,
+	    int64_t add, int64_t max_ttl, int64_t now, struct box_box *box,
+	    struct box_error *err);
 /* Boxes, newest first; live_only limits to creating/running. */
 int	box_state_box_list(struct box_state *st, int live_only,
 	    int (*cb)(void *, const struct box_box *), void *arg,

@@ -1,7 +1,8 @@
 #!/bin/bash
 # box-authkeys as sshd runs it (as the box account): one line for an
-# unknown key (redeem only) or a live binding (with expiry-time), nothing
-# for revoked or expired bindings or other accounts, nothing and a
+# unknown key (redeem only) or a live binding (with expiry-time), a line
+# without a terminal for revoked, expired or banned keys (box-shell says
+# why), nothing for other accounts, nothing and a
 # non-zero exit for hostile or mismatched input and for internal failure;
 # no side effects on the state.  Then hostile keys through sshd itself.
 . "$(dirname "$0")/lib.sh"
@@ -37,20 +38,36 @@ ak root "$typ" "$blob" "$fp"; rc=$?
 t_is "another account: exit 0" "$rc" 0
 t_is "another account: no line" "$(wc -c < "$T/ak.out")" 0
 
-# revoked and expired bindings get nothing
+# revoked and expired bindings get a line without a terminal, for
+# box-shell to say why and nothing more
 new_key r; K=r
 read -r rtyp rblob rfp <<<"$(keyargs r)"
 inv=$($INVITE create --json --profile test)
 gssh r redeem --bind-only "$(jq -r .token <<<"$inv")" </dev/null 2>/dev/null
 $INVITE revoke "$(jq -r .id <<<"$inv")" >/dev/null
 ak box "$rtyp" "$rblob" "$rfp"; rc=$?
-t_is "revoked binding: no line" "$(wc -c < "$T/ak.out")" 0
+t_is "revoked binding: in only to hear why (no pty, no expiry)" \
+	"$(cat "$T/ak.out")" \
+	"restrict,command=\"$top_builddir/box-shell -c $CONF\" ssh-ed25519 $rblob"
 new_key e; K=e
 read -r etyp eblob efp <<<"$(keyargs e)"
 gssh e redeem --bind-only "$(new_invite --profile test --ttl 1s)" </dev/null 2>/dev/null
 sleep 2
 ak box "$etyp" "$eblob" "$efp"
-t_is "expired binding: no line" "$(wc -c < "$T/ak.out")" 0
+t_is "expired binding: the same" "$(cat "$T/ak.out")" \
+	"restrict,command=\"$top_builddir/box-shell -c $CONF\" ssh-ed25519 $eblob"
+
+new_key bn; K=bn
+read -r btyp bblob bfp <<<"$(keyargs bn)"
+$INVITE ban "$bfp" >/dev/null
+ak box "$btyp" "$bblob" "$bfp"
+t_is "banned key, never redeemed: the same" "$(cat "$T/ak.out")" \
+	"restrict,command=\"$top_builddir/box-shell -c $CONF\" ssh-ed25519 $bblob"
+gssh bn true </dev/null 2>"$T/bn.err"; rc=$?
+t_is "  through sshd: told so in one line" "$rc $(cat "$T/bn.err")" \
+	"250 sshbox: this key is banned on this bastion"
+gssh bn -tt true </dev/null 2>"$T/bn.err" >/dev/null; rc=$?
+t_like "  and refused a terminal" "$(cat "$T/bn.err")" "PTY allocation request failed"
 
 # hostile and mismatched arguments: no line, non-zero
 hostile() {	# hostile NAME ARGS...

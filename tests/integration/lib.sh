@@ -165,6 +165,9 @@ $( [ "$OCI_IMAGES" = none ] || printf '  oci:\n    images: %s' "$OCI_IMAGES")
 redeem:
   max_attempts: ${REDEEM_MAX:-50}
   window: 60s
+staff:
+  ca_key: keys/user_ca
+  revoked_keys: keys/revoked.krl
 ${EXTRA_CONF:-}
 EOC
 }
@@ -201,6 +204,8 @@ start_sshd() {
 	ssh-keygen -q -t ed25519 -N '' -f "$T/hostkey" >/dev/null
 	sed -e "s|@pkglibexecdir@|$top_builddir|g" \
 	    -e "s|@sshbox_config@|$CONF|g" \
+	    -e "s|@sshbox_ca@|$T/keys/user_ca|g" \
+	    -e "s|@sshbox_krl@|$T/keys/revoked.krl|g" \
 	    -e "s|@box_user@|$BOX_USER|g" \
 	    "$top_srcdir/etc/sshbox.conf.in" > "$T/sshbox.conf"
 	for try in 1 2 3 4 5 6 7 8; do

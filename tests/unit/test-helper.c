@@ -77,6 +77,11 @@ test_requests(void)
 		{ "fresh 0123456789abcdef ../x dev", "invalid box reference" },
 		{ "fresh sshbox-0123456789abcdef - dev", "invalid box id" },
 		{ "clone now", "clone takes 0 arguments" },
+		{ "sign dev 600", "sign takes 3 arguments" },
+		{ "sign ../dev 600 86400", "invalid profile name" },
+		{ "sign dev 0 86400", "invalid ttl" },
+		{ "sign dev 600 2592001", "invalid expiry" },
+		{ "sign dev 10m 86400", "invalid ttl" },
 		/* The Docker exec requests are gone: well formed as they
 		 * were, they are unknown now. */
 		{ "exec sshbox-0123456789abcdef 1 24 80 xterm-256color -",
@@ -144,6 +149,16 @@ test_requests(void)
 		ok(box_helper_format_req(&r, line, sizeof(line), &err) > 0 &&
 		    strcmp(line, "fresh 0123456789abcdef - dev\n") == 0,
 		    "fresh formats as it parses");
+	}
+	is_int(req("sign dev 600 86400", &r, &err), 0, "sign parses");
+	ok(r.op == BOX_HOP_SIGN && strcmp(r.profile, "dev") == 0 &&
+	    r.ttl == 600 && r.expires == 86400, "sign: profile, ttl, expiry");
+	{
+		char line[BOX_HELPER_LINE_MAX];
+
+		ok(box_helper_format_req(&r, line, sizeof(line), &err) > 0 &&
+		    strcmp(line, "sign dev 600 86400\n") == 0,
+		    "sign formats as it parses");
 	}
 	is_int(req("clone", &r, &err), 0, "clone parses");
 	ok(r.op == BOX_HOP_CLONE, "clone: the request");

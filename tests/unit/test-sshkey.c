@@ -196,6 +196,139 @@ check_real_key(const char *ktype, int bits, int expect_ok)
 	    strcmp(formatted, expect) == 0, line);
 }
 
+/* Read "TYPE B64" from a .pub-like file. */
+static int
+read_pub(const char *path, char *type, size_t tsz, char *b64, size_t bsz)
+{
+	char line[16384];
+	FILE *f;
+	int ok_ = 0;
+
+	(void)tsz;
+	(void)bsz;
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	if (fgets(line, sizeof(line), f) != NULL &&
+	    sscanf(line, "%127s %11999s", type, b64) == 2)
+		ok_ = 1;
+	fclose(f);
+	return ok_ ? 0 : -1;
+}
+
+/*
+ * Certificates made by ssh-keygen -s: every field read; the certified key
+ * the same as its .pub (fingerprint); the CA's fingerprint; hostile
+ * variants (cut, trailing bytes, a bad principal, a certificate as CA)
+ * refused; in SSH_USER_AUTH only where certificates are asked for.
+ */
+static void
+test_certs(void)
+{
+	char cmd[2048], ca[256], user[256], type[128], b64[12000], ktype[128];
+	char kb64[12000], auth[13000], path[300], fp[256];
+	struct box_sshcert cert;
+	struct box_sshkey key, plain;
+	struct box_error err;
+	uint8_t blob[9000];
+	long n;
+	int is_cert = -1;
+	FILE *f;
+
+	if (run("command -v ssh-keygen >/dev/null 2>&1") < 0) {
+		diag("SKIP: ssh-keygen is not installed; certificate tests "
+		    "not run");
+		return;
+	}
+	snprintf(ca, sizeof(ca), "%s/ca", tmpdir);
+	snprintf(user, sizeof(user), "%s/staff", tmpdir);
+	snprintf(cmd, sizeof(cmd), "ssh-keygen -q -t ed25519 -N '' -f %s && "
+	    "ssh-keygen -q -t ecdsa -N '' -f %s && ssh-keygen -q -s %s "
+	    "-I sshbox:alice:77 -n alice,ops -z 77 "
+	    "-V 20260101000000:20270101000000 -O clear -O permit-pty %s.pub",
+	    ca, user, ca, user);
+	if (run(cmd) < 0) {
+		ok(0, "ssh-keygen -s makes a certificate");
+		return;
+	}
+	snprintf(path, sizeof(path), "%s-cert.pub", user);
+	if (read_pub(path, type, sizeof(type), b64, sizeof(b64)) < 0 ||
+	    (snprintf(path, sizeof(path), "%s.pub", user),
+	    read_pub(path, ktype, sizeof(ktype), kb64, sizeof(kb64))) < 0) {
+		ok(0, "certificate files readable");
+		return;
+	}
+	if (!ok(box_sshcert_parse(type, b64, &cert, &err) == 0,
+	    "an ECDSA certificate parses"))
+		diag("%s", err.msg);
+	is_str(cert.type, "ecdsa-sha2-nistp256-cert-v01@openssh.com",
+	    "  its type");
+	ok(cert.serial == 77 && cert.cert_type == BOX_CERT_TYPE_USER,
+	    "  serial and user type");
+	is_str(cert.key_id, "sshbox:alice:77", "  key id");
+	ok(cert.nprincipals == 2 && strcmp(cert.principals[0], "alice") == 0 &&
+	    strcmp(cert.principals[1], "ops") == 0, "  principals");
+	ok(cert.valid_after == 1767225600 && cert.valid_before == 1798761600,
+	    "  validity");
+	box_sshkey_parse(ktype, kb64, &plain, &err);
+	is_str(cert.key.fp, plain.fp, "  the certified key is the .pub's");
+	is_str(cert.key.type, "ecdsa-sha2-nistp256", "  with the plain type");
+	snprintf(cmd, sizeof(cmd), "ssh-keygen -lf %s.pub", ca);
+	fp[0] = '\0';
+	if ((f = popen(cmd, "r")) != NULL) {
+		if (fscanf(f, "%*d %255s", fp) != 1)
+			fp[0] = '\0';
+		pclose(f);
+	}
+	is_str(cert.ca_fp, fp, "  the CA's fingerprint, as ssh-keygen -lf");
+	ok(box_sshkey_parse(type, b64, &key, &err) < 0,
+	    "box_sshkey_parse still refuses it");
+
+	snprintf(auth, sizeof(auth), "publickey %s %s\n", type, b64);
+	ok(box_sshkey_from_auth_info(auth, strlen(auth), &key, &err) < 0,
+	    "SSH_USER_AUTH: refused where keys alone are taken");
+	ok(box_sshauth_parse(auth, strlen(auth), &key, &cert, &is_cert,
+	    &err) == 0 && is_cert == 1 && cert.serial == 77 &&
+	    strcmp(key.fp, plain.fp) == 0, "  read where certificates are");
+	snprintf(auth, sizeof(auth), "publickey %s %s\n", ktype, kb64);
+	ok(box_sshauth_parse(auth, strlen(auth), &key, &cert, &is_cert,
+	    &err) == 0 && is_cert == 0 && strcmp(key.fp, plain.fp) == 0,
+	    "  a plain key there is a key");
+
+	/* Hostile variants of the real blob. */
+	n = box_b64_decode(b64, strlen(b64), blob, sizeof(blob), 0);
+	{
+		char bad[12100];
+		size_t cut;
+
+		for (cut = 1; cut < (size_t)n; cut += 37) {
+			box_b64_encode(blob, (size_t)n - cut, bad, sizeof(bad),
+			    0, 1);
+			if (box_sshcert_parse(type, bad, &cert, &err) == 0)
+				break;
+		}
+		ok(cut >= (size_t)n, "cut anywhere: refused");
+		blob[n] = 0;
+		box_b64_encode(blob, (size_t)n + 1, bad, sizeof(bad), 0, 1);
+		ok(box_sshcert_parse(type, bad, &cert, &err) < 0,
+		    "a trailing byte: refused");
+		ok(box_sshcert_parse("ssh-ed25519-cert-v01@openssh.com", b64,
+		    &cert, &err) < 0, "under another type: refused");
+		ok(box_sshcert_parse("ecdsa-sha2-nistp256", b64, &cert,
+		    &err) < 0, "under the key's type: refused");
+	}
+	/* A principal with a comma, and a certificate signed by a
+	 * certificate, are refused. */
+	snprintf(cmd, sizeof(cmd), "ssh-keygen -q -s %s -I x -n 'a b' %s.pub "
+	    ">/dev/null 2>&1", ca, user);
+	if (run(cmd) == 0 && (snprintf(path, sizeof(path), "%s-cert.pub",
+	    user), read_pub(path, type, sizeof(type), b64, sizeof(b64))) == 0)
+		ok(box_sshcert_parse(type, b64, &cert, &err) < 0 &&
+		    strstr(err.msg, "principal") != NULL,
+		    "a principal with a blank: refused");
+	else
+		ok(0, "a principal with a blank: certificate made");
+}
+
 static void
 test_real_keys(void)
 {
@@ -644,6 +777,7 @@ main(void)
 		return 1;
 	}
 	test_real_keys();
+	test_certs();
 	test_ed25519();
 	test_ecdsa();
 	test_rsa();

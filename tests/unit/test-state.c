@@ -165,6 +165,14 @@ test_migrations(void)
 			    row.bytes_out == 34 && row.recording[0] == '\0',
 			    name);
 		}
+		if (v >= 7) {
+			int has = 0;
+
+			snprintf(name, sizeof(name), "schema %d: its pooled "
+			    "box kept", v);
+			ok(box_state_pool_has(st, "e000000000000007", &has,
+			    &err) == 0 && has, name);
+		}
 		if (v >= 5) {
 			struct box_session_row row;
 
@@ -406,7 +414,8 @@ test_boxes(void)
 static void
 test_limits(void)
 {
-	struct box_limits lim = { 4, 2, 2 };
+	struct box_limits lim = { .max_boxes = 4, .max_boxes_per_invite = 2,
+	    .max_boxes_per_source = 2 };
 	struct box_state *st;
 	struct box_error err;
 	struct box_binding b[5];
@@ -527,7 +536,8 @@ test_pool(void)
 	box_state_pool_list(st, count_pool, &n, &err);
 	is_int(n, 1, "the runsc box stays pooled");
 	{
-		struct box_limits lim = { 100, 1, 100 };
+		struct box_limits lim = { .max_boxes = 100,
+		    .max_boxes_per_invite = 1, .max_boxes_per_source = 100 };
 
 		ok(box_state_pool_add(st, "c000000000000004", b[2].profile,
 		    "runc", 1604, &err) == 0 && box_state_pool_ready(st,
@@ -1098,6 +1108,166 @@ test_prune_rows(void)
 	box_state_close(st);
 }
 
+/* Bans: one key, whatever invite it came from; refused at redemption
+ * and at the claim (under the lock), kept once, listed, lifted. */
+struct ban_count {
+	int	 n;
+	int	 seen;
+};
+
+static int
+count_ban(void *arg, const struct box_ban *b)
+{
+	struct ban_count *c = arg;
+
+	c->n++;
+	if (strcmp(b->fp, "SHA256:bn") == 0 && strcmp(b->by, "alice") == 0 &&
+	    strcmp(b->reason, "abuse") == 0 && b->at == 1600)
+		c->seen = 1;
+	return 0;
+}
+
+static int
+count_binding(void *arg, const struct box_binding *b)
+{
+	struct ban_count *c = arg;
+
+	c->n++;
+	if (strcmp(b->fp, "SHA256:bn") == 0 && b->banned_at == 1600)
+		c->seen = 1;
+	return 0;
+}
+
+static void
+test_bans(void)
+{
+	struct ban_count c = { 0, 0 };
+	struct box_state *st;
+	struct box_error err;
+	struct box_binding b, before;
+	struct box_ban ban;
+	struct box_box box;
+	int added = -1, created = -1;
+
+	box_state_open(db, 0, &st, &err);
+	mk_invite(st, "5000000000000000", 3, 0);
+	ok(redeem(st, "5000000000000000", "5000000000000000", "SHA256:bn",
+	    1500, &err) == 0, "bans: a key redeems");
+	box_state_binding_get(st, "SHA256:bn", &before, &err);
+	ok(before.banned_at == 0, "  not banned: banned_at 0");
+	ok(box_state_ban_get(st, "SHA256:bn", &ban, &err) < 0 &&
+	    err.kind == BOX_E_NOTFOUND, "  no ban row");
+	ok(box_state_ban_add(st, "SHA256:bn", 1600, "alice", "abuse", &added,
+	    &err) == 0 && added == 1, "  banned");
+	ok(box_state_ban_add(st, "SHA256:bn", 1700, "bob", "again", &added,
+	    &err) == 0 && added == 0, "  banned again: nothing added");
+	ok(box_state_ban_get(st, "SHA256:bn", &ban, &err) == 0 &&
+	    ban.at == 1600 && strcmp(ban.by, "alice") == 0 &&
+	    strcmp(ban.reason, "abuse") == 0, "  the first ban is kept");
+	ok(box_state_binding_get(st, "SHA256:bn", &b, &err) == 0 &&
+	    b.banned_at == 1600 && b.revoked_at == 0,
+	    "  its binding says banned");
+	box_error_clear(&err);
+	ok(box_state_box_claim(st, &before, "b0000000000000b1", "s", "docker",
+	    NULL, 1650, &box, &created, &err) < 0 &&
+	    err.kind == BOX_E_DENIED && strstr(err.msg, "banned") != NULL,
+	    "  a claim with a binding read before the ban: refused");
+	ok(box_state_box_get(st, "b0000000000000b1", &box, &err) < 0,
+	    "  and no box row was made");
+	/* A key banned before it ever redeemed spends nothing. */
+	ok(box_state_ban_add(st, "SHA256:pre", 1600, "alice", "", &added,
+	    &err) == 0 && added == 1, "  a key never seen is banned");
+	box_error_clear(&err);
+	ok(redeem(st, "5000000000000000", "5000000000000000", "SHA256:pre",
+	    1650, &err) < 0 && err.kind == BOX_E_DENIED &&
+	    strstr(err.msg, "banned") != NULL, "  it cannot redeem");
+	is_int(uses_left(st, "5000000000000000"), 2,
+	    "  and the invite's use is not spent");
+	ok(box_state_binding_get(st, "SHA256:pre", &b, &err) < 0,
+	    "  nor is it bound");
+	ok(box_state_ban_list(st, count_ban, &c, &err) == 0 && c.n == 2 &&
+	    c.seen, "  bans listed with who and why");
+	c.n = c.seen = 0;
+	ok(box_state_binding_list(st, "5000000000000000", count_binding, &c,
+	    &err) == 0 && c.n == 1 && c.seen,
+	    "  keys of the invite listed, the ban with them");
+	c.n = c.seen = 0;
+	ok(box_state_binding_list(st, "0000000000000000", count_binding, &c,
+	    &err) == 0 && c.n == 0, "  keys of another invite: none");
+	ok(box_state_ban_remove(st, "SHA256:pre", &err) == 0,
+	    "  a ban is lifted");
+	ok(box_state_ban_remove(st, "SHA256:pre", &err) < 0 &&
+	    err.kind == BOX_E_NOTFOUND, "  lifting it again: not banned");
+	ok(redeem(st, "5000000000000000", "5000000000000000", "SHA256:pre",
+	    1660, &err) == 0, "  and the key redeems");
+	box_state_close(st);
+}
+
+/* More time for a box: within the profile's max_ttl from redemption, for
+ * the box and its key together; never for an ended box or a revoked
+ * key. */
+static void
+test_extend(void)
+{
+	struct box_state *st;
+	struct box_error err;
+	struct box_binding b;
+	struct box_box box;
+	int created = -1;
+
+	box_state_open(db, 0, &st, &err);
+	mk_invite(st, "6000000000000000", 2, 0);	/* ttl 600 */
+	redeem(st, "6000000000000000", "6000000000000000", "SHA256:ex", 2000,
+	    &err);
+	box_state_binding_get(st, "SHA256:ex", &b, &err);
+	ok(box_state_box_claim(st, &b, "b0000000000000e1", "s", "docker",
+	    NULL, 2010, &box, &created, &err) == 0 && box.deadline == 2600,
+	    "extend: a box with the key's deadline");
+	ok(box_state_box_extend(st, "b0000000000000e1", 300, 1200, 2100, &box,
+	    &err) == 0 && box.deadline == 2900, "  extended by 300s");
+	ok(box_state_binding_get(st, "SHA256:ex", &b, &err) == 0 &&
+	    b.deadline == 2900, "  and its key with it");
+	box_error_clear(&err);
+	ok(box_state_box_extend(st, "b0000000000000e1", 301, 1200, 2100, &box,
+	    &err) < 0 && err.kind == BOX_E_DENIED &&
+	    strstr(err.msg, "at most 5m") != NULL,
+	    "  past max_ttl from redemption: refused, saying how much may be");
+	ok(box_state_box_get(st, "b0000000000000e1", &box, &err) == 0 &&
+	    box.deadline == 2900, "  and nothing changed");
+	ok(box_state_box_extend(st, "b0000000000000e1", 300, 1200, 2100, &box,
+	    &err) == 0 && box.deadline == 3200, "  up to max_ttl exactly");
+	box_error_clear(&err);
+	ok(box_state_box_extend(st, "b0000000000000e1", 1, 1200, 2100, &box,
+	    &err) < 0 && strstr(err.msg, "already has the most time it may have (20m in all)") != NULL,
+	    "  then no more");
+	box_error_clear(&err);
+	ok(box_state_box_extend(st, "b0000000000000e1", 0, 1200, 2100, &box,
+	    &err) < 0 && err.kind == BOX_E_INPUT, "  0s: refused");
+	box_error_clear(&err);
+	ok(box_state_box_extend(st, "b0000000000000e1", 10, 99999, 3200, &box,
+	    &err) < 0 && strstr(err.msg, "past its time") != NULL,
+	    "  a box past its deadline: refused");
+	/* A box made after an extension gets the key's new deadline. */
+	box_state_box_end(st, "b0000000000000e1", BOX_STATUS_DESTROYED,
+	    "killed", 2200, &err);
+	box_error_clear(&err);
+	ok(box_state_box_extend(st, "b0000000000000e1", 10, 99999, 2210, &box,
+	    &err) < 0 && strstr(err.msg, "already ended") != NULL,
+	    "  an ended box: refused");
+	box_state_binding_get(st, "SHA256:ex", &b, &err);
+	ok(box_state_box_claim(st, &b, "b0000000000000e2", "s", "docker",
+	    NULL, 2300, &box, &created, &err) == 0 && created == 1 &&
+	    box.deadline == 3200, "  the key's next box keeps the extension");
+	box_state_invite_revoke(st, "6000000000000000", 2310, &err);
+	box_error_clear(&err);
+	ok(box_state_box_extend(st, "b0000000000000e2", 10, 99999, 2320, &box,
+	    &err) < 0 && strstr(err.msg, "revoked") != NULL,
+	    "  a revoked key's box: refused");
+	ok(box_state_box_extend(st, "nosuchbox0000000", 10, 99999, 2320, &box,
+	    &err) < 0 && err.kind == BOX_E_NOTFOUND, "  no such box");
+	box_state_close(st);
+}
+
 int
 main(void)
 {
@@ -1114,6 +1284,8 @@ main(void)
 	test_limits();
 	test_pool();
 	test_claim_recheck();
+	test_bans();
+	test_extend();
 	test_history();
 	test_counters();
 	test_histogram();
