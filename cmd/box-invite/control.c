@@ -348,3 +348,130 @@ cmd_extend(struct box_ctx *ctx, int argc, char **argv, int json)
 	}
 	return 0;
 }
+
+/* ------------------------------------------------------------- requests */
+
+static int
+request_cb(void *arg, const struct box_request *r)
+{
+	struct json_object *arr = arg;
+	char at[32], ttl[32], src[BOX_SOURCE_MAX];
+
+	box_format_time(r->created_at, at, sizeof(at));
+	box_format_duration(r->ttl, ttl, sizeof(ttl));
+	if (arr != NULL) {
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "request",
+		    json_object_new_string(r->id));
+		json_object_object_add(o, "principal",
+		    json_object_new_string(r->principal));
+		json_object_object_add(o, "group",
+		    json_object_new_string(r->grp));
+		json_object_object_add(o, "profile",
+		    json_object_new_string(r->profile));
+		json_object_object_add(o, "ttl", json_object_new_int64(r->ttl));
+		json_object_object_add(o, "source",
+		    json_object_new_string(r->source));
+		json_object_object_add(o, "created",
+		    json_object_new_string(at));
+		json_object_object_add(o, "state",
+		    json_object_new_string(r->state));
+		json_object_object_add(o, "decided_by", r->decided_by[0] ?
+		    json_object_new_string(r->decided_by) : NULL);
+		json_object_object_add(o, "reason", r->reason[0] ?
+		    json_object_new_string(r->reason) : NULL);
+		json_object_array_add(arr, o);
+		return 0;
+	}
+	printf("%-16s  %-16s  %-10s  %-14s  %-8s  %-20s  %-8s  %s\n", r->id,
+	    r->principal, r->grp, r->profile, ttl, at, r->state,
+	    box_log_safe(r->source, src, sizeof(src)));
+	return 0;
+}
+
+int
+cmd_requests(struct box_ctx *ctx, int argc, char **argv, int json)
+{
+	struct json_object *arr = json ? json_object_new_array() : NULL;
+	struct box_error err;
+	int all = argc == 2 && strcmp(argv[1], "--all") == 0;
+
+	if (argc > 2 || (argc == 2 && !all)) {
+		json_object_put(arr);
+		return die(2, "usage: box-invite requests [--all] [--json]");
+	}
+	if (!json)
+		printf("%-16s  %-16s  %-10s  %-14s  %-8s  %-20s  %-8s  %s\n",
+		    "REQUEST", "PRINCIPAL", "GROUP", "PROFILE", "TTL",
+		    "ASKED", "STATE", "SOURCE");
+	if (box_state_request_list(ctx->st, !all, request_cb, arr,
+	    &err) < 0) {
+		json_object_put(arr);
+		return die(1, "%s", err.msg);
+	}
+	if (json)
+		print_json(arr);
+	return 0;
+}
+
+/* approve REQ, deny [--reason TEXT] REQ: once, while it is pending and
+ * its staff member still waits. */
+int
+cmd_decide(struct box_ctx *ctx, int argc, char **argv, int json)
+{
+	static const struct option opts[] = {
+		{ "reason", required_argument, NULL, 'r' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int approve = strcmp(argv[0], "approve") == 0, ch;
+	const char *reason = "", *state = approve ? "approved" : "denied";
+	char detail[BOX_NOTE_MAX + 200];
+	struct box_request r;
+	struct box_error err;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (ch != 'r' || approve)
+			return die(2, "usage: box-invite approve REQUEST | deny "
+			    "[--reason TEXT] REQUEST");
+		reason = optarg;
+	}
+	if (optind + 1 != argc)
+		return die(2, "usage: box-invite approve REQUEST | deny "
+		    "[--reason TEXT] REQUEST");
+	if (!reason_ok(reason))
+		return die(2, "--reason: UTF-8 text without control characters, "
+		    "at most %d bytes", BOX_NOTE_MAX - 1);
+	if (box_state_request_get(ctx->st, argv[optind], &r, &err) < 0)
+		return die(1, "%s", err.msg);
+	/* Nobody waits for it any more: it expires instead. */
+	if (strcmp(r.state, "pending") == 0 &&
+	    box_now() >= r.created_at + ctx->cfg.approval_wait) {
+		box_state_request_decide(ctx->st, r.id, "expired", "sshbox",
+		    "", box_now(), &err);
+		return die(1, "request %s has expired: its staff member no "
+		    "longer waits", r.id);
+	}
+	if (box_state_request_decide(ctx->st, r.id, state, box_invite_who,
+	    reason, box_now(), &err) < 0)
+		return die(1, "%s", err.msg);
+	snprintf(detail, sizeof(detail), "request=%s principal=%s profile=%s "
+	    "by=%s%s%s", r.id, r.principal, r.profile, box_invite_who,
+	    reason[0] ? " reason=" : "", reason);
+	box_state_audit(ctx->st, box_now(), approve ? "approval-granted" :
+	    "approval-denied", NULL, NULL, NULL, r.source, detail);
+	if (json) {
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "request",
+		    json_object_new_string(r.id));
+		json_object_object_add(o, "state",
+		    json_object_new_string(state));
+		print_json(o);
+	} else {
+		printf("request %s of %s (profile %s) %s\n", r.id, r.principal,
+		    r.profile, state);
+	}
+	return 0;
+}

@@ -10,6 +10,9 @@ int	cmd_bans(struct box_ctx *ctx, int argc, char **argv, int json);
 int	cmd_ban(struct box_ctx *ctx, int argc, char **argv, int json);
 int	cmd_unban(struct box_ctx *ctx, int argc, char **argv, int json);
 int	cmd_extend(struct box_ctx *ctx, int argc, char **argv, int json);
+int	cmd_requests(struct box_ctx *ctx, int argc, char **argv, int json);
+/* approve REQUEST, deny [--reason TEXT] REQUEST (argv[0] says which). */
+int	cmd_decide(struct box_ctx *ctx, int argc, char **argv, int json);
 /* Ban the key of box b (which kill is ending) and end its live box. */
 int	cmd_kill_ban(struct box_ctx *ctx, const struct box_box *b,
 	    const char *reason, int json);

@@ -1003,6 +1003,37 @@ check_staff(struct doctor *d, const struct box_config *cfg)
 		report(d, DR_OK, "staff.ca-pub", "%s", capub);
 }
 
+/* Approvals: the key box-shell signs webhook bodies with, box-notify. */
+static void
+check_approval(struct doctor *d, const struct box_config *cfg,
+    const struct account *a)
+{
+	char prog[PATH_MAX + 16], *slash;
+	struct stat st;
+
+	if (cfg->napproval_profiles == 0)
+		return;
+	if (cfg->approval_webhook[0] == '\0')
+		report(d, DR_WARN, "approval.webhook", "none: requests wait "
+		    "until an administrator runs box-invite requests");
+	box_strlcpy(prog, cfg->shell_path, sizeof(prog));
+	if ((slash = strrchr(prog, '/')) != NULL)
+		snprintf(slash + 1, sizeof(prog) - (size_t)(slash + 1 - prog),
+		    "box-notify");
+	if (cfg->approval_webhook[0] != '\0' && access(prog, X_OK) < 0)
+		report(d, DR_FAIL, "approval.notify", "%s: %s: no request can "
+		    "be sent", prog, strerror(errno));
+	if (lstat(cfg->approval_key, &st) < 0)
+		report(d, DR_FAIL, "approval.key", "%s: %s (box-invite init "
+		    "makes it)", cfg->approval_key, strerror(errno));
+	else if (!S_ISREG(st.st_mode) || (a->found &&
+	    st.st_uid != a->pw.pw_uid) || (st.st_mode & 077) != 0)
+		report(d, DR_FAIL, "approval.key", "%s must be the box "
+		    "account's, mode 0600", cfg->approval_key);
+	else
+		report(d, DR_OK, "approval.key", "%s", cfg->approval_key);
+}
+
 static void
 check_sshd(struct doctor *d, const struct box_config *cfg, const char *file)
 {
@@ -1369,6 +1400,7 @@ cmd_doctor(const char *conf, int argc, char **argv, int json)
 
 	check_keys(&d, &cfg, &acct);
 	check_staff(&d, &cfg);
+	check_approval(&d, &cfg, &acct);
 	check_state(&d, &cfg, &acct);
 	/* The sshd that serves this bastion: --sshd-config, else the
 	 * configuration's sshd_config (which the quick start sets to its

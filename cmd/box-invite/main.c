@@ -85,6 +85,10 @@ usage(FILE *f)
 "                              certificate)\n"
 "  cert list                   certificates signed, and their state\n"
 "  cert revoke SERIAL          revoke one (sshd's RevokedKeys too)\n"
+"  requests [--all]            staff requests waiting for approval\n"
+"  approve REQUEST             let a staff member have that box\n"
+"  deny [--reason TEXT] REQUEST\n"
+"                              refuse it (the staff member is told)\n"
 "\n"
 "  -c FILE    configuration (default %s/sshbox/sshbox.yaml)\n"
 "  --json     machine-readable output\n"
@@ -292,6 +296,20 @@ cmd_init(int argc, char **argv)
 	if (box_state_open(db, 1, &st, &err) < 0)
 		return die(1, "%s", err.msg);
 	box_state_close(st);
+	/* The key that signs what the approval webhook is sent: the box
+	 * account's (box-shell signs with it), made once. */
+	if (access(cfg.approval_key, F_OK) < 0) {
+		char hex[65];
+		int fd;
+
+		if (box_random_hex(hex, 32, &err) < 0)
+			return die(1, "%s", err.msg);
+		if ((fd = open(cfg.approval_key, O_WRONLY | O_CREAT | O_EXCL |
+		    O_NOFOLLOW | O_CLOEXEC, 0600)) < 0 ||
+		    dprintf(fd, "%s\n", hex) < 0 || close(fd) < 0)
+			return die(1, "%s: %s", cfg.approval_key,
+			    strerror(errno));
+	}
 	/* As the box account: its own files, whatever they are now. */
 	for (i = 0; i < 3; i++) {
 		snprintf(path, sizeof(path), "%s%s", db,
@@ -1045,6 +1063,8 @@ WITH_JSON(cmd_bans)
 WITH_JSON(cmd_ban)
 WITH_JSON(cmd_unban)
 WITH_JSON(cmd_extend)
+WITH_JSON(cmd_requests)
+WITH_JSON(cmd_decide)
 
 /*
  * Root reads what only root may (the configuration, the signing key for
@@ -1094,6 +1114,8 @@ main(int argc, char **argv)
 		{ "keys", cmd_keys_j }, { "bans", cmd_bans_j },
 		{ "ban", cmd_ban_j }, { "unban", cmd_unban_j },
 		{ "extend", cmd_extend_j },
+		{ "requests", cmd_requests_j }, { "approve", cmd_decide_j },
+		{ "deny", cmd_decide_j },
 	};
 	struct box_error err;
 	struct box_ctx ctx;

@@ -6,8 +6,14 @@
  * their own boxes over ssh, each answer a line or, with --json, an
  * object; they never reach anyone else's box.
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "box/box.h"
 #include "box/invite.h"
@@ -15,6 +21,7 @@
 #include "auth/sshkey.h"
 #include "core/json.h"
 #include "core/log.h"
+#include "core/spawn.h"
 #include "core/util.h"
 #include "session/staffcmd.h"
 #include "shell.h"
@@ -142,13 +149,230 @@ box_json(char *out, size_t outsz, const struct box_box *b)
 	    (long long)(b->deadline - box_now()), b->sessions);
 }
 
+/*
+ * What new and invite share: the profile loaded, the first of c's groups
+ * that may use it, and the box time asked (or the profile's), within the
+ * group's and the profile's max_ttl.  0, or the exit status after one
+ * line.
+ */
+static int
+profile_for(struct box_ctx *ctx, const struct box_cert *c,
+    const struct box_staff_cmd *sc, struct box_profile *prof,
+    const struct box_group **g, int64_t *ttl)
+{
+	char why[256], ttls[32], mosts[32];
+	struct box_error err;
+	int64_t most;
+
+	if (box_config_load_profile(&ctx->cfg, sc->profile, prof, &err) < 0)
+		return fail(box_exit_code(&err), "%s", err.msg);
+	if ((*g = group_for(ctx, c, sc->profile, why, sizeof(why))) == NULL)
+		return fail(BOX_EXIT_DENIED, "%s", why);
+	most = most_for(prof, *g);
+	*ttl = sc->ttl != 0 ? sc->ttl : prof->ttl < most ? prof->ttl : most;
+	if (*ttl > most)
+		return fail(BOX_EXIT_DENIED, "--ttl %s is more than group %s may "
+		    "have for a %s box (%s)", box_format_duration(*ttl, ttls,
+		    sizeof(ttls)), (*g)->name, prof->name,
+		    box_format_duration(most, mosts, sizeof(mosts)));
+	return 0;
+}
+
+/* A blackout window now: refused, saying until when (0: none). */
+static int
+blackout(struct box_ctx *ctx, const char *what)
+{
+	char when[32];
+	int64_t until, now = box_now();
+	size_t i;
+
+	for (i = 0; i < ctx->cfg.nblackouts; i++)
+		if (box_blackout_active(&ctx->cfg.blackouts[i], now, &until))
+			return fail(BOX_EXIT_DENIED, "no %s now: a blackout "
+			    "window lasts until %s", what,
+			    box_format_time(until, when, sizeof(when)));
+	return 0;
+}
+
+static int
+needs_approval(const struct box_config *cfg, const char *profile)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->napproval_profiles; i++)
+		if (strcmp(cfg->approval_profiles[i], profile) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Tell the approvers through the webhook (box-notify, beside box-shell):
+ * 0, or -1 with why.
+ */
+static int
+notify(const struct box_ctx *ctx, const char *body, char *why, size_t whysz)
+{
+	char self[PATH_MAX], prog[PATH_MAX + 16], secs[24], out[256];
+	char *slash, *const envp[] = { "PATH=/usr/bin:/bin", NULL };
+	int in[2], errp[2], status;
+	struct box_error err;
+	struct box_spawn sp;
+	ssize_t n, len = 0;
+	pid_t pid;
+
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0) {
+		snprintf(why, whysz, "cannot find box-notify");
+		return -1;
+	}
+	self[n] = '\0';
+	if ((slash = strrchr(self, '/')) != NULL)
+		*slash = '\0';
+	snprintf(prog, sizeof(prog), "%s/box-notify", self);
+	snprintf(secs, sizeof(secs), "%lld",
+	    (long long)ctx->cfg.approval_timeout);
+	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
+		snprintf(why, whysz, "pipe: %s", strerror(errno));
+		return -1;
+	}
+	{
+		char *const argv[] = { "box-notify", "--url",
+		    (char *)ctx->cfg.approval_webhook, "--key",
+		    (char *)ctx->cfg.approval_key, "--timeout", secs, NULL };
+
+		memset(&sp, 0, sizeof(sp));
+		sp.path = prog;
+		sp.argv = argv;
+		sp.envp = envp;
+		sp.fds[0] = in[0];
+		sp.fds[1] = -1;
+		sp.fds[2] = errp[1];
+		pid = box_spawn(&sp, &err);
+	}
+	close(in[0]);
+	close(errp[1]);
+	if (pid < 0) {
+		close(in[1]);
+		close(errp[0]);
+		snprintf(why, whysz, "%s", err.msg);
+		return -1;
+	}
+	/* A short write: box-notify sends what it got, signed as it is; one
+	 * that exits first must not take box-shell with it. */
+	signal(SIGPIPE, SIG_IGN);
+	n = write(in[1], body, strlen(body));
+	(void)n;
+	close(in[1]);
+	while (len < (ssize_t)sizeof(out) - 1 && (n = read(errp[0], out + len,
+	    sizeof(out) - 1 - (size_t)len)) > 0)
+		len += n;
+	out[len > 0 ? len : 0] = '\0';
+	close(errp[0]);
+	if (box_spawn_wait(pid, &status) < 0 || !WIFEXITED(status) ||
+	    WEXITSTATUS(status) != 0) {
+		out[strcspn(out, "\n")] = '\0';
+		snprintf(why, whysz, "%s", strncmp(out, "box-notify: ", 12) == 0 ?
+		    out + 12 : out[0] ? out : "box-notify failed");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * A box of a profile that needs approval: the request recorded, the
+ * approvers told (or the request fails, and nothing is made), then the
+ * staff member waits for an approver's yes or no, or the end of the
+ * wait.  0 to go on, else the exit status.
+ */
+static int
+await_approval(struct box_ctx *ctx, const struct box_cert *c,
+    const struct box_group *g, const struct box_profile *prof, int64_t ttl,
+    const char *source)
+{
+	char body[2048], why[BOX_ERROR_MSG_MAX + 64], detail[256], wait_s[32];
+	struct box_request r, now_r;
+	struct box_error err;
+	size_t o = 0;
+	int64_t end;
+
+	memset(&r, 0, sizeof(r));
+	if (box_random_hex(r.id, BOX_ID_LEN / 2, &err) < 0)
+		return fail(BOX_EXIT_CONFIG, "%s", err.msg);
+	box_strlcpy(r.principal, c->principal, sizeof(r.principal));
+	box_strlcpy(r.grp, g->name, sizeof(r.grp));
+	box_strlcpy(r.profile, prof->name, sizeof(r.profile));
+	box_strlcpy(r.source, source, sizeof(r.source));
+	r.ttl = ttl;
+	r.created_at = box_now();
+	if (box_state_request_add(ctx->st, &r, &err) < 0)
+		return fail(box_exit_code(&err), "%s", err.msg);
+	snprintf(detail, sizeof(detail), "request=%s principal=%s group=%s "
+	    "profile=%s ttl=%lld", r.id, r.principal, r.grp, r.profile,
+	    (long long)ttl);
+	box_state_audit(ctx->st, r.created_at, "approval-requested", NULL,
+	    NULL, c->fp, source, detail);
+	if (ctx->cfg.approval_webhook[0] != '\0') {
+		body[o++] = '{';
+		body[o] = '\0';
+		box_json_str(body, sizeof(body), &o, "request", 16);
+		body[o++] = ':';
+		body[o] = '\0';
+		box_json_str(body, sizeof(body), &o, r.id, 32);
+		box_json_field(body, sizeof(body), &o, "principal", r.principal,
+		    64);
+		box_json_field(body, sizeof(body), &o, "groups", c->groups, 256);
+		box_json_field(body, sizeof(body), &o, "group", r.grp, 64);
+		box_json_field(body, sizeof(body), &o, "profile", r.profile, 64);
+		box_json_field(body, sizeof(body), &o, "source", r.source, 64);
+		o += (size_t)snprintf(body + o, sizeof(body) - o, ",\"ttl\":%lld,"
+		    "\"created_at\":%lld,\"approve\":\"box-invite approve %s\","
+		    "\"deny\":\"box-invite deny %s\"}", (long long)ttl,
+		    (long long)r.created_at, r.id, r.id);
+		if (notify(ctx, body, why, sizeof(why)) < 0) {
+			box_state_request_decide(ctx->st, r.id, "failed",
+			    "sshbox", why, box_now(), &err);
+			box_state_audit(ctx->st, box_now(), "approval-failed",
+			    NULL, NULL, c->fp, source, detail);
+			return fail(BOX_EXIT_DENIED, "cannot ask for approval "
+			    "(%s); nothing was made", why);
+		}
+	}
+	fprintf(stderr, "sshbox: profile %s needs approval: request %s waits "
+	    "for an approver (box-invite approve %s), up to %s\n", r.profile,
+	    r.id, r.id, box_format_duration(ctx->cfg.approval_wait, wait_s,
+	    sizeof(wait_s)));
+	end = r.created_at + ctx->cfg.approval_wait;
+	for (;;) {
+		if (box_state_request_get(ctx->st, r.id, &now_r, &err) < 0)
+			return fail(box_exit_code(&err), "%s", err.msg);
+		if (strcmp(now_r.state, "approved") == 0) {
+			fprintf(stderr, "sshbox: request %s approved by %s\n",
+			    r.id, now_r.decided_by);
+			return 0;
+		}
+		if (strcmp(now_r.state, "pending") != 0)
+			return fail(BOX_EXIT_DENIED, "request %s was %s by "
+			    "%s%s%s", r.id, now_r.state, now_r.decided_by,
+			    now_r.reason[0] ? ": " : "", now_r.reason);
+		if (box_now() >= end) {
+			if (box_state_request_decide(ctx->st, r.id, "expired",
+			    "sshbox", "", box_now(), &err) == 0)
+				return fail(BOX_EXIT_DENIED, "no approver "
+				    "answered request %s within %s", r.id,
+				    wait_s);
+			continue;	/* decided just now: read it */
+		}
+		sleep(1);
+	}
+}
+
 /* ---------------------------------------------------------------- verbs */
 
 static int
 staff_new(struct box_ctx *ctx, const struct box_cert *c,
     const struct box_staff_cmd *sc, const char *source, int interactive)
 {
-	char why[256], ttls[32], mosts[32], fp[BOX_FP_MAX], out[512];
+	char why[256], fp[BOX_FP_MAX], out[512];
 	const struct box_group *g;
 	struct box_profile prof;
 	struct box_invite inv;
@@ -156,19 +380,17 @@ staff_new(struct box_ctx *ctx, const struct box_cert *c,
 	struct box_error err;
 	struct box_cmd cmd;
 	struct box_box box;
-	int64_t most, ttl, now = box_now();
+	int64_t ttl, now;
+	int rc;
 
-	if (box_config_load_profile(&ctx->cfg, sc->profile, &prof, &err) < 0)
-		return fail(box_exit_code(&err), "%s", err.msg);
-	if ((g = group_for(ctx, c, sc->profile, why, sizeof(why))) == NULL)
-		return fail(BOX_EXIT_DENIED, "%s", why);
-	most = most_for(&prof, g);
-	ttl = sc->ttl != 0 ? sc->ttl : prof.ttl < most ? prof.ttl : most;
-	if (ttl > most)
-		return fail(BOX_EXIT_DENIED, "--ttl %s is more than group %s may "
-		    "have a %s box (%s)", box_format_duration(ttl, ttls,
-		    sizeof(ttls)), g->name, prof.name, box_format_duration(most,
-		    mosts, sizeof(mosts)));
+	if ((rc = profile_for(ctx, c, sc, &prof, &g, &ttl)) != 0)
+		return rc;
+	if ((rc = blackout(ctx, "new boxes")) != 0)
+		return rc;
+	if (needs_approval(&ctx->cfg, prof.name) &&
+	    (rc = await_approval(ctx, c, g, &prof, ttl, source)) != 0)
+		return rc;
+	now = box_now();
 	/* The box's own invite: the staff member's, spent, no token. */
 	memset(&inv, 0, sizeof(inv));
 	if (box_random_hex(inv.id, BOX_ID_LEN / 2, &err) < 0)
@@ -325,6 +547,8 @@ staff_extend(struct box_ctx *ctx, const struct box_cert *c,
 
 	if ((rc = own_box(ctx, c, sc->box, &box, &inv)) != 0)
 		return rc;
+	if ((rc = blackout(ctx, "extensions")) != 0)
+		return rc;
 	box_log_context(box.id, inv.id, box.fp);
 	if (box_config_load_profile(&ctx->cfg, box.profile, &prof, &err) < 0)
 		return fail(box_exit_code(&err), "%s", err.msg);
@@ -359,30 +583,23 @@ static int
 staff_invite(struct box_ctx *ctx, const struct box_cert *c,
     const struct box_staff_cmd *sc)
 {
-	char why[256], ttls[32], mosts[32], when[32], token[BOX_TOKEN_MAX + 1];
+	char why[256], ttls[32], when[32], token[BOX_TOKEN_MAX + 1];
 	char redeem[1024], connect[1024], proxy[1024], out[4096];
 	const struct box_group *g;
 	struct box_profile prof;
 	struct box_invite inv;
 	struct box_error err;
-	int64_t most, ttl, expires, now = box_now();
-	int pinned;
+	int64_t ttl, expires, now = box_now();
+	int pinned, rc;
 	size_t o = 0;
 
-	if (box_config_load_profile(&ctx->cfg, sc->profile, &prof, &err) < 0)
-		return fail(box_exit_code(&err), "%s", err.msg);
-	if ((g = group_for(ctx, c, sc->profile, why, sizeof(why))) == NULL)
-		return fail(BOX_EXIT_DENIED, "%s", why);
+	if ((rc = profile_for(ctx, c, sc, &prof, &g, &ttl)) != 0)
+		return rc;
 	if (!g->invite)
 		return fail(BOX_EXIT_DENIED, "group %s may not invite guests",
 		    g->name);
-	most = most_for(&prof, g);
-	ttl = sc->ttl != 0 ? sc->ttl : prof.ttl < most ? prof.ttl : most;
-	if (ttl > most)
-		return fail(BOX_EXIT_DENIED, "--ttl %s is more than group %s may "
-		    "give a %s box (%s)", box_format_duration(ttl, ttls,
-		    sizeof(ttls)), g->name, prof.name, box_format_duration(most,
-		    mosts, sizeof(mosts)));
+	if ((rc = blackout(ctx, "invites")) != 0)
+		return rc;
 	expires = sc->expires != 0 ? sc->expires : 7 * 86400;
 	if (expires > 30 * 86400)
 		return fail(BOX_EXIT_DENIED, "--expires: at most 30d");

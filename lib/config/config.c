@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <yaml.h>
@@ -298,6 +299,40 @@ walk_map(struct ctx *c, yaml_node_t *map, const char *prefix,
 		if (keys[i].set(c, v, path, (char *)obj + keys[i].off) < 0)
 			return -1;
 	}
+	return 0;
+}
+
+/*
+ * A list of scalars under key (at most max, each "what"): fn checks and
+ * keeps item i, named ikey ("key[i]") in its errors.  *n says how many.
+ */
+static int
+walk_list(struct ctx *c, yaml_node_t *v, const char *key, size_t max,
+    const char *what, int (*fn)(struct ctx *, yaml_node_t *, const char *,
+    const char *, size_t, void *), void *arg, size_t *n)
+{
+	yaml_node_item_t *it;
+	char ikey[160];
+	const char *s;
+	size_t i = 0;
+
+	if (v->type != YAML_SEQUENCE_NODE)
+		return cerr(c, v, key, "expected a list of %s", what);
+	for (it = v->data.sequence.items.start;
+	    it < v->data.sequence.items.top; it++, i++) {
+		yaml_node_t *e = yaml_document_get_node(c->doc, *it);
+
+		if (e == NULL)
+			return box_error_set(c->err, BOX_E_INTERNAL, 0,
+			    "%.200s: broken YAML document", c->fname);
+		if (i >= max)
+			return cerr(c, e, key, "at most %zu %s", max, what);
+		snprintf(ikey, sizeof(ikey), "%s[%zu]", key, i);
+		if (get_scalar(c, e, ikey, &s) < 0 ||
+		    fn(c, e, ikey, s, i, arg) < 0)
+			return -1;
+	}
+	*n = i;
 	return 0;
 }
 
@@ -669,37 +704,27 @@ plain_name(const char *s, size_t max)
 	    "0123456789_-") == n;
 }
 
+/* An item of a list of profile names (a group's, approval's). */
+static int
+profile_item(struct ctx *c, yaml_node_t *e, const char *ikey, const char *s,
+    size_t i, void *arg)
+{
+	char (*out)[BOX_PROFILE_NAME_MAX + 1] = arg;
+
+	if (!box_valid_name(s, BOX_PROFILE_NAME_MAX))
+		return cerr(c, e, ikey, "not a profile name");
+	box_strlcpy(out[i], s, BOX_PROFILE_NAME_MAX + 1);
+	return 0;
+}
+
 static int
 set_group_profiles(struct ctx *c, yaml_node_t *v, const char *key,
     void *field)
 {
 	struct box_group *g = field;
-	yaml_node_item_t *it;
-	char ikey[160];
-	const char *s;
-	size_t n = 0;
 
-	if (v->type != YAML_SEQUENCE_NODE)
-		return cerr(c, v, key, "expected a list of profile names");
-	for (it = v->data.sequence.items.start;
-	    it < v->data.sequence.items.top; it++, n++) {
-		yaml_node_t *e = yaml_document_get_node(c->doc, *it);
-
-		if (e == NULL)
-			return box_error_set(c->err, BOX_E_INTERNAL, 0,
-			    "%.200s: broken YAML document", c->fname);
-		if (n >= BOX_GROUP_PROFILES_MAX)
-			return cerr(c, e, key, "at most %d profiles",
-			    BOX_GROUP_PROFILES_MAX);
-		snprintf(ikey, sizeof(ikey), "%s[%zu]", key, n);
-		if (get_scalar(c, e, ikey, &s) < 0)
-			return -1;
-		if (!box_valid_name(s, BOX_PROFILE_NAME_MAX))
-			return cerr(c, e, ikey, "not a profile name");
-		box_strlcpy(g->profiles[n], s, sizeof(g->profiles[0]));
-	}
-	g->nprofiles = n;
-	return 0;
+	return walk_list(c, v, key, BOX_GROUP_PROFILES_MAX, "profile names",
+	    profile_item, g->profiles, &g->nprofiles);
 }
 
 static int
@@ -768,10 +793,256 @@ set_person_limit(struct ctx *c, yaml_node_t *v, const char *key, void *field)
 	return set_count(c, v, key, field, 1000);
 }
 
+/* ------------------------------------------------------ policy: blackout */
+
+static int
+day_of(const char *s, size_t n)
+{
+	static const char *const days[] = { "Mon", "Tue", "Wed", "Thu",
+	    "Fri", "Sat", "Sun" };
+	int i;
+
+	for (i = 0; i < 7; i++)
+		if (n == 3 && strncmp(s, days[i], 3) == 0)
+			return i;
+	return -1;
+}
+
+/* "HH:MM", 00:00 to 24:00, into minutes. */
+static int
+minute_of(const char *s, size_t n)
+{
+	int h, m;
+
+	if (n != 5 || s[2] != ':' || !isdigit((unsigned char)s[0]) ||
+	    !isdigit((unsigned char)s[1]) || !isdigit((unsigned char)s[3]) ||
+	    !isdigit((unsigned char)s[4]))
+		return -1;
+	h = (s[0] - '0') * 10 + (s[1] - '0');
+	m = (s[3] - '0') * 10 + (s[4] - '0');
+	if (m > 59 || h > 24 || (h == 24 && m != 0))
+		return -1;
+	return h * 60 + m;
+}
+
+/* "YYYY-MM-DDTHH:MMZ" into unix seconds. */
+static int
+instant_of(const char *s, size_t n, int64_t *out)
+{
+	struct tm tm;
+	int v[5], i;
+	static const int at[5] = { 0, 5, 8, 11, 14 }, len[5] = { 4, 2, 2, 2,
+	    2 };
+
+	if (n != 17 || s[4] != '-' || s[7] != '-' || s[10] != 'T' ||
+	    s[13] != ':' || s[16] != 'Z')
+		return -1;
+	for (i = 0; i < 5; i++) {
+		int k;
+
+		v[i] = 0;
+		for (k = 0; k < len[i]; k++) {
+			if (!isdigit((unsigned char)s[at[i] + k]))
+				return -1;
+			v[i] = v[i] * 10 + (s[at[i] + k] - '0');
+		}
+	}
+	if (v[0] < 1970 || v[0] > 9999 || v[1] < 1 || v[1] > 12 || v[2] < 1 ||
+	    v[2] > 31 || v[3] > 23 || v[4] > 59)
+		return -1;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = v[0] - 1900;
+	tm.tm_mon = v[1] - 1;
+	tm.tm_mday = v[2];
+	tm.tm_hour = v[3];
+	tm.tm_min = v[4];
+	*out = (int64_t)timegm(&tm);
+	/* 31 February is not a day. */
+	{
+		struct tm back;
+		time_t t = (time_t)*out;
+
+		if (gmtime_r(&t, &back) == NULL || back.tm_mday != v[2])
+			return -1;
+	}
+	return 0;
+}
+
+int
+box_blackout_parse(const char *s, struct box_blackout *b, const char **why)
+{
+	const char *sp, *dash, *slash, *p, *end;
+	int d0, d1, i;
+
+	memset(b, 0, sizeof(*b));
+	if ((slash = strchr(s, '/')) != NULL) {
+		if (instant_of(s, (size_t)(slash - s), &b->from) < 0 ||
+		    instant_of(slash + 1, strlen(slash + 1), &b->to) < 0) {
+			*why = "a window once is YYYY-MM-DDTHH:MMZ/"
+			    "YYYY-MM-DDTHH:MMZ";
+			return -1;
+		}
+		if (b->to <= b->from) {
+			*why = "the window ends before it starts";
+			return -1;
+		}
+		return 0;
+	}
+	b->weekly = 1;
+	if ((sp = strchr(s, ' ')) == NULL || strchr(sp + 1, ' ') != NULL) {
+		*why = "a weekly window is DAYS HH:MM-HH:MM (Mon-Fri 22:00-06:00, "
+		    "Sat,Sun 00:00-24:00, * 12:00-13:00)";
+		return -1;
+	}
+	if (sp - s == 1 && s[0] == '*') {
+		b->days = 0x7f;
+	} else {
+		for (p = s; p < sp; p = end + 1) {
+			if ((end = memchr(p, ',', (size_t)(sp - p))) == NULL)
+				end = sp;
+			dash = memchr(p, '-', (size_t)(end - p));
+			d0 = day_of(p, (size_t)((dash != NULL ? dash : end) - p));
+			d1 = dash != NULL ? day_of(dash + 1, (size_t)(end -
+			    dash - 1)) : d0;
+			if (d0 < 0 || d1 < 0) {
+				*why = "days are Mon, Tue, Wed, Thu, Fri, Sat, "
+				    "Sun, ranges (Mon-Fri) and lists (Sat,Sun)";
+				return -1;
+			}
+			for (i = d0;; i = (i + 1) % 7) {
+				b->days |= 1u << i;
+				if (i == d1)
+					break;
+			}
+			if (end == sp)
+				break;
+		}
+	}
+	if ((dash = strchr(sp + 1, '-')) == NULL ||
+	    (b->start_min = minute_of(sp + 1, (size_t)(dash - sp - 1))) < 0 ||
+	    (b->end_min = minute_of(dash + 1, strlen(dash + 1))) < 0 ||
+	    b->start_min == 1440) {
+		*why = "times are HH:MM-HH:MM, from 00:00 to 24:00, in UTC";
+		return -1;
+	}
+	if (b->start_min == b->end_min) {
+		*why = "the window is empty (start and end are the same)";
+		return -1;
+	}
+	return 0;
+}
+
+int
+box_blackout_active(const struct box_blackout *b, int64_t now, int64_t *until)
+{
+	int64_t day0, start, end;
+	int k, wd;
+
+	if (!b->weekly) {
+		if (now >= b->from && now < b->to) {
+			*until = b->to;
+			return 1;
+		}
+		return 0;
+	}
+	/* The window that began today, or yesterday (one that runs past
+	 * midnight). */
+	for (k = 0; k <= 1; k++) {
+		day0 = now - ((now % 86400) + 86400) % 86400 - k * 86400;
+		/* 1970-01-01 was a Thursday: day 3 from Monday. */
+		wd = (int)(((day0 / 86400) % 7 + 7 + 3) % 7);
+		if (!(b->days & (1u << wd)))
+			continue;
+		start = day0 + b->start_min * 60;
+		end = day0 + b->end_min * 60;
+		if (b->end_min <= b->start_min)
+			end += 86400;
+		if (now >= start && now < end) {
+			*until = end;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static int
+blackout_item(struct ctx *c, yaml_node_t *e, const char *ikey, const char *s,
+    size_t i, void *arg)
+{
+	struct box_blackout *out = arg;
+	const char *why;
+
+	if (box_blackout_parse(s, &out[i], &why) < 0)
+		return cerr(c, e, ikey, "%s", why);
+	return 0;
+}
+
+static int
+set_blackout(struct ctx *c, yaml_node_t *v, const char *key, void *field)
+{
+	struct box_config *cfg = field;
+
+	return walk_list(c, v, key, BOX_POLICY_BLACKOUTS_MAX, "windows",
+	    blackout_item, cfg->blackouts, &cfg->nblackouts);
+}
+
+static int
+set_approval_profiles(struct ctx *c, yaml_node_t *v, const char *key,
+    void *field)
+{
+	struct box_config *cfg = field;
+
+	return walk_list(c, v, key, BOX_APPROVAL_PROFILES_MAX, "profile names",
+	    profile_item, cfg->approval_profiles, &cfg->napproval_profiles);
+}
+
+/* An http or https URL, printable, no blanks: libcurl is told to use
+ * only these two protocols as well. */
+static int
+set_webhook(struct ctx *c, yaml_node_t *v, const char *key, void *field)
+{
+	const char *s;
+	size_t n, i;
+
+	if (get_scalar(c, v, key, &s) < 0)
+		return -1;
+	n = strlen(s);
+	if (n >= 512 || (strncmp(s, "http://", 7) != 0 &&
+	    strncmp(s, "https://", 8) != 0))
+		return cerr(c, v, key, "an http:// or https:// URL, at most 511 "
+		    "bytes");
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f)
+			return cerr(c, v, key, "a URL without blanks or "
+			    "non-ASCII bytes");
+	box_strlcpy(field, s, 512);
+	return 0;
+}
+
+static const struct key approval_keys[] = {
+	{ "profiles", set_approval_profiles, 0 },
+	{ "webhook", set_webhook,
+	    offsetof(struct box_config, approval_webhook) },
+	{ "key", set_cfg_path, offsetof(struct box_config, approval_key) },
+	{ "timeout", set_duration_pos,
+	    offsetof(struct box_config, approval_timeout) },
+	{ "wait", set_duration_pos,
+	    offsetof(struct box_config, approval_wait) },
+};
+
+static int
+set_approval(struct ctx *c, yaml_node_t *v, const char *key, void *field)
+{
+	return walk_map(c, v, key, approval_keys, nitems(approval_keys), field,
+	    NULL);
+}
+
 static const struct key policy_keys[] = {
 	{ "groups", set_groups, 0 },
 	{ "max_boxes_per_person", set_person_limit,
 	    offsetof(struct box_config, max_boxes_per_person) },
+	{ "blackout", set_blackout, 0 },
+	{ "approval", set_approval, 0 },
 };
 
 static int
@@ -1312,37 +1583,25 @@ set_accel(struct ctx *c, yaml_node_t *v, const char *key, void *field)
 
 /* A list of command patterns (commands.allow, commands.deny). */
 static int
+pattern_item(struct ctx *c, yaml_node_t *e, const char *ikey, const char *s,
+    size_t i, void *arg)
+{
+	char (*out)[BOX_PROFILE_CMD_MAX] = arg;
+
+	if (*s == '\0' || strlen(s) >= BOX_PROFILE_CMD_MAX ||
+	    !box_utf8_text(s))
+		return cerr(c, e, ikey, "a pattern is 1 to %d bytes of text",
+		    BOX_PROFILE_CMD_MAX - 1);
+	box_strlcpy(out[i], s, BOX_PROFILE_CMD_MAX);
+	return 0;
+}
+
+static int
 set_patterns(struct ctx *c, yaml_node_t *v, const char *key,
     char (*out)[BOX_PROFILE_CMD_MAX], size_t *nout)
 {
-	yaml_node_item_t *it;
-	char ikey[160];
-	const char *s;
-	size_t n = 0;
-
-	if (v->type != YAML_SEQUENCE_NODE)
-		return cerr(c, v, key, "expected a list of command patterns");
-	for (it = v->data.sequence.items.start;
-	    it < v->data.sequence.items.top; it++, n++) {
-		yaml_node_t *e = yaml_document_get_node(c->doc, *it);
-
-		if (e == NULL)
-			return box_error_set(c->err, BOX_E_INTERNAL, 0,
-			    "%.200s: broken YAML document", c->fname);
-		if (n >= BOX_PROFILE_MAX_CMDS)
-			return cerr(c, e, key, "at most %d patterns",
-			    BOX_PROFILE_MAX_CMDS);
-		snprintf(ikey, sizeof(ikey), "%s[%zu]", key, n);
-		if (get_scalar(c, e, ikey, &s) < 0)
-			return -1;
-		if (*s == '\0' || strlen(s) >= BOX_PROFILE_CMD_MAX ||
-		    !box_utf8_text(s))
-			return cerr(c, e, ikey, "a pattern is 1 to %d bytes of "
-			    "text", BOX_PROFILE_CMD_MAX - 1);
-		box_strlcpy(out[n], s, BOX_PROFILE_CMD_MAX);
-	}
-	*nout = n;
-	return 0;
+	return walk_list(c, v, key, BOX_PROFILE_MAX_CMDS, "command patterns",
+	    pattern_item, out, nout);
 }
 
 static int
@@ -1634,6 +1893,8 @@ config_defaults(struct box_config *cfg)
 	    sizeof(cfg->staff_krl));
 	cfg->staff_max_cert_ttl = 12 * 3600;
 	cfg->max_boxes_per_person = 3;
+	cfg->approval_timeout = 10;
+	cfg->approval_wait = 5 * 60;
 }
 
 int
@@ -1661,6 +1922,14 @@ box_config_parse(const char *buf, size_t len, const char *fname,
 		rc = walk_map(&c, root, NULL, config_keys, nitems(config_keys),
 		    cfg, NULL);
 	yaml_document_delete(&doc);
+	/* The approval webhook's key lives with the state unless the file
+	 * says where. */
+	if (rc == 0 && cfg->approval_key[0] == '\0' &&
+	    snprintf(cfg->approval_key, sizeof(cfg->approval_key),
+	    "%s/approval.key", cfg->state_dir) >= (int)sizeof(
+	    cfg->approval_key))
+		return box_error_set(err, BOX_E_CONFIG, 0,
+		    "%.200s: state_dir: path too long", fname);
 	/* Recordings live with the state unless the file says where. */
 	if (rc == 0 && cfg->recordings_dir[0] == '\0' &&
 	    snprintf(cfg->recordings_dir, sizeof(cfg->recordings_dir),

@@ -103,6 +103,28 @@ struct box_group {
 	int	 invite;		/* may create guests' invites (false) */
 };
 
+/* A blackout window: no staff box, extension or invite while it lasts.
+ * Weekly (days, from start to end minute of the day, UTC; an end at or
+ * before the start runs into the next day) or once (from, to). */
+#define BOX_POLICY_BLACKOUTS_MAX 16
+struct box_blackout {
+	int	 weekly;
+	unsigned days;			/* bit 0 Monday .. bit 6 Sunday */
+	int	 start_min, end_min;	/* 0..1440 */
+	int64_t	 from, to;		/* once: unix seconds */
+};
+
+/* Parse one blackout window: "Mon-Fri 22:00-06:00", "Sat,Sun
+ * 00:00-24:00", "* 12:00-13:00", or "2026-12-24T00:00Z/2026-12-27T00:00Z".
+ * 0 or -1 with why (a static string). */
+int	box_blackout_parse(const char *s, struct box_blackout *b,
+	    const char **why);
+/* Whether now falls in window b; *until then says when it ends. */
+int	box_blackout_active(const struct box_blackout *b, int64_t now,
+	    int64_t *until);
+
+#define BOX_APPROVAL_PROFILES_MAX 16
+
 struct box_config {
 	char	 path[PATH_MAX];	/* the file this came from */
 	char	 box_user[BOX_USER_MAX + 1];	/* login account (box) */
@@ -149,6 +171,17 @@ struct box_config {
 	struct box_group groups[BOX_POLICY_GROUPS_MAX];	/* policy.groups */
 	size_t	 ngroups;
 	int	 max_boxes_per_person;	/* a staff member's live boxes (3) */
+	struct box_blackout blackouts[BOX_POLICY_BLACKOUTS_MAX];
+	size_t	 nblackouts;
+	/* Profiles whose staff boxes need an approver's yes first. */
+	char	 approval_profiles[BOX_APPROVAL_PROFILES_MAX]
+		     [BOX_PROFILE_NAME_MAX + 1];
+	size_t	 napproval_profiles;
+	char	 approval_webhook[512];	/* http(s) URL to notify, or "" */
+	char	 approval_key[PATH_MAX];	/* HMAC key for its body
+						 * (state_dir/approval.key) */
+	int64_t	 approval_timeout;	/* the webhook's answer (10s) */
+	int64_t	 approval_wait;		/* a staff member waits (5m) */
 };
 
 /* The policy group named name, or NULL. */

@@ -153,7 +153,22 @@ static const char *const migrations[] = {
 	"  by TEXT NOT NULL DEFAULT '');"
 	"ALTER TABLE invites ADD COLUMN owner TEXT NOT NULL DEFAULT '';"
 	"ALTER TABLE invites ADD COLUMN grp TEXT NOT NULL DEFAULT '';"
-	"CREATE INDEX invites_owner ON invites(owner) WHERE owner != '';",
+	"CREATE INDEX invites_owner ON invites(owner) WHERE owner != '';"
+	/* ... and their requests for boxes of profiles that need an
+	 * approver's yes. */
+	"CREATE TABLE requests ("
+	"  id TEXT PRIMARY KEY,"
+	"  principal TEXT NOT NULL,"
+	"  grp TEXT NOT NULL DEFAULT '',"
+	"  profile TEXT NOT NULL,"
+	"  ttl INTEGER NOT NULL,"
+	"  source TEXT NOT NULL DEFAULT '',"
+	"  created_at INTEGER NOT NULL,"
+	"  state TEXT NOT NULL CHECK (state IN ('pending', 'approved',"
+	"    'denied', 'expired', 'failed')),"
+	"  decided_at INTEGER NOT NULL DEFAULT 0,"
+	"  decided_by TEXT NOT NULL DEFAULT '',"
+	"  reason TEXT NOT NULL DEFAULT '');",
 };
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
 
@@ -1428,6 +1443,111 @@ box_state_staff_boxes(struct box_state *st, const char *owner,
 	sqlite3_finalize(stmt);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return db_error(st, err, "list boxes");
+	return 0;
+}
+
+/* --------------------------------------------------------------- requests */
+
+#define REQUEST_COLS "id, principal, grp, profile, ttl, source, created_at," \
+	" state, decided_at, decided_by, reason"
+
+static void
+request_row(sqlite3_stmt *stmt, struct box_request *r)
+{
+	memset(r, 0, sizeof(*r));
+	col_text(stmt, 0, r->id, sizeof(r->id));
+	col_text(stmt, 1, r->principal, sizeof(r->principal));
+	col_text(stmt, 2, r->grp, sizeof(r->grp));
+	col_text(stmt, 3, r->profile, sizeof(r->profile));
+	r->ttl = sqlite3_column_int64(stmt, 4);
+	col_text(stmt, 5, r->source, sizeof(r->source));
+	r->created_at = sqlite3_column_int64(stmt, 6);
+	col_text(stmt, 7, r->state, sizeof(r->state));
+	r->decided_at = sqlite3_column_int64(stmt, 8);
+	col_text(stmt, 9, r->decided_by, sizeof(r->decided_by));
+	col_text(stmt, 10, r->reason, sizeof(r->reason));
+}
+
+int
+box_state_request_add(struct box_state *st, const struct box_request *r,
+    struct box_error *err)
+{
+	return run(st, prep(st, err, "INSERT INTO requests (" REQUEST_COLS ")"
+	    " VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, '', '')", "ttttiti",
+	    r->id, r->principal, r->grp, r->profile, r->ttl, r->source,
+	    r->created_at), err);
+}
+
+int
+box_state_request_get(struct box_state *st, const char *id,
+    struct box_request *r, struct box_error *err)
+{
+	sqlite3_stmt *stmt;
+	int rc;
+
+	if ((stmt = prep(st, err, "SELECT " REQUEST_COLS " FROM requests"
+	    " WHERE id = ?", "t", id)) == NULL)
+		return -1;
+	if ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		request_row(stmt, r);
+	sqlite3_finalize(stmt);
+	if (rc == SQLITE_DONE)
+		return box_error_set(err, BOX_E_NOTFOUND, 0, "no request "
+		    "%.20s", id);
+	if (rc != SQLITE_ROW)
+		return db_error(st, err, "read request");
+	return 0;
+}
+
+int
+box_state_request_decide(struct box_state *st, const char *id,
+    const char *state, const char *by, const char *reason, int64_t now,
+    struct box_error *err)
+{
+	struct box_request r;
+
+	if (begin(st, err) < 0)
+		return -1;
+	if (box_state_request_get(st, id, &r, err) < 0)
+		goto fail;
+	if (strcmp(r.state, "pending") != 0) {
+		box_error_set(err, BOX_E_DENIED, 0, "request %s is %s already",
+		    r.id, r.state);
+		goto fail;
+	}
+	if (run(st, prep(st, err, "UPDATE requests SET state = ?, decided_at"
+	    " = ?, decided_by = ?, reason = ? WHERE id = ? AND state ="
+	    " 'pending'", "titt" "t", state, now, by, reason, id), err) < 0 ||
+	    commit(st, err) < 0)
+		goto fail;
+	return 0;
+fail:
+	rollback(st);
+	return -1;
+}
+
+int
+box_state_request_list(struct box_state *st, int pending_only,
+    int (*cb)(void *, const struct box_request *), void *arg,
+    struct box_error *err)
+{
+	struct box_request r;
+	sqlite3_stmt *stmt;
+	int rc;
+
+	if ((stmt = prep(st, err, pending_only ? "SELECT " REQUEST_COLS
+	    " FROM requests WHERE state = 'pending' ORDER BY created_at, id" :
+	    "SELECT " REQUEST_COLS " FROM requests ORDER BY created_at DESC,"
+	    " id LIMIT 200", "")) == NULL)
+		return -1;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		request_row(stmt, &r);
+		if (cb(arg, &r) != 0)
+			break;
+	}
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_error(st, err, "list requests");
 	return 0;
 }
 

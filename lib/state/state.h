@@ -207,6 +207,36 @@ int	box_state_staff_boxes(struct box_state *st, const char *owner,
 	    int (*cb)(void *, const struct box_box *), void *arg,
 	    struct box_error *err);
 
+/*
+ * A staff member's request for a box of a profile that needs approval:
+ * pending until an approver decides (approved, denied), the wait runs out
+ * (expired) or the approvers could not be told (failed).
+ */
+struct box_request {
+	char	 id[BOX_ID_LEN + 1];
+	char	 principal[BOX_CERT_NAME_MAX];
+	char	 grp[40];
+	char	 profile[BOX_PROFILE_NAME_MAX + 1];
+	int64_t	 ttl;
+	char	 source[BOX_SOURCE_MAX];
+	int64_t	 created_at;
+	char	 state[16];
+	int64_t	 decided_at;
+	char	 decided_by[96];
+	char	 reason[BOX_NOTE_MAX];
+};
+int	box_state_request_add(struct box_state *st, const struct box_request *r,
+	    struct box_error *err);
+int	box_state_request_get(struct box_state *st, const char *id,
+	    struct box_request *r, struct box_error *err);
+/* From pending to state, once: BOX_E_DENIED when it was decided already. */
+int	box_state_request_decide(struct box_state *st, const char *id,
+	    const char *state, const char *by, const char *reason, int64_t now,
+	    struct box_error *err);
+int	box_state_request_list(struct box_state *st, int pending_only,
+	    int (*cb)(void *, const struct box_request *), void *arg,
+	    struct box_error *err);
+
 /* Limits on live boxes, checked when a new one is claimed. */
 struct box_limits {
 	int	 max_boxes;

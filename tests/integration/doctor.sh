@@ -154,6 +154,32 @@ sed "s|box-authkeys -c [^ ]*|box-authkeys -c $T/other/sshbox.yaml|" "$T/sshbox.c
 fails "AuthorizedKeysCommand reading another configuration" sshd.authorizedkeyscommand \
 	--sshd-config "$T/sshd_config-ak"
 
+# The staff chain: the revocation list sshd needs, the CA, the principals
+# command as the drop-in has it.
+out=$(doctor --sshd-config "$T/sshd_config")
+t_like "staff: the revocation list init made" "$out" "^ok +staff.revoked-keys: $T/keys/revoked.krl"
+t_like "staff: no CA yet is a warning, saying how" "$out" "^warn +staff.ca: .*box-invite ca init"
+t_like "staff: sshd trusts the CA's .pub the configuration names" "$out" \
+	"^ok +sshd.trustedusercakeys: $T/keys/user_ca.pub"
+t_like "staff: the principals command, exactly" "$out" \
+	"^ok +sshd.authorizedprincipalscommand: .*box-authkeys -c $CONF --principals %u %s %i"
+mv "$T/keys/revoked.krl" "$T/keys/revoked.krl.away"
+fails "no revocation list (sshd would refuse every key)" staff.revoked-keys --sshd-config "$T/sshd_config"
+mv "$T/keys/revoked.krl.away" "$T/keys/revoked.krl"
+$INVITE ca init >/dev/null
+chmod 644 "$T/keys/user_ca"
+fails "a CA key others can read" staff.ca --sshd-config "$T/sshd_config"
+chmod 600 "$T/keys/user_ca"
+sed "s|--principals %u %s %i|--principals %u %i %s|" "$T/sshbox.conf" > "$T/sshbox-ap.conf"
+sed "s|^Include .*|Include $T/sshbox-ap.conf|" "$T/sshd_config" > "$T/sshd_config-ap"
+fails "AuthorizedPrincipalsCommand with its tokens swapped" sshd.authorizedprincipalscommand \
+	--sshd-config "$T/sshd_config-ap"
+t_like "  says what the arguments must be" "$out" \
+	"^FAIL +sshd.authorizedprincipalscommand: its arguments must be exactly \"-c [^ ]+ --principals %u %s %i\""
+sed "s|RevokedKeys .*|RevokedKeys $T/elsewhere.krl|" "$T/sshbox.conf" > "$T/sshbox-rk.conf"
+sed "s|^Include .*|Include $T/sshbox-rk.conf|" "$T/sshd_config" > "$T/sshd_config-rk"
+fails "RevokedKeys another file than the configuration's" sshd.revokedkeys --sshd-config "$T/sshd_config-rk"
+
 # A profile that does not load.
 echo "image: [" > "$T/profiles/broken.yaml"
 fails "profile that does not parse" profile.broken --sshd-config "$T/sshd_config"

@@ -45,7 +45,7 @@ fi
 # sshd runs an AuthorizedKeysCommand only if it and every directory above
 # it are root-owned and not group- or world-writable: a build tree under
 # /tmp (or a user's home) is not.  The programs are copied to such a place.
-for p in box-authkeys box-shell box-invite box-reaper box-proxy box-runtime box-agent; do
+for p in box-authkeys box-shell box-invite box-reaper box-proxy box-runtime box-agent box-notify; do
 	[ -x "$top_builddir/$p" ] || t_skip_all "$p is not built in $top_builddir"
 done
 mkdir -p /run/sshbox-test && chmod 755 /run/sshbox-test
@@ -53,7 +53,7 @@ BIN=$(mktemp -d /run/sshbox-test/bin.XXXXXX) && chmod 755 "$BIN" &&
 	cp "$top_builddir"/box-authkeys "$top_builddir"/box-shell \
 	   "$top_builddir"/box-invite "$top_builddir"/box-reaper \
 	   "$top_builddir"/box-proxy "$top_builddir"/box-runtime \
-	   "$top_builddir"/box-agent "$BIN"/ &&
+	   "$top_builddir"/box-agent "$top_builddir"/box-notify "$BIN"/ &&
 	chown root:"$(id -gn "$BOX_USER")" "$BIN/box-runtime" &&
 	chmod 4750 "$BIN/box-runtime" ||
 	{ echo "Bail out! cannot copy the programs to /run/sshbox-test"; exit 1; }

@@ -85,7 +85,7 @@ t_like "extend past the group's max_ttl: refused" "$rc $out" \
 t_is "  nothing changed" "$(deadline_of "$a1")" "$((d0 + 300))"
 out=$(sssh alice new --profile short --ttl 21m </dev/null 2>&1); rc=$?
 t_is "new --ttl past the group's max_ttl: refused" "$rc $out" \
-	"250 sshbox: --ttl 21m is more than group ops may have a short box (20m)"
+	"250 sshbox: --ttl 21m is more than group ops may have for a short box (20m)"
 t_is "kill BOX" "$(sssh alice kill "$a1" </dev/null)" "box $a1 destroyed"
 t_is "  the box is destroyed" "$(status_of "$a1")" destroyed
 out=$(sssh alice attach "$a1" </dev/null 2>&1); rc=$?
@@ -105,7 +105,7 @@ t_like "  a guest redeems it" "$rc $out" "^0 sshbox: invite redeemed: this key h
 t_is "  and runs a command in its box" "$(gssh guest1 'id -un' </dev/null)" guest
 out=$(sssh alice invite --profile test --ttl 30m </dev/null 2>&1); rc=$?
 t_is "invite --ttl past the group's max_ttl: refused" "$rc $out" \
-	"250 sshbox: --ttl 30m is more than group ops may give a test box (20m)"
+	"250 sshbox: --ttl 30m is more than group ops may have for a test box (20m)"
 t_like "invite as a table" "$(sssh alice invite --profile test </dev/null)" "^Invite [0-9a-f]{16}: profile test, box time 10m"
 
 # --- policy: groups and profiles

@@ -952,6 +952,104 @@ test_hooks(void)
 	}
 }
 
+/* Staff and policy: the CA, groups, quotas, blackout windows, approval. */
+static void
+test_policy(void)
+{
+	const struct box_group *g;
+	struct box_blackout b;
+	const char *why;
+	int64_t until;
+
+	is_int(cparse("state_dir: /s\n"), 0, "policy: defaults");
+	ok(cfg.ngroups == 0 && cfg.max_boxes_per_person == 3 &&
+	    cfg.staff_max_cert_ttl == 12 * 3600 && cfg.nblackouts == 0 &&
+	    cfg.napproval_profiles == 0 && cfg.approval_timeout == 10 &&
+	    cfg.approval_wait == 300, "  no groups, 3 a person, 12h certificates");
+	is_str(cfg.approval_key, "/s/approval.key",
+	    "  the approval key lives with the state");
+	ok(strstr(cfg.staff_ca, "/sshbox/user_ca") != NULL &&
+	    strstr(cfg.staff_krl, "/sshbox/revoked.krl") != NULL,
+	    "  the CA and its revocation list beside the configuration");
+	is_int(cparse("staff:\n  ca_key: /k/ca\n  revoked_keys: /k/krl\n"
+	    "  max_cert_ttl: 8h\npolicy:\n  max_boxes_per_person: 2\n"
+	    "  groups:\n    ops:\n      profiles: [dev, prod]\n"
+	    "      max_ttl: 2h\n      max_boxes: 5\n      invite: true\n"
+	    "    dev:\n      profiles: [dev]\n  blackout:\n"
+	    "    - \"Sat,Sun 00:00-24:00\"\n"
+	    "    - \"2026-12-24T00:00Z/2026-12-27T00:00Z\"\n  approval:\n"
+	    "    profiles: [prod]\n    webhook: https://hooks.example/a\n"
+	    "    timeout: 5s\n    wait: 2m\n"), 0, "all set");
+	ok(strcmp(cfg.staff_ca, "/k/ca") == 0 && cfg.staff_max_cert_ttl ==
+	    8 * 3600 && cfg.max_boxes_per_person == 2, "  staff");
+	g = box_config_group(&cfg, "ops");
+	ok(g != NULL && g->nprofiles == 2 && strcmp(g->profiles[1], "prod") ==
+	    0 && g->max_ttl == 7200 && g->max_boxes == 5 && g->invite,
+	    "  group ops");
+	g = box_config_group(&cfg, "dev");
+	ok(g != NULL && g->max_ttl == 0 && g->max_boxes == 10 && !g->invite,
+	    "  group dev: the defaults");
+	ok(box_config_group(&cfg, "nope") == NULL, "  no group nope");
+	ok(cfg.nblackouts == 2 && cfg.napproval_profiles == 1 &&
+	    strcmp(cfg.approval_webhook, "https://hooks.example/a") == 0 &&
+	    cfg.approval_timeout == 5 && cfg.approval_wait == 120,
+	    "  blackout and approval");
+	cfail("policy:\n  groups:\n    Ops: {}\n", ":3: policy.groups.Ops: a "
+	    "group name", "a group name in capitals");
+	cfail("policy:\n  groups:\n    ops:\n      profiles: [../x]\n",
+	    "policy.groups.ops.profiles[0]: not a profile name",
+	    "a group's profile that is no name");
+	cfail("policy:\n  groups:\n    ops:\n      sudo: true\n",
+	    "policy.groups.ops.sudo: unknown key", "an unknown group key");
+	cfail("policy:\n  groups: [ops]\n", "policy.groups: expected a "
+	    "mapping", "groups as a list");
+	cfail("policy:\n  approval:\n    webhook: ftp://x/\n",
+	    "policy.approval.webhook: an http:// or https:// URL",
+	    "a webhook that is not http");
+	cfail("policy:\n  approval:\n    webhook: \"http://x/a b\"\n",
+	    "policy.approval.webhook: a URL without blanks", "a URL with a blank");
+	cfail("policy:\n  blackout: [\"Funday 10:00-11:00\"]\n",
+	    "policy.blackout[0]: days are", "an unknown day");
+	cfail("policy:\n  blackout: [\"Mon 10:00-25:00\"]\n",
+	    "policy.blackout[0]: times are", "hour 25");
+	cfail("policy:\n  blackout: [\"Mon 10:00-10:00\"]\n",
+	    "policy.blackout[0]: the window is empty", "an empty window");
+	cfail("policy:\n  blackout: [\"2026-02-31T00:00Z/2026-03-02T00:00Z\"]\n",
+	    "policy.blackout[0]: a window once", "31 February");
+	cfail("policy:\n  blackout: [\"2026-03-02T00:00Z/2026-03-01T00:00Z\"]\n",
+	    "policy.blackout[0]: the window ends before it starts",
+	    "a window ending before it starts");
+	cfail("staff:\n  max_cert_ttl: 0s\n", "staff.max_cert_ttl: must be at "
+	    "least 1s", "a certificate of no time");
+
+	/* Windows: 2026-12-05 is a Saturday; 12-07 a Monday. */
+	ok(box_blackout_parse("Sat,Sun 00:00-24:00", &b, &why) == 0 &&
+	    b.days == 0x60, "weekend: Saturday and Sunday");
+	ok(box_blackout_active(&b, 1796428800 + 3600, &until) == 1 &&
+	    until == 1796428800 + 86400, "  Saturday 01:00 is in, until "
+	    "midnight");
+	ok(box_blackout_active(&b, 1796428800 - 1, &until) == 0,
+	    "  Friday 23:59:59 is not");
+	ok(box_blackout_parse("Mon-Fri 22:00-06:00", &b, &why) == 0 &&
+	    b.days == 0x1f, "weeknights: Monday to Friday, past midnight");
+	ok(box_blackout_active(&b, 1796601600 + 23 * 3600, &until) == 1 &&
+	    until == 1796601600 + 30 * 3600, "  Monday 23:00 is in, until "
+	    "Tuesday 06:00");
+	ok(box_blackout_active(&b, 1796601600 + 5 * 3600, &until) == 0,
+	    "  Monday 05:00 is not (Sunday night is free)");
+	ok(box_blackout_active(&b, 1796601600 + 29 * 3600, &until) == 1,
+	    "  Tuesday 05:00 is (Monday night's)");
+	ok(box_blackout_parse("Fri-Mon 12:00-13:00", &b, &why) == 0 &&
+	    b.days == (0x1 | 0x10 | 0x20 | 0x40), "a range over the week's end");
+	ok(box_blackout_parse("* 12:00-13:00", &b, &why) == 0 && b.days == 0x7f,
+	    "every day");
+	ok(box_blackout_parse("2026-12-24T00:00Z/2026-12-27T00:00Z", &b,
+	    &why) == 0 && !b.weekly && box_blackout_active(&b, 1798070400,
+	    &until) == 1 && until == 1798329600 &&
+	    box_blackout_active(&b, 1798329600, &until) == 0,
+	    "once: in at its start, out at its end");
+}
+
 int
 main(void)
 {
@@ -964,6 +1062,7 @@ main(void)
 	test_profile_errors();
 	test_observe();
 	test_hooks();
+	test_policy();
 	test_template();
 	test_load();
 	return tap_done();

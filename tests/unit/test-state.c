@@ -1268,6 +1268,53 @@ test_extend(void)
 	box_state_close(st);
 }
 
+static int
+count_requests(void *arg, const struct box_request *r)
+{
+	(void)r;
+	(*(int *)arg)++;
+	return 0;
+}
+
+/* Requests for approval: decided once, from pending only. */
+static void
+test_requests(void)
+{
+	struct box_state *st;
+	struct box_error err;
+	struct box_request r, got;
+	int n = 0;
+
+	box_state_open(db, 0, &st, &err);
+	memset(&r, 0, sizeof(r));
+	strcpy(r.id, "7000000000000001");
+	strcpy(r.principal, "alice");
+	strcpy(r.grp, "ops");
+	strcpy(r.profile, "prod");
+	r.ttl = 600;
+	r.created_at = 3000;
+	ok(box_state_request_add(st, &r, &err) == 0 &&
+	    box_state_request_get(st, r.id, &got, &err) == 0 &&
+	    strcmp(got.state, "pending") == 0 && got.ttl == 600 &&
+	    strcmp(got.grp, "ops") == 0, "requests: added, pending");
+	ok(box_state_request_decide(st, r.id, "approved", "root", "", 3010,
+	    &err) == 0 && box_state_request_get(st, r.id, &got, &err) == 0 &&
+	    strcmp(got.state, "approved") == 0 && got.decided_at == 3010 &&
+	    strcmp(got.decided_by, "root") == 0, "  approved once");
+	box_error_clear(&err);
+	ok(box_state_request_decide(st, r.id, "denied", "bob", "no", 3020,
+	    &err) < 0 && err.kind == BOX_E_DENIED &&
+	    strstr(err.msg, "approved already") != NULL,
+	    "  then not denied: decided already");
+	ok(box_state_request_decide(st, "7000000000000009", "denied", "b", "",
+	    3020, &err) < 0 && err.kind == BOX_E_NOTFOUND, "  no such request");
+	strcpy(r.id, "7000000000000002");
+	box_state_request_add(st, &r, &err);
+	ok(box_state_request_list(st, 1, count_requests, &n, &err) == 0 &&
+	    n == 1, "  one pending listed");
+	box_state_close(st);
+}
+
 int
 main(void)
 {
@@ -1286,6 +1333,7 @@ main(void)
 	test_claim_recheck();
 	test_bans();
 	test_extend();
+	test_requests();
 	test_history();
 	test_counters();
 	test_histogram();
