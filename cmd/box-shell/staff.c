@@ -77,16 +77,30 @@ static const struct box_group *
 group_for(const struct box_ctx *ctx, const struct box_cert *c,
     const char *profile, char *why, size_t whysz)
 {
-	char list[sizeof(c->groups)], *tok, *save;
+	char list[sizeof(c->groups) + BOX_POLICY_GROUPS_MAX *
+	    BOX_GROUP_NAME_MAX], *tok, *save;
+	const struct box_principal *p;
 	const struct box_group *g;
 	size_t i;
 
-	if (c->groups[0] == '\0') {
-		snprintf(why, whysz, "your certificate names no group: ask an "
-		    "administrator");
+	/* The certificate's groups, then the ones the policy gives the
+	 * principal now. */
+	box_strlcpy(list, c->groups, sizeof(list));
+	if ((p = box_config_principal(&ctx->cfg, c->principal)) != NULL)
+		for (i = 0; i < p->ngroups; i++) {
+			if (list[0] != '\0')
+				strncat(list, ",", sizeof(list) -
+				    strlen(list) - 1);
+			strncat(list, p->groups[i], sizeof(list) -
+			    strlen(list) - 1);
+		}
+	if (list[0] == '\0') {
+		snprintf(why, whysz, "your certificate names no group, nor "
+		    "does the policy: ask an administrator");
 		return NULL;
 	}
-	box_strlcpy(list, c->groups, sizeof(list));
+	snprintf(why, whysz, "none of your groups (%.120s) may use profile %s",
+	    list, profile);
 	for (tok = strtok_r(list, ",", &save); tok != NULL;
 	    tok = strtok_r(NULL, ",", &save)) {
 		if ((g = box_config_group(&ctx->cfg, tok)) == NULL)
@@ -95,8 +109,6 @@ group_for(const struct box_ctx *ctx, const struct box_cert *c,
 			if (strcmp(g->profiles[i], profile) == 0)
 				return g;
 	}
-	snprintf(why, whysz, "none of your groups (%.120s) may use profile %s",
-	    c->groups, profile);
 	return NULL;
 }
 

@@ -1037,10 +1037,83 @@ set_approval(struct ctx *c, yaml_node_t *v, const char *key, void *field)
 	    NULL);
 }
 
+/* policy.principals: NAME: [group, ...]. */
+static int
+group_item(struct ctx *c, yaml_node_t *e, const char *ikey, const char *s,
+    size_t i, void *arg)
+{
+	char (*out)[BOX_GROUP_NAME_MAX] = arg;
+
+	if (!plain_name(s, BOX_GROUP_NAME_MAX))
+		return cerr(c, e, ikey, "not a group name");
+	box_strlcpy(out[i], s, BOX_GROUP_NAME_MAX);
+	return 0;
+}
+
+static int
+set_principals(struct ctx *c, yaml_node_t *v, const char *key, void *field)
+{
+	struct box_config *cfg = field;
+	yaml_node_pair_t *pair;
+	char pkey[160], safe[64];
+	const char *name;
+	size_t n = 0, i;
+
+	if (v->type != YAML_MAPPING_NODE)
+		return cerr(c, v, key, "expected a mapping of principals to "
+		    "their groups");
+	for (pair = v->data.mapping.pairs.start;
+	    pair < v->data.mapping.pairs.top; pair++, n++) {
+		yaml_node_t *k = yaml_document_get_node(c->doc, pair->key);
+		yaml_node_t *e = yaml_document_get_node(c->doc, pair->value);
+		struct box_principal *p;
+
+		if (k == NULL || e == NULL)
+			return box_error_set(c->err, BOX_E_INTERNAL, 0,
+			    "%.200s: broken YAML document", c->fname);
+		if (n >= BOX_POLICY_PRINCIPALS_MAX)
+			return cerr(c, k, key, "at most %d principals",
+			    BOX_POLICY_PRINCIPALS_MAX);
+		if (get_scalar(c, k, key, &name) < 0)
+			return -1;
+		snprintf(pkey, sizeof(pkey), "%s.%s", key,
+		    box_log_safe(name, safe, sizeof(safe)));
+		if (*name == '\0' || strlen(name) >= sizeof(p->name) ||
+		    strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789._-") !=
+		    strlen(name))
+			return cerr(c, k, pkey, "not a principal name (a-z, "
+			    "0-9, ., _ and -, at most 32)");
+		for (i = 0; i < n; i++)
+			if (strcmp(cfg->principals[i].name, name) == 0)
+				return cerr(c, k, pkey, "duplicate principal");
+		p = &cfg->principals[n];
+		memset(p, 0, sizeof(*p));
+		if (box_strlcpy(p->name, name, sizeof(p->name)) < 0)
+			return cerr(c, k, pkey, "not a principal name");
+		if (walk_list(c, e, pkey, BOX_POLICY_GROUPS_MAX, "group names",
+		    group_item, p->groups, &p->ngroups) < 0)
+			return -1;
+		cfg->nprincipals = n + 1;
+	}
+	return 0;
+}
+
+const struct box_principal *
+box_config_principal(const struct box_config *cfg, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->nprincipals; i++)
+		if (strcmp(cfg->principals[i].name, name) == 0)
+			return &cfg->principals[i];
+	return NULL;
+}
+
 static const struct key policy_keys[] = {
 	{ "groups", set_groups, 0 },
 	{ "max_boxes_per_person", set_person_limit,
 	    offsetof(struct box_config, max_boxes_per_person) },
+	{ "principals", set_principals, 0 },
 	{ "blackout", set_blackout, 0 },
 	{ "approval", set_approval, 0 },
 };
@@ -1922,6 +1995,20 @@ box_config_parse(const char *buf, size_t len, const char *fname,
 		rc = walk_map(&c, root, NULL, config_keys, nitems(config_keys),
 		    cfg, NULL);
 	yaml_document_delete(&doc);
+	/* A principal's groups must be the policy's. */
+	if (rc == 0) {
+		size_t i, j;
+
+		for (i = 0; i < cfg->nprincipals; i++)
+			for (j = 0; j < cfg->principals[i].ngroups; j++)
+				if (box_config_group(cfg,
+				    cfg->principals[i].groups[j]) == NULL)
+					return box_error_set(err, BOX_E_CONFIG,
+					    0, "%.200s: policy.principals.%s: "
+					    "no group %s in policy.groups",
+					    fname, cfg->principals[i].name,
+					    cfg->principals[i].groups[j]);
+	}
 	/* The approval webhook's key lives with the state unless the file
 	 * says where. */
 	if (rc == 0 && cfg->approval_key[0] == '\0' &&

@@ -125,6 +125,15 @@ int	box_blackout_active(const struct box_blackout *b, int64_t now,
 
 #define BOX_APPROVAL_PROFILES_MAX 16
 
+/* policy.principals: a staff member's groups, besides their
+ * certificate's (changed here without a new certificate). */
+#define BOX_POLICY_PRINCIPALS_MAX 64
+struct box_principal {
+	char	 name[33];
+	char	 groups[BOX_POLICY_GROUPS_MAX][BOX_GROUP_NAME_MAX];
+	size_t	 ngroups;
+};
+
 struct box_config {
 	char	 path[PATH_MAX];	/* the file this came from */
 	char	 box_user[BOX_USER_MAX + 1];	/* login account (box) */
@@ -171,6 +180,8 @@ struct box_config {
 	struct box_group groups[BOX_POLICY_GROUPS_MAX];	/* policy.groups */
 	size_t	 ngroups;
 	int	 max_boxes_per_person;	/* a staff member's live boxes (3) */
+	struct box_principal principals[BOX_POLICY_PRINCIPALS_MAX];
+	size_t	 nprincipals;
 	struct box_blackout blackouts[BOX_POLICY_BLACKOUTS_MAX];
 	size_t	 nblackouts;
 	/* Profiles whose staff boxes need an approver's yes first. */
@@ -184,6 +195,9 @@ struct box_config {
 	int64_t	 approval_wait;		/* a staff member waits (5m) */
 };
 
+/* The policy's entry for principal name, or NULL. */
+const struct box_principal *box_config_principal(const struct box_config *cfg,
+	    const char *name);
 /* The policy group named name, or NULL. */
 const struct box_group *box_config_group(const struct box_config *cfg,
 	    const char *name);

@@ -155,6 +155,11 @@ t_is "  no extension" "$rc $out" "250 sshbox: no extensions now: a blackout wind
 out=$(sssh invite --profile test </dev/null 2>&1); rc=$?
 t_is "  no invite" "$rc $out" "250 sshbox: no invites now: a blackout window lasts until ${to%Z}:00Z"
 t_is "  the boxes there are go on" "$(sssh attach "$b" -- 'echo still' </dev/null)" still
+n0=$(nboxes)
+pids=
+for i in 1 2 3 4; do sssh new --profile test --json </dev/null >"$T/bo$i.out" 2>&1 & pids="$pids $!"; done
+wait $pids
+t_is "  four at once in it: none made" "$(nboxes) $(cat "$T"/bo?.out | grep -c 'blackout window')" "$n0 4"
 sed -i '/^  blackout:/d' "$CONF"
 t_is "out of it: a box again" "$(sssh new --profile test -- 'echo after' </dev/null 2>/dev/null)" after
 t_done

@@ -10,6 +10,8 @@
 . "$(dirname "$0")/lib.sh"
 EXTRA_CONF='policy:
   max_boxes_per_person: 2
+  principals:
+    zoe: [dev]
   groups:
     ops:
       profiles: [test, short]
@@ -67,6 +69,16 @@ out=$(sssh alice new --profile test -- 'id -un' </dev/null 2>&1); rc=$?
 t_like "new -- COMMAND: a second box runs it" "$rc $out" "^0 sshbox: box [0-9a-f]{16} \(profile test\) is yours until .*Z
 guest$"
 t_is "list: both" "$(sssh alice list --json </dev/null | jq length)" 2
+cat > "$T/attach.exp" <<EOX
+set timeout 60
+spawn ssh -F /dev/null -tt -i $T/alice -o IdentitiesOnly=yes -o IdentityAgent=none -o PubkeyAcceptedAlgorithms=ssh-ed25519-cert-v01@openssh.com -o UserKnownHostsFile=$T/known_hosts -o StrictHostKeyChecking=no -o LogLevel=ERROR -p $PORT box@127.0.0.1 attach $a1
+expect -re {sshbox: box $a1 \(profile test\) ends at} {} timeout { exit 10 }
+expect -re {[\$#] } { send "echo marker-\\\$((6*7))\r" } timeout { exit 11 }
+expect "marker-42" { send "exit\r" } timeout { exit 12 }
+expect eof
+EOX
+expect "$T/attach.exp" >/dev/null 2>&1; rc=$?
+t_is "ssh -t attach BOX: a login shell in it, over a terminal" "$rc" 0
 t_like "  as a table too" "$(sssh alice list </dev/null)" "^BOX +PROFILE +STATUS +SESSIONS +LEFT"
 out=$(sssh alice new --profile test --json </dev/null 2>&1); rc=$?
 t_is "a third: over max_boxes_per_person (2)" "$rc $out" \
@@ -125,7 +137,11 @@ t_is "  alice's box untouched" "$(status_of "$a2")" running
 staff_key carol
 out=$(sssh carol new --profile test </dev/null 2>&1); rc=$?
 t_is "a certificate with no group: refused" "$rc $out" \
-	"250 sshbox: your certificate names no group: ask an administrator"
+	"250 sshbox: your certificate names no group, nor does the policy: ask an administrator"
+staff_key zoe
+j=$(sssh zoe new --profile test --json </dev/null); rc=$?
+t_is "no group in the certificate, one in policy.principals: a box" "$rc $(jq -r .profile <<<"$j")" "0 test"
+sssh zoe kill "$(jq -r .box <<<"$j")" </dev/null >/dev/null
 out=$(sssh alice frobnicate </dev/null 2>&1); rc=$?
 t_like "an unknown staff command: usage, exit 249" "$rc $out" "^249 sshbox: unknown command; staff commands: new "
 out=$($INVITE cert --principal dave --groups nosuch "$T/carol.pub" 2>&1); rc=$?
@@ -179,7 +195,7 @@ t_is "  by sshd's revocation list alone, whatever the state says" "$rc" 255
 t_is "  her box stays hers, for an administrator to see" "$(status_of "$a2")" running
 t_like "cert list: revoked and expired" "$($INVITE cert list --json | jq -r '[.[] | "\(.principal)=\(.state)"] | sort | join(" ")')" \
 	"frank=expired"
-t_is "audit: signed and revoked" "$($INVITE audit --json | jq '[.[] | select(.event == "cert-signed" or .event == "cert-revoked")] | length')" 6
+t_is "audit: signed and revoked" "$($INVITE audit --json | jq '[.[] | select(.event == "cert-signed" or .event == "cert-revoked")] | length')" 7
 
 # --- a guest's key: every staff verb is just a command in its own box
 new_key g

@@ -994,6 +994,18 @@ test_policy(void)
 	    strcmp(cfg.approval_webhook, "https://hooks.example/a") == 0 &&
 	    cfg.approval_timeout == 5 && cfg.approval_wait == 120,
 	    "  blackout and approval");
+	is_int(cparse("policy:\n  principals:\n    alice: [ops]\n    bob.b: []\n"
+	    "  groups:\n    ops: {}\n"), 0, "principals, before their groups");
+	ok(cfg.nprincipals == 2 && box_config_principal(&cfg, "alice") !=
+	    NULL && box_config_principal(&cfg, "alice")->ngroups == 1 &&
+	    strcmp(box_config_principal(&cfg, "alice")->groups[0], "ops") == 0 &&
+	    box_config_principal(&cfg, "carol") == NULL, "  alice is in ops");
+	cfail("policy:\n  principals:\n    alice: [nope]\n", "policy.principals."
+	    "alice: no group nope in policy.groups", "a principal in no such "
+	    "group");
+	cfail("policy:\n  principals:\n    Alice: [ops]\n  groups:\n    ops: {}\n",
+	    "policy.principals.Alice: not a principal name",
+	    "a principal in capitals");
 	cfail("policy:\n  groups:\n    Ops: {}\n", ":3: policy.groups.Ops: a "
 	    "group name", "a group name in capitals");
 	cfail("policy:\n  groups:\n    ops:\n      profiles: [../x]\n",
