@@ -32,6 +32,10 @@
 #include "staff.h"
 
 #define DEFAULT_CERT_TTL	(8 * 3600)
+/* By its path: root's PATH (sudo -E, a "." in it) must not pick it. */
+#ifndef SSH_KEYGEN_PATH
+#define SSH_KEYGEN_PATH		"/usr/bin/ssh-keygen"
+#endif
 
 /* Run ssh-keygen with argv, its output to our stderr; 0 when it exits 0. */
 static int
@@ -43,7 +47,7 @@ keygen(char *const argv[], struct box_error *err)
 	int status;
 
 	memset(&sp, 0, sizeof(sp));
-	sp.path = "ssh-keygen";
+	sp.path = SSH_KEYGEN_PATH;
 	sp.argv = argv;
 	sp.envp = envp;
 	sp.fds[0] = -1;
@@ -70,22 +74,22 @@ spec_path(const struct box_config *cfg, char *out, size_t outsz)
  * old): sshd refuses every key when the file it names cannot be read.
  */
 static int
-write_krl(const struct box_config *cfg, struct box_error *err)
+write_krl(const struct box_config *cfg, const char *spec,
+    struct box_error *err)
 {
-	char tmp[PATH_MAX + 8], spec[PATH_MAX + 16], capub[PATH_MAX + 8];
+	char tmp[PATH_MAX + 8], capub[PATH_MAX + 8];
 	struct stat st;
 	int have_spec;
 
-	spec_path(cfg, spec, sizeof(spec));
 	snprintf(tmp, sizeof(tmp), "%s.new", cfg->staff_krl);
 	snprintf(capub, sizeof(capub), "%s.pub", cfg->staff_ca);
-	have_spec = lstat(spec, &st) == 0 && S_ISREG(st.st_mode) &&
-	    st.st_size > 0;
+	have_spec = spec != NULL && lstat(spec, &st) == 0 &&
+	    S_ISREG(st.st_mode) && st.st_size > 0;
 	if (unlink(tmp) < 0 && errno != ENOENT)
 		return box_error_set(err, BOX_E_CONFIG, errno, "%s", tmp);
 	if (have_spec) {
 		char *const argv[] = { "ssh-keygen", "-q", "-k", "-f", tmp,
-		    "-s", capub, spec, NULL };
+		    "-s", capub, (char *)spec, NULL };
 
 		if (keygen(argv, err) < 0)
 			return -1;
@@ -108,6 +112,7 @@ int
 staff_krl_ensure(const struct box_config *cfg, int *made,
     struct box_error *err)
 {
+	char spec[PATH_MAX + 16];
 	struct stat st;
 
 	*made = 0;
@@ -121,7 +126,8 @@ staff_krl_ensure(const struct box_config *cfg, int *made,
 		return box_error_set(err, BOX_E_CONFIG, errno, "%s",
 		    cfg->staff_krl);
 	*made = 1;
-	return write_krl(cfg, err);
+	spec_path(cfg, spec, sizeof(spec));
+	return write_krl(cfg, spec, err);
 }
 
 /* The directory of path must be root's and closed to others. */
@@ -446,9 +452,10 @@ cert_record(struct box_ctx *ctx, int json)
 		return 0;
 	}
 	printf("%s\n", signed_text);
-	fprintf(stderr, "box-invite: certificate serial %s for %s (groups: "
-	    "%s), valid until %s\n", signed_cert.serial, signed_cert.principal,
-	    signed_cert.groups[0] ? signed_cert.groups : "none", until);
+	fprintf(stderr, "box-invite: certificate serial %s for %s (key %s, "
+	    "groups: %s), valid until %s\n", signed_cert.serial,
+	    signed_cert.principal, signed_cert.fp, signed_cert.groups[0] ?
+	    signed_cert.groups : "none", until);
 	return 0;
 }
 
@@ -456,35 +463,77 @@ cert_record(struct box_ctx *ctx, int json)
 
 static char revoked_serial[24];
 
+/*
+ * A serial as ssh-keygen's KRL spec reads it: decimal, 1 to 2^64 - 1, no
+ * leading zero (which it would read as octal).  The canonical text into
+ * out.
+ */
+static int
+serial_ok(const char *s, char *out, size_t outsz)
+{
+	unsigned long long v;
+	size_t n = strlen(s);
+	char *end;
+
+	if (n == 0 || n > 20 || strspn(s, "0123456789") != n || s[0] == '0')
+		return 0;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v == 0)
+		return 0;
+	snprintf(out, outsz, "%llu", v);
+	return strcmp(out, s) == 0;
+}
+
+/*
+ * The spec with the new serial is written beside the old one and the KRL
+ * made from it; only when ssh-keygen took it do both replace the old: a
+ * revocation that fails leaves everything as it was, and the next one
+ * works.
+ */
 static int
 cert_revoke_root(const struct box_config *cfg, const char *serial)
 {
-	char spec[PATH_MAX + 16];
+	char spec[PATH_MAX + 16], next[PATH_MAX + 24], canon[24];
 	struct box_error err;
-	size_t n = strlen(serial);
-	int fd;
+	char *old = NULL;
+	size_t len = 0;
+	int fd, ok;
 
-	if (n == 0 || n >= sizeof(revoked_serial) ||
-	    strspn(serial, "0123456789") != n)
-		return die(2, "cert revoke: \"%.30s\" is not a serial (box-invite "
-		    "cert list shows them)", serial);
+	if (!serial_ok(serial, canon, sizeof(canon)))
+		return die(2, "cert revoke: \"%.30s\" is not a serial (a decimal "
+		    "number from 1, as box-invite cert list shows)", serial);
 	if (geteuid() != 0)
 		return die(1, "cert revoke: run as root (the revocation list is "
 		    "root's)");
 	if (access(cfg->staff_ca, F_OK) < 0)
 		return die(1, "cert revoke: no staff CA at %s", cfg->staff_ca);
 	spec_path(cfg, spec, sizeof(spec));
-	if ((fd = open(spec, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW |
-	    O_CLOEXEC, 0600)) < 0)
-		return die(1, "%s: %s", spec, strerror(errno));
-	if (dprintf(fd, "serial: %s\n", serial) < 0 || fsync(fd) < 0) {
-		close(fd);
-		return die(1, "%s: %s", spec, strerror(errno));
+	snprintf(next, sizeof(next), "%s.new", spec);
+	if (box_read_file(spec, 4 << 20, &old, &len, &err) < 0 &&
+	    err.kind != BOX_E_NOTFOUND)
+		return die(1, "%s", err.msg);
+	if (unlink(next) < 0 && errno != ENOENT)
+		return die(1, "%s: %s", next, strerror(errno));
+	if ((fd = open(next, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0600)) < 0) {
+		free(old);
+		return die(1, "%s: %s", next, strerror(errno));
 	}
-	close(fd);
-	if (write_krl(cfg, &err) < 0)
+	ok = (len == 0 || write(fd, old, len) == (ssize_t)len) &&
+	    dprintf(fd, "serial: %s\n", canon) > 0 && fsync(fd) == 0;
+	free(old);
+	if (close(fd) < 0 || !ok) {
+		unlink(next);
+		return die(1, "%s: %s", next, strerror(errno));
+	}
+	if (write_krl(cfg, next, &err) < 0) {
+		unlink(next);
 		return die(1, "cert revoke: %s", err.msg);
-	box_strlcpy(revoked_serial, serial, sizeof(revoked_serial));
+	}
+	if (rename(next, spec) < 0)
+		return die(1, "%s: %s", spec, strerror(errno));
+	box_strlcpy(revoked_serial, canon, sizeof(revoked_serial));
 	return 0;
 }
 

@@ -4,8 +4,11 @@
  * member's request; libcurl lives in this short-lived process alone, so
  * that no login loads it.
  *
- *   box-notify --url URL --key FILE --timeout SECONDS < BODY
+ *   box-notify --key FILE --timeout SECONDS < URL NEWLINE BODY
  *
+ * The URL comes first on standard input, not in the argument vector:
+ * webhook URLs often carry their own secret, and other accounts can read
+ * a process's arguments.
  * The body goes out as application/json with
  *   X-Sshbox-Timestamp: UNIX SECONDS
  *   X-Sshbox-Signature: sha256=HEX(HMAC-SHA256(KEY, TIMESTAMP "." BODY))
@@ -36,8 +39,8 @@
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: box-notify --url URL --key FILE --timeout SECONDS "
-	    "< BODY\n"
+	fprintf(f, "usage: box-notify --key FILE --timeout SECONDS "
+	    "< URL-LINE-AND-BODY\n"
 	    "POST a signed JSON body to a webhook; see box-notify(8).\n");
 }
 
@@ -73,13 +76,13 @@ int
 main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "url", required_argument, NULL, 'u' },
 		{ "key", required_argument, NULL, 'k' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *url = NULL, *keyfile = NULL;
+	const char *keyfile = NULL;
+	char url[512];
 	char *body = NULL, *key = NULL, *signed_text = NULL;
 	char ts[32], hdr_ts[64], hdr_sig[128], hex[2 * EVP_MAX_MD_SIZE + 1];
 	unsigned char mac[EVP_MAX_MD_SIZE];
@@ -94,7 +97,6 @@ main(int argc, char **argv)
 
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (ch) {
-		case 'u': url = optarg; break;
 		case 'k': keyfile = optarg; break;
 		case 't':
 			if (box_parse_int(optarg, 1, 600, &secs, &err) < 0)
@@ -104,12 +106,20 @@ main(int argc, char **argv)
 		default: usage(stderr); return 2;
 		}
 	}
-	if (optind != argc || url == NULL || keyfile == NULL || secs == 0) {
+	if (optind != argc || keyfile == NULL || secs == 0) {
 		usage(stderr);
 		return 2;
 	}
+	/* The URL's line: printable ASCII, http or https. */
+	if (fgets(url, sizeof(url), stdin) == NULL ||
+	    url[strcspn(url, "\n")] != '\n')
+		return die("%s", "no URL line on standard input");
+	url[strcspn(url, "\n")] = '\0';
+	for (i = 0; url[i] != '\0'; i++)
+		if ((unsigned char)url[i] <= 0x20 || (unsigned char)url[i] >= 0x7f)
+			return die("%s", "the URL has blanks or non-ASCII bytes");
 	if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)
-		return die("%s: only http:// and https:// URLs", "--url");
+		return die("%s", "only http:// and https:// URLs");
 	if (box_read_file(keyfile, KEY_MAX, &key, &klen, &err) < 0)
 		return die("%s", err.msg);
 	while (klen > 0 && (key[klen - 1] == '\n' || key[klen - 1] == '\r' ||

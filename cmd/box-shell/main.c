@@ -500,6 +500,12 @@ session(struct box_ctx *ctx, const struct box_cmd *cmd,
 		term = box_valid_term(p) ? p : "xterm";
 	}
 	snprintf(portcmd, sizeof(portcmd), "tcp %u", cmd->port);
+	/* With an allowlist, a shell without a terminal is a script read
+	 * from standard input: no listed command, so none. */
+	if (cmd->kind == BOX_CMD_SHELL && !interactive && prof.ncmd_allow > 0)
+		return fail(BOX_EXIT_DENIED, "this box runs only the commands "
+		    "its profile lists, and a shell without a terminal is "
+		    "none of them");
 	/* The profile's hooks, before anything is made: a refused command
 	 * costs nothing. */
 	if ((cmd->kind == BOX_CMD_EXEC || cmd->kind == BOX_CMD_TCP) &&
@@ -526,6 +532,23 @@ session(struct box_ctx *ctx, const struct box_cmd *cmd,
 	    term, source, &rec, recname, sizeof(recname))) != 0) {
 		free(tools);
 		return rc;
+	}
+	/* A box of a staff member's invite (or their own) counts against
+	 * their quota and their group's. */
+	if (ctx->staff_lim.owner == NULL) {
+		static struct box_invite inv;
+		const struct box_group *g;
+
+		if (box_state_invite_get(ctx->st, b->invite_id, &inv,
+		    &err) == 0 && inv.owner[0] != '\0') {
+			ctx->staff_lim.owner = inv.owner;
+			ctx->staff_lim.max_boxes_per_owner =
+			    ctx->cfg.max_boxes_per_person;
+			ctx->staff_lim.group = inv.grp;
+			g = box_config_group(&ctx->cfg, inv.grp);
+			ctx->staff_lim.max_boxes_per_group = g != NULL ?
+			    g->max_boxes : 0;
+		}
 	}
 	if (box_provision(ctx, b, &prof, source, &box, &err) < 0) {
 		box_record_discard(rec);	/* no session, nothing seen */

@@ -248,8 +248,7 @@ notify(const struct box_ctx *ctx, const char *body, char *why, size_t whysz)
 		return -1;
 	}
 	{
-		char *const argv[] = { "box-notify", "--url",
-		    (char *)ctx->cfg.approval_webhook, "--key",
+		char *const argv[] = { "box-notify", "--key",
 		    (char *)ctx->cfg.approval_key, "--timeout", secs, NULL };
 
 		memset(&sp, 0, sizeof(sp));
@@ -272,6 +271,10 @@ notify(const struct box_ctx *ctx, const char *body, char *why, size_t whysz)
 	/* A short write: box-notify sends what it got, signed as it is; one
 	 * that exits first must not take box-shell with it. */
 	signal(SIGPIPE, SIG_IGN);
+	/* The URL on its first line: never in an argument vector others
+	 * can read. */
+	if (dprintf(in[1], "%s\n", ctx->cfg.approval_webhook) < 0)
+		n = -1;
 	n = write(in[1], body, strlen(body));
 	(void)n;
 	close(in[1]);
@@ -288,6 +291,25 @@ notify(const struct box_ctx *ctx, const char *body, char *why, size_t whysz)
 		return -1;
 	}
 	return 0;
+}
+
+/* The first pending request of principal, if any. */
+struct pending {
+	const char	*principal;
+	int64_t		 wait;		/* older ones nobody waits for */
+	char		 id[BOX_ID_LEN + 1];
+};
+
+static int
+pending_of(void *arg, const struct box_request *r)
+{
+	struct pending *p = arg;
+
+	if (strcmp(r->principal, p->principal) != 0 ||
+	    r->created_at + p->wait <= box_now())
+		return 0;
+	box_strlcpy(p->id, r->id, sizeof(p->id));
+	return 1;
 }
 
 /*
@@ -307,6 +329,17 @@ await_approval(struct box_ctx *ctx, const struct box_cert *c,
 	size_t o = 0;
 	int64_t end;
 
+	/* One request at a time a person: approvers are not to be flooded. */
+	{
+		struct pending p = { c->principal, ctx->cfg.approval_wait, "" };
+
+		if (box_state_request_list(ctx->st, 1, pending_of, &p,
+		    &err) < 0)
+			return fail(box_exit_code(&err), "%s", err.msg);
+		if (p.id[0] != '\0')
+			return fail(BOX_EXIT_RATE, "request %s of yours waits "
+			    "for an approver already", p.id);
+	}
 	memset(&r, 0, sizeof(r));
 	if (box_random_hex(r.id, BOX_ID_LEN / 2, &err) < 0)
 		return fail(BOX_EXIT_CONFIG, "%s", err.msg);
@@ -399,9 +432,13 @@ staff_new(struct box_ctx *ctx, const struct box_cert *c,
 		return rc;
 	if ((rc = blackout(ctx, "new boxes")) != 0)
 		return rc;
-	if (needs_approval(&ctx->cfg, prof.name) &&
-	    (rc = await_approval(ctx, c, g, &prof, ttl, source)) != 0)
-		return rc;
+	if (needs_approval(&ctx->cfg, prof.name)) {
+		if ((rc = await_approval(ctx, c, g, &prof, ttl, source)) != 0)
+			return rc;
+		/* The wait may have run into a blackout. */
+		if ((rc = blackout(ctx, "new boxes")) != 0)
+			return rc;
+	}
 	now = box_now();
 	/* The box's own invite: the staff member's, spent, no token. */
 	memset(&inv, 0, sizeof(inv));
@@ -510,9 +547,20 @@ staff_attach(struct box_ctx *ctx, const struct box_cert *c,
 
 	if ((rc = own_box(ctx, c, sc->box, &box, &inv)) != 0)
 		return rc;
+	/* --json: the box it would attach to, for a script; no session. */
+	if (sc->json) {
+		char out[512];
+
+		box_json(out, sizeof(out), &box);
+		puts(out);
+		return fflush(stdout) == 0 ? 0 : BOX_EXIT_GONE;
+	}
 	if (box_state_binding_get(ctx->st, box.fp, &b, &err) < 0)
 		return fail(box_exit_code(&err), "%s", err.msg);
 	box_log_context(box.id, inv.id, box.fp);
+	/* Into this box only: one that ends meanwhile is not made again
+	 * (that would be a new box past the quotas and the policy). */
+	ctx->staff_lim.attach_only = 1;
 	memset(&cmd, 0, sizeof(cmd));
 	cmd.kind = sc->command != NULL ? BOX_CMD_EXEC : BOX_CMD_SHELL;
 	cmd.exec = sc->command;
@@ -610,6 +658,10 @@ staff_invite(struct box_ctx *ctx, const struct box_cert *c,
 	if (!g->invite)
 		return fail(BOX_EXIT_DENIED, "group %s may not invite guests",
 		    g->name);
+	/* An invite would be a way round the approver. */
+	if (needs_approval(&ctx->cfg, prof.name))
+		return fail(BOX_EXIT_DENIED, "profile %s needs approval for each "
+		    "box: invites for it come from an administrator", prof.name);
 	if ((rc = blackout(ctx, "invites")) != 0)
 		return rc;
 	expires = sc->expires != 0 ? sc->expires : 7 * 86400;
@@ -626,6 +678,9 @@ staff_invite(struct box_ctx *ctx, const struct box_cert *c,
 	inv.redeem_by = now + expires;
 	inv.uses_total = inv.uses_left = sc->uses > 0 ? sc->uses : 1;
 	snprintf(inv.note, sizeof(inv.note), "from %s", c->principal);
+	/* Its guests' boxes count as the staff member's and the group's. */
+	box_strlcpy(inv.owner, c->principal, sizeof(inv.owner));
+	box_strlcpy(inv.grp, g->name, sizeof(inv.grp));
 	box_token_hash(token, inv.token_hash);
 	box_log_context(NULL, inv.id, c->fp);
 	if (box_state_invite_add(ctx->st, &inv, &err) < 0)

@@ -10,7 +10,7 @@
 
 const char box_staff_usage[] =
     "new --profile P [--ttl T] [--json] [-- COMMAND] | list [--json] | "
-    "attach BOX [-- COMMAND] | kill BOX [--json] | "
+    "attach BOX [--json | -- COMMAND] | kill BOX [--json] | "
     "extend BOX DURATION [--json] | "
     "invite --profile P [--ttl T] [--uses N] [--expires T] [--json]";
 
@@ -170,8 +170,10 @@ box_staff_parse(const char *line, struct box_staff_cmd *cmd,
 	case BOX_STAFF_KILL:
 		if (cmd->box[0] == '\0')
 			return usage(err, "which box?");
-		if (cmd->verb == BOX_STAFF_ATTACH && cmd->json)
-			return usage(err, "attach takes no --json");
+		if (cmd->verb == BOX_STAFF_ATTACH && cmd->json &&
+		    cmd->command != NULL)
+			return usage(err, "attach --json says which box it "
+			    "would attach to: it takes no command");
 		break;
 	case BOX_STAFF_EXTEND:
 		if (cmd->box[0] == '\0' || cmd->ttl == 0)

@@ -4,7 +4,7 @@
  *
  *   new --profile P [--ttl T] [--json] [-- COMMAND]
  *   list [--json]
- *   attach BOX [-- COMMAND]
+ *   attach BOX [--json | -- COMMAND]
  *   kill BOX [--json]
  *   extend BOX DURATION [--json]
  *   invite --profile P [--ttl T] [--uses N] [--expires T] [--json]

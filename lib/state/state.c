@@ -1172,6 +1172,10 @@ claim(struct box_state *st, const struct box_binding *b, const char *new_id,
 			*err = e2;
 		goto fail;
 	}
+	if (lim != NULL && lim->attach_only) {
+		box_error_set(err, BOX_E_NOTFOUND, 0, "the box has ended");
+		goto fail;
+	}
 	/* The limits are counted in the same transaction as the insert, so
 	 * concurrent guests cannot overshoot them. */
 	if (lim != NULL && check_limits(st, b->invite_id, source, lim,
@@ -1273,8 +1277,8 @@ check_limits(struct box_state *st, const char *invite_id, const char *source,
 		if (count_live_of(st, "owner", lim->owner, &n, err) < 0)
 			return -1;
 		if (n >= lim->max_boxes_per_owner)
-			return box_error_set(err, BOX_E_RATE, 0, "you already "
-			    "have your maximum of %d boxes",
+			return box_error_set(err, BOX_E_RATE, 0, "%s already "
+			    "has the maximum of %d boxes", lim->owner,
 			    lim->max_boxes_per_owner);
 	}
 	if (lim->group != NULL && lim->group[0] != '\0') {

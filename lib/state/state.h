@@ -248,6 +248,8 @@ struct box_limits {
 	int	 max_boxes_per_owner;
 	const char *group;
 	int	 max_boxes_per_group;
+	int	 attach_only;		/* a box that ended is not made again:
+					 * BOX_E_NOTFOUND */
 };
 
 /*

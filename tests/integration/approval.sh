@@ -96,12 +96,19 @@ t_like "  told who approved" "$(cat "$T/a.err")" "sshbox: request $req approved 
 out=$($INVITE approve "$req" 2>&1); rc=$?
 t_is "  approving again: decided already" "$rc $out" "1 box-invite: request $req is approved already"
 
+out=$(sssh invite --profile prod </dev/null 2>&1); rc=$?
+t_is "an invite for a profile that needs approval: refused (no way round the approver)" "$rc $out" \
+	"250 sshbox: profile prod needs approval for each box: invites for it come from an administrator"
+
 # --- denied
 sssh new --profile prod </dev/null >"$T/d.out" 2>"$T/d.err" &
 sp=$!
 wait_for 30 sh -c "[ -n \"\$($INVITE requests --json | jq -r '.[0].request // empty')\" ]"
 req2=$(pending)
 n0=$(nboxes)
+out=$(sssh new --profile prod </dev/null 2>&1); rc=$?
+t_is "  a second request while one waits: refused" "$rc $out" \
+	"248 sshbox: request $req2 of yours waits for an approver already"
 t_is "deny --reason" "$($INVITE deny --reason "not during the freeze" "$req2")" \
 	"request $req2 of alice (profile prod) denied"
 wait $sp; rc=$?

@@ -6,7 +6,7 @@
 # shows at an interactive login, which the hooks leave alone.
 . "$(dirname "$0")/lib.sh"
 setup_bastion
-write_profile hooked 'commands:' '  allow: ["echo *", "env", "*/sftp-server", "tcp 80"]' \
+write_profile hooked 'commands:' '  allow: ["echo *", "env", "/usr/lib/openssh/sftp-server", "tcp 80"]' \
 	'env:' '  MODE: interview' '  LANG: C.UTF-8' \
 	'banner: |' '  Welcome, tester.' '  Second line of the banner.'
 write_profile denied 'commands:' '  deny: ["*secret*", "tcp *"]'
@@ -33,6 +33,9 @@ t_is "  the file arrived" "$(gssh h 'echo /tmp/*' </dev/null)" "/tmp/up.txt"
 gscp h -O "$T/up.txt" "$BOX_USER@127.0.0.1:/tmp/legacy.txt" 2>/dev/null; rc=$?
 t_ok "scp -O (the legacy scp -t, not listed): refused" [ "$rc" -ne 0 ]
 t_is "  nothing arrived" "$(gssh h 'echo /tmp/*' </dev/null)" "/tmp/up.txt"
+out=$(printf 'id\n' | gssh h -T 2>&1); rc=$?
+t_is "a shell without a terminal (a script on stdin): refused" "$rc $out" \
+	"250 sshbox: this box runs only the commands its profile lists, and a shell without a terminal is none of them"
 out=$(gssh h 'tcp 81' </dev/null 2>&1); rc=$?
 t_like "a port stream not listed: refused" "$rc $out" "^250 sshbox: this box does not run that command"
 events=$($INVITE audit --json | jq -r '[.[] | select(.event == "command-refused") | .detail] | join("|")')

@@ -16,7 +16,7 @@ EXTRA_CONF='policy:
     ops:
       profiles: [test, short]
       max_ttl: 20m
-      max_boxes: 3
+      max_boxes: 4
       invite: true
     dev:
       profiles: [test]'
@@ -56,7 +56,7 @@ serial=$($INVITE cert list --json | jq -r '.[] | select(.principal == "alice") |
 t_like "  recorded by serial" "$serial" '^[0-9]+$'
 out=$(sssh alice </dev/null 2>&1); rc=$?
 t_is "a certificate login with no command: who and what" "$rc $out" \
-	"0 sshbox: you are alice (groups: ops); staff commands: new --profile P [--ttl T] [--json] [-- COMMAND] | list [--json] | attach BOX [-- COMMAND] | kill BOX [--json] | extend BOX DURATION [--json] | invite --profile P [--ttl T] [--uses N] [--expires T] [--json]"
+	"0 sshbox: you are alice (groups: ops); staff commands: new --profile P [--ttl T] [--json] [-- COMMAND] | list [--json] | attach BOX [--json | -- COMMAND] | kill BOX [--json] | extend BOX DURATION [--json] | invite --profile P [--ttl T] [--uses N] [--expires T] [--json]"
 t_is "list: none yet" "$(sssh alice list --json </dev/null)" "[]"
 j=$(sssh alice new --profile test --json </dev/null); rc=$?
 t_ok "new --json is strict JSON" eval 'printf "%s" "$j" | strict_json'
@@ -64,6 +64,7 @@ a1=$(jq -r .box <<<"$j")
 t_is "new --json: a box of the profile, running" "$rc $(jq -r '"\(.profile) \(.status)"' <<<"$j")" "0 test running"
 t_is "  it is a real box" "$(status_of "$a1")" running
 t_ok "  with the profile's time (10m)" jq -e '.seconds_left > 540 and .seconds_left <= 600' <<<"$j"
+t_is "attach BOX --json: the box, no session" "$(sssh alice attach "$a1" --json </dev/null | jq -r '"\(.box) \(.status)"')" "$a1 running"
 t_is "attach BOX -- COMMAND runs in it" "$(sssh alice attach "$a1" -- 'echo in-$(hostname)' </dev/null)" "in-box-${a1:0:8}"
 out=$(sssh alice new --profile test -- 'id -un' </dev/null 2>&1); rc=$?
 t_like "new -- COMMAND: a second box runs it" "$rc $out" "^0 sshbox: box [0-9a-f]{16} \(profile test\) is yours until .*Z
@@ -82,7 +83,7 @@ t_is "ssh -t attach BOX: a login shell in it, over a terminal" "$rc" 0
 t_like "  as a table too" "$(sssh alice list </dev/null)" "^BOX +PROFILE +STATUS +SESSIONS +LEFT"
 out=$(sssh alice new --profile test --json </dev/null 2>&1); rc=$?
 t_is "a third: over max_boxes_per_person (2)" "$rc $out" \
-	"248 sshbox: cannot make your box: you already have your maximum of 2 boxes"
+	"248 sshbox: cannot make your box: alice already has the maximum of 2 boxes"
 t_is "  and no third box" "$(sssh alice list --json </dev/null | jq length)" 2
 t_is "  its invite is left spent and revoked" \
 	"$(sq "select count(*) from invites where owner = 'alice' and revoked_at = 0 and id not in (select invite_id from boxes)")" 0
@@ -148,17 +149,25 @@ out=$($INVITE cert --principal dave --groups nosuch "$T/carol.pub" 2>&1); rc=$?
 t_is "cert with a group the policy lacks: refused" "$rc $out" \
 	"2 box-invite: --groups: the policy has no group \"nosuch\" (policy.groups in $CONF)"
 
-# --- quotas under concurrency: the group (ops: 3 boxes), one at a time
+# --- quotas under concurrency: the group (ops: 4 boxes; alice's and her
+# guest's hold 2), one at a time
 staff_key erin --groups ops
 for i in 1 2 3 4; do sssh erin new --profile test --json </dev/null >"$T/q$i.out" 2>&1 & done
 wait
 t_is "four at once for a member with room for 2, the group (ops) for 2 more: 2 made" \
 	"$(cat "$T"/q?.out | grep -c '"box"')" 2
-t_is "  the group holds its maximum of 3" \
-	"$(sq "select count(*) from boxes b join invites i on i.id = b.invite_id where i.grp = 'ops' and b.status in ('creating','running')")" 3
-out=$(sssh alice new --profile test </dev/null 2>&1); rc=$?
-t_is "  another member of ops: the group is full" "$rc $out" \
-	"248 sshbox: cannot make your box: group ops already has its maximum of 3 boxes"
+t_is "  the group holds its maximum of 4" \
+	"$(sq "select count(*) from boxes b join invites i on i.id = b.invite_id where i.grp = 'ops' and b.status in ('creating','running')")" 4
+staff_key gus --groups ops
+out=$(sssh gus new --profile test </dev/null 2>&1); rc=$?
+t_is "  another member of ops, with none: the group is full" "$rc $out" \
+	"248 sshbox: cannot make your box: group ops already has its maximum of 4 boxes"
+j=$(sssh erin invite --profile test --uses 5 --json </dev/null)
+new_key guest2
+gssh guest2 redeem --bind-only "$(jq -r .token <<<"$j")" </dev/null 2>/dev/null
+out=$(gssh guest2 true </dev/null 2>&1); rc=$?
+t_is "  erin's guests count as erin's: no box past her quota" "$rc $out" \
+	"248 sshbox: cannot start your box: erin already has the maximum of 2 boxes"
 
 # --- certificates refused
 staff_key frank --groups ops --ttl 3s
@@ -184,6 +193,11 @@ t_is "a certificate without principals, recorded all the same: refused" "$rc" 25
 sq "update certs set revoked_at = strftime('%s','now') where serial = '4242'"
 out=$(sssh hank list </dev/null 2>&1); rc=$?
 t_is "revoked in the state by serial: refused" "$rc" 255
+for bad in 0 0123 12345678901234567890123 18446744073709551616; do
+	out=$($INVITE cert revoke "$bad" 2>&1); rc=$?
+	t_like "cert revoke $bad: not a serial, exit 2" "$rc $out" "^2 box-invite: cert revoke: \"$bad\" is not a serial"
+done
+t_is "  the serials file untouched by them" "$(cat "$T/keys/revoked.krl.serials" 2>/dev/null | wc -l)" 0
 out=$($INVITE cert revoke "$serial"); rc=$?
 t_is "cert revoke SERIAL" "$rc $out" "0 certificate $serial of alice revoked"
 t_is "  the revocation list has it" "$(ssh-keygen -Q -f "$T/keys/revoked.krl" "$T/alice-cert.pub" | awk '{print $NF}')" REVOKED
@@ -195,7 +209,7 @@ t_is "  by sshd's revocation list alone, whatever the state says" "$rc" 255
 t_is "  her box stays hers, for an administrator to see" "$(status_of "$a2")" running
 t_like "cert list: revoked and expired" "$($INVITE cert list --json | jq -r '[.[] | "\(.principal)=\(.state)"] | sort | join(" ")')" \
 	"frank=expired"
-t_is "audit: signed and revoked" "$($INVITE audit --json | jq '[.[] | select(.event == "cert-signed" or .event == "cert-revoked")] | length')" 7
+t_is "audit: signed and revoked" "$($INVITE audit --json | jq '[.[] | select(.event == "cert-signed" or .event == "cert-revoked")] | length')" 8
 
 # --- a guest's key: every staff verb is just a command in its own box
 new_key g

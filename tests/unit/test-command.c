@@ -31,6 +31,9 @@ test_staff(void)
 	ok(box_staff_parse("attach 0123456789abcdef -- id", &sc, &err) == 0 &&
 	    sc.verb == BOX_STAFF_ATTACH && strcmp(sc.box, "0123456789abcdef") ==
 	    0 && strcmp(sc.command, "id") == 0, "attach BOX -- COMMAND");
+	ok(box_staff_parse("attach 0123456789abcdef --json", &sc, &err) == 0 &&
+	    sc.verb == BOX_STAFF_ATTACH && sc.json && sc.command == NULL,
+	    "attach BOX --json");
 	ok(box_staff_parse("kill 0123456789abcdef --json", &sc, &err) == 0 &&
 	    sc.verb == BOX_STAFF_KILL && sc.json, "kill BOX --json");
 	ok(box_staff_parse("extend 0123456789abcdef 30m", &sc, &err) == 0 &&
@@ -44,7 +47,7 @@ test_staff(void)
 		    "--profile b", "new --profile dev --ttl 30",
 		    "new --profile dev --ttl -1m", "new --profile dev --json -- id",
 		    "list extra", "list -- id", "attach", "attach xyz",
-		    "attach 0123456789ABCDEF", "attach 0123456789abcdef --json",
+		    "attach 0123456789ABCDEF", "attach 0123456789abcdef --json -- id",
 		    "kill", "kill 0123456789abcdef0", "extend 0123456789abcdef",
 		    "extend 0123456789abcdef 10", "extend 30m",
 		    "invite --uses 3", "invite --profile dev --uses 0",

@@ -1258,9 +1258,32 @@ test_extend(void)
 	ok(box_state_box_claim(st, &b, "b0000000000000e2", "s", "docker",
 	    NULL, 2300, &box, &created, &err) == 0 && created == 1 &&
 	    box.deadline == 3200, "  the key's next box keeps the extension");
+	{
+		struct box_limits only = { .max_boxes = 100,
+		    .max_boxes_per_invite = 100, .max_boxes_per_source = 100,
+		    .attach_only = 1 };
+		struct box_box b2;
+
+		ok(box_state_box_claim(st, &b, "b0000000000000e3", "s",
+		    "docker", &only, 2300, &b2, &created, &err) == 0 &&
+		    created == 0 && strcmp(b2.id, "b0000000000000e2") == 0,
+		    "  attach only: the live box");
+		box_state_box_end(st, "b0000000000000e2", BOX_STATUS_DESTROYED,
+		    "killed", 2301, &err);
+		box_error_clear(&err);
+		ok(box_state_box_claim(st, &b, "b0000000000000e3", "s",
+		    "docker", &only, 2302, &b2, &created, &err) < 0 &&
+		    err.kind == BOX_E_NOTFOUND && box_state_box_get(st,
+		    "b0000000000000e3", &b2, &err) < 0,
+		    "  attach only, the box ended: no new one");
+		ok(box_state_box_claim(st, &b, "b0000000000000e4", "s",
+		    "docker", NULL, 2303, &b2, &created, &err) == 0 &&
+		    created == 1, "  without it, a new box (for the test "
+		    "below)");
+	}
 	box_state_invite_revoke(st, "6000000000000000", 2310, &err);
 	box_error_clear(&err);
-	ok(box_state_box_extend(st, "b0000000000000e2", 10, 99999, 2320, &box,
+	ok(box_state_box_extend(st, "b0000000000000e4", 10, 99999, 2320, &box,
 	    &err) < 0 && strstr(err.msg, "revoked") != NULL,
 	    "  a revoked key's box: refused");
 	ok(box_state_box_extend(st, "nosuchbox0000000", 10, 99999, 2320, &box,
