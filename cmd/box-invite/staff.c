@@ -43,8 +43,6 @@ keygen(char *const argv[], struct box_error *err)
 {
 	char *const envp[] = { "PATH=/usr/bin:/bin", NULL };
 	struct box_spawn sp;
-	pid_t pid;
-	int status;
 
 	memset(&sp, 0, sizeof(sp));
 	sp.path = SSH_KEYGEN_PATH;
@@ -52,12 +50,9 @@ keygen(char *const argv[], struct box_error *err)
 	sp.envp = envp;
 	sp.fds[0] = -1;
 	sp.fds[1] = sp.fds[2] = 2;
-	if ((pid = box_spawn(&sp, err)) < 0)
-		return box_error_wrap(err, "cannot run ssh-keygen");
-	if (box_spawn_wait(pid, &status) < 0 || !WIFEXITED(status) ||
-	    WEXITSTATUS(status) != 0)
-		return box_error_set(err, BOX_E_INTERNAL, 0, "ssh-keygen "
-		    "failed (its message is above)");
+	if (box_spawn_run(&sp, err) < 0)
+		return box_error_wrap(err, "%s (its message, if any, is above)",
+		    SSH_KEYGEN_PATH);
 	return 0;
 }
 

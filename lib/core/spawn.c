@@ -126,3 +126,22 @@ box_spawn_wait(pid_t pid, int *status)
 		*status = st;
 	return st;
 }
+
+int
+box_spawn_run(const struct box_spawn *sp, struct box_error *err)
+{
+	int status;
+	pid_t pid;
+
+	if ((pid = box_spawn(sp, err)) < 0)
+		return -1;
+	if (box_spawn_wait(pid, &status) < 0)
+		return box_error_set(err, BOX_E_INTERNAL, errno, "waitpid");
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	if (WIFEXITED(status))
+		return box_error_set(err, BOX_E_RUNTIME, 0, "exited with status "
+		    "%d", WEXITSTATUS(status));
+	return box_error_set(err, BOX_E_RUNTIME, 0, "killed by signal %d",
+	    WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+}

@@ -37,4 +37,8 @@ pid_t	box_spawn(const struct box_spawn *sp, struct box_error *err);
 /* waitpid(pid) through EINTR: the wait status, or -1. */
 int	box_spawn_wait(pid_t pid, int *status);
 
+/* Start sp and wait for its end: 0 when it exited 0; else -1 with err
+ * (why it could not run, or BOX_E_RUNTIME saying how it ended). */
+int	box_spawn_run(const struct box_spawn *sp, struct box_error *err);
+
 #endif

@@ -1119,8 +1119,6 @@ vm_run(const char *path, char *const argv[], struct box_error *err)
 {
 	char *const env[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
 	struct box_spawn sp;
-	int status;
-	pid_t pid;
 
 	memset(&sp, 0, sizeof(sp));
 	sp.path = path;
@@ -1129,11 +1127,8 @@ vm_run(const char *path, char *const argv[], struct box_error *err)
 	sp.fds[0] = sp.fds[1] = sp.fds[2] = -1;
 	sp.workdir = "/";
 	sp.as_root = 1;
-	if ((pid = box_spawn(&sp, err)) < 0 ||
-	    box_spawn_wait(pid, &status) < 0)
-		return box_error_wrap(err, "cannot run %s", path);
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		return box_error_set(err, BOX_E_RUNTIME, 0, "%s failed", path);
+	if (box_spawn_run(&sp, err) < 0)
+		return box_error_wrap(err, "%s", path);
 	return 0;
 }
 
