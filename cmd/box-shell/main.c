@@ -48,7 +48,10 @@ usage(FILE *f)
 	    "  ssh box@HOST tcp PORT            a stream to 127.0.0.1:PORT in "
 	    "your box\n"
 	    "  ssh box@HOST status [--json]     your box and the time it has "
-	    "left\n",
+	    "left\n"
+	    "Staff, with a certificate of sshbox's CA:\n"
+	    "  ssh -t box@HOST new --profile P  a box of your own (also: list,\n"
+	    "                                   attach, kill, extend, invite)\n",
 	    SYSCONFDIR);
 }
 
