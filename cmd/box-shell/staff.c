@@ -482,9 +482,11 @@ staff_new(struct box_ctx *ctx, const struct box_cert *c,
 		puts(out);
 		return fflush(stdout) == 0 ? 0 : BOX_EXIT_GONE;
 	}
-	fprintf(stderr, "sshbox: box %s (profile %s) is yours until %s\n",
-	    box.id, prof.name, box_format_time(box.deadline, why,
-	    sizeof(why)));
+	/* A login is told its box's end anyway (the login notice). */
+	if (sc->command != NULL || !interactive)
+		fprintf(stderr, "sshbox: box %s (profile %s) is yours until "
+		    "%s\n", box.id, prof.name, box_format_time(box.deadline,
+		    why, sizeof(why)));
 	memset(&cmd, 0, sizeof(cmd));
 	cmd.kind = sc->command != NULL ? BOX_CMD_EXEC : BOX_CMD_SHELL;
 	cmd.exec = sc->command;

@@ -1363,6 +1363,26 @@ box_state_cert_get(struct box_state *st, const char *serial,
 }
 
 int
+box_state_cert_of_key(struct box_state *st, const char *fp, int64_t now,
+    int *found, struct box_error *err)
+{
+	sqlite3_stmt *stmt;
+	int rc;
+
+	*found = 0;
+	if ((stmt = prep(st, err, "SELECT 1 FROM certs WHERE fp = ? AND"
+	    " revoked_at = 0 AND valid_before > ? LIMIT 1", "ti", fp,
+	    now)) == NULL)
+		return -1;
+	rc = sqlite3_step(stmt);
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_error(st, err, "read certificates");
+	*found = rc == SQLITE_ROW;
+	return 0;
+}
+
+int
 box_state_cert_revoke(struct box_state *st, const char *serial, int64_t now,
     struct box_error *err)
 {

@@ -188,6 +188,9 @@ int	box_state_cert_add(struct box_state *st, const struct box_cert *c,
 	    struct box_error *err);
 int	box_state_cert_get(struct box_state *st, const char *serial,
 	    struct box_cert *c, struct box_error *err);
+/* Whether fp (a plain key) has a certificate that is good at now. */
+int	box_state_cert_of_key(struct box_state *st, const char *fp,
+	    int64_t now, int *found, struct box_error *err);
 /* Idempotent; BOX_E_NOTFOUND for an unknown serial. */
 int	box_state_cert_revoke(struct box_state *st, const char *serial,
 	    int64_t now, struct box_error *err);

@@ -58,6 +58,12 @@ out=$(sssh alice </dev/null 2>&1); rc=$?
 t_is "a certificate login with no command: who and what" "$rc $out" \
 	"0 sshbox: you are alice (groups: ops); staff commands: new --profile P [--ttl T] [--json] [-- COMMAND] | list [--json] | attach BOX [--json | -- COMMAND] | kill BOX [--json] | extend BOX DURATION [--json] | invite --profile P [--ttl T] [--uses N] [--expires T] [--json]"
 t_is "list: none yet" "$(sssh alice list --json </dev/null)" "[]"
+out=$(ssh -F /dev/null -i "$T/alice" -o IdentitiesOnly=yes -o IdentityAgent=none -o BatchMode=yes \
+	-o UserKnownHostsFile="$T/known_hosts" -o StrictHostKeyChecking=no -o LogLevel=ERROR \
+	-p "$PORT" "$BOX_USER@127.0.0.1" list --json </dev/null 2>&1); rc=$?
+t_is "plain ssh -i KEY (its -cert.pub beside it): the staff member, not the guests' token prompt" "$rc $out" "0 []"
+t_is "  box-authkeys gives the plain key of a staff member no line (sshd goes on to the certificate)" \
+	"$(set -- $(cat "$T/alice.pub"); runuser -u "$BOX_USER" -- "$top_builddir/box-authkeys" -c "$CONF" box "$1" "$2" | wc -c)" 0
 j=$(sssh alice new --profile test --json </dev/null); rc=$?
 t_ok "new --json is strict JSON" eval 'printf "%s" "$j" | strict_json'
 a1=$(jq -r .box <<<"$j")
