@@ -137,7 +137,7 @@ main(int argc, char **argv)
 	struct box_sshkey key;
 	struct box_error err;
 	struct box_ctx ctx;
-	int ch, n, rc = 1, refused = 0;
+	int ch, n, rc = 1, refused = 0, unbound = 0, staff = 0;
 
 	box_log_init("box-authkeys", BOX_LOG_STDERR | BOX_LOG_SYSLOG);
 	while ((ch = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
@@ -205,41 +205,40 @@ main(int argc, char **argv)
 	}
 	if (box_sshkey_format(&key, keytext, sizeof(keytext)) < 0)
 		goto out;
-	if (box_state_ban_get(ctx.st, key.fp, &ban, &err) == 0) {
-		refused = 1;
+	/* A bound key's row carries its ban; only a key not bound yet needs
+	 * the ban (and a staff certificate) asked for on its own. */
+	if (box_state_binding_get(ctx.st, key.fp, &b, &err) == 0) {
+		refused = b.banned_at != 0 || b.revoked_at != 0 ||
+		    b.deadline <= box_now();
 	} else if (err.kind != BOX_E_NOTFOUND) {
 		box_log(LOG_ERR, "%s", err.msg);
 		goto out;
-	}
-	if (!refused && box_state_binding_get(ctx.st, key.fp, &b, &err) < 0) {
-		if (err.kind != BOX_E_NOTFOUND) {
-			box_log(LOG_ERR, "%s", err.msg);
-			goto out;
-		}
+	} else if (box_state_ban_get(ctx.st, key.fp, &ban, &err) == 0) {
+		refused = 1;
+	} else if (err.kind != BOX_E_NOTFOUND ||
+	    box_state_cert_of_key(ctx.st, key.fp, box_now(), &staff,
+	    &err) < 0) {
+		box_log(LOG_ERR, "%s", err.msg);
+		goto out;
+	} else if (staff) {
 		/* A staff member's key with a good certificate: no line, so
 		 * that sshd goes on to the certificate (ssh may offer the
 		 * plain key first, which would land at the token prompt). */
-		int staff;
-
-		if (box_state_cert_of_key(ctx.st, key.fp, box_now(), &staff,
-		    &err) < 0) {
-			box_log(LOG_ERR, "%s", err.msg);
-			goto out;
-		}
-		if (staff) {
-			rc = 0;
-			goto out;
-		}
+		rc = 0;
+		goto out;
+	} else {
+		unbound = 1;
+	}
+	if (unbound) {
 		/* Unknown key: it may only reach the redeem step, which
 		 * box-shell enforces from the same state. */
 		n = snprintf(line, sizeof(line),
 		    "restrict,pty,command=\"%s -c %s\" %s\n",
 		    ctx.cfg.shell_path, confpath, keytext);
-	} else if (refused || b.revoked_at != 0 || b.deadline <= box_now()) {
+	} else if (refused) {
 		/* Banned, revoked or over: in only to hear why from
 		 * box-shell, which refuses it before anything else (no
 		 * terminal, nothing forwarded, no box). */
-		refused = 1;
 		n = snprintf(line, sizeof(line),
 		    "restrict,command=\"%s -c %s\" %s\n",
 		    ctx.cfg.shell_path, confpath, keytext);

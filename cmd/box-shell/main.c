@@ -265,19 +265,23 @@ refused(struct box_ctx *ctx, const struct box_sshkey *key, const char *source)
 	const char *why = NULL;
 	int code = BOX_EXIT_DENIED;
 
-	if (box_state_ban_get(ctx->st, key->fp, &(struct box_ban){ 0 },
-	    &err) == 0)
-		why = "this key is banned on this bastion";
-	else if (err.kind != BOX_E_NOTFOUND)
-		return fail(box_exit_code(&err), "%s", err.msg);
-	else if (box_state_binding_get(ctx->st, key->fp, &b, &err) == 0) {
-		if (b.revoked_at != 0)
+	/* A bound key's row carries its ban; only a key not bound yet
+	 * needs the ban asked for on its own. */
+	if (box_state_binding_get(ctx->st, key->fp, &b, &err) == 0) {
+		if (b.banned_at != 0)
+			why = "this key is banned on this bastion";
+		else if (b.revoked_at != 0)
 			why = "this key's invite was revoked";
 		else if (b.deadline <= box_now()) {
 			why = "this key's box time is over";
 			code = BOX_EXIT_EXPIRED;
 		}
 	} else if (err.kind != BOX_E_NOTFOUND)
+		return fail(box_exit_code(&err), "%s", err.msg);
+	else if (box_state_ban_get(ctx->st, key->fp, &(struct box_ban){ 0 },
+	    &err) == 0)
+		why = "this key is banned on this bastion";
+	else if (err.kind != BOX_E_NOTFOUND)
 		return fail(box_exit_code(&err), "%s", err.msg);
 	if (why == NULL)
 		return 0;
