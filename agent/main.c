@@ -406,7 +406,8 @@ next_frame(struct sess *s, struct box_agent_frame *f, int ms)
 	}
 }
 
-/* Forward what fd has as frames of type; 0 at EOF, -1 on a lost host. */
+/* Forward what fd has as a frame of type: 1 when bytes went, 0 when none
+ * did (none ready, or EOF: *fd is then -1), -1 on a lost host. */
 static int
 pump_out(struct sess *s, int *fd, int type)
 {
@@ -416,7 +417,7 @@ pump_out(struct sess *s, int *fd, int type)
 
 	n = read(*fd, buf, sizeof(buf));
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
-		return 1;
+		return 0;
 	if (n <= 0) {		/* EOF, or EIO of a terminal nobody holds */
 		if (*fd == s->sock) {
 			/* The port's side is done: so is the session, with
@@ -566,7 +567,7 @@ serve(int fd)
 	struct box_error err;
 	uint8_t hello[5];
 	int64_t drain_until = 0;
-	int rc = 0;
+	int rc = 0, r, moved;
 
 	memset(&s, 0, sizeof(s));
 	s.pid = -1;
@@ -695,16 +696,27 @@ serve(int fd)
 				s.in_eof = 1;
 			}
 		}
+		moved = 0;
 		if (iout >= 0 && (pfd[iout].revents & (POLLIN | POLLHUP |
-		    POLLERR)) && pump_out(&s, &s.out, BOX_AGF_STDOUT) < 0) {
+		    POLLERR)) && (moved = pump_out(&s, &s.out,
+		    BOX_AGF_STDOUT)) < 0) {
 			end_session(&s);
 			return 0;
 		}
 		if (ierr >= 0 && (pfd[ierr].revents & (POLLIN | POLLHUP |
-		    POLLERR)) && pump_out(&s, &s.err, BOX_AGF_STDERR) < 0) {
-			end_session(&s);
-			return 0;
+		    POLLERR)) && (r = pump_out(&s, &s.err,
+		    BOX_AGF_STDERR)) != 0) {
+			if (r < 0) {
+				end_session(&s);
+				return 0;
+			}
+			moved = 1;
 		}
+		/* The wait after the end is for output that no longer
+		 * comes, counted from the last that did: the time a send
+		 * waited for a guest reading slowly is not counted. */
+		if (s.exited && moved)
+			drain_until = now_ms() + DRAIN_MS;
 	}
 	if (!s.exited) {
 		end_session(&s);

@@ -27,7 +27,6 @@
 #define BUFSZ		(256 * 1024)
 #define MAX_WARN	8
 #define REFRESH_SECONDS	10	/* the deadline is read again this often */
-#define DRAIN_SECONDS	5	/* flushing output after the process ended */
 #define HELLO_MS	10000	/* for the agent to greet and start */
 #define END_MS		3000	/* for the agent to end a session */
 #define ENV_MAX		32	/* TERM, a profile's 16, the locale */
@@ -708,18 +707,15 @@ on_watcher(void *arg, int joined, const char *who)
 		s->o->on_watch(s->o->on_watch_arg, joined, who);
 }
 
-/* The next poll's timeout: the next warning or the deadline, or the end
- * of draining once the process exited. */
+/* The next poll's timeout: the next warning, the deadline, or the next
+ * read of it. */
 static int
-next_timeout(const struct sess *s, int exited, int64_t drain_until,
-    int64_t now)
+next_timeout(const struct sess *s, int64_t now)
 {
 	const struct box_session_opts *o = s->o;
 	int64_t next = s->deadline;
 	size_t i;
 
-	if (exited)
-		return ms_until(drain_until, now);
 	for (i = 0; i < s->nwarn; i++)
 		if (!s->warned[i] && s->deadline - o->warn[i] < next)
 			next = s->deadline - o->warn[i];
@@ -863,10 +859,16 @@ static int
 loop(struct sess *s, int *status, struct box_error *err)
 {
 	const struct box_session_opts *o = s->o;
-	int64_t drain_until = 0, now;
 	int end = -1, exited = 0, r;
 	struct pollset ps;
+	int64_t now;
 
+	/*
+	 * Once the process exited, what is queued for the guest still goes,
+	 * however slowly the guest reads (a pager, a stalled link): as with
+	 * plain ssh, nothing is dropped, until the guest hangs up or the
+	 * box's time is up.
+	 */
 	while (end < 0) {
 		now = sess_now(s);
 		/* Frames that came with the last read come first. */
@@ -874,22 +876,19 @@ loop(struct sess *s, int *status, struct box_error *err)
 			if (r < 0)
 				return -1;
 			exited = 1;
-			drain_until = now + DRAIN_SECONDS;
 		}
 		if (exited && s->out.len == 0 && s->err.len == 0)
 			return BOX_SESSION_EXITED;
 		pollset_build(s, &ps, exited);
-		if (poll(ps.pfd, (nfds_t)ps.n, next_timeout(s, exited,
-		    drain_until, now)) < 0 && errno != EINTR)
+		if (poll(ps.pfd, (nfds_t)ps.n, next_timeout(s, now)) < 0 &&
+		    errno != EINTR)
 			return box_error_set(err, BOX_E_INTERNAL, errno,
 			    "poll");
 		now = sess_now(s);
-		if (exited && now >= drain_until)
-			return BOX_SESSION_EXITED;	/* guest stopped reading */
-		if (!exited && (end = check_time(s, now)) >= 0)
+		if ((end = check_time(s, now)) >= 0)
 			break;
 		if (revents(&ps, ps.sig, POLLIN) && (end = on_signals(s)) >= 0)
-			break;
+			return exited ? BOX_SESSION_EXITED : end;
 		if (ps.nwatchers > 0)
 			box_watch_service(o->watch, ps.pfd + ps.watchers,
 			    ps.nwatchers, on_watcher, s);
@@ -917,10 +916,8 @@ loop(struct sess *s, int *status, struct box_error *err)
 			if (box_agent_conn_fill(&s->c, err) < 0 ||
 			    (r = take_frames(s, status, err)) < 0)
 				return -1;
-			if (r == 1) {
+			if (r == 1)
 				exited = 1;
-				drain_until = now + DRAIN_SECONDS;
-			}
 			/* The end of the stream without EXIT: gone, with
 			 * whatever is left in the buffer a cut frame (a
 			 * whole one waits only while the guest's buffers

@@ -33,6 +33,10 @@ new_key w
 gssh w redeem --bind-only "$(new_invite --profile test)" </dev/null 2>/dev/null
 t_is "flooded stdin, unread by the box: output still complete" \
 	"$(head -c 20000000 /dev/zero | gssh w 'head -c 30000000 /dev/zero' | wc -c)" 30000000
+# ... and output that the guest reads late, after the command ended (a
+# process left in the background writes it): nothing is dropped
+t_is "output read late, after the command ended: complete" \
+	"$(gssh w 'head -c 4000000 /dev/zero & exit 0' </dev/null | { sleep 4; cat; } | wc -c)" 4000000
 # ... and a guest that stops reading still meets the deadline
 new_key s
 gssh s redeem --bind-only "$(new_invite --profile short --ttl 6s)" </dev/null 2>/dev/null

@@ -308,12 +308,30 @@ connect_agent(void)
 }
 
 static unsigned session_port;	/* a TCP session instead */
+/* A guest that stops reading its output for stall_ms once stall_after
+ * bytes came: the output is then counted (nout), not kept. */
+static long	 stall_after, stall_ms;
 
 struct run {
 	int	 rc;		/* box_session_run's return */
 	int	 status;
 	char	 out[4096], err[4096];
+	long	 nout;
 };
+
+static long
+count(int fd, long max)
+{
+	char buf[65536];
+	long len = 0;
+	ssize_t n;
+
+	while ((max < 0 || len < max) && (n = read(fd, buf, max < 0 ||
+	    max - len > (long)sizeof(buf) ? sizeof(buf) :
+	    (size_t)(max - len))) > 0)
+		len += n;
+	return len;
+}
 
 static void
 drain(int fd, char *buf, size_t sz)
@@ -373,7 +391,12 @@ session(const char *command, const char *input, int passthrough,
 	if (input != NULL && write(in[1], input, strlen(input)) < 0)
 		diag("write: %s", strerror(errno));
 	close(in[1]);
-	drain(out[0], r->out, sizeof(r->out));
+	if (stall_ms > 0) {
+		r->nout = count(out[0], stall_after);
+		usleep((useconds_t)stall_ms * 1000);
+		r->nout += count(out[0], -1);
+	} else
+		drain(out[0], r->out, sizeof(r->out));
 	drain(err[0], r->err, sizeof(r->err));
 	{
 		int v[2];
@@ -395,7 +418,7 @@ test_end_to_end(void)
 
 	if (access(AGENT_BINARY, X_OK) < 0 || mkdtemp(dir) == NULL ||
 	    start_agent() < 0) {
-		skip(23, "box-agent is not built here");
+		skip(25, "box-agent is not built here");
 		return;
 	}
 	for (mode = 0; mode < 2; mode++) {
@@ -439,6 +462,33 @@ test_end_to_end(void)
 		session("head -c 200000 /dev/zero | wc -c", NULL, mode, &r);
 		snprintf(name, sizeof(name), "%s: bulk output arrives", m);
 		is_str(r.out, "200000\n", name);
+		/*
+		 * A guest that stops reading for a while after the process
+		 * ended loses nothing: the output left in box-shell's
+		 * buffer (250000 bytes: more than the pipe holds, with room
+		 * left for the exit frame), and that of a process left in
+		 * the background while the agent could not send (4 MB: far
+		 * more than every buffer on the way).  Each stall is longer
+		 * than the end of a session ever waited before.
+		 */
+		if (!mode) {
+			stall_after = 0;
+			stall_ms = 7000;
+			session("head -c 250000 /dev/zero", NULL, mode, &r);
+			ok(r.rc == BOX_SESSION_EXITED && r.nout == 250000,
+			    "relay: output the guest reads late, after the "
+			    "process ended: whole");
+			diag("%ld bytes", r.nout);
+			stall_after = 100000;
+			stall_ms = 4000;
+			session("head -c 4000000 /dev/zero & exit 3", NULL,
+			    mode, &r);
+			ok(r.rc == BOX_SESSION_EXITED && r.status == 3 &&
+			    r.nout == 4000000, "relay: a background process's "
+			    "output, the guest reading late: whole");
+			diag("%ld bytes, status %d", r.nout, r.status);
+			stall_ms = 0;
+		}
 		session("cd /nonexistent-dir 2>/dev/null; pwd; echo $HOME",
 		    NULL, mode, &r);
 		snprintf(name, sizeof(name), "%s: a home and a working "
