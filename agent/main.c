@@ -37,6 +37,14 @@
 
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
+
+#include <linux/audit.h>
+#include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <net/if.h>
+#include <stddef.h>
 
 #include <grp.h>
 
@@ -152,6 +160,7 @@ struct sess {
 					 * process reads */
 	size_t	 inoff, inlen;	/* what is still to write: inbuf + inoff */
 	int	 in_eof;
+	int	 in_gone;	/* the process stopped reading its input */
 	int	 eof_queued;	/* a terminal's EOF character is in inbuf */
 	int	 sock;		/* TCP: the stream to the port (in = out) */
 };
@@ -449,6 +458,11 @@ handle_frame(struct sess *s, const struct box_agent_frame *f)
 		 * the end of the session: what it answered still comes. */
 		if (s->sock >= 0 && (s->in < 0 || s->in_eof))
 			return 0;
+		/* Input the process will never read (it closed its end, or
+		 * ended) is dropped: the host, which sent it meanwhile,
+		 * broke no rule. */
+		if (s->in_gone)
+			return 0;
 		if (!s->relay || s->in < 0 || s->in_eof ||
 		    s->inlen + f->len > sizeof(s->inbuf))
 			return s->relay ? -1 : 0;
@@ -693,7 +707,7 @@ serve(int fd)
 			} else if (n < 0 && errno != EAGAIN &&
 			    errno != EINTR) {
 				s.inoff = s.inlen = 0;
-				s.in_eof = 1;
+				s.in_eof = s.in_gone = 1;
 			}
 		}
 		moved = 0;
@@ -728,7 +742,20 @@ serve(int fd)
 
 		fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
 	}
-	send_exit(&s);
+	if (send_exit(&s) == 0) {
+		/*
+		 * The connection is not closed while the host may still be
+		 * sending (input the process never read): a socket closed
+		 * with data unread resets, and a reset can overtake what
+		 * was sent before it (seen under gVisor: the end of the
+		 * output lost).  The host reads EXIT, then closes its end.
+		 */
+		char sink[4096];
+
+		shutdown(fd, SHUT_WR);
+		while (read(fd, sink, sizeof(sink)) > 0)
+			;
+	}
 	return 0;
 }
 
@@ -772,7 +799,12 @@ listen_on(const char *path)
  * (mux.h) as one session, on a socket pair, in a child that runs as the
  * profile's user.  Its settings come on the kernel's command line, which
  * the host wrote: sshbox.uid=, sshbox.gid=, sshbox.groups=A,B,
- * sshbox.pids=.
+ * sshbox.pids=, sshbox.mem=BYTES, sshbox.caps=MASK (hex), sshbox.shm=BYTES.
+ *
+ * The guest's kernel is the box's, yet a session gets what a container's
+ * gets: the profile's capabilities only (bounding set and, for root, the
+ * rest), no_new_privs, /proc/sys, /sys and the cgroup tree read-only, no
+ * user namespaces or module loading, and tmpfs mounts without exec.
  */
 #define VM_PORT_NAME	"sshbox.agent"
 #define VM_CGROUP	"/sys/fs/cgroup/box"
@@ -783,6 +815,9 @@ struct vm {
 	gid_t	 groups[32];
 	size_t	 ngroups;
 	long	 pids;
+	long long mem;			/* the box's memory */
+	unsigned long long caps;	/* a session's capabilities */
+	long long shm;			/* /dev/shm's size */
 	char	 tmpfs[512];		/* comma-separated mount points */
 	char	 hostname[64];
 	long long tmpfs_size;
@@ -813,6 +848,12 @@ vm_cmdline(struct vm *v)
 			v->gid = (gid_t)strtoul(tok + 11, NULL, 10);
 		else if (strncmp(tok, "sshbox.pids=", 12) == 0)
 			v->pids = strtol(tok + 12, NULL, 10);
+		else if (strncmp(tok, "sshbox.mem=", 11) == 0)
+			v->mem = strtoll(tok + 11, NULL, 10);
+		else if (strncmp(tok, "sshbox.caps=", 12) == 0)
+			v->caps = strtoull(tok + 12, NULL, 16);
+		else if (strncmp(tok, "sshbox.shm=", 11) == 0)
+			v->shm = strtoll(tok + 11, NULL, 10);
 		else if (strncmp(tok, "sshbox.hostname=", 16) == 0)
 			snprintf(v->hostname, sizeof(v->hostname), "%s",
 			    tok + 16);
@@ -847,32 +888,216 @@ write_file(const char *path, const char *text)
 	return n == (ssize_t)strlen(text) ? 0 : -1;
 }
 
-/* The box's processes in one cgroup with the profile's process limit:
- * without it, no sessions (the box does not start). */
+/* The box's processes in one cgroup with the profile's process and
+ * memory limits (no swap): without it, no sessions (the box does not
+ * start). */
 static int
 vm_cgroup(struct vm *v)
 {
 	char num[32];
 
-	if (v->pids <= 0)
+	if (v->pids <= 0 && v->mem <= 0)
 		return 0;
 	if (mount("cgroup2", "/sys/fs/cgroup", "cgroup2", MS_NOSUID |
 	    MS_NODEV | MS_NOEXEC, NULL) < 0 && errno != EBUSY) {
 		say("cgroup2: %s", strerror(errno));
 		return -1;
 	}
-	if (write_file("/sys/fs/cgroup/cgroup.subtree_control", "+pids") < 0 ||
+	if (write_file("/sys/fs/cgroup/cgroup.subtree_control",
+	    "+pids +memory") < 0 ||
 	    (mkdir(VM_CGROUP, 0755) < 0 && errno != EEXIST)) {
 		say("cgroup: %s", strerror(errno));
 		return -1;
 	}
 	snprintf(num, sizeof(num), "%ld", v->pids);
-	if (write_file(VM_CGROUP "/pids.max", num) < 0) {
+	if (v->pids > 0 && write_file(VM_CGROUP "/pids.max", num) < 0) {
 		say("pids.max: %s", strerror(errno));
+		return -1;
+	}
+	snprintf(num, sizeof(num), "%lld", v->mem);
+	if (v->mem > 0 && (write_file(VM_CGROUP "/memory.max", num) < 0 ||
+	    (write_file(VM_CGROUP "/memory.swap.max", "0") < 0 &&
+	    errno != ENOENT))) {
+		say("memory.max: %s", strerror(errno));
+		return -1;
+	}
+	/* The agent itself goes in, and every session with it (a fork
+	 * stays in its parent's cgroup): the tree can then be read-only. */
+	if (write_file(VM_CGROUP "/cgroup.procs", "1") < 0) {
+		say("cgroup.procs: %s", strerror(errno));
 		return -1;
 	}
 	v->cgroup = 1;
 	return 0;
+}
+
+/* The box's own loopback (its only network interface): up, with
+ * 127.0.0.1 and ::1, as a container's. */
+static int
+vm_loopback(void)
+{
+	struct ifreq ifr;
+	int fd, rc = -1;
+
+	if ((fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0)
+		return -1;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) == 0) {
+		ifr.ifr_flags |= IFF_UP;
+		if (ioctl(fd, SIOCSIFFLAGS, &ifr) == 0)
+			rc = 0;
+	}
+	if (rc < 0)
+		say("lo: %s", strerror(errno));
+	close(fd);
+	return rc;
+}
+
+/* A mount point read-only from now on (a read-only bind of itself). */
+static int
+read_only(const char *path)
+{
+	if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) < 0 ||
+	    mount(NULL, path, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY |
+	    MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) {
+		say("%s read-only: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* What no session may change: the kernel's settings, devices and
+ * cgroups; no user namespaces, modules or kexec. */
+static int
+vm_harden(struct vm *v)
+{
+	static const char *const off[][2] = {
+		{ "/proc/sys/user/max_user_namespaces", "0" },
+		{ "/proc/sys/kernel/kexec_load_disabled", "1" },
+		{ "/proc/sys/kernel/modules_disabled", "1" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(off) / sizeof(off[0]); i++)
+		if (write_file(off[i][0], off[i][1]) < 0) {
+			say("%s: %s", off[i][0], strerror(errno));
+			return -1;
+		}
+	/* (/proc/sysrq-trigger stays: root in the box may crash its own
+	 * kernel, which ends its box and nothing else.) */
+	if ((v->cgroup && read_only("/sys/fs/cgroup") < 0) ||
+	    read_only("/sys") < 0 || read_only("/proc/sys") < 0)
+		return -1;
+	return 0;
+}
+
+/* In a session's child, before it takes the profile's ids: no exec
+ * gains a capability the profile does not give. */
+static int
+vm_drop_caps(const struct vm *v)
+{
+	int c;
+
+	for (c = 0; c < 64; c++)
+		if (!(v->caps & (1ULL << c)) &&
+		    prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
+			return -1;
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 &&
+	    errno != EINVAL)
+		return -1;
+	return 0;
+}
+
+/* After the profile's ids are taken: root keeps the profile's
+ * capabilities and no others (another user has none left). */
+static int
+vm_root_caps(const struct vm *v)
+{
+	struct __user_cap_header_struct h;
+	struct __user_cap_data_struct d[2];
+
+	if (v->uid == 0) {
+		memset(&h, 0, sizeof(h));
+		memset(d, 0, sizeof(d));
+		h.version = _LINUX_CAPABILITY_VERSION_3;
+		d[0].effective = d[0].permitted = (uint32_t)v->caps;
+		d[1].effective = d[1].permitted = (uint32_t)(v->caps >> 32);
+		if (syscall(SYS_capset, &h, d) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * The syscalls a container's seccomp filter refuses (lib/runtime/oci.c),
+ * refused to a VM's sessions too, with EPERM: the guest kernel is the
+ * box's, but its keyrings, BPF, io_uring, userfaultfd and the rest are
+ * where kernel exploits start, and an exploit of it is one step from
+ * QEMU.  Another architecture's calls (x32, or 32-bit ones) are refused
+ * whole.
+ */
+#if defined(__x86_64__)
+#define VM_AUDIT_ARCH	AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define VM_AUDIT_ARCH	AUDIT_ARCH_AARCH64
+#endif
+
+static int
+vm_seccomp(void)
+{
+#ifdef VM_AUDIT_ARCH
+	static const int denied[] = {
+#ifdef SYS_add_key
+	    SYS_add_key, SYS_request_key, SYS_keyctl,
+#endif
+	    SYS_bpf, SYS_perf_event_open, SYS_init_module,
+	    SYS_finit_module, SYS_delete_module, SYS_kexec_load,
+	    SYS_kexec_file_load, SYS_open_by_handle_at,
+	    SYS_name_to_handle_at, SYS_userfaultfd, SYS_mount, SYS_umount2,
+	    SYS_pivot_root, SYS_swapon, SYS_swapoff, SYS_reboot, SYS_setns,
+	    SYS_unshare, SYS_fsopen, SYS_fsmount, SYS_fsconfig,
+	    SYS_move_mount, SYS_open_tree, SYS_acct, SYS_lookup_dcookie,
+	    SYS_quotactl, SYS_syslog, SYS_clock_settime, SYS_settimeofday,
+	    SYS_adjtimex, SYS_clock_adjtime, SYS_io_uring_setup,
+	    SYS_io_uring_enter, SYS_io_uring_register, SYS_mount_setattr,
+	    SYS_fspick,
+#ifdef SYS_create_module
+	    SYS_create_module, SYS_get_kernel_syms, SYS_query_module,
+	    SYS_nfsservctl, SYS_uselib, SYS_ustat, SYS_sysfs, SYS__sysctl,
+	    SYS_iopl, SYS_ioperm,
+#endif
+	};
+	enum { N = sizeof(denied) / sizeof(denied[0]) };
+	struct sock_filter f[N + 8];
+	struct sock_fprog fprog;
+	size_t i, k = 0;
+
+	f[k++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+	    offsetof(struct seccomp_data, arch));
+	f[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+	    VM_AUDIT_ARCH, 1, 0);
+	f[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K,
+	    SECCOMP_RET_ERRNO | EPERM);
+	f[k++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+	    offsetof(struct seccomp_data, nr));
+	/* x32's numbers have bit 30 set. */
+	f[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K,
+	    0x40000000, (unsigned char)(N + 1), 0);
+	for (i = 0; i < N; i++)
+		f[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ |
+		    BPF_K, (unsigned)denied[i], (unsigned char)(N - i), 0);
+	f[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K,
+	    SECCOMP_RET_ALLOW);
+	f[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K,
+	    SECCOMP_RET_ERRNO | EPERM);
+	memset(&fprog, 0, sizeof(fprog));
+	fprog.len = (unsigned short)k;
+	fprog.filter = f;
+	return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &fprog, 0, 0);
+#else
+	return 0;
+#endif
 }
 
 /* The profile's tmpfs mounts (a read-only root's writable places). */
@@ -891,7 +1116,8 @@ vm_tmpfs(struct vm *v)
 		if (*p != '/')
 			continue;
 		mkdir(p, 0755);
-		if (mount("tmpfs", p, "tmpfs", MS_NOSUID | MS_NODEV, opts) < 0) {
+		if (mount("tmpfs", p, "tmpfs", MS_NOSUID | MS_NODEV |
+		    MS_NOEXEC, opts) < 0) {
 			say("tmpfs %s: %s", p, strerror(errno));
 			return -1;
 		}
@@ -958,7 +1184,7 @@ vm_open(void *arg, uint32_t chan)
 		return -1;
 	}
 	if (pid == 0) {
-		char me[32], home[256], name[64];
+		char home[256], name[64];
 		int fd;
 
 		/* Nothing of the link or of other sessions: a session
@@ -967,13 +1193,11 @@ vm_open(void *arg, uint32_t chan)
 			if (fd != sv[1])
 				close(fd);
 		unblock_all();
-		if (v->cgroup) {
-			snprintf(me, sizeof(me), "%ld", (long)getpid());
-			if (write_file(VM_CGROUP "/cgroup.procs", me) < 0)
-				_exit(1);
-		}
-		if (setgroups(v->ngroups, v->groups) < 0 ||
-		    setgid(v->gid) < 0 || setuid(v->uid) < 0)
+		if (vm_drop_caps(v) < 0 || setgroups(v->ngroups,
+		    v->groups) < 0 || setgid(v->gid) < 0 ||
+		    setuid(v->uid) < 0 || vm_root_caps(v) < 0 ||
+		    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+		    vm_seccomp() < 0)
 			_exit(1);
 		whoami(name, sizeof(name), home, sizeof(home));
 		if (chdir(home) < 0 && chdir("/") < 0)
@@ -1006,6 +1230,7 @@ vm_main(void)
 	static const int sigs[] = { SIGCHLD };
 	struct box_mux_opts o;
 	struct box_error err;
+	char shm[64];
 	struct vm v;
 
 	memset(&v, 0, sizeof(v));
@@ -1017,10 +1242,12 @@ vm_main(void)
 	/* Terminals, and shared memory. */
 	mkdir("/dev/pts", 0755);
 	mkdir("/dev/shm", 01777);
+	snprintf(shm, sizeof(shm), "mode=1777,size=%lld", v.shm > 0 ? v.shm :
+	    64LL << 20);
 	if (mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
 	    "gid=5,mode=620,ptmxmode=666") < 0 ||
-	    mount("shm", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV,
-	    "mode=1777,size=16m") < 0) {
+	    mount("shm", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+	    shm) < 0) {
 		say("/dev/pts, /dev/shm: %s", strerror(errno));
 		return 1;
 	}
@@ -1028,6 +1255,8 @@ vm_main(void)
 		return 1;
 	if (v.hostname[0] != '\0')
 		sethostname(v.hostname, strlen(v.hostname));
+	if (vm_loopback() < 0 || vm_harden(&v) < 0)
+		return 1;
 	if ((v.sigfd = sigfd_for(sigs, 1)) < 0 || (v.link = vm_port()) < 0) {
 		say("no link to the host: %s", strerror(errno));
 		return 1;

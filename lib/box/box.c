@@ -342,7 +342,28 @@ pool_drop(struct box_ctx *ctx, const struct box_pooled *pb, const char *why,
 	box_log_context(NULL, NULL, NULL);
 }
 
-/* Make one box for p's pool, paused. */
+#define POOL_WARM_MS	30000	/* for the warm-up session */
+
+/* A first session in a new pooled box (`true`, through the profile's
+ * shell, as its user); its status does not matter, its start does. */
+static int
+pool_warm(struct box_ctx *ctx, const struct box_profile *p, const char *id,
+    const char *ref, struct box_error *err)
+{
+	int fd, status;
+
+	if ((fd = box_runtime_agent(ctx->rt, id, ref, err)) < 0 ||
+	    box_session_quiet(fd, p, "true", POOL_WARM_MS, &status,
+	    err) < 0)
+		return box_error_wrap(err, "pooled box %s: its first session",
+		    id);
+	if (status != 0)
+		box_log(LOG_WARNING, "pooled box %s: `true` through %s exited "
+		    "with %d", id, p->shell, status);
+	return 0;
+}
+
+/* Make one box for p's pool, warmed, then paused. */
 static int
 pool_make(struct box_ctx *ctx, const struct box_profile *p,
     struct box_error *err)
@@ -368,6 +389,17 @@ pool_make(struct box_ctx *ctx, const struct box_profile *p,
 	if (box_ctx_runtime(ctx, p, err) < 0 ||
 	    ctx->rt->ops->create(ctx->rt, &spec, ref, sizeof(ref), err) < 0) {
 		box_state_pool_remove(ctx->st, id, &e2);
+		box_log_context(NULL, NULL, NULL);
+		return -1;
+	}
+	/* Its first session is the guest's: warmed now (the agent, the
+	 * account, the shell), since the first process a box starts is
+	 * slow (a cold page cache, a gVisor sandbox's or an emulated
+	 * CPU's first run of that code).  A box whose agent does not
+	 * answer is not one to hand out. */
+	if (pool_warm(ctx, p, id, ref, err) < 0) {
+		box_state_pool_remove(ctx->st, id, &e2);
+		ctx->rt->ops->destroy(ctx->rt, id, ref, &e2);
 		box_log_context(NULL, NULL, NULL);
 		return -1;
 	}

@@ -25,6 +25,7 @@
  * Debian's cloud kernel, busybox, the virtio modules).  KVM where it really
  * works (a bounded boot test, remembered), TCG otherwise.
  */
+#include <sys/capability.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -61,6 +62,11 @@
 #define VM_CONSOLE_MAX		65536	/* the console's ring, bytes */
 #define VM_PROBE_SECONDS	10	/* a KVM boot test */
 #define VM_OVERHEAD		(256LL << 20)	/* QEMU beyond guest RAM */
+/* The guest kernel's own, beyond the box's memory: a VM has RAM for both,
+ * and the box's processes are limited to the profile's memory by a
+ * cgroup inside it, as in a container (tmpfs pages count). */
+#define VM_KERNEL_RAM		(96LL << 20)
+#define VM_MEMORY_MIN		(32LL << 20)
 #define VM_TB_MB		64	/* TCG's translation cache */
 #define VM_CGROUP_NAME		"sshbox"
 /* QEMU's -name: also how its process is told from any other. */
@@ -1114,6 +1120,30 @@ vm_initrd(const char *bundle, const char *base, const char *agent,
 }
 
 /* Run a program of root's to its end (qemu-img). */
+/* The profile's capabilities as the kernel numbers them: a session in
+ * the VM gets these and no others (box-agent --vm). */
+static int
+vm_caps(const struct box_profile *p, unsigned long long *mask,
+    struct box_error *err)
+{
+	char name[48];
+	cap_value_t v;
+	size_t i, j;
+
+	*mask = 0;
+	for (i = 0; i < p->ncap_add && i < BOX_PROFILE_MAX_CAPS; i++) {
+		snprintf(name, sizeof(name), "cap_%s", p->cap_add[i]);
+		for (j = 0; name[j] != '\0'; j++)
+			name[j] = (char)tolower((unsigned char)name[j]);
+		if (cap_from_name(name, &v) < 0 || v < 0 || v > 63)
+			return box_error_set(err, BOX_E_CONFIG, 0, "profile "
+			    "%s: capability %s is not known here", p->name,
+			    p->cap_add[i]);
+		*mask |= 1ULL << v;
+	}
+	return 0;
+}
+
 static int
 vm_run(const char *path, char *const argv[], struct box_error *err)
 {
@@ -1227,6 +1257,7 @@ vm_create(struct box_runtime *rt, const struct box_spec *spec, char *ref,
 	uid_t vuid, uuid;
 	gid_t vgid, ugid;
 	long qpid, mpid, ncpu;
+	unsigned long long caps;
 	int64_t memory;
 	int dfd = -1, n;
 	struct pollfd unused;
@@ -1287,13 +1318,13 @@ vm_create(struct box_runtime *rt, const struct box_spec *spec, char *ref,
 			goto fail;
 	}
 	memory = p->memory > 0 ? p->memory : 512LL << 20;
-	if (memory < 128LL << 20) {
+	if (memory < VM_MEMORY_MIN) {
 		box_error_set(err, BOX_E_CONFIG, 0, "profile %s: a microVM "
-		    "needs memory: 128m at least", p->name);
+		    "needs memory: 32m at least", p->name);
 		goto fail;
 	}
-	if (vm_cgroup_make(rt, spec->box_id, memory + VM_OVERHEAD, procs,
-	    sizeof(procs), err) < 0)
+	if (vm_cgroup_make(rt, spec->box_id, memory + VM_KERNEL_RAM +
+	    VM_OVERHEAD, procs, sizeof(procs), err) < 0)
 		goto fail;
 	ncpu = p->nano_cpus > 0 ? (long)((p->nano_cpus + 999999999) /
 	    1000000000) : 1;
@@ -1302,7 +1333,8 @@ vm_create(struct box_runtime *rt, const struct box_spec *spec, char *ref,
 	if (ncpu < 1)
 		ncpu = 1;
 	snprintf(name, sizeof(name), VM_NAME_FMT, spec->box_id);
-	snprintf(mem, sizeof(mem), "%lldM", (long long)(memory >> 20));
+	snprintf(mem, sizeof(mem), "%lldM", (long long)((memory +
+	    VM_KERNEL_RAM + (1 << 20) - 1) >> 20));
 	snprintf(smp, sizeof(smp), "%ld", ncpu);
 	if (strcmp(accel, "kvm") == 0) {
 		snprintf(accelarg, sizeof(accelarg), "kvm");
@@ -1319,12 +1351,15 @@ vm_create(struct box_runtime *rt, const struct box_spec *spec, char *ref,
 		snprintf(groups + l, sizeof(groups) - l, "%s%lu", i ? "," : "",
 		    (unsigned long)gids[i]);
 	}
+	if (vm_caps(p, &caps, err) < 0)
+		goto fail;
 	n = snprintf(append, sizeof(append), "console=ttyS0 quiet panic=-1 "
 	    "reboot=t%s sshbox.hostname=box-%.8s sshbox.uid=%lu sshbox.gid=%lu "
-	    "sshbox.groups=%s sshbox.pids=%lld%s", box_vm_tsc_arg(accel),
-	    spec->box_id,
+	    "sshbox.groups=%s sshbox.pids=%lld sshbox.mem=%lld sshbox.caps=%llx "
+	    "sshbox.shm=%lld%s", box_vm_tsc_arg(accel), spec->box_id,
 	    (unsigned long)uuid, (unsigned long)ugid, groups[0] ? groups : "",
-	    (long long)(p->pids > 0 ? p->pids : 0),
+	    (long long)(p->pids > 0 ? p->pids : 0), (long long)memory, caps,
+	    (long long)(p->shm_size > 0 ? p->shm_size : 16LL << 20),
 	    p->read_only ? " sshbox.ro=1" : "");
 	if (p->disk > 0 && n > 0 && (size_t)n < sizeof(append))
 		n += snprintf(append + n, sizeof(append) - (size_t)n,

@@ -950,6 +950,64 @@ loop(struct sess *s, int *status, struct box_error *err)
 }
 
 int
+box_session_quiet(int agent_fd, const struct box_profile *p,
+    const char *command, int timeout_ms, int *status, struct box_error *err)
+{
+	static struct box_session_opts o;
+	static struct sess s;
+	struct box_agent_frame f;
+	struct box_agent_exit ex;
+	char why[BOX_AGENT_FAIL_MAX + 1];
+	int64_t end = box_now_ms() + timeout_ms;
+	struct box_error e2;
+	int rc = -1;
+
+	memset(&o, 0, sizeof(o));
+	memset(&s, 0, sizeof(s));
+	o.command = command;
+	o.profile = p;
+	s.o = &o;
+	*status = -1;
+	if (box_agent_conn_init(&s.c, agent_fd, 1, err) < 0) {
+		close(agent_fd);
+		return -1;
+	}
+	set_nonblock(agent_fd);
+	if (start(&s, err) < 0)
+		goto out;
+	/* No input.  The process may have ended and the agent closed the
+	 * connection already: its EXIT is read all the same. */
+	box_agent_send(agent_fd, BOX_AGF_EOF, NULL, 0, NULL, 0, END_MS, &e2);
+	for (;;) {
+		int left = (int)(end - box_now_ms());
+
+		if (wait_frame(&s, &f, left > 0 ? left : 0, err) < 0)
+			goto out;
+		if (f.type == BOX_AGF_STDOUT || f.type == BOX_AGF_STDERR)
+			continue;
+		if (f.type == BOX_AGF_EXIT) {
+			if (box_agent_parse_exit(&f, &ex, err) < 0)
+				goto out;
+			*status = ex.signalled ? 128 + ex.value : ex.value;
+			rc = 0;
+			goto out;
+		}
+		if (f.type == BOX_AGF_FAIL) {
+			box_agent_parse_fail(&f, why, sizeof(why));
+			box_error_set(err, BOX_E_RUNTIME, 0, "the box's agent: "
+			    "%s", why);
+		} else
+			box_error_set(err, BOX_E_RUNTIME, 0, "the box's agent "
+			    "answered out of turn");
+		goto out;
+	}
+out:
+	box_agent_conn_free(&s.c);
+	close(agent_fd);
+	return rc;
+}
+
+int
 box_session_run(int agent_fd, const struct box_session_opts *o,
     int *status, struct box_error *err)
 {

@@ -79,6 +79,19 @@ int	box_session_run(int agent_fd, const struct box_session_opts *o,
 	    int *status, struct box_error *err);
 
 /*
+ * A session nobody watches: command (through the profile's shell, as the
+ * profile's user, no terminal, no input) runs in the box over agent_fd
+ * (closed on return) and its output is discarded; *status is its exit
+ * status.  For a pooled box, made ready before a guest takes it: its
+ * first session then finds the agent, the account and the shell warm.
+ * 0 when the process ran (whatever its status), -1 with err set when the
+ * agent did not start it or did not answer within timeout_ms.
+ */
+int	box_session_quiet(int agent_fd, const struct box_profile *p,
+	    const char *command, int timeout_ms, int *status,
+	    struct box_error *err);
+
+/*
  * The audit detail of a session (sshbox-audit(5)): its history id,
  * terminal and command at start; with res, how it ended (exit status,
  * reason, seconds, bytes each way).  The command comes last and whole up

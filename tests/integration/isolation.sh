@@ -1,5 +1,6 @@
 #!/bin/bash
-# Containment, shown from inside real boxes through real sessions: a fork
+# Containment, shown from inside real boxes through real sessions (a
+# container, a gVisor sandbox or a microVM, SSHBOX_TEST_RUNTIME): a fork
 # bomb stops at the pids limit, a memory hog is OOM-killed inside its own
 # cgroup, a disk fill ends in ENOSPC on the box's tmpfs without touching
 # the bastion's disk, a box without a network has only its own loopback,
@@ -39,22 +40,32 @@ cg_dir() {	# cg_dir KEY CONTROLLER: the box's cgroup directory on the host
 	fi
 }
 
-cg_val() {	# cg_val DIR FILE KEY: N from the line "KEY N"
-	awk -v k="$3" '$1 == k { print $2 }' "$1/$2" 2>/dev/null
+# cg_read KEY CONTROLLER FILE: a file of the box's cgroup.  A microVM's
+# limits are those of a cgroup inside the guest, read through a session.
+cg_read() {
+	if [ "$TEST_RUNTIME" = microvm ]; then
+		gssh "$1" "cat /sys/fs/cgroup/box/$3" </dev/null 2>/dev/null
+	else
+		cat "$(cg_dir "$1" "$2")/$3" 2>/dev/null
+	fi
+}
+
+cg_val() {	# cg_val KEY CONTROLLER FILE NAME: N from the line "NAME N"
+	cg_read "$1" "$2" "$3" | awk -v k="$4" '$1 == k { print $2 }'
 }
 
 oom_kills() {	# oom_kills KEY: processes the OOM killer took in the box
-	d=$(cg_dir "$1" memory)
-	if [ -f "$d/memory.events" ]; then
-		cg_val "$d" memory.events oom_kill
+	if [ "$TEST_RUNTIME" = microvm ] ||
+		[ -f "$(cg_dir "$1" memory)/memory.events" ]; then
+		cg_val "$1" memory memory.events oom_kill
 	else
-		cg_val "$d" memory.oom_control oom_kill
+		cg_val "$1" memory memory.oom_control oom_kill
 	fi
 }
 
 between() { [ -n "$1" ] && [ "$1" -ge "$2" ] && [ "$1" -le "$3" ]; }	# between N LO HI
 
-pids_hits() { cg_val "$(cg_dir "$1" pids)" pids.events max; }	# forks refused
+pids_hits() { cg_val "$1" pids pids.events max; }	# forks refused
 
 # probes KEY: runs "NAME<tab>SHELL CODE" lines from stdin in the box, one
 # line "NAME|STATUS|OUTPUT" each, into $T/probes.KEY.
@@ -86,7 +97,7 @@ t_is "attacker's box is up" "$(gssh g 'echo up' </dev/null)" up
 # sandbox's own threads, lib/runtime/oci.c.)
 pids_max=64
 [ "$TEST_RUNTIME" = runsc ] && pids_max=$((64 + 256))
-t_is "box has a pids limit of 64" "$(cat "$(cg_dir g pids)/pids.max")" "$pids_max"
+t_is "box has a pids limit of 64" "$(cg_read g pids pids.max)" "$pids_max"
 t_is "no fork refused in the box yet" "$(pids_hits g)" 0
 
 if [ "$TEST_RUNTIME" = runsc ]; then
@@ -120,14 +131,20 @@ else
 # The bomb: 500 background sleeps from an inner shell, which dies at the
 # first refused fork.  The outer shell then only uses builtins (a fork
 # would fail too): it counts the processes, waits for a line on stdin
-# while the box is full, then kills the sleeps it recorded.
+# while the box is full, then kills the sleeps it recorded.  (In a
+# microVM /proc shows the guest kernel's threads too: the box's processes
+# are those of its cgroup, whose count it reads while no session can
+# start there.)
 mkfifo "$T/bomb.in"
 # shellcheck disable=SC2016
 gssh g 'rm -f /tmp/bomb
 sh -c '\''n=0; while [ $n -lt 500 ]; do sleep 300 & echo $! >> /tmp/bomb; n=$((n+1)); done; echo "all $n started"'\''
-set -- /proc/[0-9]*; np=$#; n=0
+cg=/sys/fs/cgroup/box
+if [ -r $cg/cgroup.procs ]; then np=0; while read -r p; do np=$((np+1)); done < $cg/cgroup.procs
+read -r cur < $cg/pids.current; else set -- /proc/[0-9]*; np=$#; cur=; fi
+n=0
 while read -r p; do n=$((n+1)); done < /tmp/bomb
-echo "full procs=$np started=$n"
+echo "full procs=$np started=$n cur=$cur"
 read -r go
 while read -r p; do kill "$p"; done < /tmp/bomb
 echo released' <"$T/bomb.in" >"$T/bomb.out" 2>"$T/bomb.err" &
@@ -145,9 +162,12 @@ t_ok "the bomb got far, but not its 500 processes (${started:-none})" \
 	between "$started" 30 499
 t_ok "processes in the box at or below 64 (saw ${procs:-none})" \
 	between "$procs" 1 64
-cur=$(cat "$(cg_dir g pids)/pids.current")
+if [ "$TEST_RUNTIME" = microvm ]; then
+	cur=$(printf '%s' "$full" | sed -n 's/.*cur=\([0-9]*\).*/\1/p')
+else
+	cur=$(cat "$(cg_dir g pids)/pids.current")
+fi
 t_ok "the box's pids cgroup is full but at most 64 ($cur)" between "$cur" 60 64
-t_ok "the kernel counted refused forks" [ "$(pids_hits g)" -gt 0 ]
 t_is "while it is full, the neighbour's box answers" \
 	"$(gssh n 'echo up' </dev/null)" up
 t_is "and forks freely" "$(gssh n 'for i in 1 2 3; do (true); done; echo $(echo ok)' </dev/null)" ok
@@ -156,6 +176,7 @@ exec 7>&-
 wait "$bomb"; rc=$?
 t_is "the bomb's own session survives and ends cleanly" "$rc" 0
 t_like "it released what it held" "$(cat "$T/bomb.out")" '^released$'
+t_ok "the kernel counted refused forks" [ "$(pids_hits g)" -gt 0 ]
 g_ok() { [ "$(gssh g 'echo $(echo ok)' </dev/null 2>/dev/null)" = ok ]; }
 t_ok "the guest's next session works again" wait_for 30 g_ok
 t_is "the neighbour saw no refused fork" "$(pids_hits n)" 0
@@ -166,6 +187,11 @@ fi
 
 # ---------------------------------------------------------- 2. memory hog
 mem_limit() {	# mem_limit KEY: the box's memory limit, and with swap
+	if [ "$TEST_RUNTIME" = microvm ]; then
+		_m=$(cg_read "$1" memory memory.max) _s=$(cg_read "$1" memory memory.swap.max)
+		echo "$_m $(( _m + ${_s:-0} ))"
+		return
+	fi
 	_d=$(cg_dir "$1" memory)
 	if [ -f "$_d/memory.max" ]; then
 		echo "$(cat "$_d/memory.max") $(( $(cat "$_d/memory.max") + $(cat "$_d/memory.swap.max" 2>/dev/null || echo 0) ))"

@@ -188,12 +188,7 @@ write_profile() {	# write_profile NAME [EXTRA YAML LINES...]
 		echo "user: guest"
 		echo "shell: /bin/sh"
 		echo "workdir: /home/guest"
-		# A microVM's kernel needs more than a container.
-		if [ "$TEST_RUNTIME" = microvm ]; then
-			echo "memory: 256m"
-		else
-			echo "memory: 64m"
-		fi
+		echo "memory: 64m"
 		echo "pids: 64"
 		for l in "$@"; do echo "$l"; done
 	} > "$T/profiles/$name.yaml"

@@ -71,6 +71,7 @@ t_is "a reconnect finds the same box" "$(gssh k 'cmp -s /tmp/blob /tmp/blob && h
 probe=$(gssh k 'exec 2>&1; cat /proc/1/cmdline | tr "\0" " "; echo;
 	ls /sys/class/net | tr "\n" " "; echo;
 	awk "/MemTotal/ { print \"mem\", int(\$2 / 1024) }" /proc/meminfo;
+	echo "memory $(cat /sys/fs/cgroup/box/memory.max) swap $(cat /sys/fs/cgroup/box/memory.swap.max)";
 	echo "cpus $(grep -c ^processor /proc/cpuinfo)";
 	echo "pids $(cat /sys/fs/cgroup/box/pids.max)";
 	echo "cg $(cat /proc/self/cgroup)";
@@ -78,7 +79,8 @@ probe=$(gssh k 'exec 2>&1; cat /proc/1/cmdline | tr "\0" " "; echo;
 	grep -c " /home\| /usr/local/var\| /tmp/sshbox" /proc/mounts | sed "s/^/hostmounts /"' </dev/null)
 t_like "the agent is the guest kernel's init" "$probe" "^/.sshbox/box-agent --vm $"
 t_like "no network interface but loopback" "$probe" "^lo $"
-t_like "the profile's memory is the VM's (256m)" "$probe" "^mem 2[0-5][0-9]$"
+t_like "the profile's memory (64m) limits the box's cgroup in the guest, no swap" "$probe" "^memory 67108864 swap 0$"
+t_like "  the machine has 96m more for its kernel" "$probe" "^mem 1[0-5][0-9]$"
 t_like "one vCPU" "$probe" "^cpus 1$"
 t_like "the profile's process limit, in the guest" "$probe" "^pids 64$"
 t_like "  every session under it" "$probe" "^cg 0::/box$"
@@ -116,7 +118,7 @@ t_is "  which is empty" "$(ls -A "$OD/$b/empty" | wc -l)" 0
 mcg=$(awk -F: '$2 == "memory" { print $3 }' "/proc/$qpid/cgroup")
 t_is "  in a memory cgroup of its own" "$mcg" "/sshbox/$INSTANCE/$b"
 t_is "  limited to the guest's memory and QEMU's own" \
-	"$(cat "/sys/fs/cgroup/memory$mcg/memory.limit_in_bytes")" $(( (256 + 256) * 1024 * 1024 ))
+	"$(cat "/sys/fs/cgroup/memory$mcg/memory.limit_in_bytes")" $(( (64 + 96 + 256) * 1024 * 1024 ))
 t_is "  no network device on the command line" "$(tr '\0' '\n' < "/proc/$qpid/cmdline" | grep -c 'netdev\|virtio-net\|-nic')" 0
 t_is "the link to the guest runs as the VM account too" "$(ps -o user= -p "$mpid")" "$VM_USER"
 t_is "  and is the peer box-shell checks" "$(stat -c %U "$RUNTIME_DIR/$INSTANCE/$b/agent.sock")" "$VM_USER"

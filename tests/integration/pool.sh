@@ -27,7 +27,7 @@ DB=$T/state/state.db
 pool_ids() { sqlite3 "$DB" "SELECT id FROM pool WHERE profile = '$1' AND status = 'ready' ORDER BY id" 2>/dev/null; }
 pool_n() { pool_ids "$1" | grep -c .; }
 state_of() { runc --root "$OD/.runc" state "sshbox-$1" 2>/dev/null | jq -r .status 2>/dev/null | grep . || echo none; }
-reap() { runuser -u "$BOX_USER" -- $REAPER --once --json 2>/dev/null; }
+reap() { runuser -u "$BOX_USER" -- $REAPER --once --json 2>>"$T/reap.err"; }
 guest() {	# guest KEY PROFILE: a key bound to an invite for PROFILE
 	new_key "$1"
 	gssh "$1" redeem --bind-only "$(new_invite --profile "$2")" </dev/null >/dev/null 2>&1
@@ -148,6 +148,22 @@ out=$(reap)
 t_is "a pool row stuck being made: dropped" "$(jq -r .pool_replaced <<<"$out")" 1
 t_is "  the row is gone" "$(sqlite3 "$DB" "SELECT count(*) FROM pool WHERE id = 'dead000000000000'")" 0
 t_is "  and the pool is whole" "$(pool_n pl)" 2
+
+# ------------------------------------------- a pooled box is warmed first
+# Before it is paused, a pooled box runs one session (`true` through the
+# profile's shell, as its user), so that a guest's first session finds
+# everything warm.  A box that cannot run it is not pooled: a profile
+# whose shell does not exist gets an error and no pooled box, and nothing
+# of the attempt is left.
+PROFILE_IMAGE=t/pool:latest write_profile badsh "runtime: runc" "pool: 1"
+sed -i 's|^shell: /bin/sh$|shell: /bin/no-such-shell|' "$T/profiles/badsh.yaml"
+before=$(ls "$OD" | grep -c .)
+out=$(runuser -u "$BOX_USER" -- $REAPER --once --json 2>"$T/badsh.err")
+t_is "a pooled box whose first session cannot start: not pooled, an error" \
+	"$(jq -c '{pool_made, errors}' <<<"$out"):$(pool_n badsh)" '{"pool_made":0,"errors":1}:0'
+t_like "  the reaper says why" "$(cat "$T/badsh.err")" "first session.*no-such-shell"
+t_is "  and its box is gone" "$(ls "$OD" | grep -c .)" "$before"
+rm -f "$T/profiles/badsh.yaml"
 
 # -------------------------------------------------------- the pool shrinks
 PROFILE_IMAGE=t/pool:latest write_profile pl "runtime: runc" "pool: 1"

@@ -418,7 +418,7 @@ test_end_to_end(void)
 
 	if (access(AGENT_BINARY, X_OK) < 0 || mkdtemp(dir) == NULL ||
 	    start_agent() < 0) {
-		skip(25, "box-agent is not built here");
+		skip(29, "box-agent is not built here");
 		return;
 	}
 	for (mode = 0; mode < 2; mode++) {
@@ -454,6 +454,22 @@ test_end_to_end(void)
 			    "arrive whole", m);
 			ok(r.rc == BOX_SESSION_EXITED && atoi(r.out) == 300000,
 			    name);
+			/* A process that closes its input while the guest
+			 * still sends (more than every buffer on the way):
+			 * the rest is dropped, the session goes on to its
+			 * end and status. */
+			{
+				static char huge[2000001];
+
+				memset(huge, 'a', sizeof(huge) - 1);
+				session("exec 0<&-; sleep 1; echo done; exit 5",
+				    huge, mode, &r);
+			}
+			snprintf(name, sizeof(name), "%s: input the process "
+			    "closed: dropped, the session ends normally", m);
+			ok(r.rc == BOX_SESSION_EXITED && r.status == 5 &&
+			    strcmp(r.out, "done\n") == 0, name);
+			diag("rc %d status %d out %s", r.rc, r.status, r.out);
 		}
 		session("kill -TERM $$", NULL, mode, &r);
 		snprintf(name, sizeof(name), "%s: killed by a signal is 128 "
@@ -512,6 +528,19 @@ test_end_to_end(void)
 		    strstr(e.msg, "cannot start /nonexistent/sh") != NULL,
 		    "a missing shell: the agent's one line");
 		diag("%s", e.msg);
+		/* A quiet session (a pooled box's warm-up): its status,
+		 * its output (more than the connection holds) discarded;
+		 * a missing shell is an error. */
+		strcpy(p.shell, "/bin/sh");
+		st = -1;
+		ok(box_session_quiet(connect_agent(), &p, "head -c 1000000 "
+		    "/dev/zero; echo x >&2; exit 4", 30000, &st, &e) == 0 &&
+		    st == 4, "a quiet session: its exit status, its output "
+		    "discarded");
+		strcpy(p.shell, "/nonexistent/sh");
+		ok(box_session_quiet(connect_agent(), &p, "true", 30000, &st,
+		    &e) == -1 && strstr(e.msg, "cannot start /nonexistent/sh")
+		    != NULL, "a quiet session with a missing shell: an error");
 	}
 	/* TCP: a stream to a port, its end of input shut down, its end the
 	 * session's (status 0); a port nobody listens on: one line. */
