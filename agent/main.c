@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include <sys/mount.h>
+#include <sys/sysmacros.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 
@@ -1041,12 +1042,13 @@ vm_root_caps(const struct vm *v)
 #define VM_AUDIT_ARCH	AUDIT_ARCH_X86_64
 #elif defined(__aarch64__)
 #define VM_AUDIT_ARCH	AUDIT_ARCH_AARCH64
+#else
+#error "box-agent --vm: no seccomp filter for this architecture"
 #endif
 
 static int
 vm_seccomp(void)
 {
-#ifdef VM_AUDIT_ARCH
 	static const int denied[] = {
 #ifdef SYS_add_key
 	    SYS_add_key, SYS_request_key, SYS_keyctl,
@@ -1069,7 +1071,8 @@ vm_seccomp(void)
 #endif
 	};
 	enum { N = sizeof(denied) / sizeof(denied[0]) };
-	struct sock_filter f[N + 8];
+	_Static_assert(N + 1 < 256, "a BPF jump spans at most 255");
+	struct sock_filter f[N + 9];	/* 7 before the list, 2 after */
 	struct sock_fprog fprog;
 	size_t i, k = 0;
 
@@ -1081,6 +1084,13 @@ vm_seccomp(void)
 	    SECCOMP_RET_ERRNO | EPERM);
 	f[k++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
 	    offsetof(struct seccomp_data, nr));
+	/* clone3 passes its flags in memory, where a filter cannot look
+	 * (CLONE_INTO_CGROUP would leave the box's cgroup): ENOSYS, so that
+	 * libc falls back to clone, as in a container. */
+	f[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+	    SYS_clone3, 0, 1);
+	f[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K,
+	    SECCOMP_RET_ERRNO | ENOSYS);
 	/* x32's numbers have bit 30 set. */
 	f[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K,
 	    0x40000000, (unsigned char)(N + 1), 0);
@@ -1091,13 +1101,14 @@ vm_seccomp(void)
 	    SECCOMP_RET_ALLOW);
 	f[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K,
 	    SECCOMP_RET_ERRNO | EPERM);
+	if (k != sizeof(f) / sizeof(f[0])) {
+		errno = EINVAL;
+		return -1;
+	}
 	memset(&fprog, 0, sizeof(fprog));
 	fprog.len = (unsigned short)k;
 	fprog.filter = f;
 	return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &fprog, 0, 0);
-#else
-	return 0;
-#endif
 }
 
 /* The profile's tmpfs mounts (a read-only root's writable places). */
@@ -1123,6 +1134,54 @@ vm_tmpfs(struct vm *v)
 		}
 	}
 	return 0;
+}
+
+/*
+ * The sessions' /dev, once the link is open: a container's, not the
+ * kernel's (whose every node, the disk, the console, userfaultfd and the
+ * rest, is root's to open): null, zero, full, random, urandom, tty, a
+ * devpts of its own and the profile's /dev/shm.
+ */
+static int
+vm_dev(struct vm *v)
+{
+	static const struct { const char *name; int major, minor; } nodes[] = {
+		{ "null", 1, 3 }, { "zero", 1, 5 }, { "full", 1, 7 },
+		{ "random", 1, 8 }, { "urandom", 1, 9 }, { "tty", 5, 0 },
+	};
+	static const char *const links[][2] = {
+		{ "pts/ptmx", "/dev/ptmx" }, { "/proc/self/fd", "/dev/fd" },
+		{ "/proc/self/fd/0", "/dev/stdin" },
+		{ "/proc/self/fd/1", "/dev/stdout" },
+		{ "/proc/self/fd/2", "/dev/stderr" },
+	};
+	char path[64], shm[64];
+	size_t i;
+
+	snprintf(shm, sizeof(shm), "mode=1777,size=%lld", v->shm > 0 ?
+	    v->shm : 64LL << 20);
+	if (mount("tmpfs", "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC,
+	    "mode=755,size=64k") < 0)
+		goto fail;
+	for (i = 0; i < sizeof(nodes) / sizeof(nodes[0]); i++) {
+		snprintf(path, sizeof(path), "/dev/%s", nodes[i].name);
+		if (mknod(path, S_IFCHR | 0666, makedev(nodes[i].major,
+		    nodes[i].minor)) < 0 || chmod(path, 0666) < 0)
+			goto fail;
+	}
+	for (i = 0; i < sizeof(links) / sizeof(links[0]); i++)
+		if (symlink(links[i][0], links[i][1]) < 0)
+			goto fail;
+	if (mkdir("/dev/pts", 0755) < 0 || mkdir("/dev/shm", 01777) < 0 ||
+	    mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
+	    "newinstance,gid=5,mode=620,ptmxmode=666") < 0 ||
+	    mount("shm", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV |
+	    MS_NOEXEC, shm) < 0)
+		goto fail;
+	return 0;
+fail:
+	say("/dev: %s", strerror(errno));
+	return -1;
 }
 
 /* /dev/vportNpM of the port the host named sshbox.agent. */
@@ -1230,7 +1289,6 @@ vm_main(void)
 	static const int sigs[] = { SIGCHLD };
 	struct box_mux_opts o;
 	struct box_error err;
-	char shm[64];
 	struct vm v;
 
 	memset(&v, 0, sizeof(v));
@@ -1238,19 +1296,8 @@ vm_main(void)
 	vm_cmdline(&v);
 	if (getpid() != 1)
 		say("--vm: not the init of a VM (pid %ld)", (long)getpid());
-	/* /proc, /sys and /dev come from the initrd (mount --move). */
-	/* Terminals, and shared memory. */
-	mkdir("/dev/pts", 0755);
-	mkdir("/dev/shm", 01777);
-	snprintf(shm, sizeof(shm), "mode=1777,size=%lld", v.shm > 0 ? v.shm :
-	    64LL << 20);
-	if (mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
-	    "gid=5,mode=620,ptmxmode=666") < 0 ||
-	    mount("shm", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-	    shm) < 0) {
-		say("/dev/pts, /dev/shm: %s", strerror(errno));
-		return 1;
-	}
+	/* /proc and /sys come from the initrd (mount --move); so does the
+	 * kernel's /dev, until the link is open. */
 	if (vm_cgroup(&v) < 0 || vm_tmpfs(&v) < 0)
 		return 1;
 	if (v.hostname[0] != '\0')
@@ -1261,6 +1308,8 @@ vm_main(void)
 		say("no link to the host: %s", strerror(errno));
 		return 1;
 	}
+	if (vm_dev(&v) < 0)
+		return 1;
 	say("serving sessions (processes limited: %s)", v.cgroup ? "yes" :
 	    "no");
 	memset(&o, 0, sizeof(o));

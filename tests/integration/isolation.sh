@@ -291,7 +291,9 @@ if command -v gcc >/dev/null && cat > "$T/probe.c" <<'EOC' &&
 /* Try one thing a box must refuse; print "WHAT: allowed" or the errno. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -332,6 +334,20 @@ main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "userns") == 0)
 		return report("userns", unshare(CLONE_NEWUSER));
+	if (strcmp(argv[1], "clone3") == 0) {	/* into the root cgroup */
+		unsigned long long a[11];
+		int fd = open("/sys/fs/cgroup", O_RDONLY | O_DIRECTORY);
+		long rc;
+
+		memset(a, 0, sizeof(a));
+		a[0] = 0x200000000ULL;	/* CLONE_INTO_CGROUP */
+		a[4] = SIGCHLD;		/* exit_signal */
+		a[10] = fd < 0 ? 0 : (unsigned long long)fd;	/* cgroup */
+		rc = syscall(SYS_clone3, a, sizeof(a));
+		if (rc == 0)
+			_exit(0);
+		return report("clone3", rc);
+	}
 	return 2;
 }
 EOC
@@ -415,13 +431,20 @@ t_is "r: really root in the box" "$(res r id)" '0|0'
 t_is "r: root holds only SETUID+SETGID, no_new_privs, seccomp filter" "$(res r caps)" \
 	"0|CapEff: 00000000000000c0 CapBnd: 00000000000000c0 $nnp$filt"
 t_is "r: the hostname is unchanged" "$(gssh r hostname </dev/null)" "box-$(box_of r | cut -c1-8)"
+if [ "$TEST_RUNTIME" = microvm ]; then
+	# The guest kernel's own /dev (its disk, console, userfaultfd and
+	# the rest, all root's) is replaced before any session.
+	t_is "r: the VM's /dev is a container's, none of its kernel's devices" \
+		"$(gssh r 'ls /dev | tr "\n" " "' </dev/null)" \
+		"fd full null ptmx pts random shm stderr stdin stdout tty urandom zero "
+fi
 
 if [ -n "$P" ]; then
 	# The guest (test profile: writable root, so its home is not noexec).
 	t_is "g: the probe arrives" "$(gssh g 'cat > probe && chmod +x probe && ./probe euid' <"$P" 2>&1)" 1000
-	cs="keyctl add_key bpf userns"
+	cs="keyctl add_key bpf userns clone3"
 	if [ "$TEST_RUNTIME" = runsc ]; then
-		cs="keyctl add_key bpf"
+		cs="keyctl add_key bpf clone3"
 		t_like "g: userns: gVisor's own, for the guest" \
 			"$(gssh g "./probe userns" </dev/null 2>&1)" "^userns: allowed"
 	fi
