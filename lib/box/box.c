@@ -392,11 +392,11 @@ pool_make(struct box_ctx *ctx, const struct box_profile *p,
 		box_log_context(NULL, NULL, NULL);
 		return -1;
 	}
-	/* Its first session is the guest's: warmed now (the agent, the
-	 * account, the shell), since the first process a box starts is
-	 * slow (a cold page cache, a gVisor sandbox's or an emulated
-	 * CPU's first run of that code).  A box whose agent does not
-	 * answer is not one to hand out. */
+	/* The guest's first session is not the box's first: the first
+	 * process a box starts is slow (a cold page cache, a gVisor
+	 * sandbox's or an emulated CPU's first run of that code), so one
+	 * runs now, warming the agent, the account and the shell.  A box
+	 * whose agent does not answer is not one to hand out. */
 	if (pool_warm(ctx, p, id, ref, err) < 0) {
 		box_state_pool_remove(ctx->st, id, &e2);
 		ctx->rt->ops->destroy(ctx->rt, id, ref, &e2);
