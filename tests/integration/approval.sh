@@ -81,6 +81,8 @@ sp=$!
 wait_for 30 sh -c "[ -n \"\$($INVITE requests --json | jq -r '.[0].request // empty')\" ]"
 req=$(pending)
 t_like "a request waits" "$req" '^[0-9a-f]{16}$'
+# (The line comes once the approvers were sent the request.)
+wait_for 30 grep -q 'needs approval' "$T/a.err"
 t_like "  the staff member is told" "$(cat "$T/a.err")" \
 	"^sshbox: profile prod needs approval: request $req waits for an approver \(box-invite approve $req\), up to 1m$"
 t_is "  the webhook got it, signed with the key sshbox holds" \
