@@ -396,15 +396,10 @@ pool_make(struct box_ctx *ctx, const struct box_profile *p,
 	 * process a box starts is slow (a cold page cache, a gVisor
 	 * sandbox's or an emulated CPU's first run of that code), so one
 	 * runs now, warming the agent, the account and the shell.  A box
-	 * whose agent does not answer is not one to hand out. */
-	if (pool_warm(ctx, p, id, ref, err) < 0) {
-		box_state_pool_remove(ctx->st, id, &e2);
-		ctx->rt->ops->destroy(ctx->rt, id, ref, &e2);
-		box_log_context(NULL, NULL, NULL);
-		return -1;
-	}
-	/* Frozen until a guest takes it: it costs no CPU meanwhile. */
-	if (box_runtime_pause(ctx->rt, id, ref, 1, err) < 0 ||
+	 * whose agent does not answer is not one to hand out.  Then it is
+	 * frozen until a guest takes it: it costs no CPU meanwhile. */
+	if (pool_warm(ctx, p, id, ref, err) < 0 ||
+	    box_runtime_pause(ctx->rt, id, ref, 1, err) < 0 ||
 	    box_state_pool_ready(ctx->st, id, ref, err) < 0) {
 		box_state_pool_remove(ctx->st, id, &e2);
 		ctx->rt->ops->destroy(ctx->rt, id, ref, &e2);
