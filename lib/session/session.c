@@ -956,8 +956,6 @@ box_session_quiet(int agent_fd, const struct box_profile *p,
 	static struct box_session_opts o;
 	static struct sess s;
 	struct box_agent_frame f;
-	struct box_agent_exit ex;
-	char why[BOX_AGENT_FAIL_MAX + 1];
 	int64_t end = box_now_ms() + timeout_ms;
 	struct box_error e2;
 	int rc = -1;
@@ -983,22 +981,11 @@ box_session_quiet(int agent_fd, const struct box_profile *p,
 
 		if (wait_frame(&s, &f, left > 0 ? left : 0, err) < 0)
 			goto out;
+		/* Output is nobody's; anything else as in a session. */
 		if (f.type == BOX_AGF_STDOUT || f.type == BOX_AGF_STDERR)
 			continue;
-		if (f.type == BOX_AGF_EXIT) {
-			if (box_agent_parse_exit(&f, &ex, err) < 0)
-				goto out;
-			*status = ex.signalled ? 128 + ex.value : ex.value;
+		if (on_frame(&s, &f, status, err) == 1)
 			rc = 0;
-			goto out;
-		}
-		if (f.type == BOX_AGF_FAIL) {
-			box_agent_parse_fail(&f, why, sizeof(why));
-			box_error_set(err, BOX_E_RUNTIME, 0, "the box's agent: "
-			    "%s", why);
-		} else
-			box_error_set(err, BOX_E_RUNTIME, 0, "the box's agent "
-			    "answered out of turn");
 		goto out;
 	}
 out:
